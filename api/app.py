@@ -1,0 +1,135 @@
+"""create_app(): the FastAPI app factory. The engine is loaded once, in the lifespan, and shared."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qa_service.config import Settings
+from qa_service.engine import Engine
+from qa_service.errors import IndexMissing, QAServiceError, RequestTimeout
+
+log = logging.getLogger("qa_service.api")
+T = TypeVar("T")
+STATIC = Path(__file__).parent / "static"
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _json(send, 413, f"request body is {int(value)} bytes; the limit is {self.limit}")
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            seen += len(msg.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge()
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _json(send, 413, f"request body exceeds the limit of {self.limit} bytes")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _json(send: Send, status: int, detail: str) -> None:
+    resp = JSONResponse({"detail": detail}, status_code=status)
+    await resp({"type": "http"}, _noop_receive, send)
+
+
+async def _noop_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = engine
+        if engine is None:
+            try:
+                app.state.engine = await run_in_threadpool(Engine.open, settings)
+            except QAServiceError as exc:  # serve anyway: /health answers, /ready says why not
+                log.error("engine not loaded: %s", exc.message)
+                app.state.engine_error = exc.message
+        yield
+
+    app = FastAPI(title="qa-service", version="0.1.0", lifespan=lifespan,
+                  description="Questions about the paper and its cited sources, answered with sentence- and "
+                              "footnote-level citations.")
+    app.state.settings = settings
+    app.state.engine_error = ""
+
+    @app.exception_handler(QAServiceError)
+    async def _qa_error(request: Request, exc: QAServiceError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse({"detail": f"internal error: {exc.__class__.__name__}"}, status_code=500)
+
+    from api.routes import catalog, chat, health, openai_compat
+
+    for module in (health, chat, catalog, openai_compat):
+        app.include_router(module.router)
+    app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
+    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
+    return app
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine | None = request.app.state.engine
+    if engine is None:
+        reason = request.app.state.engine_error or "the index is not loaded"
+        raise IndexMissing(f"{reason}; build it with `qa-service ingest`")
+    return engine
+
+
+async def run_engine(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking engine work in the thread pool, within the per-request time limit."""
+    settings: Settings = request.app.state.settings
+    try:
+        return await asyncio.wait_for(run_in_threadpool(partial(fn, *args, **kwargs)),
+                                      timeout=settings.server.request_timeout_s)
+    except TimeoutError as exc:
+        raise RequestTimeout(f"the request took longer than {settings.server.request_timeout_s} s") from exc

@@ -1,0 +1,1 @@
+"""Thin routes: validate, call the engine, shape the response."""

@@ -1,0 +1,101 @@
+"""POST /v1/chat/completions and GET /v1/models, compatible with the OpenAI chat API, so existing chat clients
+(and the `openai` package) can use the service. Citations come in the content as markdown."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.app import get_engine, run_engine
+from api.schemas import MAX_CONTENT, ChatResponse, to_chat
+from qa_service.converse import Message
+from qa_service.engine import Engine
+from qa_service.errors import InvalidInput
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+EngineDep = Annotated[Engine, Depends(get_engine)]
+MODEL = "qa-service"
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = Field(None, max_length=MAX_CONTENT)
+
+
+class OAIMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = Field(None)
+
+
+class CompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = MODEL
+    messages: list[OAIMessage] = Field(min_length=1, max_length=1000)
+    stream: bool = False
+
+
+def _text(m: OAIMessage) -> str:
+    if isinstance(m.content, str):
+        return m.content
+    return " ".join(p.text or "" for p in m.content or [] if p.type == "text")
+
+
+def to_markdown(r: ChatResponse) -> str:
+    lines = [r.answer]
+    if not r.abstained:
+        used = sorted({c.marker for c in r.citations})
+        lines += ["", "**Passages**"]
+        for i in used:
+            p = r.passages[i - 1]
+            fn = f" (footnotes {', '.join(map(str, p.footnotes))})" if p.footnotes else ""
+            lines.append(f"[{i}] *{p.section or p.document}*{fn}: {p.text}")
+        if r.footnotes:
+            lines += ["", "**Footnotes cited**"]
+            for f in r.footnotes:
+                lines.append(f"- [^{f.number}] {f.text}")
+    return "\n".join(lines)
+
+
+@router.get("/models")
+async def models() -> dict[str, Any]:
+    return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "qa-service"}]}
+
+
+@router.post("/chat/completions")
+async def completions(body: CompletionRequest, request: Request, engine: EngineDep) -> Any:
+    messages = [Message(role=m.role, content=_text(m)) for m in body.messages if m.role in ("user", "assistant")]
+    if not messages:
+        raise InvalidInput("messages holds no user message")
+    answer = await run_engine(request, engine.ask, messages)
+    content = to_markdown(to_chat(answer, engine))
+    cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+    usage = {"prompt_tokens": sum(len(m.content.split()) for m in messages),
+             "completion_tokens": len(content.split())}
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    if not body.stream:
+        return {"id": cid, "object": "chat.completion", "created": created, "model": body.model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "finish_reason": "stop", "logprobs": None}], "usage": usage}
+
+    async def chunks() -> AsyncIterator[str]:
+        def chunk(delta: dict[str, Any], finish: str | None) -> str:
+            data = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+            return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+        yield chunk({"role": "assistant", "content": ""}, None)
+        for line in content.splitlines(keepends=True):
+            yield chunk({"content": line}, None)
+        yield chunk({}, "stop")
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(chunks(), media_type="text/event-stream")

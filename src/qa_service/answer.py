@@ -1,0 +1,148 @@
+"""compose_answer(question, hits) -> Answer: an extractive answer built from the paper's own sentences.
+
+No language model: the sentences of the retrieved passages compete on meaning (cosine to the question)
+and on the question's rare words (IDF-weighted overlap); the best few, within a word budget, form the
+answer, each followed by the marker [n] of the passage it comes from. The footnotes cited are exactly
+those that carry or cover the sentences used. When even the best sentence scores below the calibrated
+threshold, or the question tries to give instructions, the composer abstains.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from qa_service.config import AnswerSettings
+from qa_service.index import LoadedIndex
+from qa_service.lexical import tokenize
+from qa_service.models import Hit
+
+ABSTAIN_MESSAGE = (
+    "The documents don't say: I found no passage in the paper or its fetched sources that answers this."
+)
+INSTRUCTION_MESSAGE = (
+    "I only answer questions about the documents, from what they say; I can't follow instructions given "
+    "in a question."
+)
+_INJECTION_RE = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules|guidelines|context|"
+    r"everything|above|previous)\b|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bjailbreak\b|"
+    r"\bdeveloper mode\b|\bnew instructions\b|\bact as\b|\breveal (your|the) (prompt|instructions)\b",
+    re.I,
+)
+_CONTINUES_RE = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|Its|Their|His|Her)\b")
+
+
+class AnswerSentence(BaseModel):
+    text: str
+    marker: int = Field(description="1-based index of the passage this sentence comes from.")
+    passage_id: str
+    sentence_id: str
+    footnotes: list[int]
+    score: float
+
+
+class Answer(BaseModel):
+    question: str
+    standalone_question: str
+    answer: str
+    abstained: bool
+    reason: str | None = None
+    confidence: float
+    sentences: list[AnswerSentence]
+    passages: list[Hit]
+    footnotes: list[int]
+
+
+class IDF:
+    """Inverse document frequency of stemmed terms over the chunks, for weighting query terms."""
+
+    def __init__(self, texts: list[str]) -> None:
+        df: Counter[str] = Counter()
+        for t in texts:
+            df.update(set(tokenize(t)))
+        self.n = max(len(texts), 1)
+        self.df = df
+
+    def __call__(self, term: str) -> float:
+        return math.log(1 + (self.n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
+
+
+def looks_like_injection(question: str) -> bool:
+    return bool(_INJECTION_RE.search(question))
+
+
+def compose_answer(
+    question: str,
+    standalone: str,
+    qvec: np.ndarray,
+    hits: list[Hit],
+    index: LoadedIndex,
+    idf: IDF,
+    cfg: AnswerSettings,
+) -> Answer:
+    def result(abstained: bool, reason: str | None, text: str, chosen: list[AnswerSentence], conf: float) -> Answer:
+        notes = sorted({n for s in chosen for n in s.footnotes})
+        return Answer(question=question, standalone_question=standalone, answer=text, abstained=abstained,
+                      reason=reason, confidence=round(conf, 4), sentences=chosen, passages=hits, footnotes=notes)
+
+    if looks_like_injection(question):
+        return result(True, "instruction", INSTRUCTION_MESSAGE, [], 0.0)
+    q_terms = set(tokenize(standalone))
+    q_weight = sum(idf(t) for t in q_terms) or 1.0
+    scored: list[tuple[float, int, AnswerSentence, int]] = []  # (score, passage rank, sentence, order)
+    for rank, hit in enumerate(hits[: cfg.candidate_passages], 1):
+        for pos, s in enumerate(hit.chunk.sentences):
+            row = index.sentence_row.get(s.id)
+            if row is None:
+                continue
+            dense = float(index.sentence_vectors[row] @ qvec)
+            lex = sum(idf(t) for t in q_terms & set(tokenize(s.text))) / q_weight
+            score = 0.65 * dense + 0.35 * lex + 0.02 / rank
+            scored.append((score, rank, AnswerSentence(text=s.text, marker=rank, passage_id=hit.chunk.id,
+                                                       sentence_id=s.id, footnotes=s.covered_by,
+                                                       score=round(score, 4)), pos))
+    if not scored:
+        return result(True, "no_passage", ABSTAIN_MESSAGE, [], 0.0)
+    scored.sort(key=lambda x: -x[0])
+    best = scored[0][0]
+    if best < cfg.abstain_threshold:
+        return result(True, "low_confidence", ABSTAIN_MESSAGE, [], best)
+
+    chosen = [scored[0]]
+    words = len(scored[0][2].text.split())
+    # A sentence that goes on about the same subject ("He added that...") follows its predecessor.
+    follow = _next_in_passage(scored[0], hits)
+    for cand in ([follow] if follow else []) + scored[1:]:
+        if len(chosen) >= cfg.max_sentences:
+            break
+        if any(c[2].sentence_id == cand[2].sentence_id for c in chosen):
+            continue
+        if cand is not follow and cand[0] < cfg.relative_keep * best:
+            continue
+        w = len(cand[2].text.split())
+        if words + w > cfg.max_words:
+            continue
+        chosen.append(cand)
+        words += w
+    chosen.sort(key=lambda c: (c[1], c[3]))  # passage order, then reading order inside a passage
+    sentences = [c[2] for c in chosen]
+    text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
+    return result(False, None, text, sentences, best)
+
+
+def _next_in_passage(top: tuple[float, int, AnswerSentence, int], hits: list[Hit]) -> (
+        tuple[float, int, AnswerSentence, int] | None):
+    _, rank, sent, pos = top
+    chunk = hits[rank - 1].chunk
+    if pos + 1 >= len(chunk.sentences):
+        return None
+    nxt = chunk.sentences[pos + 1]
+    if not _CONTINUES_RE.match(nxt.text):
+        return None
+    return (top[0] * 0.6, rank, AnswerSentence(text=nxt.text, marker=rank, passage_id=chunk.id, sentence_id=nxt.id,
+                                               footnotes=nxt.covered_by, score=round(top[0] * 0.6, 4)), pos + 1)

@@ -1,0 +1,1 @@
+"""Commands registered on the main CLI: eval, sources, bench."""

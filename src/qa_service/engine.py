@@ -1,0 +1,181 @@
+"""Wiring: ingest(), and Engine with ask(), search(), cite(), footnotes(), passage(). The CLI and the API
+call these and nothing deeper."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from qa_service.answer import IDF, Answer, compose_answer
+from qa_service.config import Settings
+from qa_service.converse import Message, resolve
+from qa_service.corpus import load_corpus
+from qa_service.embed import Embedder
+from qa_service.errors import IndexMissing, InvalidInput, NotFound, QAServiceError
+from qa_service.index import IngestReport, LoadedIndex, ingest, lexical_text, load_index, read_state
+from qa_service.models import Chunk, Hit, Paper, Reference
+from qa_service.retrieve import Mode, Retriever
+from qa_service.store import VectorStore
+
+_FOOTNOTE_RE = re.compile(r"\b(?:foot)?notes?\s*(?:no\.?|number|#)?\s*(\d{1,3})\b", re.I)
+
+
+class CitingSentence(BaseModel):
+    id: str
+    text: str
+    section: str | None
+    carries: bool = Field(description="True when the sentence carries the marker; False when it is covered by it.")
+
+
+class Citation(BaseModel):
+    number: int
+    text: str
+    url: str | None
+    urls: list[str]
+    title: str | None
+    author: str | None
+    date: str | None
+    cited_by: list[CitingSentence]
+    covers: list[CitingSentence] = Field(default_factory=list, description="Unmarked sentences the marker covers.")
+    source: dict[str, object] | None = None
+
+
+def run_ingest(settings: Settings, rebuild: bool = False, embedder: Embedder | None = None,
+               store: VectorStore | None = None) -> IngestReport:
+    from qa_service.sources.documents import source_papers
+
+    papers = load_corpus(settings.corpus_dir)
+    papers += source_papers(settings, papers)
+    return ingest(papers, settings, embedder or Embedder(settings.index.model_path),
+                  store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port), rebuild=rebuild)
+
+
+class Engine:
+    """Loaded once per process and shared by all requests (read-only after load)."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None):
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.index.model_path)
+        self.store = store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port)
+        self._lock = threading.Lock()
+        self._index: LoadedIndex | None = None
+        self._retriever: Retriever | None = None
+        self._idf: IDF | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, ingest_if_missing: bool = False, **kw: object) -> Engine:
+        engine = cls(settings, **kw)  # type: ignore[arg-type]
+        if ingest_if_missing:
+            run_ingest(settings, embedder=engine.embedder, store=engine.store)
+        engine.load()
+        return engine
+
+    def load(self) -> None:
+        index = load_index(self.settings, self.embedder.name)
+        with self._lock:
+            self._index = index
+            self._retriever = Retriever(index, self.store, self.embedder, self.settings.retrieval)
+            self._idf = IDF([lexical_text(c) for c in index.chunks])
+        self.embedder.encode_query("warm-up")  # load the model now, not on the first request
+
+    @property
+    def index(self) -> LoadedIndex:
+        if self._index is None:
+            raise IndexMissing("the index is not loaded: run `qa-service ingest`")
+        return self._index
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            raise IndexMissing("the index is not loaded: run `qa-service ingest`")
+        return self._retriever
+
+    @property
+    def paper(self) -> Paper:
+        return next(p for p in self.index.papers if not p.doc_id.startswith("source-"))
+
+    # ------------------------------------------------------------------ queries
+
+    def ready(self) -> tuple[bool, str]:
+        try:
+            state = read_state(self.settings.data_dir)
+            if self._index is None or state is None:
+                return False, "index not loaded"
+            if not self.store.heartbeat():
+                return False, f"vector store unavailable ({self.store.mode})"
+            self.store.count(self.index.state.collection)
+            return True, f"generation {self.index.state.generation}, {len(self.index.chunks)} passages"
+        except QAServiceError as exc:
+            return False, exc.message
+
+    def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        return self.retriever.retrieve(query, k, mode)
+
+    def ask(self, messages: Sequence[Message], k: int | None = None, mode: Mode = "hybrid") -> Answer:
+        limits = self.settings.server
+        if len(messages) > limits.max_messages:
+            raise InvalidInput(f"{len(messages)} messages; the limit is {limits.max_messages}")
+        for m in messages:
+            if len(m.content) > limits.max_question_chars:
+                raise InvalidInput(f"a message is {len(m.content)} characters; the limit is "
+                                   f"{limits.max_question_chars}")
+        standalone = resolve(messages)
+        question = " ".join(messages[-1].content.split())
+        k = k or self.settings.retrieval.final_k
+        hits = self.retriever.retrieve(standalone, k, mode)
+        hits = self._pin_footnote(standalone, hits, k)
+        qvec = self.retriever.embed(self.retriever.validate(standalone, k))
+        assert self._idf is not None
+        return compose_answer(question, standalone, qvec, hits, self.index, self._idf, self.settings.answer)
+
+    def _pin_footnote(self, question: str, hits: list[Hit], k: int) -> list[Hit]:
+        """A question that names "footnote N" gets reference N as its first passage."""
+        numbers = [int(n) for n in _FOOTNOTE_RE.findall(question)]
+        pinned = [c for n in numbers for c in [self._reference_chunk(n)] if c is not None]
+        if not pinned:
+            return hits
+        ids = {c.id for c in pinned}
+        top = [Hit(chunk=c, score=1.0) for c in pinned]
+        return (top + [h for h in hits if h.chunk.id not in ids])[: max(k, len(top))]
+
+    def _reference_chunk(self, n: int) -> Chunk | None:
+        doc = self.paper.doc_id
+        return next((c for c in self.index.chunks if c.doc_id == doc and c.kind == "reference"
+                     and c.sentences and c.sentences[0].covered_by == [n]), None)
+
+    def passage(self, passage_id: str) -> Chunk:
+        i = self.index.by_id.get(passage_id)
+        if i is None:
+            raise NotFound(f"no passage with id '{passage_id}'")
+        return self.index.chunks[i]
+
+    def footnotes(self) -> list[Reference]:
+        return list(self.paper.references)
+
+    def reference(self, n: int) -> Reference:
+        if n < 1:
+            raise InvalidInput(f"footnote numbers start at 1, got {n}")
+        ref = self.paper.reference(n)
+        if ref is None:
+            raise NotFound(f"footnote {n} does not exist: the paper has footnotes 1-{len(self.paper.references)}")
+        return ref
+
+    def cite(self, n: int) -> Citation:
+        ref = self.reference(n)
+        cited, covers = [], []
+        for sec, block, s in self.paper.sentences():
+            if sec.kind != "body":
+                continue
+            if n in s.footnotes:
+                cited.append(CitingSentence(id=s.id, text=s.text, section=sec.title, carries=True))
+            elif n in s.covered_by:
+                covers.append(CitingSentence(id=s.id, text=s.text, section=sec.title, carries=False))
+        from qa_service.sources.verify import source_support
+
+        support = source_support(self.settings, self, ref, cited)
+        return Citation(number=ref.number, text=ref.text, url=ref.urls[0] if ref.urls else None, urls=ref.urls,
+                        title=ref.title, author=ref.author, date=ref.date, cited_by=cited, covers=covers,
+                        source=support)

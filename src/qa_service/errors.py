@@ -1,0 +1,61 @@
+"""The service's errors. They become HTTP codes (api/) and CLI messages (cli.py) only at the edges."""
+
+from __future__ import annotations
+
+
+class QAServiceError(Exception):
+    """Base class. `status` is the HTTP status the edge maps it to; the message says what was wrong."""
+
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(QAServiceError):
+    """The caller sent something we cannot use (empty query, k out of range, ...)."""
+
+    status = 422
+
+
+class NotFound(QAServiceError):
+    """A footnote, passage or document that does not exist."""
+
+    status = 404
+
+
+class ParseError(QAServiceError):
+    """A corpus document that cannot be read or parsed (names the file and the problem)."""
+
+    status = 422
+
+
+class IndexMissing(QAServiceError):
+    """No index has been built yet."""
+
+    status = 503
+
+
+class IndexCorrupt(QAServiceError):
+    """The data directory exists but cannot be read; rebuild with `qa-service ingest --rebuild`."""
+
+    status = 503
+
+
+class StoreUnavailable(QAServiceError):
+    """The vector store (e.g. a Chroma server) cannot be reached."""
+
+    status = 503
+
+
+class SourceError(QAServiceError):
+    """A primary source could not be fetched, read or attached."""
+
+    status = 422
+
+
+class RequestTimeout(QAServiceError):
+    """A request ran past the per-request time limit."""
+
+    status = 504

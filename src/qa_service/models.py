@@ -1,0 +1,121 @@
+"""Typed models that every stage reads: the parsed paper, chunks, hits, answers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+BlockKind = Literal["heading", "paragraph", "caption", "front", "toc", "reference", "back"]
+SectionKind = Literal["front", "body", "references", "back", "source"]
+
+
+class Sentence(BaseModel):
+    id: str
+    text: str = Field(description="Clean text: no markers, no emphasis.")
+    start: int = Field(description="Offset into Paper.text.")
+    end: int
+    footnotes: list[int] = Field(default_factory=list, description="Markers this sentence carries.")
+    covered_by: list[int] = Field(
+        default_factory=list,
+        description="Footnotes that cover it: its own markers, else those of the next marked sentence "
+        "of the same paragraph.",
+    )
+
+
+class Block(BaseModel):
+    id: str
+    kind: BlockKind
+    text: str
+    start: int
+    end: int
+    sentences: list[Sentence] = Field(default_factory=list)
+
+
+class Section(BaseModel):
+    id: str
+    index: int
+    title: str
+    kind: SectionKind
+    blocks: list[Block] = Field(default_factory=list)
+
+
+class Reference(BaseModel):
+    number: int
+    text: str
+    urls: list[str] = Field(default_factory=list)
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+
+
+class Metadata(BaseModel):
+    title: str = ""
+    subtitle: str = ""
+    author: str = ""
+    publisher: str = ""
+    date: str = ""
+
+
+class Repair(BaseModel):
+    kind: Literal["page_break_join", "pull_quote", "emphasis", "reference_join", "url_repair"]
+    detail: str
+
+
+class Paper(BaseModel):
+    doc_id: str
+    path: str
+    sha256: str
+    metadata: Metadata
+    text: str = Field(description="The one normalised text that all offsets point into.")
+    sections: list[Section]
+    references: list[Reference]
+    repairs: list[Repair] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+
+    def sentences(self) -> list[tuple[Section, Block, Sentence]]:
+        return [(s, b, x) for s in self.sections for b in s.blocks for x in b.sentences]
+
+    def reference(self, number: int) -> Reference | None:
+        return next((r for r in self.references if r.number == number), None)
+
+
+class ChunkSentence(BaseModel):
+    id: str
+    text: str
+    footnotes: list[int] = Field(default_factory=list)
+    covered_by: list[int] = Field(default_factory=list)
+
+
+class Chunk(BaseModel):
+    id: str
+    doc_id: str
+    source: str = Field(description="'paper' for the paper itself, 'footnote:N' for the source of footnote N.")
+    section: str | None
+    section_kind: SectionKind
+    block_id: str
+    kind: BlockKind
+    text: str
+    start: int
+    end: int
+    sentences: list[ChunkSentence]
+    page: int | None = None
+    footnote: int | None = Field(None, description="For source chunks: the footnote whose source this is.")
+
+    @property
+    def footnotes(self) -> list[int]:
+        seen: set[int] = set()
+        for s in self.sentences:
+            seen.update(s.covered_by)
+        return sorted(seen)
+
+    def embed_text(self) -> str:
+        """What the embedder sees: the section title gives a passage its context."""
+        return f"{self.section}: {self.text}" if self.section else self.text
+
+
+class Hit(BaseModel):
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None

@@ -1,0 +1,135 @@
+"""retrieve(query) -> list[Hit]: dense (Chroma), sentence-dense and BM25 rankings fused by RRF on chunk ids."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from typing import Literal
+
+import numpy as np
+
+from qa_service.config import RetrievalSettings
+from qa_service.embed import Embedder
+from qa_service.errors import InvalidInput
+from qa_service.index import LoadedIndex
+from qa_service.models import Hit
+from qa_service.store import VectorStore
+
+Mode = Literal["hybrid", "dense", "lexical", "sentence", "dense+lexical"]
+MODES: tuple[str, ...] = ("hybrid", "dense", "lexical", "sentence", "dense+lexical")
+
+
+def fuse_rrf(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = 60
+) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion keyed by id: score(id) = sum_r w_r / (k + rank_r(id)), ranks from 1.
+    An id repeated within one ranking counts once, at its best rank. Ties break by id, so output is stable."""
+    weights = list(weights) if weights is not None else [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError("one weight per ranking")
+    scores: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights, strict=True):
+        seen: set[str] = set()
+        rank = 0
+        for item in ranking:
+            if item in seen:
+                continue
+            seen.add(item)
+            rank += 1
+            scores[item] = scores.get(item, 0.0) + w / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+class LRU:
+    """A small thread-safe LRU cache."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> object | None:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return self._data[key]
+            self.misses += 1
+            return None
+
+    def put(self, key: Hashable, value: object) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+class Retriever:
+    def __init__(self, index: LoadedIndex, store: VectorStore, embedder: Embedder, cfg: RetrievalSettings) -> None:
+        self.index, self.store, self.embedder, self.cfg = index, store, embedder, cfg
+        self._vec_cache = LRU(cfg.cache_size)
+        self._hit_cache = LRU(cfg.cache_size)
+
+    def validate(self, query: str, k: int) -> str:
+        q = " ".join(query.split())
+        if not q:
+            raise InvalidInput("query is empty")
+        if len(q) > self.cfg.max_query_chars:
+            raise InvalidInput(f"query is {len(q)} characters; the limit is {self.cfg.max_query_chars}")
+        if not 1 <= k <= self.cfg.max_k:
+            raise InvalidInput(f"k must be between 1 and {self.cfg.max_k}, got {k}")
+        return q
+
+    def embed(self, query: str) -> np.ndarray:
+        vec = self._vec_cache.get(query)
+        if vec is None:
+            vec = self.embedder.encode_query(query)
+            self._vec_cache.put(query, vec)
+        return vec  # type: ignore[return-value]
+
+    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        k = k or self.cfg.final_k
+        q = self.validate(query, k)
+        key = (q, k, mode)
+        cached = self._hit_cache.get(key)
+        if cached is not None:
+            return list(cached)  # type: ignore[call-overload]
+        hits = self._retrieve(q, k, mode)
+        self._hit_cache.put(key, tuple(hits))
+        return hits
+
+    def _retrieve(self, q: str, k: int, mode: Mode) -> list[Hit]:
+        ix, cfg = self.index, self.cfg
+        rankings: list[list[str]] = []
+        weights: list[float] = []
+        dense: list[str] = []
+        lexical: list[str] = []
+        if mode in ("hybrid", "dense", "sentence", "dense+lexical"):
+            vec = self.embed(q)
+        if mode in ("hybrid", "dense", "dense+lexical"):
+            n = min(max(cfg.dense_k, k), len(ix.chunks))
+            dense = [cid for cid, _ in self.store.query(ix.state.collection, vec, n)]
+            rankings.append(dense)
+            weights.append(cfg.dense_weight)
+        if mode in ("hybrid", "sentence"):
+            sims = ix.sentence_vectors @ vec
+            best: dict[int, float] = {}
+            for row in np.argsort(-sims)[: max(cfg.dense_k, k) * 3]:
+                ci = int(ix.sentence_chunk[row])
+                best.setdefault(ci, float(sims[row]))
+            rankings.append([ix.chunks[ci].id for ci in best][: max(cfg.dense_k, k)])
+            weights.append(cfg.dense_weight)
+        if mode in ("hybrid", "lexical", "dense+lexical"):
+            lexical = [ix.chunks[i].id for i, _ in ix.lexical.search(q, max(cfg.lexical_k, k))]
+            rankings.append(lexical)
+            weights.append(cfg.lexical_weight)
+        fused = fuse_rrf(rankings, weights, cfg.rrf_k)[:k]
+        d_rank = {cid: r for r, cid in enumerate(dense, 1)}
+        l_rank = {cid: r for r, cid in enumerate(lexical, 1)}
+        return [Hit(chunk=ix.chunks[ix.by_id[cid]], score=round(s, 6), dense_rank=d_rank.get(cid),
+                    lexical_rank=l_rank.get(cid)) for cid, s in fused if cid in ix.by_id]

@@ -1,0 +1,63 @@
+"""The one text normaliser and the one place that knows the footnote-marker format."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_SUPER_TO_DIGIT = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
+# A superscript run (¹, ¹⁰, ⁴⁶) or a bracketed number ([12]) that is not a markdown link label.
+MARKER_RE = re.compile(rf"[{SUPERSCRIPT_DIGITS}]+|\[(\d{{1,3}})\](?!\()")
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘": "'", "’": "'", "‚": "'", "`": "'",
+                         "«": '"', "»": '"', "′": "'", "″": '"'})
+_DASHES_RE = re.compile(r"[\u2010-\u2015\u2212]")
+_WS_RE = re.compile(r"\s+")
+_EMPHASIS_RE = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
+_WORD_RE = re.compile(r"[A-Za-z0-9À-ɏ]+(?:['’][A-Za-z]+)?")
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves according paper document documents say says said tell told does mention
+    mentioned author authors""".split()
+)
+
+
+def marker_number(marker: str) -> int:
+    """The footnote number of a marker string as matched by MARKER_RE."""
+    return int(marker.strip("[]").translate(_SUPER_TO_DIGIT))
+
+
+def strip_emphasis(text: str) -> str:
+    return _EMPHASIS_RE.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(3), text)
+
+
+def strip_markers(text: str) -> str:
+    return MARKER_RE.sub("", text)
+
+
+def collapse_ws(text: str) -> str:
+    return _WS_RE.sub(" ", text).strip()
+
+
+def normalize(text: str) -> str:
+    """For matching text against text: NFKC, straight quotes, ASCII hyphens, one space, lower case,
+    no markers, no emphasis. Used for pull quotes, quotation checks and evaluation alike."""
+    text = strip_markers(strip_emphasis(text))
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = _DASHES_RE.sub("-", text).replace("…", "...")
+    return collapse_ws(text).lower()
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD_RE.findall(text)]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
