@@ -34,6 +34,12 @@ _INJECTION_RE = re.compile(
     r"\bdeveloper mode\b|\bnew instructions\b|\bact as\b|\breveal (your|the) (prompt|instructions)\b",
     re.I,
 )
+_SOURCES_RE = re.compile(
+    r"\b(sources?|cites?|cited|citing|citations?|footnotes?|references?|bibliograph\w*|wrote|written|authored|"
+    r"authors?|publications?|published by|which (?:report|document|article|book|brief|statement|study)|"
+    r"evidence for|backs?|backed|supports? the claim|support for the claim)\b|\bnote \d",
+    re.I,
+)
 _CONTINUES_RE = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|Its|Their|His|Her)\b")
 
 
@@ -76,6 +82,19 @@ def looks_like_injection(question: str) -> bool:
     return bool(_INJECTION_RE.search(question))
 
 
+_ABOUT_PAPER_RE = re.compile(r"\b(?:this|the) (?:paper|report|study|publication|analysis)\b", re.I)
+_AUTHORSHIP = {"wrote", "written", "authored", "author", "authors", "published by"}
+
+
+def asks_about_sources(question: str) -> bool:
+    """The question is about what the paper cites (sources, footnotes, authors of cited works), not about
+    the paper itself ("Who wrote the paper?")."""
+    triggers = {m.group(0).lower() for m in _SOURCES_RE.finditer(question)}
+    if _ABOUT_PAPER_RE.search(question):
+        triggers -= _AUTHORSHIP
+    return bool(triggers)
+
+
 def compose_answer(
     question: str,
     standalone: str,
@@ -84,7 +103,11 @@ def compose_answer(
     index: LoadedIndex,
     idf: IDF,
     cfg: AnswerSettings,
+    pinned: frozenset[str] = frozenset(),
+    describe: dict[int, str] | None = None,
 ) -> Answer:
+    """`pinned`: passages the question names explicitly (footnote N), always used. `describe`: for questions
+    about sources, footnote number -> short description appended to the answer."""
     def result(abstained: bool, reason: str | None, text: str, chosen: list[AnswerSentence], conf: float) -> Answer:
         notes = sorted({n for s in chosen for n in s.footnotes})
         return Answer(question=question, standalone_question=standalone, answer=text, abstained=abstained,
@@ -92,6 +115,7 @@ def compose_answer(
 
     if looks_like_injection(question):
         return result(True, "instruction", INSTRUCTION_MESSAGE, [], 0.0)
+    about_sources = asks_about_sources(standalone)
     q_terms = set(tokenize(standalone))
     q_weight = sum(idf(t) for t in q_terms) or 1.0
     scored: list[tuple[float, int, AnswerSentence, int]] = []  # (score, passage rank, sentence, order)
@@ -103,6 +127,10 @@ def compose_answer(
             dense = float(index.sentence_vectors[row] @ qvec)
             lex = sum(idf(t) for t in q_terms & set(tokenize(s.text))) / q_weight
             score = 0.65 * dense + 0.35 * lex + 0.02 / rank
+            if hit.chunk.id in pinned:
+                score += 1.0
+            elif hit.chunk.kind == "reference" and not about_sources:
+                score -= cfg.reference_penalty
             scored.append((score, rank, AnswerSentence(text=s.text, marker=rank, passage_id=hit.chunk.id,
                                                        sentence_id=s.id, footnotes=s.covered_by,
                                                        score=round(score, 4)), pos))
@@ -132,7 +160,14 @@ def compose_answer(
     chosen.sort(key=lambda c: (c[1], c[3]))  # passage order, then reading order inside a passage
     sentences = [c[2] for c in chosen]
     text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
-    return result(False, None, text, sentences, best)
+    if about_sources and describe:
+        cited = sorted({n for s in sentences for n in s.footnotes})
+        extra = [f"Footnote {n}: {describe[n]}" for n in cited if n in describe]
+        own = {s.text for s in sentences}
+        extra = [e for e in extra if e.split(": ", 1)[1] not in own]
+        if extra:
+            text += " " + " ".join(extra)
+    return result(False, None, text, sentences, min(best, 1.0))
 
 
 def _next_in_passage(top: tuple[float, int, AnswerSentence, int], hits: list[Hit]) -> (

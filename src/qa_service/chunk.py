@@ -82,8 +82,13 @@ def chunk_document(
             # Title page, credits and contents are each one passage: they answer "who published it" questions.
             sents = [s for b in section.blocks for s in (b.sentences or [_whole(b)])]
             if sents:
-                chunks.append(_chunk(paper, section, section.blocks[0], sents, source))
+                chunk = _chunk(paper, section, section.blocks[0], sents, source)
+                m = paper.metadata
+                chunk.context = (f"{m.title}: {m.subtitle}. Author: {m.author}. Publisher: {m.publisher}. "
+                                 f"Published {m.date}.")
+                chunks.append(chunk)
             continue
+        previous = ""  # the last sentence before the chunk in this section: context for embedding and BM25
         for block in section.blocks:
             if block.kind == "heading" or not block.sentences:
                 continue
@@ -91,7 +96,10 @@ def chunk_document(
                 chunks.append(_chunk(paper, section, block, block.sentences, source))
                 continue
             for window in _windows(block.sentences, max_sentences, max_words):
-                chunks.append(_chunk(paper, section, block, window, source))
+                chunk = _chunk(paper, section, block, window, source)
+                chunk.context = previous
+                chunks.append(chunk)
+                previous = window[-1].text
     seen: dict[str, int] = {}
     for c in chunks:  # identical text twice in one section still gets two distinct, stable ids
         k = seen.get(c.id, 0)

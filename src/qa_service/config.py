@@ -31,6 +31,10 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    sentence_weight: float = Field(1.0, ge=0, description="Weight of the best-sentence dense ranking in fusion.")
+    reference_weight: float = Field(
+        0.5, ge=0, le=1, description="Multiplier on reference-list passages unless the question asks about sources."
+    )
     final_k: int = Field(5, ge=1, le=50, description="Passages returned by default.")
     max_k: int = Field(50, ge=1, le=200, description="Largest k a caller may ask for.")
     max_query_chars: int = Field(1000, ge=10, description="Longest query accepted by search.")
@@ -43,6 +47,9 @@ class AnswerSettings(BaseModel):
     candidate_passages: int = Field(5, ge=1, le=50, description="Passages whose sentences compete for the answer.")
     abstain_threshold: float = Field(
         0.42, description="Answer only when the best sentence scores at least this (calibrated on eval/)."
+    )
+    reference_penalty: float = Field(
+        0.15, ge=0, description="Subtracted from reference-list sentences unless the question asks about sources."
     )
     relative_keep: float = Field(0.85, ge=0, le=1, description="Keep further sentences scoring this share of the best.")
 

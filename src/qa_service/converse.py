@@ -16,8 +16,8 @@ from qa_service.errors import InvalidInput
 from qa_service.text import STOPWORDS, content_words
 
 _ANAPHORA = re.compile(
-    r"\b(it|its|it's|they|them|their|theirs|this|that|these|those|he|him|his|she|her|there|the same|"
-    r"the group|the organization|the organisation|the report|the country|the paper)\b", re.I)
+    r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|the same|the group|the organization|"
+    r"the organisation|the country|the latter|the former)\b", re.I)
 _FOLLOW_START = re.compile(r"^\s*(and|but|also|what about|how about|why|how so|so|then|what else)\b", re.I)
 _ENTITY = re.compile(r"\b(?:[A-Z]{2,}[A-Za-z-]*|[A-Z][a-zà-ÿ’'-]+(?:\s+(?:of|the|and|for)?\s*[A-Z][a-zà-ÿ’'-]+)*)\b")
 
@@ -42,8 +42,7 @@ def _entities(text: str) -> list[str]:
 def is_follow_up(question: str) -> bool:
     q_entities = [e for e in _entities(question) if e.split()[0].lower() not in STOPWORDS]
     short = len(content_words(question)) <= 3
-    return bool(_FOLLOW_START.match(question) or (_ANAPHORA.search(question) and not q_entities) or
-                (short and not q_entities))
+    return bool(_FOLLOW_START.match(question) or _ANAPHORA.search(question) or (short and not q_entities))
 
 
 def resolve(messages: Sequence[Message]) -> str:

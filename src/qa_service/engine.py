@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from qa_service.answer import IDF, Answer, compose_answer
+from qa_service.answer import IDF, Answer, asks_about_sources, compose_answer
 from qa_service.config import Settings
 from qa_service.converse import Message, resolve
 from qa_service.corpus import load_corpus
@@ -53,6 +53,14 @@ def run_ingest(settings: Settings, rebuild: bool = False, embedder: Embedder | N
                   store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port), rebuild=rebuild)
 
 
+def describe_reference(ref: Reference) -> str:
+    """A short description of a reference: author, title, date; else its text."""
+    if not ref.title:
+        return ref.text
+    parts = [p for p in (ref.author, f"“{ref.title}”", ref.date) if p]
+    return ", ".join(parts) + "."
+
+
 class Engine:
     """Loaded once per process and shared by all requests (read-only after load)."""
 
@@ -64,6 +72,7 @@ class Engine:
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
         self._idf: IDF | None = None
+        self._describe: dict[int, str] = {}
 
     @classmethod
     def open(cls, settings: Settings, ingest_if_missing: bool = False, **kw: object) -> Engine:
@@ -75,7 +84,9 @@ class Engine:
 
     def load(self) -> None:
         index = load_index(self.settings, self.embedder.name)
+        paper = next(p for p in index.papers if not p.doc_id.startswith("source-"))
         with self._lock:
+            self._describe = {r.number: describe_reference(r) for r in paper.references}
             self._index = index
             self._retriever = Retriever(index, self.store, self.embedder, self.settings.retrieval)
             self._idf = IDF([lexical_text(c) for c in index.chunks])
@@ -125,21 +136,34 @@ class Engine:
         standalone = resolve(messages)
         question = " ".join(messages[-1].content.split())
         k = k or self.settings.retrieval.final_k
-        hits = self.retriever.retrieve(standalone, k, mode)
-        hits = self._pin_footnote(standalone, hits, k)
+        about_sources = asks_about_sources(standalone)
+        hits = self.retriever.retrieve(standalone, k, mode, references=about_sources)
+        if about_sources:  # the references the best passages cite come right after them
+            hits = self._with_references(hits, k)
+        pinned = [c for n in _FOOTNOTE_RE.findall(standalone) for c in [self._reference_chunk(int(n))] if c]
+        if pinned:  # a question that names "footnote N" gets reference N as its first passage
+            ids = {c.id for c in pinned}
+            hits = ([Hit(chunk=c, score=1.0) for c in pinned] + [h for h in hits if h.chunk.id not in ids])[
+                : max(k, len(pinned))]
         qvec = self.retriever.embed(self.retriever.validate(standalone, k))
         assert self._idf is not None
-        return compose_answer(question, standalone, qvec, hits, self.index, self._idf, self.settings.answer)
+        return compose_answer(question, standalone, qvec, hits, self.index, self._idf, self.settings.answer,
+                              pinned=frozenset(c.id for c in pinned), describe=self._describe)
 
-    def _pin_footnote(self, question: str, hits: list[Hit], k: int) -> list[Hit]:
-        """A question that names "footnote N" gets reference N as its first passage."""
-        numbers = [int(n) for n in _FOOTNOTE_RE.findall(question)]
-        pinned = [c for n in numbers for c in [self._reference_chunk(n)] if c is not None]
-        if not pinned:
-            return hits
-        ids = {c.id for c in pinned}
-        top = [Hit(chunk=c, score=1.0) for c in pinned]
-        return (top + [h for h in hits if h.chunk.id not in ids])[: max(k, len(top))]
+    def _with_references(self, hits: list[Hit], k: int, top: int = 2) -> list[Hit]:
+        out: list[Hit] = []
+        seen: set[str] = set()
+        for i, h in enumerate(hits):
+            if h.chunk.id not in seen:
+                out.append(h)
+                seen.add(h.chunk.id)
+            if i < top and h.chunk.kind != "reference":
+                for n in h.chunk.footnotes:
+                    ref = self._reference_chunk(n)
+                    if ref is not None and ref.id not in seen:
+                        out.append(Hit(chunk=ref, score=h.score))
+                        seen.add(ref.id)
+        return out[:k]
 
     def _reference_chunk(self, n: int) -> Chunk | None:
         doc = self.paper.doc_id

@@ -30,7 +30,7 @@ from qa_service.models import Chunk, Paper
 from qa_service.progress import progress_bar
 from qa_service.store import VectorStore
 
-SCHEMA = "3"
+SCHEMA = "4"
 _chunks_adapter = TypeAdapter(list[Chunk])
 _papers_adapter = TypeAdapter(list[Paper])
 
@@ -188,7 +188,7 @@ def ingest(papers: list[Paper], settings: Settings, embedder: Embedder, store: V
 
 
 def lexical_text(chunk: Chunk) -> str:
-    return f"{chunk.section or ''} {chunk.text}"
+    return chunk.embed_text()
 
 
 def _prune(data_dir: Path, store: VectorStore, prefix: str, keep: set[str]) -> None:

@@ -101,6 +101,7 @@ class Chunk(BaseModel):
     sentences: list[ChunkSentence]
     page: int | None = None
     footnote: int | None = Field(None, description="For source chunks: the footnote whose source this is.")
+    context: str = Field("", description="Text just before the chunk (not shown), which resolves 'These', 'It'...")
 
     @property
     def footnotes(self) -> list[int]:
@@ -111,7 +112,8 @@ class Chunk(BaseModel):
 
     def embed_text(self) -> str:
         """What the embedder sees: the section title gives a passage its context."""
-        return f"{self.section}: {self.text}" if self.section else self.text
+        head = f"{self.section}: " if self.section else ""
+        return f"{head}{self.context} {self.text}" if self.context else f"{head}{self.text}"
 
 
 class Hit(BaseModel):

@@ -92,18 +92,24 @@ class Retriever:
             self._vec_cache.put(query, vec)
         return vec  # type: ignore[return-value]
 
-    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
+    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid", references: bool = False) -> list[Hit]:
+        """Top-k passages. Reference-list entries compete at `reference_weight` unless `references` is set
+        (the question asks about sources), so bibliography lines do not crowd out the paper's sentences."""
         k = k or self.cfg.final_k
         q = self.validate(query, k)
-        key = (q, k, mode)
+        key = (q, k, mode, references)
         cached = self._hit_cache.get(key)
         if cached is not None:
             return list(cached)  # type: ignore[call-overload]
-        hits = self._retrieve(q, k, mode)
+        hits = self._retrieve(q, k, mode, references)
         self._hit_cache.put(key, tuple(hits))
         return hits
 
-    def _retrieve(self, q: str, k: int, mode: Mode) -> list[Hit]:
+    def clear_cache(self) -> None:
+        self._vec_cache = LRU(self.cfg.cache_size)
+        self._hit_cache = LRU(self.cfg.cache_size)
+
+    def _retrieve(self, q: str, k: int, mode: Mode, references: bool) -> list[Hit]:
         ix, cfg = self.index, self.cfg
         rankings: list[list[str]] = []
         weights: list[float] = []
@@ -123,12 +129,16 @@ class Retriever:
                 ci = int(ix.sentence_chunk[row])
                 best.setdefault(ci, float(sims[row]))
             rankings.append([ix.chunks[ci].id for ci in best][: max(cfg.dense_k, k)])
-            weights.append(cfg.dense_weight)
+            weights.append(cfg.sentence_weight)
         if mode in ("hybrid", "lexical", "dense+lexical"):
             lexical = [ix.chunks[i].id for i, _ in ix.lexical.search(q, max(cfg.lexical_k, k))]
             rankings.append(lexical)
             weights.append(cfg.lexical_weight)
-        fused = fuse_rrf(rankings, weights, cfg.rrf_k)[:k]
+        fused = fuse_rrf(rankings, weights, cfg.rrf_k)
+        if not references and cfg.reference_weight != 1.0:
+            fused = sorted(((cid, sc * (cfg.reference_weight if ix.chunks[ix.by_id[cid]].kind == "reference" else 1.0))
+                            for cid, sc in fused), key=lambda kv: (-kv[1], kv[0]))
+        fused = fused[:k]
         d_rank = {cid: r for r, cid in enumerate(dense, 1)}
         l_rank = {cid: r for r, cid in enumerate(lexical, 1)}
         return [Hit(chunk=ix.chunks[ix.by_id[cid]], score=round(s, 6), dense_rank=d_rank.get(cid),

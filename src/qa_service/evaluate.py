@@ -1,0 +1,199 @@
+"""Evaluation: metrics as small pure functions, and run_eval() over a question set and conversations.
+
+A passage "holds the evidence" when it contains one of the item's gold_evidence strings (after the one
+normaliser: quotes, dashes, whitespace, case). Our own arithmetic, deliberately simple: each id counts once.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field, ValidationError
+
+from qa_service.errors import InvalidInput
+from qa_service.text import normalize
+
+
+class EvalItem(BaseModel):
+    id: str
+    category: str = "general"
+    question: str = ""
+    turns: list[str] = Field(default_factory=list)
+    answerable: bool = True
+    answer: str = ""
+    must_include: list[list[str]] = Field(default_factory=list)
+    gold_footnotes: list[int] = Field(default_factory=list)
+    gold_evidence: list[str] = Field(default_factory=list)
+
+    def messages(self) -> list[dict[str, str]]:
+        turns = self.turns or [self.question]
+        msgs: list[dict[str, str]] = []
+        for t in turns[:-1]:  # earlier turns: the user's question (assistant replies are not needed to resolve)
+            msgs.append({"role": "user", "content": t})
+            msgs.append({"role": "assistant", "content": "(earlier answer)"})
+        msgs.append({"role": "user", "content": turns[-1]})
+        return msgs
+
+
+def load_items(path: Path, category: str | None = None) -> list[EvalItem]:
+    items = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read ({exc})") from exc
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = EvalItem.model_validate_json(line)
+        except ValidationError as exc:
+            raise InvalidInput(f"{path}:{i}: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from exc
+        if not item.question and not item.turns:
+            raise InvalidInput(f"{path}:{i}: item has neither question nor turns")
+        items.append(item if category is None else item.model_copy(update={"category": category}))
+    return items
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def evidence_rank(passages: Sequence[str], gold: Sequence[str]) -> int | None:
+    """1-based rank of the first passage that contains any gold evidence string; None if none does."""
+    keys = [normalize(g) for g in gold if g.strip()]
+    for rank, text in enumerate(passages, 1):
+        t = normalize(text)
+        if any(k in t for k in keys):
+            return rank
+    return None
+
+
+def recall_at(ranks: Sequence[int | None], k: int) -> float:
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
+
+
+def mrr(ranks: Sequence[int | None]) -> float:
+    return sum(1.0 / r for r in ranks if r) / len(ranks) if ranks else 0.0
+
+
+def footnote_scores(pred: Iterable[int], gold: Iterable[int]) -> tuple[float | None, float | None]:
+    """(precision, recall) of cited footnotes; None where undefined (nothing predicted / nothing gold)."""
+    p, g = set(pred), set(gold)
+    precision = len(p & g) / len(p) if p else None
+    recall = len(p & g) / len(g) if g else None
+    return precision, recall
+
+
+def fact_coverage(answer: str, must_include: Sequence[Sequence[str]]) -> float | None:
+    """Share of key facts (each a list of acceptable spellings) found in the answer text."""
+    if not must_include:
+        return None
+    a = normalize(answer)
+    return sum(1 for group in must_include if any(normalize(x) in a for x in group)) / len(must_include)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    idx = min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))
+    return s[idx]
+
+
+def _mean(xs: Sequence[float | None]) -> float | None:
+    vals = [x for x in xs if x is not None]
+    return round(statistics.fmean(vals), 4) if vals else None
+
+
+# ---------------------------------------------------------------- runner
+
+
+class Target(Protocol):
+    def __call__(self, messages: list[dict[str, str]]) -> dict[str, Any]: ...
+
+
+def score_item(item: EvalItem, resp: dict[str, Any], seconds: float) -> dict[str, Any]:
+    passages = [p["text"] for p in resp.get("passages", [])]
+    rank = evidence_rank(passages, item.gold_evidence) if item.answerable and item.gold_evidence else None
+    cited = [f["number"] for f in resp.get("footnotes", [])]
+    abstained = bool(resp.get("abstained"))
+    precision, recall = footnote_scores(cited, item.gold_footnotes) if item.answerable else (None, None)
+    return {
+        "id": item.id, "category": item.category, "answerable": item.answerable, "abstained": abstained,
+        "has_evidence": bool(item.gold_evidence),
+        "evidence_rank": rank, "footnotes": cited, "gold_footnotes": item.gold_footnotes,
+        "footnote_precision": precision if item.gold_footnotes or cited else None,
+        "footnote_recall": recall,
+        "fact_coverage": fact_coverage(resp.get("answer", ""), item.must_include) if item.answerable else None,
+        "answer_words": len(resp.get("answer", "").split()), "answer": resp.get("answer", ""),
+        "seconds": round(seconds, 4),
+    }
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    ans = [r for r in rows if r["answerable"]]
+    una = [r for r in rows if not r["answerable"]]
+    ranks = [r["evidence_rank"] for r in ans if r["has_evidence"]]
+    lat = [r["seconds"] * 1000 for r in rows]
+    return {
+        "items": len(rows), "answerable": len(ans), "unanswerable": len(una),
+        "evidence_recall_at_1": round(recall_at(ranks, 1), 4), "evidence_recall_at_5": round(recall_at(ranks, 5), 4),
+        "mrr": round(mrr(ranks), 4),
+        "footnote_recall": _mean([r["footnote_recall"] for r in ans]),
+        "footnote_precision": _mean([r["footnote_precision"] for r in ans]),
+        "fact_coverage": _mean([r["fact_coverage"] for r in ans]),
+        "abstention_rate": round(sum(r["abstained"] for r in una) / len(una), 4) if una else None,
+        "false_abstention_rate": round(sum(r["abstained"] for r in ans) / len(ans), 4) if ans else None,
+        "mean_answer_words": _mean([float(r["answer_words"]) for r in ans if not r["abstained"]]),
+        "latency_ms_p50": round(percentile(lat, 50), 2), "latency_ms_p95": round(percentile(lat, 95), 2),
+    }
+
+
+def run_eval(target: Target, items: list[EvalItem], on_item: Callable[[], None] | None = None) -> dict[str, Any]:
+    rows = []
+    for item in items:
+        t0 = time.perf_counter()
+        resp = target(item.messages())
+        rows.append(score_item(item, resp, time.perf_counter() - t0))
+        if on_item:
+            on_item()
+    cats: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        cats.setdefault(r["category"], []).append(r)
+    return {"summary": summarize(rows), "categories": {c: summarize(rs) for c, rs in sorted(cats.items())},
+            "rows": rows}
+
+
+def engine_target(engine: Any, mode: str = "hybrid") -> Target:
+    """In-process: the engine's answer in the shape of POST /chat (the fields the metrics read)."""
+    from qa_service.converse import Message
+
+    def call(messages: list[dict[str, str]]) -> dict[str, Any]:
+        a = engine.ask([Message(**m) for m in messages], mode=mode)
+        return {"answer": a.answer, "abstained": a.abstained,
+                "passages": [{"id": h.chunk.id, "text": h.chunk.text} for h in a.passages],
+                "footnotes": [{"number": n} for n in a.footnotes]}
+
+    return call
+
+
+def http_target(base_url: str, timeout: float = 60.0) -> Target:
+    import httpx
+
+    client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    def call(messages: list[dict[str, str]]) -> dict[str, Any]:
+        r = client.post("/chat", json={"messages": messages})
+        if r.status_code != 200:
+            raise InvalidInput(f"{base_url}/chat answered {r.status_code}: {r.text[:200]}")
+        return dict(r.json())
+
+    return call
+
+
+def dump(report: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
