@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from qa_service.config import AnswerSettings
+from qa_service.converse import proper_names
 from qa_service.index import LoadedIndex
 from qa_service.lexical import tokenize
 from qa_service.models import Hit
@@ -40,7 +41,14 @@ _SOURCES_RE = re.compile(
     r"evidence for|backs?|backed|supports? the claim|support for the claim)\b|\bnote \d",
     re.I,
 )
-_CONTINUES_RE = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|Its|Their|His|Her)\b")
+# A sentence that continues the previous one's statement ("He added that...") or opens a list ("Two major
+# factors explain..." then "The first..."): the next sentence belongs in the answer with it.
+_CONTINUES_RE = re.compile(
+    r"^(?:(?:He|She|They|It)\s+(?:also\s+)?(?:added|went on|said|claimed|argued|called|reiterated|stated|warned|"
+    r"declared|noted|accused|insisted|asked)|The (?:first|second|third)|First,|Second,|Third,|Finally,)\b")
+_OPENER_RE = re.compile(
+    r"(?:\b(?:two|three|four|five|several|following)\b[^.]{0,60}\b(?:factors|reasons|mechanisms|ways|pillars|"
+    r"goals|steps|elements)\b.*|:)\s*$", re.I)
 
 
 class AnswerSentence(BaseModel):
@@ -86,6 +94,17 @@ _ABOUT_PAPER_RE = re.compile(r"\b(?:this|the) (?:paper|report|study|publication|
 _AUTHORSHIP = {"wrote", "written", "authored", "author", "authors", "published by"}
 
 
+_PAPER_META_RE = re.compile(
+    r"\b(?:wrote|written|authors?|authored|published|publisher|publish|released|title|titled|called|date[ds]?|"
+    r"when was|who is behind|layout|design(?:ed)?|cover)\b", re.I)
+
+
+def asks_about_paper(question: str) -> bool:
+    """The question is about the document itself (its author, title, publisher, date), not its content."""
+    return bool(_ABOUT_PAPER_RE.search(question) and _PAPER_META_RE.search(question)
+                and not re.search(r"\b(?:cites?|cited|citing|footnotes?|sources?)\b", question, re.I))
+
+
 def asks_about_sources(question: str) -> bool:
     """The question is about what the paper cites (sources, footnotes, authors of cited works), not about
     the paper itself ("Who wrote the paper?")."""
@@ -117,6 +136,9 @@ def compose_answer(
         return result(True, "instruction", INSTRUCTION_MESSAGE, [], 0.0)
     about_sources = asks_about_sources(standalone)
     q_terms = set(tokenize(standalone))
+    # Names the corpus never mentions ("Germany", "GDP") make an answer from these documents unlikely.
+    unknown = [n for n in proper_names(question) if not any(idf.df.get(t) for t in tokenize(n))]
+    penalty = cfg.unknown_name_penalty * min(len(unknown), 2)
     q_weight = sum(idf(t) for t in q_terms) or 1.0
     scored: list[tuple[float, int, AnswerSentence, int]] = []  # (score, passage rank, sentence, order)
     for rank, hit in enumerate(hits[: cfg.candidate_passages], 1):
@@ -126,7 +148,7 @@ def compose_answer(
                 continue
             dense = float(index.sentence_vectors[row] @ qvec)
             lex = sum(idf(t) for t in q_terms & set(tokenize(s.text))) / q_weight
-            score = 0.65 * dense + 0.35 * lex + 0.02 / rank
+            score = 0.65 * dense + 0.35 * lex + 0.02 / rank - penalty
             if hit.chunk.id in pinned:
                 score += 1.0
             elif hit.chunk.kind == "reference" and not about_sources:
@@ -177,7 +199,7 @@ def _next_in_passage(top: tuple[float, int, AnswerSentence, int], hits: list[Hit
     if pos + 1 >= len(chunk.sentences):
         return None
     nxt = chunk.sentences[pos + 1]
-    if not _CONTINUES_RE.match(nxt.text):
+    if not (_CONTINUES_RE.match(nxt.text) or _OPENER_RE.search(sent.text)):
         return None
     return (top[0] * 0.6, rank, AnswerSentence(text=nxt.text, marker=rank, passage_id=chunk.id, sentence_id=nxt.id,
                                                footnotes=nxt.covered_by, score=round(top[0] * 0.6, 4)), pos + 1)

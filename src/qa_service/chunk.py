@@ -83,9 +83,10 @@ def chunk_document(
             sents = [s for b in section.blocks for s in (b.sentences or [_whole(b)])]
             if sents:
                 chunk = _chunk(paper, section, section.blocks[0], sents, source)
-                m = paper.metadata
-                chunk.context = (f"{m.title}: {m.subtitle}. Author: {m.author}. Publisher: {m.publisher}. "
-                                 f"Published {m.date}.")
+                if section.index == 0:  # the title page also says, in one sentence, what the document is
+                    meta = describe_paper(paper)
+                    chunk.text = f"{meta}\n\n{chunk.text}"
+                    chunk.sentences.insert(0, ChunkSentence(id=f"{paper.doc_id}:meta", text=meta))
                 chunks.append(chunk)
             continue
         previous = ""  # the last sentence before the chunk in this section: context for embedding and BM25
@@ -107,6 +108,14 @@ def chunk_document(
         if k:
             c.id = f"{c.id}-{k}"
     return chunks
+
+
+def describe_paper(paper: Paper) -> str:
+    m = paper.metadata
+    title = f"{m.title}: {m.subtitle}" if m.subtitle else m.title
+    by = f" by {m.author}" if m.author else ""
+    pub = ", ".join(x for x in (m.publisher, m.date) if x)
+    return f"“{title}” is a paper{by}" + (f", published by {pub}." if pub else ".")
 
 
 def _whole(block: Block) -> Sentence:

@@ -46,10 +46,13 @@ class AnswerSettings(BaseModel):
     max_words: int = Field(90, ge=10, le=400, description="Soft cap on words in a composed answer.")
     candidate_passages: int = Field(5, ge=1, le=50, description="Passages whose sentences compete for the answer.")
     abstain_threshold: float = Field(
-        0.42, description="Answer only when the best sentence scores at least this (calibrated on eval/)."
+        0.47, description="Answer only when the best sentence scores at least this (calibrated on eval/)."
     )
     reference_penalty: float = Field(
         0.15, ge=0, description="Subtracted from reference-list sentences unless the question asks about sources."
+    )
+    unknown_name_penalty: float = Field(
+        0.08, ge=0, description="Subtracted per name in the question that the corpus never mentions (at most two)."
     )
     relative_keep: float = Field(0.85, ge=0, le=1, description="Keep further sentences scoring this share of the best.")
 

@@ -64,3 +64,40 @@ def resolve(messages: Sequence[Message]) -> str:
         if context:
             return f"{question} ({', '.join(context)})"
     return question
+
+
+# Capitals and seats of government stand for their states in questions ("What does Beijing want?"): the
+# retrieval query also names the state. General knowledge, not specific to any one paper.
+_METONYMS = {
+    "beijing": "China", "washington": "United States", "islamabad": "Pakistan", "tehran": "Iran",
+    "new delhi": "India", "delhi": "India", "moscow": "Russia", "kremlin": "Russia", "kabul": "Afghanistan",
+    "tashkent": "Uzbekistan", "dushanbe": "Tajikistan", "ashgabat": "Turkmenistan", "astana": "Kazakhstan",
+    "bishkek": "Kyrgyzstan", "ankara": "Türkiye", "riyadh": "Saudi Arabia", "abu dhabi": "United Arab Emirates",
+    "doha": "Qatar", "london": "United Kingdom", "paris": "France", "berlin": "Germany", "tokyo": "Japan",
+    "brussels": "European Union", "white house": "United States", "state department": "United States",
+    "pentagon": "United States", "rawalpindi": "Pakistan",
+}
+_METONYM_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _METONYMS), key=len, reverse=True)) + r")\b", re.I)
+
+
+def expand_query(question: str) -> str:
+    """The question plus the states its capitals stand for."""
+    names = []
+    for m in _METONYM_RE.finditer(question):
+        state = _METONYMS[m.group(1).lower()]
+        if state.lower() not in question.lower() and state not in names:
+            names.append(state)
+    return f"{question} ({', '.join(names)})" if names else question
+
+
+def proper_names(question: str) -> list[str]:
+    """Capitalised words and acronyms that are not the first word, minus capitals that stand for states."""
+    words = question.split()
+    out = []
+    for i, w in enumerate(words):
+        w = w.strip("?,.!;:()\"'“”‘’")
+        if not w or i == 0 or w.lower() in STOPWORDS or w.lower() in _METONYMS:
+            continue
+        if w[0].isupper() or (len(w) > 1 and w.isupper()):
+            out.append(w)
+    return out

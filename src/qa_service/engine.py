@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from qa_service.answer import IDF, Answer, asks_about_sources, compose_answer
+from qa_service.answer import IDF, Answer, asks_about_paper, asks_about_sources, compose_answer
 from qa_service.config import Settings
-from qa_service.converse import Message, resolve
+from qa_service.converse import Message, expand_query, resolve
 from qa_service.corpus import load_corpus
 from qa_service.embed import Embedder
 from qa_service.errors import IndexMissing, InvalidInput, NotFound, QAServiceError
@@ -137,17 +137,21 @@ class Engine:
         question = " ".join(messages[-1].content.split())
         k = k or self.settings.retrieval.final_k
         about_sources = asks_about_sources(standalone)
-        hits = self.retriever.retrieve(standalone, k, mode, references=about_sources)
+        query = expand_query(standalone)
+        hits = self.retriever.retrieve(query, k, mode, references=about_sources)
         if about_sources:  # the references the best passages cite come right after them
             hits = self._with_references(hits, k)
         pinned = [c for n in _FOOTNOTE_RE.findall(standalone) for c in [self._reference_chunk(int(n))] if c]
+        if asks_about_paper(standalone):  # "Who wrote the paper?": the title page and credits answer it
+            pinned += [c for c in self.index.chunks if c.doc_id == self.paper.doc_id and c.section_kind == "front"
+                       and c.kind == "front"]
         if pinned:  # a question that names "footnote N" gets reference N as its first passage
             ids = {c.id for c in pinned}
             hits = ([Hit(chunk=c, score=1.0) for c in pinned] + [h for h in hits if h.chunk.id not in ids])[
                 : max(k, len(pinned))]
-        qvec = self.retriever.embed(self.retriever.validate(standalone, k))
+        qvec = self.retriever.embed(self.retriever.validate(query, k))
         assert self._idf is not None
-        return compose_answer(question, standalone, qvec, hits, self.index, self._idf, self.settings.answer,
+        return compose_answer(question, query, qvec, hits, self.index, self._idf, self.settings.answer,
                               pinned=frozenset(c.id for c in pinned), describe=self._describe)
 
     def _with_references(self, hits: list[Hit], k: int, top: int = 2) -> list[Hit]:

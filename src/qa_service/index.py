@@ -30,7 +30,7 @@ from qa_service.models import Chunk, Paper
 from qa_service.progress import progress_bar
 from qa_service.store import VectorStore
 
-SCHEMA = "4"
+SCHEMA = "5"
 _chunks_adapter = TypeAdapter(list[Chunk])
 _papers_adapter = TypeAdapter(list[Paper])
 
