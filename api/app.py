@@ -84,9 +84,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 app.state.engine_error = exc.message
         yield
 
-    app = FastAPI(title="qa-service", version="0.1.0", lifespan=lifespan,
-                  description="Questions about the paper and its cited sources, answered with sentence- and "
-                              "footnote-level citations.")
+    app = FastAPI(
+        title="qa-service",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Questions about the paper and its cited sources, answered with sentence- and "
+        "footnote-level citations.",
+    )
     app.state.settings = settings
     app.state.engine_error = ""
 
@@ -129,7 +133,8 @@ async def run_engine(request: Request, fn: Callable[..., T], *args: Any, **kwarg
     """Run blocking engine work in the thread pool, within the per-request time limit."""
     settings: Settings = request.app.state.settings
     try:
-        return await asyncio.wait_for(run_in_threadpool(partial(fn, *args, **kwargs)),
-                                      timeout=settings.server.request_timeout_s)
+        return await asyncio.wait_for(
+            run_in_threadpool(partial(fn, *args, **kwargs)), timeout=settings.server.request_timeout_s
+        )
     except TimeoutError as exc:
         raise RequestTimeout(f"the request took longer than {settings.server.request_timeout_s} s") from exc

@@ -91,28 +91,58 @@ class Ready(BaseModel):
 def to_passage(hit_or_chunk: Hit | Chunk, score: float | None = None) -> Passage:
     chunk = hit_or_chunk.chunk if isinstance(hit_or_chunk, Hit) else hit_or_chunk
     s = hit_or_chunk.score if isinstance(hit_or_chunk, Hit) else (score or 0.0)
-    return Passage(id=chunk.id, text=chunk.text, section=chunk.section, source=chunk.source,
-                   footnotes=chunk.footnotes, score=s, kind=chunk.kind, page=chunk.page, document=chunk.doc_id)
+    return Passage(
+        id=chunk.id,
+        text=chunk.text,
+        section=chunk.section,
+        source=chunk.source,
+        footnotes=chunk.footnotes,
+        score=s,
+        kind=chunk.kind,
+        page=chunk.page,
+        document=chunk.doc_id,
+    )
 
 
 def to_footnote(ref: Reference) -> Footnote:
-    return Footnote(number=ref.number, text=ref.text, url=ref.urls[0] if ref.urls else None, urls=ref.urls,
-                    title=ref.title, author=ref.author, date=ref.date)
+    return Footnote(
+        number=ref.number,
+        text=ref.text,
+        url=ref.urls[0] if ref.urls else None,
+        urls=ref.urls,
+        title=ref.title,
+        author=ref.author,
+        date=ref.date,
+    )
 
 
 def to_chat(answer: Answer, engine: Engine) -> ChatResponse:
     return ChatResponse(
-        answer=answer.answer, abstained=answer.abstained, reason=answer.reason, confidence=answer.confidence,
-        question=answer.question, standalone_question=answer.standalone_question,
+        answer=answer.answer,
+        abstained=answer.abstained,
+        reason=answer.reason,
+        confidence=answer.confidence,
+        question=answer.question,
+        standalone_question=answer.standalone_question,
         passages=[to_passage(h) for h in answer.passages],
         footnotes=[to_footnote(r) for n in answer.footnotes if (r := engine.paper.reference(n)) is not None],
-        citations=[AnswerCitation(marker=s.marker, passage_id=s.passage_id, sentence_id=s.sentence_id,
-                                  text=s.text, footnotes=s.footnotes) for s in answer.sentences],
+        citations=[
+            AnswerCitation(
+                marker=s.marker,
+                passage_id=s.passage_id,
+                sentence_id=s.sentence_id,
+                text=s.text,
+                footnotes=s.footnotes,
+            )
+            for s in answer.sentences
+        ],
     )
 
 
 def to_detail(chunk: Chunk) -> PassageDetail:
-    return PassageDetail(**to_passage(chunk).model_dump(), sentences=[s.model_dump() for s in chunk.sentences])
+    return PassageDetail(
+        **to_passage(chunk).model_dump(), sentences=[s.model_dump() for s in chunk.sentences]
+    )
 
 
 CitationOut = Citation

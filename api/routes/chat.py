@@ -16,8 +16,11 @@ router = APIRouter(tags=["chat"])
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-@router.post("/chat", response_model=ChatResponse,
-             responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream"}})
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream"}},
+)
 async def chat(body: ChatRequest, request: Request, engine: EngineDep) -> ChatResponse | StreamingResponse:
     """Answer the last user message, in the context of the earlier ones. Every sentence of the answer ends
     with [n], the passage it comes from; `footnotes` are the paper's references those sentences cite."""

@@ -67,29 +67,53 @@ def to_markdown(r: ChatResponse) -> str:
 
 @router.get("/models")
 async def models() -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "qa-service"}]}
+    return {
+        "object": "list",
+        "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "qa-service"}],
+    }
 
 
 @router.post("/chat/completions")
 async def completions(body: CompletionRequest, request: Request, engine: EngineDep) -> Any:
-    messages = [Message(role=m.role, content=_text(m)) for m in body.messages if m.role in ("user", "assistant")]
+    messages = [
+        Message(role=m.role, content=_text(m)) for m in body.messages if m.role in ("user", "assistant")
+    ]
     if not messages:
         raise InvalidInput("messages holds no user message")
     answer = await run_engine(request, engine.ask, messages)
     content = to_markdown(to_chat(answer, engine))
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-    usage = {"prompt_tokens": sum(len(m.content.split()) for m in messages),
-             "completion_tokens": len(content.split())}
+    usage = {
+        "prompt_tokens": sum(len(m.content.split()) for m in messages),
+        "completion_tokens": len(content.split()),
+    }
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     if not body.stream:
-        return {"id": cid, "object": "chat.completion", "created": created, "model": body.model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                             "finish_reason": "stop", "logprobs": None}], "usage": usage}
+        return {
+            "id": cid,
+            "object": "chat.completion",
+            "created": created,
+            "model": body.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": usage,
+        }
 
     async def chunks() -> AsyncIterator[str]:
         def chunk(delta: dict[str, Any], finish: str | None) -> str:
-            data = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+            data = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": body.model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            }
             return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
         yield chunk({"role": "assistant", "content": ""}, None)

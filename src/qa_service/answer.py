@@ -45,10 +45,13 @@ _SOURCES_RE = re.compile(
 # factors explain..." then "The first..."): the next sentence belongs in the answer with it.
 _CONTINUES_RE = re.compile(
     r"^(?:(?:He|She|They|It)\s+(?:also\s+)?(?:added|went on|said|claimed|argued|called|reiterated|stated|warned|"
-    r"declared|noted|accused|insisted|asked)|The (?:first|second|third)|First,|Second,|Third,|Finally,)\b")
+    r"declared|noted|accused|insisted|asked)|The (?:first|second|third)|First,|Second,|Third,|Finally,)\b"
+)
 _OPENER_RE = re.compile(
     r"(?:\b(?:two|three|four|five|several|following)\b[^.]{0,60}\b(?:factors|reasons|mechanisms|ways|pillars|"
-    r"goals|steps|elements)\b.*|:)\s*$", re.I)
+    r"goals|steps|elements)\b.*|:)\s*$",
+    re.I,
+)
 
 
 class AnswerSentence(BaseModel):
@@ -96,13 +99,18 @@ _AUTHORSHIP = {"wrote", "written", "authored", "author", "authors", "published b
 
 _PAPER_META_RE = re.compile(
     r"\b(?:wrote|written|authors?|authored|published|publisher|publish|released|title|titled|called|date[ds]?|"
-    r"when was|who is behind|layout|design(?:ed)?|cover)\b", re.I)
+    r"when was|who is behind|layout|design(?:ed)?|cover)\b",
+    re.I,
+)
 
 
 def asks_about_paper(question: str) -> bool:
     """The question is about the document itself (its author, title, publisher, date), not its content."""
-    return bool(_ABOUT_PAPER_RE.search(question) and _PAPER_META_RE.search(question)
-                and not re.search(r"\b(?:cites?|cited|citing|footnotes?|sources?)\b", question, re.I))
+    return bool(
+        _ABOUT_PAPER_RE.search(question)
+        and _PAPER_META_RE.search(question)
+        and not re.search(r"\b(?:cites?|cited|citing|footnotes?|sources?)\b", question, re.I)
+    )
 
 
 def asks_about_sources(question: str) -> bool:
@@ -127,10 +135,22 @@ def compose_answer(
 ) -> Answer:
     """`pinned`: passages the question names explicitly (footnote N), always used. `describe`: for questions
     about sources, footnote number -> short description appended to the answer."""
-    def result(abstained: bool, reason: str | None, text: str, chosen: list[AnswerSentence], conf: float) -> Answer:
+
+    def result(
+        abstained: bool, reason: str | None, text: str, chosen: list[AnswerSentence], conf: float
+    ) -> Answer:
         notes = sorted({n for s in chosen for n in s.footnotes})
-        return Answer(question=question, standalone_question=standalone, answer=text, abstained=abstained,
-                      reason=reason, confidence=round(conf, 4), sentences=chosen, passages=hits, footnotes=notes)
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            answer=text,
+            abstained=abstained,
+            reason=reason,
+            confidence=round(conf, 4),
+            sentences=chosen,
+            passages=hits,
+            footnotes=notes,
+        )
 
     if looks_like_injection(question):
         return result(True, "instruction", INSTRUCTION_MESSAGE, [], 0.0)
@@ -153,9 +173,21 @@ def compose_answer(
                 score += 1.0
             elif hit.chunk.kind == "reference" and not about_sources:
                 score -= cfg.reference_penalty
-            scored.append((score, rank, AnswerSentence(text=s.text, marker=rank, passage_id=hit.chunk.id,
-                                                       sentence_id=s.id, footnotes=s.covered_by,
-                                                       score=round(score, 4)), pos))
+            scored.append(
+                (
+                    score,
+                    rank,
+                    AnswerSentence(
+                        text=s.text,
+                        marker=rank,
+                        passage_id=hit.chunk.id,
+                        sentence_id=s.id,
+                        footnotes=s.covered_by,
+                        score=round(score, 4),
+                    ),
+                    pos,
+                )
+            )
     if not scored:
         return result(True, "no_passage", ABSTAIN_MESSAGE, [], 0.0)
     scored.sort(key=lambda x: -x[0])
@@ -192,8 +224,9 @@ def compose_answer(
     return result(False, None, text, sentences, min(best, 1.0))
 
 
-def _next_in_passage(top: tuple[float, int, AnswerSentence, int], hits: list[Hit]) -> (
-        tuple[float, int, AnswerSentence, int] | None):
+def _next_in_passage(
+    top: tuple[float, int, AnswerSentence, int], hits: list[Hit]
+) -> tuple[float, int, AnswerSentence, int] | None:
     _, rank, sent, pos = top
     chunk = hits[rank - 1].chunk
     if pos + 1 >= len(chunk.sentences):
@@ -201,5 +234,16 @@ def _next_in_passage(top: tuple[float, int, AnswerSentence, int], hits: list[Hit
     nxt = chunk.sentences[pos + 1]
     if not (_CONTINUES_RE.match(nxt.text) or _OPENER_RE.search(sent.text)):
         return None
-    return (top[0] * 0.6, rank, AnswerSentence(text=nxt.text, marker=rank, passage_id=chunk.id, sentence_id=nxt.id,
-                                               footnotes=nxt.covered_by, score=round(top[0] * 0.6, 4)), pos + 1)
+    return (
+        top[0] * 0.6,
+        rank,
+        AnswerSentence(
+            text=nxt.text,
+            marker=rank,
+            passage_id=chunk.id,
+            sentence_id=nxt.id,
+            footnotes=nxt.covered_by,
+            score=round(top[0] * 0.6, 4),
+        ),
+        pos + 1,
+    )

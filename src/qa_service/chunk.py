@@ -42,8 +42,9 @@ def _chunk_sents(paper: Paper, section: Section, block: Block, sents: list[Sente
     return _chunk(paper, section, block, sents, source, text=" ".join(s.text for s in sents))
 
 
-def _chunk(paper: Paper, section: Section, block: Block, sents: list[Sentence], source: str,
-           text: str | None = None) -> Chunk:
+def _chunk(
+    paper: Paper, section: Section, block: Block, sents: list[Sentence], source: str, text: str | None = None
+) -> Chunk:
     start, end = sents[0].start, sents[-1].end
     text = text if text is not None else paper.text[start:end]
     return Chunk(
@@ -57,7 +58,11 @@ def _chunk(paper: Paper, section: Section, block: Block, sents: list[Sentence], 
         text=text,
         start=start,
         end=end,
-        sentences=[ChunkSentence(id=s.id, text=s.text, footnotes=s.footnotes, covered_by=s.covered_by) for s in sents],
+        sentences=[
+            ChunkSentence(id=s.id, text=s.text, footnotes=s.footnotes, covered_by=s.covered_by) for s in sents
+        ],
+        page=section.page,
+        footnote=int(source.split(":")[1]) if source.startswith("footnote:") else None,
     )
 
 

@@ -68,22 +68,41 @@ def corpus_inspect(
 
     papers = [parse_file(path)] if path else load_corpus(settings().corpus_dir)
     if as_json:
-        emit_json([{
-            "doc_id": p.doc_id, "metadata": p.metadata.model_dump(),
-            "sections": [{"title": s.title, "kind": s.kind, "paragraphs": sum(b.kind == "paragraph" for b in s.blocks),
-                          "captions": sum(b.kind == "caption" for b in s.blocks),
-                          "sentences": sum(len(b.sentences) for b in s.blocks)} for s in p.sections],
-            "references": [r.model_dump() for r in p.references],
-            "repairs": [r.model_dump() for r in p.repairs], "problems": p.problems,
-        } for p in papers])
+        emit_json(
+            [
+                {
+                    "doc_id": p.doc_id,
+                    "metadata": p.metadata.model_dump(),
+                    "sections": [
+                        {
+                            "title": s.title,
+                            "kind": s.kind,
+                            "paragraphs": sum(b.kind == "paragraph" for b in s.blocks),
+                            "captions": sum(b.kind == "caption" for b in s.blocks),
+                            "sentences": sum(len(b.sentences) for b in s.blocks),
+                        }
+                        for s in p.sections
+                    ],
+                    "references": [r.model_dump() for r in p.references],
+                    "repairs": [r.model_dump() for r in p.repairs],
+                    "problems": p.problems,
+                }
+                for p in papers
+            ]
+        )
         return
     for p in papers:
         m = p.metadata
         out.print(f"[bold]{m.title}[/bold]: {m.subtitle}\n{m.author} · {m.publisher} · {m.date}")
         t = Table("section", "kind", "paragraphs", "captions", "sentences")
         for s in p.sections:
-            t.add_row(s.title, s.kind, str(sum(b.kind == "paragraph" for b in s.blocks)),
-                      str(sum(b.kind == "caption" for b in s.blocks)), str(sum(len(b.sentences) for b in s.blocks)))
+            t.add_row(
+                s.title,
+                s.kind,
+                str(sum(b.kind == "paragraph" for b in s.blocks)),
+                str(sum(b.kind == "caption" for b in s.blocks)),
+                str(sum(len(b.sentences) for b in s.blocks)),
+            )
         out.print(t)
         kinds: dict[str, int] = {}
         for r in p.repairs:
@@ -109,10 +128,12 @@ def ingest(
         emit_json(report.model_dump())
         return
     verb = "unchanged" if report.unchanged else "built"
-    out.print(f"index {report.generation} {verb}: {report.documents} documents, {report.chunks} passages, "
-              f"{report.sentences} sentences; embedded {report.embedded}, reused {report.reused}"
-              f"{f', truncated {report.truncated}' if report.truncated else ''}; {report.seconds:.2f} s "
-              f"({report.store})")
+    out.print(
+        f"index {report.generation} {verb}: {report.documents} documents, {report.chunks} passages, "
+        f"{report.sentences} sentences; embedded {report.embedded}, reused {report.reused}"
+        f"{f', truncated {report.truncated}' if report.truncated else ''}; {report.seconds:.2f} s "
+        f"({report.store})"
+    )
 
 
 def _engine() -> Any:
@@ -137,14 +158,27 @@ def search(
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}")
     engine = _engine()
     hits = engine.search(query, k, mode)
-    rows = [{"id": h.chunk.id, "score": h.score, "section": h.chunk.section, "source": h.chunk.source,
-             "text": h.chunk.text, "footnotes": h.chunk.footnotes, "page": h.chunk.page} for h in hits]
+    rows = [
+        {
+            "id": h.chunk.id,
+            "score": h.score,
+            "section": h.chunk.section,
+            "source": h.chunk.source,
+            "text": h.chunk.text,
+            "footnotes": h.chunk.footnotes,
+            "page": h.chunk.page,
+        }
+        for h in hits
+    ]
     if as_json:
         emit_json(rows)
         return
     for i, r in enumerate(rows, 1):
         fn = f" footnotes {r['footnotes']}" if r["footnotes"] else ""
-        out.print(f"[bold]{i}.[/bold] {r['score']:.4f} [cyan]{r['section']}[/cyan]{fn}  ({r['id']})", highlight=False)
+        out.print(
+            f"[bold]{i}.[/bold] {r['score']:.4f} [cyan]{r['section']}[/cyan]{fn}  ({r['id']})",
+            highlight=False,
+        )
         out.print(f"   {r['text']}", highlight=False)
 
 
@@ -156,6 +190,7 @@ def ask(
 ) -> None:
     """Answer one question with passage markers and footnotes."""
     from api.schemas import to_chat
+
     from qa_service.converse import Message
 
     engine = _engine()
@@ -205,18 +240,21 @@ def serve(
 
     s = settings()
     report = run_ingest(s)
-    err.print(f"index {report.generation}: {report.chunks} passages "
-              f"({'unchanged' if report.unchanged else 'built'} in {report.seconds:.1f} s)")
+    err.print(
+        f"index {report.generation}: {report.chunks} passages "
+        f"({'unchanged' if report.unchanged else 'built'} in {report.seconds:.1f} s)"
+    )
     h, p = host or s.server.host, port or s.server.port
     err.print(f"serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)")
     uvicorn.run("api.main:app", host=h, port=p, workers=workers, log_level="warning")
 
 
 def main() -> None:
-    from qa_service import cli_extra  # noqa: F401  (registers eval, sources and bench commands)
-
     app()
 
+
+from qa_service import cli_extra  # noqa: E402, F401  (registers eval, sources and bench commands)
+from qa_service.sources import cli as sources_cli  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

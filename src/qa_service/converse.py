@@ -17,9 +17,13 @@ from qa_service.text import STOPWORDS, content_words
 
 _ANAPHORA = re.compile(
     r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|the same|the group|the organization|"
-    r"the organisation|the country|the latter|the former)\b", re.I)
+    r"the organisation|the country|the latter|the former)\b",
+    re.I,
+)
 _FOLLOW_START = re.compile(r"^\s*(and|but|also|what about|how about|why|how so|so|then|what else)\b", re.I)
-_ENTITY = re.compile(r"\b(?:[A-Z]{2,}[A-Za-z-]*|[A-Z][a-zà-ÿ’'-]+(?:\s+(?:of|the|and|for)?\s*[A-Z][a-zà-ÿ’'-]+)*)\b")
+_ENTITY = re.compile(
+    r"\b(?:[A-Z]{2,}[A-Za-z-]*|[A-Z][a-zà-ÿ’'-]+(?:\s+(?:of|the|and|for)?\s*[A-Z][a-zà-ÿ’'-]+)*)\b"
+)
 
 
 class Message(BaseModel):
@@ -69,15 +73,37 @@ def resolve(messages: Sequence[Message]) -> str:
 # Capitals and seats of government stand for their states in questions ("What does Beijing want?"): the
 # retrieval query also names the state. General knowledge, not specific to any one paper.
 _METONYMS = {
-    "beijing": "China", "washington": "United States", "islamabad": "Pakistan", "tehran": "Iran",
-    "new delhi": "India", "delhi": "India", "moscow": "Russia", "kremlin": "Russia", "kabul": "Afghanistan",
-    "tashkent": "Uzbekistan", "dushanbe": "Tajikistan", "ashgabat": "Turkmenistan", "astana": "Kazakhstan",
-    "bishkek": "Kyrgyzstan", "ankara": "Türkiye", "riyadh": "Saudi Arabia", "abu dhabi": "United Arab Emirates",
-    "doha": "Qatar", "london": "United Kingdom", "paris": "France", "berlin": "Germany", "tokyo": "Japan",
-    "brussels": "European Union", "white house": "United States", "state department": "United States",
-    "pentagon": "United States", "rawalpindi": "Pakistan",
+    "beijing": "China",
+    "washington": "United States",
+    "islamabad": "Pakistan",
+    "tehran": "Iran",
+    "new delhi": "India",
+    "delhi": "India",
+    "moscow": "Russia",
+    "kremlin": "Russia",
+    "kabul": "Afghanistan",
+    "tashkent": "Uzbekistan",
+    "dushanbe": "Tajikistan",
+    "ashgabat": "Turkmenistan",
+    "astana": "Kazakhstan",
+    "bishkek": "Kyrgyzstan",
+    "ankara": "Türkiye",
+    "riyadh": "Saudi Arabia",
+    "abu dhabi": "United Arab Emirates",
+    "doha": "Qatar",
+    "london": "United Kingdom",
+    "paris": "France",
+    "berlin": "Germany",
+    "tokyo": "Japan",
+    "brussels": "European Union",
+    "white house": "United States",
+    "state department": "United States",
+    "pentagon": "United States",
+    "rawalpindi": "Pakistan",
 }
-_METONYM_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _METONYMS), key=len, reverse=True)) + r")\b", re.I)
+_METONYM_RE = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, _METONYMS), key=len, reverse=True)) + r")\b", re.I
+)
 
 
 def expand_query(question: str) -> str:

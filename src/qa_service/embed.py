@@ -30,7 +30,7 @@ class Embedder:
 
     def __init__(self, model_path: str = "") -> None:
         self.model_path = model_path or default_model_path()
-        self.name = "all-MiniLM-L6-v2" if not model_path else model_path
+        self.name = model_path if model_path else "all-MiniLM-L6-v2"
         self._model: Any = None
         self._lock = threading.Lock()
         self.truncated = 0
@@ -43,9 +43,13 @@ class Embedder:
                     try:
                         from sentence_transformers import SentenceTransformer
 
-                        self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+                        self._model = SentenceTransformer(
+                            self.model_path, device="cpu", local_files_only=True
+                        )
                     except Exception as exc:  # the model is a file on disk: anything here is a set-up problem
-                        raise QAServiceError(f"cannot load embedding model from {self.model_path}: {exc}") from exc
+                        raise QAServiceError(
+                            f"cannot load embedding model from {self.model_path}: {exc}"
+                        ) from exc
         return self._model
 
     @property
@@ -70,8 +74,13 @@ class Embedder:
         out = []
         for i in range(0, len(texts), batch_size):
             batch = list(texts[i : i + batch_size])
-            vecs = self.model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+            vecs = self.model.encode(
+                batch,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
             out.append(np.asarray(vecs, dtype=np.float32))
             if progress:
                 progress(len(batch))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -27,7 +28,9 @@ class CitingSentence(BaseModel):
     id: str
     text: str
     section: str | None
-    carries: bool = Field(description="True when the sentence carries the marker; False when it is covered by it.")
+    carries: bool = Field(
+        description="True when the sentence carries the marker; False when it is covered by it."
+    )
 
 
 class Citation(BaseModel):
@@ -39,18 +42,29 @@ class Citation(BaseModel):
     author: str | None
     date: str | None
     cited_by: list[CitingSentence]
-    covers: list[CitingSentence] = Field(default_factory=list, description="Unmarked sentences the marker covers.")
-    source: dict[str, object] | None = None
+    covers: list[CitingSentence] = Field(
+        default_factory=list, description="Unmarked sentences the marker covers."
+    )
+    source: dict[str, Any] | None = None
 
 
-def run_ingest(settings: Settings, rebuild: bool = False, embedder: Embedder | None = None,
-               store: VectorStore | None = None) -> IngestReport:
+def run_ingest(
+    settings: Settings,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    store: VectorStore | None = None,
+) -> IngestReport:
     from qa_service.sources.documents import source_papers
 
     papers = load_corpus(settings.corpus_dir)
     papers += source_papers(settings, papers)
-    return ingest(papers, settings, embedder or Embedder(settings.index.model_path),
-                  store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port), rebuild=rebuild)
+    return ingest(
+        papers,
+        settings,
+        embedder or Embedder(settings.index.model_path),
+        store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port),
+        rebuild=rebuild,
+    )
 
 
 def describe_reference(ref: Reference) -> str:
@@ -64,7 +78,9 @@ def describe_reference(ref: Reference) -> str:
 class Engine:
     """Loaded once per process and shared by all requests (read-only after load)."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None):
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None
+    ):
         self.settings = settings
         self.embedder = embedder or Embedder(settings.index.model_path)
         self.store = store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port)
@@ -131,11 +147,12 @@ class Engine:
             raise InvalidInput(f"{len(messages)} messages; the limit is {limits.max_messages}")
         for m in messages:
             if len(m.content) > limits.max_question_chars:
-                raise InvalidInput(f"a message is {len(m.content)} characters; the limit is "
-                                   f"{limits.max_question_chars}")
+                raise InvalidInput(
+                    f"a message is {len(m.content)} characters; the limit is {limits.max_question_chars}"
+                )
         standalone = resolve(messages)
         question = " ".join(messages[-1].content.split())
-        k = k or self.settings.retrieval.final_k
+        k = self.settings.retrieval.final_k if k is None else k
         about_sources = asks_about_sources(standalone)
         query = expand_query(standalone)
         hits = self.retriever.retrieve(query, k, mode, references=about_sources)
@@ -143,16 +160,29 @@ class Engine:
             hits = self._with_references(hits, k)
         pinned = [c for n in _FOOTNOTE_RE.findall(standalone) for c in [self._reference_chunk(int(n))] if c]
         if asks_about_paper(standalone):  # "Who wrote the paper?": the title page and credits answer it
-            pinned += [c for c in self.index.chunks if c.doc_id == self.paper.doc_id and c.section_kind == "front"
-                       and c.kind == "front"]
+            pinned += [
+                c
+                for c in self.index.chunks
+                if c.doc_id == self.paper.doc_id and c.section_kind == "front" and c.kind == "front"
+            ]
         if pinned:  # a question that names "footnote N" gets reference N as its first passage
             ids = {c.id for c in pinned}
             hits = ([Hit(chunk=c, score=1.0) for c in pinned] + [h for h in hits if h.chunk.id not in ids])[
-                : max(k, len(pinned))]
+                : max(k, len(pinned))
+            ]
         qvec = self.retriever.embed(self.retriever.validate(query, k))
         assert self._idf is not None
-        return compose_answer(question, query, qvec, hits, self.index, self._idf, self.settings.answer,
-                              pinned=frozenset(c.id for c in pinned), describe=self._describe)
+        return compose_answer(
+            question,
+            query,
+            qvec,
+            hits,
+            self.index,
+            self._idf,
+            self.settings.answer,
+            pinned=frozenset(c.id for c in pinned),
+            describe=self._describe,
+        )
 
     def _with_references(self, hits: list[Hit], k: int, top: int = 2) -> list[Hit]:
         out: list[Hit] = []
@@ -171,8 +201,17 @@ class Engine:
 
     def _reference_chunk(self, n: int) -> Chunk | None:
         doc = self.paper.doc_id
-        return next((c for c in self.index.chunks if c.doc_id == doc and c.kind == "reference"
-                     and c.sentences and c.sentences[0].covered_by == [n]), None)
+        return next(
+            (
+                c
+                for c in self.index.chunks
+                if c.doc_id == doc
+                and c.kind == "reference"
+                and c.sentences
+                and c.sentences[0].covered_by == [n]
+            ),
+            None,
+        )
 
     def passage(self, passage_id: str) -> Chunk:
         i = self.index.by_id.get(passage_id)
@@ -188,13 +227,15 @@ class Engine:
             raise InvalidInput(f"footnote numbers start at 1, got {n}")
         ref = self.paper.reference(n)
         if ref is None:
-            raise NotFound(f"footnote {n} does not exist: the paper has footnotes 1-{len(self.paper.references)}")
+            raise NotFound(
+                f"footnote {n} does not exist: the paper has footnotes 1-{len(self.paper.references)}"
+            )
         return ref
 
     def cite(self, n: int) -> Citation:
         ref = self.reference(n)
         cited, covers = [], []
-        for sec, block, s in self.paper.sentences():
+        for sec, _block, s in self.paper.sentences():
             if sec.kind != "body":
                 continue
             if n in s.footnotes:
@@ -204,6 +245,15 @@ class Engine:
         from qa_service.sources.verify import source_support
 
         support = source_support(self.settings, self, ref, cited)
-        return Citation(number=ref.number, text=ref.text, url=ref.urls[0] if ref.urls else None, urls=ref.urls,
-                        title=ref.title, author=ref.author, date=ref.date, cited_by=cited, covers=covers,
-                        source=support)
+        return Citation(
+            number=ref.number,
+            text=ref.text,
+            url=ref.urls[0] if ref.urls else None,
+            urls=ref.urls,
+            title=ref.title,
+            author=ref.author,
+            date=ref.date,
+            cited_by=cited,
+            covers=covers,
+            source=support,
+        )

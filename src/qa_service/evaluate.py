@@ -33,7 +33,9 @@ class EvalItem(BaseModel):
     def messages(self) -> list[dict[str, str]]:
         turns = self.turns or [self.question]
         msgs: list[dict[str, str]] = []
-        for t in turns[:-1]:  # earlier turns: the user's question (assistant replies are not needed to resolve)
+        for t in turns[
+            :-1
+        ]:  # earlier turns: the user's question (assistant replies are not needed to resolve)
             msgs.append({"role": "user", "content": t})
             msgs.append({"role": "assistant", "content": "(earlier answer)"})
         msgs.append({"role": "user", "content": turns[-1]})
@@ -123,13 +125,21 @@ def score_item(item: EvalItem, resp: dict[str, Any], seconds: float) -> dict[str
     abstained = bool(resp.get("abstained"))
     precision, recall = footnote_scores(cited, item.gold_footnotes) if item.answerable else (None, None)
     return {
-        "id": item.id, "category": item.category, "answerable": item.answerable, "abstained": abstained,
+        "id": item.id,
+        "category": item.category,
+        "answerable": item.answerable,
+        "abstained": abstained,
         "has_evidence": bool(item.gold_evidence),
-        "evidence_rank": rank, "footnotes": cited, "gold_footnotes": item.gold_footnotes,
+        "evidence_rank": rank,
+        "footnotes": cited,
+        "gold_footnotes": item.gold_footnotes,
         "footnote_precision": precision if item.gold_footnotes or cited else None,
         "footnote_recall": recall,
-        "fact_coverage": fact_coverage(resp.get("answer", ""), item.must_include) if item.answerable else None,
-        "answer_words": len(resp.get("answer", "").split()), "answer": resp.get("answer", ""),
+        "fact_coverage": fact_coverage(resp.get("answer", ""), item.must_include)
+        if item.answerable
+        else None,
+        "answer_words": len(resp.get("answer", "").split()),
+        "answer": resp.get("answer", ""),
         "seconds": round(seconds, 4),
     }
 
@@ -140,8 +150,11 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ranks = [r["evidence_rank"] for r in ans if r["has_evidence"]]
     lat = [r["seconds"] * 1000 for r in rows]
     return {
-        "items": len(rows), "answerable": len(ans), "unanswerable": len(una),
-        "evidence_recall_at_1": round(recall_at(ranks, 1), 4), "evidence_recall_at_5": round(recall_at(ranks, 5), 4),
+        "items": len(rows),
+        "answerable": len(ans),
+        "unanswerable": len(una),
+        "evidence_recall_at_1": round(recall_at(ranks, 1), 4),
+        "evidence_recall_at_5": round(recall_at(ranks, 5), 4),
         "mrr": round(mrr(ranks), 4),
         "footnote_recall": _mean([r["footnote_recall"] for r in ans]),
         "footnote_precision": _mean([r["footnote_precision"] for r in ans]),
@@ -149,11 +162,14 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "abstention_rate": round(sum(r["abstained"] for r in una) / len(una), 4) if una else None,
         "false_abstention_rate": round(sum(r["abstained"] for r in ans) / len(ans), 4) if ans else None,
         "mean_answer_words": _mean([float(r["answer_words"]) for r in ans if not r["abstained"]]),
-        "latency_ms_p50": round(percentile(lat, 50), 2), "latency_ms_p95": round(percentile(lat, 95), 2),
+        "latency_ms_p50": round(percentile(lat, 50), 2),
+        "latency_ms_p95": round(percentile(lat, 95), 2),
     }
 
 
-def run_eval(target: Target, items: list[EvalItem], on_item: Callable[[], None] | None = None) -> dict[str, Any]:
+def run_eval(
+    target: Target, items: list[EvalItem], on_item: Callable[[], None] | None = None
+) -> dict[str, Any]:
     rows = []
     for item in items:
         t0 = time.perf_counter()
@@ -164,8 +180,11 @@ def run_eval(target: Target, items: list[EvalItem], on_item: Callable[[], None] 
     cats: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         cats.setdefault(r["category"], []).append(r)
-    return {"summary": summarize(rows), "categories": {c: summarize(rs) for c, rs in sorted(cats.items())},
-            "rows": rows}
+    return {
+        "summary": summarize(rows),
+        "categories": {c: summarize(rs) for c, rs in sorted(cats.items())},
+        "rows": rows,
+    }
 
 
 def engine_target(engine: Any, mode: str = "hybrid") -> Target:
@@ -174,9 +193,12 @@ def engine_target(engine: Any, mode: str = "hybrid") -> Target:
 
     def call(messages: list[dict[str, str]]) -> dict[str, Any]:
         a = engine.ask([Message(**m) for m in messages], mode=mode)
-        return {"answer": a.answer, "abstained": a.abstained,
-                "passages": [{"id": h.chunk.id, "text": h.chunk.text} for h in a.passages],
-                "footnotes": [{"number": n} for n in a.footnotes]}
+        return {
+            "answer": a.answer,
+            "abstained": a.abstained,
+            "passages": [{"id": h.chunk.id, "text": h.chunk.text} for h in a.passages],
+            "footnotes": [{"number": n} for n in a.footnotes],
+        }
 
     return call
 
@@ -197,3 +219,27 @@ def http_target(base_url: str, timeout: float = 60.0) -> Target:
 
 def dump(report: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def load_thresholds(path: Path) -> dict[str, dict[str, float]]:
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read thresholds ({exc})") from exc
+    return {"min": dict(data.get("min", {})), "max": dict(data.get("max", {}))}
+
+
+def check_thresholds(summary: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:
+    """Failures as sentences; empty when every metric is on the right side of its threshold."""
+    fails = []
+    for key, floor in thresholds.get("min", {}).items():
+        v = summary.get(key)
+        if v is None or v < floor:
+            fails.append(f"{key} = {v} is below {floor}")
+    for key, ceiling in thresholds.get("max", {}).items():
+        v = summary.get(key)
+        if v is None or v > ceiling:
+            fails.append(f"{key} = {v} is above {ceiling}")
+    return fails

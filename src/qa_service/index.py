@@ -87,8 +87,9 @@ def read_state(data_dir: Path) -> IndexState | None:
     try:
         return IndexState.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, OSError, UnicodeDecodeError) as exc:
-        raise IndexCorrupt(f"{path} is unreadable ({exc.__class__.__name__}); rebuild with "
-                           "`qa-service ingest --rebuild`") from exc
+        raise IndexCorrupt(
+            f"{path} is unreadable ({exc.__class__.__name__}); rebuild with `qa-service ingest --rebuild`"
+        ) from exc
 
 
 def _write_atomic(path: Path, data: str) -> None:
@@ -120,8 +121,9 @@ def generation_id(papers: list[Paper], settings: Settings, model: str) -> str:
     return content_id(*parts, length=12)
 
 
-def ingest(papers: list[Paper], settings: Settings, embedder: Embedder, store: VectorStore,
-           rebuild: bool = False) -> IngestReport:
+def ingest(
+    papers: list[Paper], settings: Settings, embedder: Embedder, store: VectorStore, rebuild: bool = False
+) -> IngestReport:
     t0 = time.perf_counter()
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -137,13 +139,28 @@ def ingest(papers: list[Paper], settings: Settings, embedder: Embedder, store: V
     docs = {p.doc_id: p.sha256 for p in papers}
 
     def report(embedded: int, reused: int, truncated: int, unchanged: bool) -> IngestReport:
-        return IngestReport(generation=gen, documents=len(papers), chunks=len(chunks), sentences=len(sents),
-                            embedded=embedded, reused=reused, truncated=truncated, unchanged=unchanged,
-                            seconds=round(time.perf_counter() - t0, 3), store=store.mode)
+        return IngestReport(
+            generation=gen,
+            documents=len(papers),
+            chunks=len(chunks),
+            sentences=len(sents),
+            embedded=embedded,
+            reused=reused,
+            truncated=truncated,
+            unchanged=unchanged,
+            seconds=round(time.perf_counter() - t0, 3),
+            store=store.mode,
+        )
 
     final = _gen_dir(data_dir, gen)
-    if (not rebuild and state and state.generation == gen and (final / "complete").exists()
-            and collection in store.collections() and store.count(collection) == len(chunks)):
+    if (
+        not rebuild
+        and state
+        and state.generation == gen
+        and (final / "complete").exists()
+        and collection in store.collections()
+        and store.count(collection) == len(chunks)
+    ):
         return report(0, len(chunks) + len(sents), 0, unchanged=True)
 
     # Vectors: reuse what the served generation already embedded (content-hash keys), embed the rest.
@@ -160,7 +177,9 @@ def ingest(papers: list[Paper], settings: Settings, embedder: Embedder, store: V
         truncated = embedder.count_truncated([texts[k] for k in missing])
         cache.update(zip(missing, vecs, strict=True))
     keys = list(texts)
-    matrix = np.vstack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, 384), np.float32)
+    matrix = (
+        np.vstack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, 384), np.float32)
+    )
 
     tmp = final.with_name(gen + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -172,16 +191,36 @@ def ingest(papers: list[Paper], settings: Settings, embedder: Embedder, store: V
 
     store.create(collection)
     chunk_vecs = np.vstack([cache[text_key(model, c.embed_text())] for c in chunks])
-    store.add(collection, [c.id for c in chunks], chunk_vecs, [c.text for c in chunks],
-              [{"doc_id": c.doc_id, "section": c.section, "kind": c.kind, "source": c.source,
-                "footnotes": c.footnotes, "page": c.page} for c in chunks])
+    store.add(
+        collection,
+        [c.id for c in chunks],
+        chunk_vecs,
+        [c.text for c in chunks],
+        [
+            {
+                "doc_id": c.doc_id,
+                "section": c.section,
+                "kind": c.kind,
+                "source": c.source,
+                "footnotes": c.footnotes,
+                "page": c.page,
+            }
+            for c in chunks
+        ],
+    )
     (tmp / "complete").write_text(gen)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    new_state = IndexState(generation=gen, collection=collection, model=model,
-                           created=datetime.now(UTC).isoformat(timespec="seconds"), documents=docs,
-                           chunks=len(chunks), sentences=len(sents),
-                           previous=state.generation if state and state.generation != gen else "")
+    new_state = IndexState(
+        generation=gen,
+        collection=collection,
+        model=model,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        documents=docs,
+        chunks=len(chunks),
+        sentences=len(sents),
+        previous=state.generation if state and state.generation != gen else "",
+    )
     _write_atomic(data_dir / "state.json", new_state.model_dump_json(indent=2))
     _prune(data_dir, store, settings.index.collection_prefix, keep={gen, new_state.previous})
     return report(len(missing), len(keys) - len(missing), truncated, unchanged=False)
@@ -219,8 +258,10 @@ def load_index(settings: Settings, model: str) -> LoadedIndex:
         raise IndexMissing(f"no index in {settings.data_dir} yet: run `qa-service ingest` to build it")
     gdir = _gen_dir(settings.data_dir, state.generation)
     if not (gdir / "complete").exists():
-        raise IndexCorrupt(f"index generation {state.generation} in {gdir} is incomplete; "
-                           "rebuild with `qa-service ingest --rebuild`")
+        raise IndexCorrupt(
+            f"index generation {state.generation} in {gdir} is incomplete; "
+            "rebuild with `qa-service ingest --rebuild`"
+        )
     try:
         papers = _papers_adapter.validate_json((gdir / "papers.json").read_bytes())
         chunks = _chunks_adapter.validate_json((gdir / "chunks.json").read_bytes())
@@ -229,8 +270,16 @@ def load_index(settings: Settings, model: str) -> LoadedIndex:
         sentence_vectors = np.vstack([vectors[text_key(model, t)] for _, _, t in sents])
         lexical = LexicalIndex.load(gdir / "bm25", len(chunks))
     except (OSError, ValidationError, KeyError, ValueError, json.JSONDecodeError) as exc:
-        raise IndexCorrupt(f"index files in {gdir} are damaged ({exc.__class__.__name__}: {exc}); rebuild with "
-                           "`qa-service ingest --rebuild`") from exc
-    return LoadedIndex(state=state, papers=papers, chunks=chunks, sentence_ids=[s for s, _, _ in sents],
-                       sentence_chunk=np.array([ci for _, ci, _ in sents], dtype=np.int32),
-                       sentence_vectors=sentence_vectors, lexical=lexical)
+        raise IndexCorrupt(
+            f"index files in {gdir} are damaged ({exc.__class__.__name__}: {exc}); rebuild with "
+            "`qa-service ingest --rebuild`"
+        ) from exc
+    return LoadedIndex(
+        state=state,
+        papers=papers,
+        chunks=chunks,
+        sentence_ids=[s for s, _, _ in sents],
+        sentence_chunk=np.array([ci for _, ci, _ in sents], dtype=np.int32),
+        sentence_vectors=sentence_vectors,
+        lexical=lexical,
+    )

@@ -48,7 +48,8 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(directory), mmap=False), size)
 
     def scores(self, query: str) -> np.ndarray:
-        toks = [t for t in tokenize(query) if t in self._bm25.vocab_dict]  # type: ignore[attr-defined]
+        # each query term counts once: repeating a word in a question does not double its weight
+        toks = list(dict.fromkeys(t for t in tokenize(query) if t in self._bm25.vocab_dict))  # type: ignore[attr-defined]
         if not toks:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)  # type: ignore[attr-defined]

@@ -38,6 +38,7 @@ class Section(BaseModel):
     title: str
     kind: SectionKind
     blocks: list[Block] = Field(default_factory=list)
+    page: int | None = Field(None, description="Page number, for sources extracted page by page.")
 
 
 class Reference(BaseModel):
@@ -90,7 +91,9 @@ class ChunkSentence(BaseModel):
 class Chunk(BaseModel):
     id: str
     doc_id: str
-    source: str = Field(description="'paper' for the paper itself, 'footnote:N' for the source of footnote N.")
+    source: str = Field(
+        description="'paper' for the paper itself, 'footnote:N' for the source of footnote N."
+    )
     section: str | None
     section_kind: SectionKind
     block_id: str
@@ -101,7 +104,9 @@ class Chunk(BaseModel):
     sentences: list[ChunkSentence]
     page: int | None = None
     footnote: int | None = Field(None, description="For source chunks: the footnote whose source this is.")
-    context: str = Field("", description="Text just before the chunk (not shown), which resolves 'These', 'It'...")
+    context: str = Field(
+        "", description="Text just before the chunk (not shown), which resolves 'These', 'It'..."
+    )
 
     @property
     def footnotes(self) -> list[int]:

@@ -24,8 +24,42 @@ _DATE_RE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}},\s+\d{{4}}|(?:{_MONTHS})
 _FULL_DATE_RE = re.compile(rf"\b(?:{_MONTHS})(?:\s+\d{{1,2}},)?\s+\d{{4}}\b")
 _TERMINAL_RE = re.compile(r"[.!?…][”’\"')\]]*$|[”\"]$")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sgt gen col lt st no nos vol pp p e.g i.e etc vs cf jr sr inc ltd co fig ed eds "
-    "rep sen gov approx dept est".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sgt",
+        "gen",
+        "col",
+        "lt",
+        "st",
+        "no",
+        "nos",
+        "vol",
+        "pp",
+        "p",
+        "e.g",
+        "i.e",
+        "etc",
+        "vs",
+        "cf",
+        "jr",
+        "sr",
+        "inc",
+        "ltd",
+        "co",
+        "fig",
+        "ed",
+        "eds",
+        "rep",
+        "sen",
+        "gov",
+        "approx",
+        "dept",
+        "est",
+    ]
 )
 _SENT_END_RE = re.compile(r"[.!?…]+[”’\"')\]]*(?=\s+[“‘\"'A-Z0-9À-Ý])")
 
@@ -79,7 +113,9 @@ def parse_paper(
 
     sections: list[tuple[str, str, list[_Raw]]] = _front_sections(blocks[:front_end])
     body = _body_sections(blocks[front_end:ref_start], headings)
-    body = [(title, kind, _repair_body(raws, repairs, blocks[front_end:ref_start])) for title, kind, raws in body]
+    body = [
+        (title, kind, _repair_body(raws, repairs, blocks[front_end:ref_start])) for title, kind, raws in body
+    ]
     sections += body
     if references:
         sections.append(("Notes", "references", []))
@@ -117,7 +153,9 @@ def _is_caption(text: str) -> bool:
     if not m or MARKER_RE.search(text):
         return False
     credit = m.group(1)
-    return bool(re.search(r"photo|credit|image|courtesy", credit, re.I) or re.search(r"\w\.[a-z]{2,}\b", credit))
+    return bool(
+        re.search(r"photo|credit|image|courtesy", credit, re.I) or re.search(r"\w\.[a-z]{2,}\b", credit)
+    )
 
 
 # ---------------------------------------------------------------- references
@@ -148,7 +186,7 @@ def _find_references(blocks: list[_Raw]) -> tuple[int | None, int]:
                 break
             j += 1
         count = expected - 1
-        if count >= 2 and (best is None or count >= best[0]):
+        if count >= 1 and (best is None or count >= best[0]):
             best = (count, i, j)
     return (best[1], best[2]) if best else (None, len(blocks))
 
@@ -158,6 +196,7 @@ def _repair_reference_text(text: str) -> str:
     text = re.sub(r"\[([^\]\s]*)\]\((https?://[^)\s]+)\)", r"<\2>", text)
     # <https://host/a- b/c> : whitespace inside angle brackets is a line wrap.
     text = re.sub(r"<(https?://[^<>]*?)>", lambda m: "<" + re.sub(r"\s+", "", m.group(1)) + ">", text)
+
     # <prefix-> <prefix-rest> : a fragment followed by the whole URL keeps the whole one.
     def _merge(m: re.Match[str]) -> str:
         a, b = m.group(1), m.group(2)
@@ -188,7 +227,9 @@ def _parse_references(blocks: list[_Raw], repairs: list[Repair]) -> list[Referen
         if n is not None and n == len(merged) + 1:
             merged.append((n, b.text[_REF_START_RE.match(b.text).end() :]))  # type: ignore[union-attr]
         elif merged:
-            repairs.append(Repair(kind="reference_join", detail=f"footnote {merged[-1][0]} continues: {b.text[:40]}"))
+            repairs.append(
+                Repair(kind="reference_join", detail=f"footnote {merged[-1][0]} continues: {b.text[:40]}")
+            )
             num, prev = merged[-1]
             merged[-1] = (num, prev + " " + b.text)
     refs = []
@@ -205,13 +246,23 @@ def _parse_references(blocks: list[_Raw], repairs: list[Repair]) -> list[Referen
         if lead and not re.search(r"\d", lead.group(1)):
             author = lead.group(1).strip()
         else:
-            org = re.search(r"\(([^()]*?(?:Ministry|Office|Service|Institute|Council|Inspector|Department)[^(),]*)", body)
+            org = re.search(
+                r"\(([^()]*?(?:Ministry|Office|Service|Institute|Council|Inspector|Department)[^(),]*)", body
+            )
             if org:
                 author = org.group(1).strip()
         unquoted = re.sub(r"https?://\S+|“[^”]*”|\*[^*]*\*", "", body)
         date_m = _FULL_DATE_RE.search(body) or re.search(r"\b(?:19|20)\d\d\b", unquoted)
-        refs.append(Reference(number=num, text=clean, urls=urls, title=title, author=author,
-                              date=date_m.group(0) if date_m else None))
+        refs.append(
+            Reference(
+                number=num,
+                text=clean,
+                urls=urls,
+                title=title,
+                author=author,
+                date=date_m.group(0) if date_m else None,
+            )
+        )
     return refs
 
 
@@ -236,7 +287,8 @@ def _find_body_start(blocks: list[_Raw]) -> tuple[int, list[str]]:
                         return j, titles
     # No table of contents: the first short title-like block after a long paragraph.
     for j, b in enumerate(blocks):
-        if _looks_like_heading(b.text) and j + 1 < len(blocks) and len(blocks[j + 1].text.split()) > 25:
+        nxt = blocks[j + 1].text if j + 1 < len(blocks) else ""
+        if _looks_like_heading(b.text) and len(nxt.split()) >= 5 and _ends_sentence(nxt):
             return j, [b.text for b in blocks[j:] if _looks_like_heading(b.text)]
     return 0, []
 
@@ -258,7 +310,11 @@ def _front_sections(blocks: list[_Raw]) -> list[tuple[str, str, list[_Raw]]]:
         else:
             title_page.append(b)
     out = []
-    for title, raws in (("Title page", title_page), ("Copyright and credits", rights), ("Table of contents", toc)):
+    for title, raws in (
+        ("Title page", title_page),
+        ("Copyright and credits", rights),
+        ("Table of contents", toc),
+    ):
         if raws:
             for b in raws:
                 b.kind = "toc" if b.kind == "toc" else "front"
@@ -285,8 +341,12 @@ def _metadata(front: list[_Raw], overrides: dict[str, str]) -> Metadata:
             meta.publisher = m.group(1).strip()
         if re.fullmatch(rf"(?:{_MONTHS})\s+\d{{4}}", t):
             meta.date = t
-        if (not meta.author and re.fullmatch(r"(?:[A-Z]\.\s*)?(?:[A-Z][a-zà-ÿ'-]+\s*){1,4}", t)
-                and t not in (meta.title, meta.subtitle) and not t.isupper()):
+        if (
+            not meta.author
+            and re.fullmatch(r"(?:[A-Z]\.\s*)?(?:[A-Z][a-zà-ÿ'-]+\s*){1,4}", t)
+            and t not in (meta.title, meta.subtitle)
+            and not t.isupper()
+        ):
             meta.author = t
     if not meta.publisher:
         caps = [t for t in texts if t.isupper() and len(t.split()) <= 6]
@@ -386,7 +446,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         word = re.search(r"(\S+)$", before)
         token = word.group(1).lower().lstrip("(“\"'‘[").rstrip(".") if word else ""
         if m.group(0).startswith(".") and (
-            token in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token) and len(token.replace(".", "")) <= 2
+            token in _ABBREVIATIONS
+            or (re.fullmatch(r"(?:[a-z]\.)*[a-z]", token) and len(token.replace(".", "")) <= 2)
         ):
             continue
         spans.append((start, end))
@@ -402,7 +463,10 @@ def _clean_with_markers(text: str) -> tuple[str, list[tuple[int, int]]]:
     """Remove markers; return clean text and (footnote, offset-in-clean-text) pairs."""
     out, markers, pos = [], [], 0
     for m in MARKER_RE.finditer(text):
-        out.append(text[pos : m.start()])
+        piece = text[pos : m.start()]
+        if m.group(0).startswith("[") and piece.endswith(" "):
+            piece = piece[:-1]  # "disagree [1]." -> "disagree."
+        out.append(piece)
         offset = sum(len(s) for s in out)
         markers.append((marker_number(m.group(0)), offset))
         pos = m.end()
@@ -437,7 +501,7 @@ def _assemble(
         return start, offset
 
     for si, (title, kind, raws) in enumerate(sections):
-        sec = Section(id=f"{doc_id}:s{si}", index=si, title=title, kind=kind, blocks=[])  # type: ignore[arg-type]
+        sec = Section(id=f"{doc_id}:s{si}", index=si, title=title, kind=kind, blocks=[])
         items: list[tuple[BlockKind, str]] = [(b.kind, b.text) for b in raws]
         if kind == "references":
             items = [("reference", f"{r.number}. {r.text}") for r in references]
@@ -450,18 +514,36 @@ def _assemble(
             start, end = add(clean)
             block = Block(id=block_id, kind=bkind, text=clean, start=start, end=end)
             if bkind in ("paragraph", "caption", "back", "front", "reference"):
-                spans = split_sentences(clean) if bkind in ("paragraph", "caption", "back") else [(0, len(clean))]
+                spans = (
+                    split_sentences(clean) if bkind in ("paragraph", "caption", "back") else [(0, len(clean))]
+                )
                 for xi, (a, b) in enumerate(spans):
                     carried = sorted({n for n, off in markers if a < off <= b or (xi == 0 and off == a == 0)})
                     block.sentences.append(
-                        Sentence(id=f"{block_id}:x{xi}", text=clean[a:b], start=start + a, end=start + b,
-                                 footnotes=carried)
+                        Sentence(
+                            id=f"{block_id}:x{xi}",
+                            text=clean[a:b],
+                            start=start + a,
+                            end=start + b,
+                            footnotes=carried,
+                        )
                     )
-                _assign_coverage(block.sentences, reference=int(raw_text.split(".")[0]) if bkind == "reference" else None)
+                _assign_coverage(
+                    block.sentences, reference=int(raw_text.split(".")[0]) if bkind == "reference" else None
+                )
             sec.blocks.append(block)
         out_sections.append(sec)
-    return Paper(doc_id=doc_id, path=path, sha256=sha, metadata=metadata, text="".join(parts),
-                 sections=out_sections, references=references, repairs=repairs, problems=problems)
+    return Paper(
+        doc_id=doc_id,
+        path=path,
+        sha256=sha,
+        metadata=metadata,
+        text="".join(parts),
+        sections=out_sections,
+        references=references,
+        repairs=repairs,
+        problems=problems,
+    )
 
 
 def _assign_coverage(sentences: list[Sentence], reference: int | None = None) -> None:

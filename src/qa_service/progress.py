@@ -8,12 +8,24 @@ from contextlib import contextmanager
 
 @contextmanager
 def progress_bar(description: str, total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
+    def nothing(n: int = 1) -> None:
+        return None
+
     if not enabled or total <= 0:
-        yield lambda n=1: None
+        yield nothing
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
+
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance

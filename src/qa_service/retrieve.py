@@ -70,7 +70,9 @@ class LRU:
 
 
 class Retriever:
-    def __init__(self, index: LoadedIndex, store: VectorStore, embedder: Embedder, cfg: RetrievalSettings) -> None:
+    def __init__(
+        self, index: LoadedIndex, store: VectorStore, embedder: Embedder, cfg: RetrievalSettings
+    ) -> None:
         self.index, self.store, self.embedder, self.cfg = index, store, embedder, cfg
         self._vec_cache = LRU(cfg.cache_size)
         self._hit_cache = LRU(cfg.cache_size)
@@ -92,10 +94,12 @@ class Retriever:
             self._vec_cache.put(query, vec)
         return vec  # type: ignore[return-value]
 
-    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid", references: bool = False) -> list[Hit]:
+    def retrieve(
+        self, query: str, k: int | None = None, mode: Mode = "hybrid", references: bool = False
+    ) -> list[Hit]:
         """Top-k passages. Reference-list entries compete at `reference_weight` unless `references` is set
         (the question asks about sources), so bibliography lines do not crowd out the paper's sentences."""
-        k = k or self.cfg.final_k
+        k = self.cfg.final_k if k is None else k
         q = self.validate(query, k)
         key = (q, k, mode, references)
         cached = self._hit_cache.get(key)
@@ -136,10 +140,26 @@ class Retriever:
             weights.append(cfg.lexical_weight)
         fused = fuse_rrf(rankings, weights, cfg.rrf_k)
         if not references and cfg.reference_weight != 1.0:
-            fused = sorted(((cid, sc * (cfg.reference_weight if ix.chunks[ix.by_id[cid]].kind == "reference" else 1.0))
-                            for cid, sc in fused), key=lambda kv: (-kv[1], kv[0]))
+            fused = sorted(
+                (
+                    (
+                        cid,
+                        sc * (cfg.reference_weight if ix.chunks[ix.by_id[cid]].kind == "reference" else 1.0),
+                    )
+                    for cid, sc in fused
+                ),
+                key=lambda kv: (-kv[1], kv[0]),
+            )
         fused = fused[:k]
         d_rank = {cid: r for r, cid in enumerate(dense, 1)}
         l_rank = {cid: r for r, cid in enumerate(lexical, 1)}
-        return [Hit(chunk=ix.chunks[ix.by_id[cid]], score=round(s, 6), dense_rank=d_rank.get(cid),
-                    lexical_rank=l_rank.get(cid)) for cid, s in fused if cid in ix.by_id]
+        return [
+            Hit(
+                chunk=ix.chunks[ix.by_id[cid]],
+                score=round(s, 6),
+                dense_rank=d_rank.get(cid),
+                lexical_rank=l_rank.get(cid),
+            )
+            for cid, s in fused
+            if cid in ix.by_id
+        ]

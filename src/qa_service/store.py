@@ -68,7 +68,9 @@ class VectorStore:
             return chromadb.PersistentClient(path=str(path), settings=cs)
         except Exception as exc:
             if self.host:
-                raise StoreUnavailable(f"Chroma server at {self.host}:{self.port} is unreachable: {exc}") from exc
+                raise StoreUnavailable(
+                    f"Chroma server at {self.host}:{self.port} is unreachable: {exc}"
+                ) from exc
             raise IndexCorrupt(
                 f"cannot open the Chroma data in {self.data_dir / 'chroma'}: {exc}. "
                 "Rebuild with `qa-service ingest --rebuild`."
@@ -83,7 +85,9 @@ class VectorStore:
             if self.host:
                 self._client, self._cols = None, {}  # reconnect on the next call: the server may come back
                 raise StoreUnavailable(f"Chroma server at {self.host}:{self.port} failed: {exc}") from exc
-            raise IndexCorrupt(f"Chroma index error: {exc}. Rebuild with `qa-service ingest --rebuild`.") from exc
+            raise IndexCorrupt(
+                f"Chroma index error: {exc}. Rebuild with `qa-service ingest --rebuild`."
+            ) from exc
 
     def heartbeat(self) -> bool:
         try:
@@ -93,13 +97,18 @@ class VectorStore:
             return False
 
     def collections(self) -> list[str]:
-        return [c if isinstance(c, str) else c.name for c in self._call(lambda: self.client.list_collections())]
+        return [
+            c if isinstance(c, str) else c.name for c in self._call(lambda: self.client.list_collections())
+        ]
 
     def create(self, name: str) -> None:
         """A fresh, empty collection (a leftover of an interrupted ingest is dropped first)."""
         self.drop(name)
-        self._call(lambda: self.client.create_collection(
-            name, embedding_function=None, metadata={"hnsw:space": "cosine"}))
+        self._call(
+            lambda: self.client.create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        )
 
     def drop(self, name: str) -> None:
         self._cols.pop(name, None)
@@ -113,13 +122,25 @@ class VectorStore:
             self._cols[name] = col
         return col
 
-    def add(self, name: str, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str],
-            metadatas: Sequence[dict[str, Any]], batch: int = 1000) -> None:
+    def add(
+        self,
+        name: str,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+        batch: int = 1000,
+    ) -> None:
         col = self._col(name)
         for i in range(0, len(ids), batch):
             sl = slice(i, i + batch)
-            self._call(col.add, ids=list(ids[sl]), embeddings=vectors[sl].tolist(),
-                       documents=list(documents[sl]), metadatas=[_flatten(m) for m in metadatas[sl]])
+            self._call(
+                col.add,
+                ids=list(ids[sl]),
+                embeddings=vectors[sl].tolist(),
+                documents=list(documents[sl]),
+                metadatas=[_flatten(m) for m in metadatas[sl]],
+            )
 
     def count(self, name: str) -> int:
         return int(self._call(self._col(name).count))

@@ -10,8 +10,22 @@ _SUPER_TO_DIGIT = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
 # A superscript run (¹, ¹⁰, ⁴⁶) or a bracketed number ([12]) that is not a markdown link label.
 MARKER_RE = re.compile(rf"[{SUPERSCRIPT_DIGITS}]+|\[(\d{{1,3}})\](?!\()")
 
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘": "'", "’": "'", "‚": "'", "`": "'",
-                         "«": '"', "»": '"', "′": "'", "″": '"'})
+_QUOTES = str.maketrans(
+    {
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "`": "'",
+        "«": '"',
+        "»": '"',
+        "′": "'",
+        "″": '"',
+    }
+)
 _DASHES_RE = re.compile(r"[\u2010-\u2015\u2212]")
 _WS_RE = re.compile(r"\s+")
 _EMPHASIS_RE = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
@@ -25,7 +39,7 @@ STOPWORDS = frozenset(
     some such than that the their theirs them themselves then there these they this those through to too
     under until up very was we were what when where which while who whom why will with would you your
     yours yourself yourselves according paper document documents say says said tell told does mention
-    mentioned author authors""".split()
+    mentioned author authors""".split()  # noqa: SIM905
 )
 
 
@@ -61,3 +75,38 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def normalize_map(text: str) -> tuple[str, list[int]]:
+    """normalize() for text without markers, with a map from each output character to its input offset,
+    so a match in normalised text can be reported at its place in the original."""
+    out: list[str] = []
+    index: list[int] = []
+    space = True  # drop leading whitespace
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if not space:
+                out.append(" ")
+                index.append(i)
+                space = True
+            continue
+        space = False
+        ch = unicodedata.normalize("NFKC", ch).translate(_QUOTES)
+        ch = _DASHES_RE.sub("-", ch).replace("…", "...").lower()
+        for c in ch:
+            out.append(c)
+            index.append(i)
+    if out and out[-1] == " ":
+        out.pop()
+        index.pop()
+    return "".join(out), index
+
+
+QUOTE_RE = re.compile(r"[“\"]([^”\"]{12,}?)[”\"]")
+
+
+def quotations(sentence: str, min_words: int = 3) -> list[str]:
+    """Quoted passages of a sentence (in double quotes, at least `min_words` words)."""
+    return [
+        m.group(1).strip(" ,.") for m in QUOTE_RE.finditer(sentence) if len(m.group(1).split()) >= min_words
+    ]

@@ -1,10 +1,86 @@
-"""Fetched sources as corpus documents (one Paper per source, one section per page)."""
+"""Fetched sources as corpus documents: one Paper per source (doc id `source-N`), one section per page,
+every sentence covered by footnote N, so an answer from a source cites the footnote that points to it."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 from qa_service.config import Settings
-from qa_service.models import Paper
+from qa_service.models import Block, Metadata, Paper, Section, Sentence
+from qa_service.parse import split_sentences
+from qa_service.sources.fetch import read_pages, read_provenance
+from qa_service.text import collapse_ws
+
+
+def _pieces(text: str, a: int, b: int, max_words: int = 60) -> list[tuple[int, int]]:
+    """A "sentence" of a PDF table or list can run for pages: cut it into pieces the model sees whole."""
+    words = list(re.finditer(r"\S+", text[a:b]))
+    if len(words) <= max_words:
+        return [(a, b)]
+    return [
+        (a + words[i].start(), a + words[min(i + max_words, len(words)) - 1].end())
+        for i in range(0, len(words), max_words)
+    ]
+
+
+def source_paper(n: int, pages: list[str], title: str, multi_page: bool) -> Paper:
+    parts: list[str] = []
+    offset = 0
+    sections = []
+    for pi, page in enumerate(pages, 1):
+        sec = Section(
+            id=f"source-{n}:s{pi}",
+            index=pi - 1,
+            title=f"{title} — p. {pi}" if multi_page else title,
+            kind="source",
+            page=pi if multi_page else None,
+        )
+        for bi, para in enumerate(p for p in re.split(r"\n\s*\n", page) if p.strip()):
+            text = collapse_ws(para)
+            if parts:
+                parts.append("\n\n")
+                offset += 2
+            start = offset
+            parts.append(text)
+            offset += len(text)
+            block = Block(id=f"source-{n}:s{pi}:b{bi}", kind="paragraph", text=text, start=start, end=offset)
+            spans = [piece for a, b in split_sentences(text) for piece in _pieces(text, a, b)]
+            block.sentences = [
+                Sentence(
+                    id=f"{block.id}:x{xi}",
+                    text=text[a:b],
+                    start=start + a,
+                    end=start + b,
+                    footnotes=[],
+                    covered_by=[n],
+                )
+                for xi, (a, b) in enumerate(spans)
+            ]
+            sec.blocks.append(block)
+        sections.append(sec)
+    full = "".join(parts)
+    return Paper(
+        doc_id=f"source-{n}",
+        path="",
+        sha256=hashlib.sha256(full.encode()).hexdigest(),
+        metadata=Metadata(title=title),
+        text=full,
+        sections=sections,
+        references=[],
+    )
 
 
 def source_papers(settings: Settings, papers: list[Paper]) -> list[Paper]:
-    return []
+    """Every fetched source of the corpus papers' footnotes, ready to ingest."""
+    out = []
+    for paper in papers:
+        for ref in paper.references:
+            prov = read_provenance(settings.corpus_dir, ref.number)
+            pages = read_pages(settings.corpus_dir, ref.number) if prov and prov.status == "ok" else None
+            if pages:
+                title = ref.title or f"Source of footnote {ref.number}"
+                out.append(
+                    source_paper(ref.number, pages, title, multi_page=prov is not None and prov.kind == "pdf")
+                )
+    return out

@@ -1,0 +1,112 @@
+"""Shared fixtures: the real paper, the real embedding model, a real Chroma index in a temp dir, the real app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from qa_service.config import PROJECT_ROOT, Settings  # noqa: E402
+from qa_service.corpus import load_corpus  # noqa: E402
+from qa_service.embed import Embedder  # noqa: E402
+from qa_service.engine import Engine, run_ingest  # noqa: E402
+from qa_service.models import Paper  # noqa: E402
+
+CORPUS = PROJECT_ROOT / "corpus"
+PAPER_FILE = CORPUS / "papers" / "tookhy-2025-international-cooperation-on-afghanistan.txt"
+
+
+@pytest.fixture(scope="session")
+def paper() -> Paper:
+    return load_corpus(CORPUS)[0]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    e = Embedder()
+    e.encode_query("warm-up")
+    return e
+
+
+def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **kw: object) -> Settings:
+    return Settings(data_dir=data_dir, corpus_dir=corpus_dir, progress=False, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings, embedder: Embedder) -> Engine:
+    run_ingest(settings, embedder=embedder)
+    e = Engine(settings, embedder=embedder)
+    e.load()
+    return e
+
+
+@pytest.fixture(scope="session")
+def client(engine: Engine) -> Iterator[object]:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(engine.settings, engine=engine)) as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("chroma run did not start")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A real `chroma run` on loopback: the one .ci/run started (QA_TEST_CHROMA_URL), else our own."""
+    url = os.environ.get("QA_TEST_CHROMA_URL")
+    if url:
+        parts = httpx.URL(url)
+        yield parts.host, int(parts.port or 8000)
+        return
+    port = free_port()
+    proc = start_chroma(tmp_path_factory.mktemp("chroma-server"), port)
+    try:
+        yield "127.0.0.1", port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private copy of the corpus, for tests that change it."""
+    dst = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dst, ignore=shutil.ignore_patterns("sources"))
+    return dst

@@ -1,0 +1,62 @@
+"""BM25 (bm25s) checked against a reference implementation of the same Lucene formula."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa_service.lexical import LexicalIndex, tokenize
+
+
+def reference_bm25(docs: list[list[str]], query: list[str], k1: float = 1.5, b: float = 0.75) -> list[float]:
+    n = len(docs)
+    avgdl = sum(len(d) for d in docs) / n
+    df = {t: sum(1 for d in docs if t in d) for t in set(query)}
+    scores = []
+    for d in docs:
+        s = 0.0
+        for t in set(query):
+            if not df.get(t):
+                continue
+            idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+            tf = d.count(t)
+            s += idf * tf / (tf + k1 * (1 - b + b * len(d) / avgdl))
+        scores.append(s)
+    return scores
+
+
+CORPUS = ["The SCO created an Afghanistan Contact Group in 2005.",
+          "Russia and China compete inside the SCO for influence in Central Asia.",
+          "The United States froze the assets of the central bank.",
+          "Sanctions on the Taliban remain; the assets stay frozen.",
+          "Iran considers ISIL-K a bigger menace than the Taliban."]
+
+
+@pytest.mark.parametrize("query", ["SCO contact group", "frozen assets central bank", "Taliban menace", "unknownword"])
+def test_matches_reference_formula(query: str) -> None:
+    index = LexicalIndex.build(CORPUS)
+    expected = reference_bm25([tokenize(t) for t in CORPUS], tokenize(query))
+    assert list(index.scores(query)) == pytest.approx(expected, rel=1e-4)
+
+
+@given(st.lists(st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta", "omega"]), min_size=1, max_size=8),
+                min_size=2, max_size=8),
+       st.lists(st.sampled_from(["alpha", "beta", "gamma", "zeta"]), min_size=1, max_size=3))
+@settings(max_examples=40, deadline=None)
+def test_differential(docs: list[list[str]], query: list[str]) -> None:
+    texts = [" ".join(d) for d in docs]
+    index = LexicalIndex.build(texts)
+    expected = reference_bm25([tokenize(t) for t in texts], tokenize(" ".join(query)))
+    assert list(index.scores(" ".join(query))) == pytest.approx(expected, rel=1e-4, abs=1e-6)
+
+
+def test_search_ranks_and_persists(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    index = LexicalIndex.build(CORPUS)
+    index.save(tmp_path / "bm25")
+    loaded = LexicalIndex.load(tmp_path / "bm25", len(CORPUS))
+    hits = loaded.search("Which group did the SCO create?", 3)
+    assert hits[0][0] == 0
+    assert loaded.search("xylophone", 3) == []
