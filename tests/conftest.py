@@ -17,11 +17,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from qa_service.config import PROJECT_ROOT, Settings  # noqa: E402
-from qa_service.corpus import load_corpus  # noqa: E402
-from qa_service.embed import Embedder  # noqa: E402
-from qa_service.engine import Engine, run_ingest  # noqa: E402
-from qa_service.models import Paper  # noqa: E402
+from qa_service.config import PROJECT_ROOT, Settings
+from qa_service.corpus import load_corpus
+from qa_service.embed import Embedder
+from qa_service.engine import Engine, run_ingest
+from qa_service.models import Paper
 
 CORPUS = PROJECT_ROOT / "corpus"
 PAPER_FILE = CORPUS / "papers" / "tookhy-2025-international-cooperation-on-afghanistan.txt"
@@ -58,9 +58,8 @@ def engine(settings: Settings, embedder: Embedder) -> Engine:
 
 @pytest.fixture(scope="session")
 def client(engine: Engine) -> Iterator[object]:
-    from fastapi.testclient import TestClient
-
     from api.app import create_app
+    from fastapi.testclient import TestClient
 
     with TestClient(create_app(engine.settings, engine=engine)) as c:
         yield c
@@ -74,8 +73,11 @@ def free_port() -> int:
 
 def start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
     chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

@@ -15,7 +15,8 @@ def test_chunks_follow_the_paper_model(paper: Paper) -> None:
             assert paper.text[c.start : c.end] == c.text
             assert block.start <= c.start and c.end <= block.end  # never crosses a paragraph
             assert [s.text for s in c.sentences] == [
-                s.text for s in block.sentences if c.start <= s.start and s.end <= c.end]
+                s.text for s in block.sentences if c.start <= s.start and s.end <= c.end
+            ]
         if c.kind == "paragraph":
             assert len(c.sentences) <= 3 and (len(c.text.split()) <= 120 or len(c.sentences) == 1)
 

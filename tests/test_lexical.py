@@ -28,23 +28,32 @@ def reference_bm25(docs: list[list[str]], query: list[str], k1: float = 1.5, b: 
     return scores
 
 
-CORPUS = ["The SCO created an Afghanistan Contact Group in 2005.",
-          "Russia and China compete inside the SCO for influence in Central Asia.",
-          "The United States froze the assets of the central bank.",
-          "Sanctions on the Taliban remain; the assets stay frozen.",
-          "Iran considers ISIL-K a bigger menace than the Taliban."]
+CORPUS = [
+    "The SCO created an Afghanistan Contact Group in 2005.",
+    "Russia and China compete inside the SCO for influence in Central Asia.",
+    "The United States froze the assets of the central bank.",
+    "Sanctions on the Taliban remain; the assets stay frozen.",
+    "Iran considers ISIL-K a bigger menace than the Taliban.",
+]
 
 
-@pytest.mark.parametrize("query", ["SCO contact group", "frozen assets central bank", "Taliban menace", "unknownword"])
+@pytest.mark.parametrize(
+    "query", ["SCO contact group", "frozen assets central bank", "Taliban menace", "unknownword"]
+)
 def test_matches_reference_formula(query: str) -> None:
     index = LexicalIndex.build(CORPUS)
     expected = reference_bm25([tokenize(t) for t in CORPUS], tokenize(query))
     assert list(index.scores(query)) == pytest.approx(expected, rel=1e-4)
 
 
-@given(st.lists(st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta", "omega"]), min_size=1, max_size=8),
-                min_size=2, max_size=8),
-       st.lists(st.sampled_from(["alpha", "beta", "gamma", "zeta"]), min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta", "omega"]), min_size=1, max_size=8),
+        min_size=2,
+        max_size=8,
+    ),
+    st.lists(st.sampled_from(["alpha", "beta", "gamma", "zeta"]), min_size=1, max_size=3),
+)
 @settings(max_examples=40, deadline=None)
 def test_differential(docs: list[list[str]], query: list[str]) -> None:
     texts = [" ".join(d) for d in docs]

@@ -47,21 +47,32 @@ def test_structure_matches_golden_file(paper: Paper) -> None:
     text = structure(paper)
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(text, encoding="utf-8")
-    assert text == GOLDEN.read_text(encoding="utf-8"), "parser output changed: review with UPDATE_GOLDEN=1 + git diff"
+    assert text == GOLDEN.read_text(encoding="utf-8"), (
+        "parser output changed: review with UPDATE_GOLDEN=1 + git diff"
+    )
 
 
 def test_metadata(paper: Paper) -> None:
     m = paper.metadata
     assert (m.title, m.subtitle, m.author, m.publisher, m.date) == (
-        "International Cooperation on Afghanistan", "Geopolitics and the Limits of Diplomacy", "A. Farid Tookhy",
-        "Andiana Foundation", "January 2025")
+        "International Cooperation on Afghanistan",
+        "Geopolitics and the Limits of Diplomacy",
+        "A. Farid Tookhy",
+        "Andiana Foundation",
+        "January 2025",
+    )
 
 
 def test_sections_in_order_with_front_and_back_matter(paper: Paper) -> None:
     assert [s.title for s in paper.sections if s.kind == "body"] == BODY
     kinds = [(s.title, s.kind) for s in paper.sections if s.kind != "body"]
-    assert kinds == [("Title page", "front"), ("Copyright and credits", "front"), ("Table of contents", "front"),
-                     ("Notes", "references"), ("About the publisher", "back")]
+    assert kinds == [
+        ("Title page", "front"),
+        ("Copyright and credits", "front"),
+        ("Table of contents", "front"),
+        ("Notes", "references"),
+        ("About the publisher", "back"),
+    ]
     back = " ".join(b.text for s in paper.sections if s.kind == "back" for b in s.blocks)
     assert "founded in 2022" in back
     body = " ".join(b.text for s in paper.sections if s.kind == "body" for b in s.blocks)
@@ -93,7 +104,9 @@ def test_marker_separated_from_its_sentence_by_a_caption(paper: Paper) -> None:
     assert s.text.endswith("return its overseas assets.”")
     sec = next(x for x in paper.sections if x.title == "Global Geopolitical Rivalries")
     i = next(i for i, b in enumerate(sec.blocks) if "overseas assets" in b.text)
-    assert sec.blocks[i + 1].kind == "caption" and sec.blocks[i + 1].text.startswith("On September 29, 2023 Kazan")
+    assert sec.blocks[i + 1].kind == "caption" and sec.blocks[i + 1].text.startswith(
+        "On September 29, 2023 Kazan"
+    )
 
 
 def test_page_breaks_joined_and_captions_kept_apart(paper: Paper) -> None:
@@ -109,11 +122,13 @@ def test_page_breaks_joined_and_captions_kept_apart(paper: Paper) -> None:
 
 def test_pull_quotes_not_duplicated(paper: Paper) -> None:
     body = normalize(" ".join(b.text for sec in paper.sections if sec.kind == "body" for b in sec.blocks))
-    for quote in ("Iran considers the Taliban—a Sunni extremist group—a potential security threat",
-                  "The high degree of trust deficit between the regional heavyweights",
-                  "have been increasingly irritated by what they claim",
-                  "the region lacks the institutional capacity to facilitate",
-                  "Geopolitical rivalries between major powers in the region and the United States is another"):
+    for quote in (
+        "Iran considers the Taliban—a Sunni extremist group—a potential security threat",
+        "The high degree of trust deficit between the regional heavyweights",
+        "have been increasingly irritated by what they claim",
+        "the region lacks the institutional capacity to facilitate",
+        "Geopolitical rivalries between major powers in the region and the United States is another",
+    ):
         assert body.count(normalize(quote)) == 1, quote
     assert sum(r.kind == "pull_quote" for r in paper.repairs) == 7
 
@@ -143,19 +158,35 @@ def test_references_are_whole(paper: Paper) -> None:
     r13 = paper.reference(13)
     assert r13 and "The characterization, by Buzan and Wæver" in r13.text and "246–312" in r13.text
     r21 = paper.reference(21)
-    assert r21 and "Russian Federation, March 31, 2022" in r21.text and r21.urls == ["https://mid.ru/en/maps/af/1807302/"]
+    assert (
+        r21
+        and "Russian Federation, March 31, 2022" in r21.text
+        and r21.urls == ["https://mid.ru/en/maps/af/1807302/"]
+    )
     r7 = paper.reference(7)
-    assert r7 and r7.urls == ["https://digitallibrary.un.org/record/4053880?ln=en&v=pdf"] and r7.date == "July 8, 2024"
+    assert (
+        r7
+        and r7.urls == ["https://digitallibrary.un.org/record/4053880?ln=en&v=pdf"]
+        and r7.date == "July 8, 2024"
+    )
     r17 = paper.reference(17)
-    assert r17 and r17.author == "Derek Grossman" and r17.title == "China and Pakistan See Eye to Eye on the Taliban—Almost"
+    assert (
+        r17
+        and r17.author == "Derek Grossman"
+        and r17.title == "China and Pakistan See Eye to Eye on the Taliban—Almost"
+    )
     assert len(paper.reference(37).urls) == 5 - 1  # type: ignore[union-attr]
     assert paper.reference(14).urls == []  # type: ignore[union-attr]  # books
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "empty"), (b"   \n\n ", "empty"), (b"\xff\xfe\x00bad", "not UTF-8"),
-     ("Title\n\nA claim.\u00b9 Another.\u00b2\n".encode(), "no numbered reference list")],
+    [
+        (b"", "empty"),
+        (b"   \n\n ", "empty"),
+        (b"\xff\xfe\x00bad", "not UTF-8"),
+        ("Title\n\nA claim.\u00b9 Another.\u00b2\n".encode(), "no numbered reference list"),
+    ],
 )
 def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, content: bytes, message: str) -> None:
     f = tmp_path / "paper.txt"
@@ -171,8 +202,10 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_bracketed_markers_and_references() -> None:
-    text = ("My Paper\n\nIntroduction\n\nStates disagree [1]. They say “no” [2]. Nothing else.\n\n"
-            "1. A. Author, “First,” 2020, https://example.org/a.\n\n2. B. Author, “Second,” 2021.\n")
+    text = (
+        "My Paper\n\nIntroduction\n\nStates disagree [1]. They say “no” [2]. Nothing else.\n\n"
+        "1. A. Author, “First,” 2020, https://example.org/a.\n\n2. B. Author, “Second,” 2021.\n"
+    )
     p = parse_paper(text)
     assert [r.number for r in p.references] == [1, 2]
     sents = [s for _, _, s in p.sentences() if s.footnotes]

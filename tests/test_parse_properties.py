@@ -9,8 +9,28 @@ from hypothesis import strategies as st
 from qa_service.parse import parse_paper
 from qa_service.text import SUPERSCRIPT_DIGITS
 
-WORDS = ["state", "region", "council", "policy", "border", "treaty", "envoy", "security", "trade", "power",
-         "rival", "forum", "report", "talks", "summit", "accord", "agency", "budget", "corridor", "sanction"]
+WORDS = [
+    "state",
+    "region",
+    "council",
+    "policy",
+    "border",
+    "treaty",
+    "envoy",
+    "security",
+    "trade",
+    "power",
+    "rival",
+    "forum",
+    "report",
+    "talks",
+    "summit",
+    "accord",
+    "agency",
+    "budget",
+    "corridor",
+    "sanction",
+]
 
 
 def sup(n: int) -> str:
@@ -33,7 +53,9 @@ def papers(draw: st.DrawFn) -> tuple[str, list[list[tuple[str, list[int]]]]]:
                 words = draw(st.lists(st.sampled_from(WORDS), min_size=4, max_size=10))
                 words[0] = words[0].capitalize()
                 if k == 0:
-                    words.append(f"item{len(expected)}")  # paragraphs are distinct (no accidental pull quotes)
+                    words.append(
+                        f"item{len(expected)}"
+                    )  # paragraphs are distinct (no accidental pull quotes)
                 carried: list[int] = []
                 raw_words = list(words)
                 if draw(st.booleans()):  # a marker after a word inside the sentence

@@ -10,7 +10,9 @@ from qa_service.retrieve import LRU, fuse_rrf
 def test_rrf_by_id_with_weights_and_duplicates() -> None:
     fused = dict(fuse_rrf([["a", "b", "c"], ["b", "a", "b", "d"]], weights=[1.0, 2.0], k=10))
     assert fused["a"] == pytest.approx(1 / 11 + 2 / 12)
-    assert fused["b"] == pytest.approx(1 / 12 + 2 / 11)  # b counted once in the second ranking, at its best rank
+    assert fused["b"] == pytest.approx(
+        1 / 12 + 2 / 11
+    )  # b counted once in the second ranking, at its best rank
     assert fused["d"] == pytest.approx(2 / 13)  # ranks skip the repeated id
     assert [i for i, _ in fuse_rrf([["x", "y"], ["y", "x"]])] == ["x", "y"]  # ties break by id
     with pytest.raises(ValueError):
@@ -26,11 +28,17 @@ def test_lru_is_bounded() -> None:
     assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("When did the SCO create a contact group?", "In 2005, the Afghanistan Contact Group was created inside the SCO"),
-    ("Which groups operate in Afghanistan besides ISIL-K?", "These include Al-Qaida"),
-    ("Who designed the layout?", "Layout and Design | Natalia Kopytnik"),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "When did the SCO create a contact group?",
+            "In 2005, the Afghanistan Contact Group was created inside the SCO",
+        ),
+        ("Which groups operate in Afghanistan besides ISIL-K?", "These include Al-Qaida"),
+        ("Who designed the layout?", "Layout and Design | Natalia Kopytnik"),
+    ],
+)
 def test_hybrid_finds_the_passage(engine: Engine, question: str, expected: str) -> None:
     hits = engine.search(question, 5)
     assert any(expected in h.chunk.text for h in hits)
@@ -44,8 +52,16 @@ def test_every_mode_returns_k_distinct_passages(engine: Engine, mode: str) -> No
     assert len(hits) == 7 and len({h.chunk.id for h in hits}) == 7
 
 
-@pytest.mark.parametrize(("query", "k", "message"), [
-    ("", 5, "empty"), ("   ", 5, "empty"), ("x" * 5000, 5, "limit"), ("ok", 0, "k must be"), ("ok", 999, "k must be")])
+@pytest.mark.parametrize(
+    ("query", "k", "message"),
+    [
+        ("", 5, "empty"),
+        ("   ", 5, "empty"),
+        ("x" * 5000, 5, "limit"),
+        ("ok", 0, "k must be"),
+        ("ok", 999, "k must be"),
+    ],
+)
 def test_bad_queries(engine: Engine, query: str, k: int, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         engine.search(query, k)

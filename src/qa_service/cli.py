@@ -26,7 +26,7 @@ bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (speed and memory
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(sources_app, name="sources")
 app.add_typer(bench_app, name="bench")
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -41,9 +41,9 @@ class Citation(BaseModel):
     title: str | None
     author: str | None
     date: str | None
-    cited_by: list[CitingSentence]
-    covers: list[CitingSentence] = Field(
-        default_factory=list, description="Unmarked sentences the marker covers."
+    cited_by: list[CitingSentence] = Field(
+        description="Sentences of the paper that carry marker n, and the unmarked ones before them in the same "
+        "paragraph that the marker covers (carries=false), in reading order."
     )
     source: dict[str, Any] | None = None
 
@@ -234,17 +234,14 @@ class Engine:
 
     def cite(self, n: int) -> Citation:
         ref = self.reference(n)
-        cited, covers = [], []
-        for sec, _block, s in self.paper.sentences():
-            if sec.kind != "body":
-                continue
-            if n in s.footnotes:
-                cited.append(CitingSentence(id=s.id, text=s.text, section=sec.title, carries=True))
-            elif n in s.covered_by:
-                covers.append(CitingSentence(id=s.id, text=s.text, section=sec.title, carries=False))
+        cited = [
+            CitingSentence(id=s.id, text=s.text, section=sec.title, carries=n in s.footnotes)
+            for sec, _block, s in self.paper.sentences()
+            if sec.kind == "body" and (n in s.footnotes or n in s.covered_by)
+        ]
         from qa_service.sources.verify import source_support
 
-        support = source_support(self.settings, self, ref, cited)
+        support = source_support(self.settings, self, ref, [c for c in cited if c.carries])
         return Citation(
             number=ref.number,
             text=ref.text,
@@ -254,6 +251,5 @@ class Engine:
             author=ref.author,
             date=ref.date,
             cited_by=cited,
-            covers=covers,
             source=support,
         )

@@ -1,0 +1,73 @@
+"""The CLI as a user runs it: the installed console script in a subprocess, against a real index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa_service.engine import Engine
+
+CLI = str(Path(sys.executable).with_name("qa-service"))
+
+
+def run(engine: Engine | None, *args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QA_PROGRESS="false")
+    if engine is not None or data_dir is not None:
+        env["QA_DATA_DIR"] = str(data_dir or engine.settings.data_dir)  # type: ignore[union-attr]
+    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_corpus_inspect_json() -> None:
+    r = run(None, "corpus", "inspect", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)[0]
+    refs = doc["references"]
+    assert len(refs) == 46 and {"number", "text", "urls"} <= refs[0].keys()
+    assert refs[30]["urls"] == ["https://home.treasury.gov/policy-issues/financial-sanctions/faqs/951"]
+    assert doc["problems"] == [] and doc["metadata"]["author"] == "A. Farid Tookhy"
+
+
+def test_corpus_inspect_table() -> None:
+    r = run(None, "corpus", "inspect")
+    assert r.returncode == 0 and "Regional Institutional Deficit" in r.stdout and "problems: none" in r.stdout
+
+
+@pytest.mark.parametrize(("content", "message"), [(b"", "empty"), (b"\xff\xfe\xfa", "not UTF-8")])
+def test_bad_file_exit_2_without_traceback(tmp_path: Path, content: bytes, message: str) -> None:
+    f = tmp_path / "bad.txt"
+    f.write_bytes(content)
+    r = run(None, "corpus", "inspect", "--path", str(f))
+    assert r.returncode == 2 and message in r.stderr and str(f) in r.stderr.replace("\n", "")
+    assert "Traceback" not in r.stderr
+
+
+def test_search_ask_cite_json(engine: Engine) -> None:
+    r = run(engine, "search", "Afghanistan Contact Group", "--k", "3", "--json")
+    hits = json.loads(r.stdout)
+    assert len(hits) == 3 and {"id", "text", "section", "footnotes"} <= hits[0].keys()
+    a = json.loads(run(engine, "ask", "When did India reopen its embassy in Kabul?", "--json").stdout)
+    assert "July 2022" in a["answer"] and {"answer", "abstained", "passages", "footnotes"} <= a.keys()
+    c = json.loads(run(engine, "cite", "17", "--json").stdout)
+    assert c["number"] == 17 and "rand.org" in c["url"] and c["cited_by"]
+
+
+def test_errors_are_messages_with_exit_2(engine: Engine, tmp_path: Path) -> None:
+    r = run(engine, "cite", "99")
+    assert r.returncode == 2 and "footnote 99 does not exist" in r.stderr and "Traceback" not in r.stderr
+    r = run(engine, "search", "   ")
+    assert r.returncode == 2 and "empty" in r.stderr
+    r = run(engine, "search", "x", "--k", "500")
+    assert r.returncode == 2 and "k must be" in r.stderr
+    r = run(None, "ask", "anything", data_dir=tmp_path / "none")
+    assert r.returncode == 2 and "qa-service ingest" in r.stderr
+
+
+def test_ingest_unchanged_is_fast_and_says_so(engine: Engine) -> None:
+    r = run(engine, "ingest", "--json")
+    report = json.loads(r.stdout)
+    assert report["unchanged"] is True and report["embedded"] == 0 and report["seconds"] < 2
