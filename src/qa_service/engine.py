@@ -241,7 +241,7 @@ class Engine:
         ]
         from qa_service.sources.verify import source_support
 
-        support = source_support(self.settings, self, ref, [c for c in cited if c.carries])
+        support = source_support(self.settings, self, ref, cited)
         return Citation(
             number=ref.number,
             text=ref.text,

@@ -77,9 +77,10 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
-def normalize_map(text: str) -> tuple[str, list[int]]:
+def normalize_map(text: str, drop_quotes: bool = False) -> tuple[str, list[int]]:
     """normalize() for text without markers, with a map from each output character to its input offset,
-    so a match in normalised text can be reported at its place in the original."""
+    so a match in normalised text can be reported at its place in the original. `drop_quotes` also removes
+    double quotes (a quotation of a text that itself quotes someone)."""
     out: list[str] = []
     index: list[int] = []
     space = True  # drop leading whitespace
@@ -94,6 +95,8 @@ def normalize_map(text: str) -> tuple[str, list[int]]:
         ch = unicodedata.normalize("NFKC", ch).translate(_QUOTES)
         ch = _DASHES_RE.sub("-", ch).replace("…", "...").lower()
         for c in ch:
+            if drop_quotes and c == '"':
+                continue
             out.append(c)
             index.append(i)
     if out and out[-1] == " ":

@@ -13,13 +13,13 @@ from qa_service.config import Settings
 from qa_service.models import Reference
 from qa_service.sources.fetch import read_pages, read_provenance
 from qa_service.sources.manifest import entries_for
-from qa_service.text import normalize, normalize_map, quotations
+from qa_service.text import collapse_ws, normalize, normalize_map, quotations
 
 APPROXIMATE = 85.0  # rapidfuzz partial ratio (0-100) from which a quotation counts as approximately present
 
 
 def check_quote(quote: str, pages: list[str]) -> dict[str, Any]:
-    q = normalize(quote)
+    q = collapse_ws(normalize(quote).replace('"', ""))
     best: dict[str, Any] = {
         "quote": quote,
         "status": "not_found",
@@ -29,7 +29,7 @@ def check_quote(quote: str, pages: list[str]) -> dict[str, Any]:
         "similarity": 0.0,
     }
     for pi, page in enumerate(pages, 1):
-        norm, index = normalize_map(page)
+        norm, index = normalize_map(page, drop_quotes=True)
         pos = norm.find(q)
         if pos >= 0:
             return {

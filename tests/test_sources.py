@@ -1,0 +1,236 @@
+"""Primary sources against a real local HTTP server (never the footnotes' real URLs): fetch outcomes, safety
+policy, extraction, ingestion as footnote-linked documents, and the quotation checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import make_settings
+from qa_service.config import SourcesSettings
+from qa_service.converse import Message
+from qa_service.embed import Embedder
+from qa_service.engine import Engine, run_ingest
+from qa_service.errors import SourceError
+from qa_service.sources.fetch import add_file, check_address, fetch_sources, read_pages, read_provenance
+from qa_service.sources.manifest import entries_for, manifest_path, write_manifest
+from qa_service.sources.verify import check_quote
+
+PAGE1 = (
+    "Security Council, 9733rd meeting, 18 September 2024. The representative of Pakistan said: we have hard "
+    "evidence that at least some of the TTP's cross-border infiltration and attacks are being facilitated by "
+    "elements of the Afghan interim Government."
+)
+PAGE2 = "He further stated that the TTP also obtains sponsorship from Pakistan's main adversary, and other matters."
+HTML = (
+    "<!doctype html><html><head><title>China and Pakistan</title></head><body><nav>Menu Home About</nav>"
+    "<article><h1>China and Pakistan See Eye to Eye on the Taliban</h1>"
+    "<p>Beijing could rely on the cooperation of its ally, Pakistan, to protect its interests in Afghanistan. "
+    "Islamabad has long hosted Chinese engineers working on the economic corridor.</p>"
+    "<p>Analysts expect the partnership to continue despite repeated attacks on Chinese citizens.</p>"
+    "</article><footer>Copyright</footer></body></html>"
+)
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    return bytes(pdf.output())
+
+
+class Handler(BaseHTTPRequestHandler):
+    calls: dict[str, int] = {}
+    pdf = b""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        n = Handler.calls[self.path] = Handler.calls.get(self.path, 0) + 1
+        if self.path == "/report.pdf":
+            self.send(200, Handler.pdf, "application/pdf")
+        elif self.path == "/wrong-type":  # a PDF whose server says it is HTML
+            self.send(200, Handler.pdf, "text/html")
+        elif self.path == "/page.html":
+            self.send(200, HTML.encode(), "text/html; charset=utf-8")
+        elif self.path == "/redirect":
+            self.send(302, b"", "text/plain", {"Location": "/page.html"})
+        elif self.path == "/to-private":
+            self.send(302, b"", "text/plain", {"Location": "http://10.255.255.1/secret"})
+        elif self.path == "/flaky":
+            self.send(500, b"oops", "text/plain") if n == 1 else self.send(200, HTML.encode(), "text/html")
+        elif self.path == "/slow":
+            time.sleep(2)
+            self.send(200, HTML.encode(), "text/html")
+        elif self.path == "/big":
+            self.send(200, b"%PDF-" + b"0" * 300_000, "application/pdf")
+        elif self.path == "/image":
+            self.send(200, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/png")
+        else:
+            self.send(404, b"not here", "text/plain")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    Handler.pdf = make_pdf([PAGE1, PAGE2])
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.handle_error = lambda *a: None  # type: ignore[method-assign]  # clients that time out hang up
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def cfg(**kw: object) -> SourcesSettings:
+    return SourcesSettings(
+        timeout_s=0.5, retries=1, backoff_s=0.05, max_bytes=200_000, allowed_hosts=["127.0.0.1"], **kw
+    )  # type: ignore[arg-type]
+
+
+def point_at(corpus: Path, paper, urls: dict[int, str]) -> None:  # type: ignore[no-untyped-def]
+    write_manifest(corpus, paper)
+    data = json.loads(manifest_path(corpus).read_text())
+    for e in data["sources"]:
+        if e["number"] in urls:
+            e["manual"] = {"urls": [urls[e["number"]]], "fetchable": True}
+    manifest_path(corpus).write_text(json.dumps(data))
+
+
+def test_manifest_kinds_books_and_manual_fields_survive(corpus_copy: Path, paper) -> None:  # type: ignore[no-untyped-def]
+    entries = {e.number: e for e in write_manifest(corpus_copy, paper)}
+    assert len(entries) == 46
+    assert entries[14].kind == "book" and not entries[14].fetchable and "book" in entries[14].reason
+    assert entries[15].kind == "un_record" and entries[15].fetchable
+    assert entries[16].kind == "ministry_statement" and entries[17].kind == "think_tank_brief"
+    assert entries[28].kind == "news_article" and entries[33].kind == "government_report"
+    assert entries[22].same_as == 21 and not entries[22].fetchable
+    point_at(corpus_copy, paper, {15: "http://example.test/x.pdf"})
+    write_manifest(corpus_copy, paper)  # regenerate: the hand-filled field stays and wins
+    assert entries_for(corpus_copy, paper)[15].urls == ["http://example.test/x.pdf"]
+
+
+def test_fetch_outcomes_each_recorded_none_stopping_the_others(corpus_copy: Path, paper, server: str) -> None:  # type: ignore[no-untyped-def]
+    urls = {
+        15: "/report.pdf",
+        17: "/redirect",
+        18: "/flaky",
+        19: "/missing",
+        20: "/slow",
+        23: "/big",
+        24: "/image",
+        25: "/wrong-type",
+        26: "/to-private",
+    }
+    point_at(corpus_copy, paper, {n: server + p for n, p in urls.items()})
+    entries = entries_for(corpus_copy, paper)
+    results = {p.number: p for p in fetch_sources(corpus_copy, [entries[n] for n in [14, *urls]], cfg())}
+    assert results[15].status == "ok" and results[15].kind == "pdf" and results[15].pages == 2
+    assert read_pages(corpus_copy, 15)[1].startswith("He further stated")  # type: ignore[index]
+    assert results[17].status == "ok" and results[17].final_url == server + "/page.html"
+    assert (
+        results[17].extractor.startswith("trafilatura") and "Menu Home" not in read_pages(corpus_copy, 17)[0]
+    )  # type: ignore[index]
+    assert results[18].status == "ok" and Handler.calls["/flaky"] == 2  # a 500, then success on retry
+    assert results[19].status == "failed" and "404" in results[19].reason
+    assert results[20].status == "failed" and "tries" in results[20].reason  # timed out twice
+    assert results[23].status == "failed" and "too large" in results[23].reason
+    assert results[24].status == "failed" and "neither PDF nor HTML" in results[24].reason
+    assert results[25].status == "ok" and results[25].kind == "pdf"  # sniffed, whatever the header said
+    assert (
+        results[26].status == "failed" and "non-public" in results[26].reason
+    )  # redirect to a private address
+    assert results[14].status == "skipped" and "book" in results[14].reason
+    prov = read_provenance(corpus_copy, 15)
+    assert prov and len(prov.sha256) == 64 and prov.extractor.startswith("pypdf") and prov.fetched_at
+    again = fetch_sources(corpus_copy, [entries[15]], cfg())  # resumable: already fetched, not fetched again
+    assert again[0].status == "ok" and Handler.calls["/report.pdf"] == 1
+
+
+def test_real_policy_refuses_loopback_and_private(server: str) -> None:
+    strict = SourcesSettings()
+    for url in (server + "/page.html", "http://10.1.2.3/x", "http://[::1]/x", "ftp://example.org/x"):
+        with pytest.raises(SourceError):
+            check_address(url, strict)
+
+
+def test_add_file_by_hand(corpus_copy: Path, tmp_path: Path) -> None:
+    f = tmp_path / "page.html"
+    f.write_text(HTML)
+    prov = add_file(corpus_copy, 17, f)
+    assert prov.origin == "added" and prov.kind == "html"
+    bad = tmp_path / "x.bin"
+    bad.write_bytes(b"\x00\x01")
+    with pytest.raises(SourceError, match="neither PDF nor HTML"):
+        add_file(corpus_copy, 17, bad)
+
+
+def test_quote_checks() -> None:
+    pages = ["Intro.", "They said the TTP \u201calso obtains sponsorship\u201d from its  main\nadversary."]
+    v = check_quote("the TTP also obtains sponsorship", pages)
+    assert (
+        v["status"] == "verbatim" and v["page"] == 2 and pages[1][v["start"] : v["end"]].startswith("the TTP")
+    )
+    a = check_quote("obtains sponsorship from its major adversary", pages)
+    assert a["status"] == "approximate" and a["page"] == 2
+    assert check_quote("a sentence that is nowhere at all", pages)["status"] == "not_found"
+
+
+def test_sources_ingested_linked_to_their_footnote(
+    tmp_path: Path,
+    corpus_copy: Path,
+    paper,
+    server: str,  # type: ignore[no-untyped-def]
+    embedder: Embedder,
+    engine: Engine,
+) -> None:
+    point_at(corpus_copy, paper, {15: server + "/report.pdf", 17: server + "/page.html"})
+    entries = entries_for(corpus_copy, paper)
+    fetch_sources(corpus_copy, [entries[15], entries[17]], cfg())
+    s = make_settings(tmp_path / "data", corpus_copy)
+    shutil.copytree(engine.settings.data_dir, s.data_dir)
+    report = run_ingest(s, embedder=embedder)
+    assert report.documents == 3
+    e = Engine(s, embedder=embedder)
+    e.load()
+    src = [c for c in e.index.chunks if c.source == "footnote:15"]
+    assert src and {c.page for c in src} == {1, 2} and all(c.footnote == 15 for c in src)
+    cite = e.cite(15).source
+    assert cite and cite["status"] == "fetched" and cite["pages"] == 2
+    by_quote = {q["quote"].split()[2]: q for q in cite["quotes"]}
+    assert (
+        by_quote["that"]["status"] == "verbatim" and by_quote["that"]["page"] == 1
+    )  # "hard evidence that..."
+    assert by_quote["also"]["status"] == "approximate"  # "major adversary" in the paper, "main" in the source
+    assert by_quote["also"]["page"] == 2 and "main adversary" in by_quote["also"]["found"]
+    assert cite["passages"] and cite["passages"][0]["page"] in (1, 2)
+    a = e.ask(
+        [
+            Message(
+                role="user",
+                content="What did Pakistan's representative say about evidence of TTP infiltration?",
+            )
+        ]
+    )
+    assert 15 in a.footnotes and any(h.chunk.source == "footnote:15" for h in a.passages)
+    assert e.cite(17).source["status"] == "fetched"  # type: ignore[index]
+    assert e.cite(16).source["status"] == "not_fetched"  # type: ignore[index]
