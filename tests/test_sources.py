@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -51,7 +52,7 @@ def make_pdf(pages: list[str]) -> bytes:
 
 
 class Handler(BaseHTTPRequestHandler):
-    calls: dict[str, int] = {}
+    calls: ClassVar[dict[str, int]] = {}
     pdf = b""
 
     def log_message(self, *args: object) -> None:
