@@ -13,10 +13,23 @@ from qa_service.models import Chunk, Hit, Reference
 MAX_CONTENT = 100_000  # hard schema cap; the configurable limit (server.max_question_chars) is enforced too
 
 
+class Error(BaseModel):
+    detail: str | list[dict[str, Any]] = Field(description="What was wrong.")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": Error, "description": "No such footnote or passage."},
+    413: {"model": Error, "description": "Request body over the size limit."},
+    422: {"model": Error, "description": "Invalid input: the detail says what was wrong."},
+    503: {"model": Error, "description": "No index yet, or the vector store is unavailable."},
+    504: {"model": Error, "description": "The request ran past the time limit."},
+}
+
+
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=MAX_CONTENT)
+    content: str = Field(min_length=1, max_length=MAX_CONTENT, pattern=r"\S")
 
 
 class ChatRequest(BaseModel):

@@ -93,7 +93,8 @@ def test_footnotes_passages_search_health_ready(client: Any) -> None:
     [
         ({"messages": []}, 422, "messages"),
         ({"messages": [{"role": "assistant", "content": "hi"}]}, 422, "user"),
-        ({"messages": [{"role": "user", "content": ""}]}, 422, "empty"),
+        ({"messages": [{"role": "user", "content": ""}]}, 422, "at least 1 character"),
+        ({"messages": [{"role": "user", "content": "   "}]}, 422, "pattern"),
         ({"messages": [{"role": "robot", "content": "hi"}]}, 422, "role"),
         ({"messages": [{"role": "user", "content": 5}]}, 422, "content"),
         ({"messages": "hello"}, 422, "messages"),

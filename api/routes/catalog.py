@@ -5,10 +5,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 
 from api.app import get_engine, run_engine
-from api.schemas import Footnote, Passage, PassageDetail, SearchRequest, to_detail, to_footnote, to_passage
+from api.schemas import (
+    ERRORS,
+    Footnote,
+    Passage,
+    PassageDetail,
+    SearchRequest,
+    to_detail,
+    to_footnote,
+    to_passage,
+)
 from qa_service.engine import Citation, Engine
 
-router = APIRouter(tags=["citations"])
+router = APIRouter(tags=["citations"], responses=ERRORS)
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 

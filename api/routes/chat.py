@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from api.app import get_engine, run_engine
-from api.schemas import ChatRequest, ChatResponse, to_chat
+from api.schemas import ERRORS, ChatRequest, ChatResponse, to_chat
 from qa_service.converse import Message
 from qa_service.engine import Engine
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(tags=["chat"], responses=ERRORS)
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 

@@ -14,12 +14,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.app import get_engine, run_engine
-from api.schemas import MAX_CONTENT, ChatResponse, to_chat
+from api.schemas import ERRORS, MAX_CONTENT, ChatResponse, to_chat
 from qa_service.converse import Message
 from qa_service.engine import Engine
 from qa_service.errors import InvalidInput
 
-router = APIRouter(prefix="/v1", tags=["openai"])
+router = APIRouter(prefix="/v1", tags=["openai"], responses=ERRORS)
 EngineDep = Annotated[Engine, Depends(get_engine)]
 MODEL = "qa-service"
 
