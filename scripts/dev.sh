@@ -37,6 +37,12 @@ case "$cmd" in
   setup) echo "[setup] ready: $venv/bin/qa-service" ;;
   serve) exec "$venv/bin/qa-service" serve "$@" ;;
   test)
+    # The web page is tested in Debian's headless Chromium; install it when we can (root with apt).
+    if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "[setup] installing chromium for the browser test" >&2
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+        || echo "[setup] could not install chromium" >&2
+    fi
     "$venv/bin/ruff" check src api tests
     "$venv/bin/mypy"
     tmp=$(mktemp -d)
