@@ -51,14 +51,7 @@ class Passage(BaseModel):
     document: str
 
 
-class Footnote(BaseModel):
-    number: int
-    text: str
-    url: str | None
-    urls: list[str] = Field(default_factory=list)
-    title: str | None = None
-    author: str | None = None
-    date: str | None = None
+Footnote = Reference  # number, text, url (the first of urls), urls, title, author, date
 
 
 class AnswerCitation(BaseModel):
@@ -117,18 +110,6 @@ def to_passage(hit_or_chunk: Hit | Chunk, score: float | None = None) -> Passage
     )
 
 
-def to_footnote(ref: Reference) -> Footnote:
-    return Footnote(
-        number=ref.number,
-        text=ref.text,
-        url=ref.urls[0] if ref.urls else None,
-        urls=ref.urls,
-        title=ref.title,
-        author=ref.author,
-        date=ref.date,
-    )
-
-
 def to_chat(answer: Answer, engine: Engine) -> ChatResponse:
     return ChatResponse(
         answer=answer.answer,
@@ -138,7 +119,7 @@ def to_chat(answer: Answer, engine: Engine) -> ChatResponse:
         question=answer.question,
         standalone_question=answer.standalone_question,
         passages=[to_passage(h) for h in answer.passages],
-        footnotes=[to_footnote(r) for n in answer.footnotes if (r := engine.paper.reference(n)) is not None],
+        footnotes=[r for n in answer.footnotes if (r := engine.paper.reference(n)) is not None],
         citations=[
             AnswerCitation(
                 marker=s.marker,

@@ -92,3 +92,27 @@ def test_resolve_rules() -> None:
         resolve([Message(role="assistant", content="hi")])
     with pytest.raises(InvalidInput, match="empty"):
         resolve([Message(role="user", content="   ")])
+
+
+def test_engine_is_shared_safely_across_threads(engine: Engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [
+        "When did the SCO create the Afghanistan Contact Group?",
+        "Who wrote the paper?",
+        "Where did the US move half of the DAB assets?",
+        "What is the capital of France?",
+    ] * 8
+    expected = {q: ask(engine, q).answer for q in set(questions)}
+    engine.retriever.clear_cache()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda q: (q, ask(engine, q).answer), questions))
+    assert all(a == expected[q] for q, a in answers)
+
+
+def test_repeated_questions_are_served_from_the_cache(engine: Engine) -> None:
+    engine.retriever.clear_cache()
+    ask(engine, "When did Iran join the SCO?")
+    hits_before = engine.retriever._hit_cache.hits
+    ask(engine, "When did Iran join the SCO?")
+    assert engine.retriever._hit_cache.hits == hits_before + 1

@@ -12,7 +12,6 @@ from api.schemas import (
     PassageDetail,
     SearchRequest,
     to_detail,
-    to_footnote,
     to_passage,
 )
 from qa_service.engine import Citation, Engine
@@ -31,7 +30,7 @@ async def citation(n: Annotated[int, Path(ge=1, le=100_000)], engine: EngineDep)
 @router.get("/footnotes", response_model=list[Footnote])
 async def footnotes(engine: EngineDep) -> list[Footnote]:
     """All references of the paper, in order."""
-    return [to_footnote(r) for r in engine.footnotes()]
+    return engine.footnotes()
 
 
 @router.get("/passages/{passage_id}", response_model=PassageDetail)

@@ -33,7 +33,9 @@ class Embedder:
         self.name = model_path if model_path else "all-MiniLM-L6-v2"
         self._model: Any = None
         self._lock = threading.Lock()
-        self.truncated = 0
+        # One encode at a time: Hugging Face fast tokenizers fail ("Already borrowed") when one instance is
+        # used from several threads at once, and torch already uses both cores for one batch.
+        self._encode_lock = threading.Lock()
 
     @property
     def model(self) -> Any:
@@ -74,13 +76,15 @@ class Embedder:
         out = []
         for i in range(0, len(texts), batch_size):
             batch = list(texts[i : i + batch_size])
-            vecs = self.model.encode(
-                batch,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            model = self.model
+            with self._encode_lock:
+                vecs = model.encode(
+                    batch,
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
             out.append(np.asarray(vecs, dtype=np.float32))
             if progress:
                 progress(len(batch))

@@ -33,14 +33,9 @@ class CitingSentence(BaseModel):
     )
 
 
-class Citation(BaseModel):
-    number: int
-    text: str
-    url: str | None
-    urls: list[str]
-    title: str | None
-    author: str | None
-    date: str | None
+class Citation(Reference):
+    """A reference with the sentences that cite it and, once fetched, what its source says."""
+
     cited_by: list[CitingSentence] = Field(
         description="Sentences of the paper that carry marker n, and the unmarked ones before them in the same "
         "paragraph that the marker covers (carries=false), in reading order."
@@ -242,14 +237,4 @@ class Engine:
         from qa_service.sources.verify import source_support
 
         support = source_support(self.settings, self, ref, cited)
-        return Citation(
-            number=ref.number,
-            text=ref.text,
-            url=ref.urls[0] if ref.urls else None,
-            urls=ref.urls,
-            title=ref.title,
-            author=ref.author,
-            date=ref.date,
-            cited_by=cited,
-            source=support,
-        )
+        return Citation(**ref.model_dump(exclude={"url"}), cited_by=cited, source=support)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 BlockKind = Literal["heading", "paragraph", "caption", "front", "toc", "reference", "back"]
 SectionKind = Literal["front", "body", "references", "back", "source"]
@@ -48,6 +48,12 @@ class Reference(BaseModel):
     title: str | None = None
     author: str | None = None
     date: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def url(self) -> str | None:
+        """The first URL: where the source is."""
+        return self.urls[0] if self.urls else None
 
 
 class Metadata(BaseModel):

@@ -436,6 +436,27 @@ def _repair_body(raws: list[_Raw], repairs: list[Repair], all_body: list[_Raw]) 
 # ---------------------------------------------------------------- sentences and assembly
 
 
+class TextBuilder:
+    """The one normalised text of a document: blocks joined by blank lines; add() gives a block's span."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._offset = 0
+
+    def add(self, text: str) -> tuple[int, int]:
+        if self._parts:
+            self._parts.append("\n\n")
+            self._offset += 2
+        start = self._offset
+        self._parts.append(text)
+        self._offset += len(text)
+        return start, self._offset
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans of clean text (markers already removed)."""
     spans = []
@@ -486,19 +507,9 @@ def _assemble(
     repairs: list[Repair],
     problems: list[str],
 ) -> Paper:
-    parts: list[str] = []
-    offset = 0
+    builder = TextBuilder()
+    add = builder.add
     out_sections: list[Section] = []
-
-    def add(text: str) -> tuple[int, int]:
-        nonlocal offset
-        if parts:
-            parts.append("\n\n")
-            offset += 2
-        start = offset
-        parts.append(text)
-        offset += len(text)
-        return start, offset
 
     for si, (title, kind, raws) in enumerate(sections):
         sec = Section(id=f"{doc_id}:s{si}", index=si, title=title, kind=kind, blocks=[])
@@ -538,7 +549,7 @@ def _assemble(
         path=path,
         sha256=sha,
         metadata=metadata,
-        text="".join(parts),
+        text=builder.text,
         sections=out_sections,
         references=references,
         repairs=repairs,

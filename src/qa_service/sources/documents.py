@@ -8,7 +8,7 @@ import re
 
 from qa_service.config import Settings
 from qa_service.models import Block, Metadata, Paper, Section, Sentence
-from qa_service.parse import split_sentences
+from qa_service.parse import TextBuilder, split_sentences
 from qa_service.sources.fetch import read_pages, read_provenance
 from qa_service.text import collapse_ws
 
@@ -25,8 +25,7 @@ def _pieces(text: str, a: int, b: int, max_words: int = 60) -> list[tuple[int, i
 
 
 def source_paper(n: int, pages: list[str], title: str, multi_page: bool) -> Paper:
-    parts: list[str] = []
-    offset = 0
+    builder = TextBuilder()
     sections = []
     for pi, page in enumerate(pages, 1):
         sec = Section(
@@ -38,13 +37,8 @@ def source_paper(n: int, pages: list[str], title: str, multi_page: bool) -> Pape
         )
         for bi, para in enumerate(p for p in re.split(r"\n\s*\n", page) if p.strip()):
             text = collapse_ws(para)
-            if parts:
-                parts.append("\n\n")
-                offset += 2
-            start = offset
-            parts.append(text)
-            offset += len(text)
-            block = Block(id=f"source-{n}:s{pi}:b{bi}", kind="paragraph", text=text, start=start, end=offset)
+            start, end = builder.add(text)
+            block = Block(id=f"source-{n}:s{pi}:b{bi}", kind="paragraph", text=text, start=start, end=end)
             spans = [piece for a, b in split_sentences(text) for piece in _pieces(text, a, b)]
             block.sentences = [
                 Sentence(
@@ -59,7 +53,7 @@ def source_paper(n: int, pages: list[str], title: str, multi_page: bool) -> Pape
             ]
             sec.blocks.append(block)
         sections.append(sec)
-    full = "".join(parts)
+    full = builder.text
     return Paper(
         doc_id=f"source-{n}",
         path="",
