@@ -140,7 +140,11 @@ def _rss_kb(pid: int, field: str = "VmRSS") -> int:
     return total
 
 
-def bench_load(settings: Settings, requests: int, levels: list[int], workers: int = 1) -> dict[str, Any]:
+def bench_load(
+    settings: Settings, requests: int, levels: list[int], workers: int = 1, unique: bool = True
+) -> dict[str, Any]:
+    """`unique`: every request a distinct question (no cache hits: the worst case); else the evaluation
+    questions repeat, as real traffic does, and the cache serves the repeats."""
     import httpx
 
     from qa_service.embed import Embedder
@@ -179,6 +183,8 @@ def bench_load(settings: Settings, requests: int, levels: list[int], workers: in
         else:
             raise RuntimeError("service did not become ready")
         questions = _questions(settings, requests)
+        if unique:
+            questions = [f"{q} (#{i})" for i, q in enumerate(questions)]
         emb = Embedder(settings.index.model_path)
         emb.encode_query("warm-up")
         bare = []
@@ -193,6 +199,7 @@ def bench_load(settings: Settings, requests: int, levels: list[int], workers: in
                 c.post("/chat", json={"messages": [{"role": "user", "content": q + " (idle)"}]})
                 idle.append(time.perf_counter() - t0)
         result: dict[str, Any] = {
+            "unique_questions": unique,
             "workers": workers,
             "requests_per_level": requests,
             "query_embed_ms": _ms(bare),
@@ -221,7 +228,7 @@ def bench_load(settings: Settings, requests: int, levels: list[int], workers: in
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-    _save(settings, f"bench-load-w{workers}", result)
+    _save(settings, f"bench-load-w{workers}-{'unique' if unique else 'repeated'}", result)
     return result
 
 

@@ -164,13 +164,16 @@ def bench_load(
     requests: Annotated[int, typer.Option(help="Requests per concurrency level.")] = 1000,
     concurrency: Annotated[str, typer.Option(help="Comma-separated concurrency levels.")] = "16,64",
     workers: Annotated[int, typer.Option(help="Server worker processes.")] = 1,
+    unique: Annotated[
+        bool, typer.Option(help="Distinct questions (no cache hits); --no-unique repeats them.")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Start the service on loopback and load it with /chat and /search requests."""
     from qa_service.bench import bench_load as run
 
     levels = [int(x) for x in concurrency.split(",") if x.strip()]
-    result = run(settings(), requests, levels, workers)
+    result = run(settings(), requests, levels, workers, unique)
     if as_json:
         emit_json(result)
         return

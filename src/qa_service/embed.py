@@ -6,8 +6,10 @@ Vectors are cached by content hash (model + text), so unchanged text is never em
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,7 @@ class Embedder:
         # One encode at a time: Hugging Face fast tokenizers fail ("Already borrowed") when one instance is
         # used from several threads at once, and torch already uses both cores for one batch.
         self._encode_lock = threading.Lock()
+        self._batcher = _Batcher(lambda texts: self.encode(texts, batch_size=len(texts)))
 
     @property
     def model(self) -> Any:
@@ -73,9 +76,11 @@ class Embedder:
     ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        # Batches of similar length, as sentence-transformers does within one call: far less padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = []
         for i in range(0, len(texts), batch_size):
-            batch = list(texts[i : i + batch_size])
+            batch = [texts[j] for j in order[i : i + batch_size]]
             model = self.model
             with self._encode_lock:
                 vecs = model.encode(
@@ -88,7 +93,48 @@ class Embedder:
             out.append(np.asarray(vecs, dtype=np.float32))
             if progress:
                 progress(len(batch))
-        return np.vstack(out)
+        vectors = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
+        vectors[order] = np.vstack(out)
+        return vectors
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        """One query. Queries arriving together (concurrent requests) are embedded in one batch: a batch of 16
+        costs about four single queries, and a lone query waits for nothing."""
+        return self._batcher.submit(text)
+
+
+class _Batcher:
+    """Opportunistic micro-batching: one worker thread takes every query waiting when it is free."""
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], max_batch: int = 32) -> None:
+        self._encode, self._max = encode, max_batch
+        self._queue: queue.SimpleQueue[tuple[str, Future[np.ndarray]]] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def submit(self, text: str) -> np.ndarray:
+        if self._worker is None:
+            with self._start:
+                if self._worker is None:
+                    self._worker = threading.Thread(target=self._run, name="query-embedder", daemon=True)
+                    self._worker.start()
+        fut: Future[np.ndarray] = Future()
+        self._queue.put((text, fut))
+        return fut.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self._max:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                vectors = self._encode([t for t, _ in batch])
+            except BaseException as exc:  # the callers get the error; the worker lives on
+                for _, fut in batch:
+                    fut.set_exception(exc)
+                continue
+            for (_, fut), vec in zip(batch, vectors, strict=True):
+                fut.set_result(vec)

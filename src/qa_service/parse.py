@@ -380,7 +380,7 @@ def _repair_body(raws: list[_Raw], repairs: list[Repair], all_body: list[_Raw]) 
         if b.kind == "paragraph" and _is_caption(b.text):
             b.kind = "caption"
     # Pull quotes: a standalone paragraph repeated inside other body text (a page-break fragment never is one).
-    prose = [b for b in all_body if b.kind == "paragraph"]
+    prose = {id(b): normalize(b.text) for b in all_body if b.kind == "paragraph"}
     dropped: set[int] = set()
     out: list[_Raw] = []
     prev_text = ""
@@ -389,7 +389,7 @@ def _repair_body(raws: list[_Raw], repairs: list[Repair], all_body: list[_Raw]) 
             is_fragment = not _ends_sentence(prev_text) if prev_text else False
             key = normalize(b.text)
             if not is_fragment and len(key.split()) >= 6 and b.text[:1].isupper():
-                others = " ".join(normalize(o.text) for o in prose if o is not b and id(o) not in dropped)
+                others = " ".join(t for i, t in prose.items() if i != id(b) and i not in dropped)
                 if key in others:
                     dropped.add(id(b))
                     repairs.append(Repair(kind="pull_quote", detail=b.text[:80]))
