@@ -10,6 +10,7 @@ corpus is recognised without loading the model, and an interrupted ingest leaves
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -114,9 +115,16 @@ def build_chunks(papers: list[Paper], settings: Settings) -> list[Chunk]:
     return chunks
 
 
+def _pipeline_code() -> str:
+    """The code that shapes the index (parser, chunker, models): a change to it means a new generation."""
+    from qa_service import chunk, models, parse
+
+    return hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (parse, chunk, models))).hexdigest()
+
+
 def generation_id(papers: list[Paper], settings: Settings, model: str) -> str:
     ix = settings.index
-    parts = [SCHEMA, model, str(ix.max_chunk_sentences), str(ix.max_chunk_words)]
+    parts = [SCHEMA, _pipeline_code(), model, str(ix.max_chunk_sentences), str(ix.max_chunk_words)]
     parts += [f"{p.doc_id}={p.sha256}" for p in sorted(papers, key=lambda p: p.doc_id)]
     return content_id(*parts, length=12)
 

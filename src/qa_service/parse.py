@@ -239,7 +239,9 @@ def _parse_references(blocks: list[_Raw], repairs: list[Repair]) -> list[Referen
             repairs.append(Repair(kind="url_repair", detail=f"footnote {num}"))
         urls = _extract_urls(fixed)
         clean = collapse_ws(strip_emphasis(re.sub(r"<(https?://[^<>\s]+)>", r"\1", fixed)))
-        title_m = re.search(r"“([^”]+?)[,.]?”", body) or re.search(r"\*([^*]+)\*", body)
+        # the first title in the note: “Quoted” (articles, documents) or *italic* (books)
+        found = [m for m in (re.search(r"“([^”]+?)[,.]?”", body), re.search(r"\*([^*]+)\*", body)) if m]
+        title_m = min(found, key=lambda m: m.start()) if found else None
         title = title_m.group(1).strip().rstrip(",") if title_m else None
         author = None
         lead = re.match(r"^(?:See,? (?:for example,? )?)?([A-Z][^“”*,]{2,80}?),\s*[“*]", body)

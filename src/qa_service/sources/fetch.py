@@ -237,7 +237,7 @@ def status_table(corpus_dir: Path, entries: list[SourceEntry]) -> list[dict[str,
                 "number": e.number,
                 "kind": e.kind,
                 "fetchable": e.fetchable,
-                "status": p.status if p else ("not_online" if not e.fetchable else "not_fetched"),
+                "status": p.status if p else _unfetched(e),
                 "reason": (p.reason if p else e.reason),
                 "pages": p.pages if p else 0,
                 "url": e.urls[0] if e.urls else None,
@@ -245,6 +245,12 @@ def status_table(corpus_dir: Path, entries: list[SourceEntry]) -> list[dict[str,
             }
         )
     return rows
+
+
+def _unfetched(e: SourceEntry) -> str:
+    if e.same_as:
+        return "same_source"
+    return "not_fetched" if e.fetchable else "not_online"
 
 
 def dumps(rows: list[dict[str, Any]]) -> str:

@@ -15,6 +15,7 @@ from qa_service.models import Paper, Reference
 from qa_service.text import normalize
 
 _KINDS: list[tuple[str, str]] = [
+    (r"\bCharter\b|\bDeclaration\b|sectsc\.org", "intergovernmental_document"),
     (r"digitallibrary\.un\.org|securitycouncilreport\.org|Security Council Meeting", "un_record"),
     (r"unmissions\.org|treaties\.un\.org|Monitoring Team|Resolution \d+|Report of the", "un_report"),
     (r"mid\.ru|fmprc\.gov\.cn|mfa\.gov\.cn|china-embassy|Ministry of Foreign Affairs", "ministry_statement"),
@@ -25,7 +26,6 @@ _KINDS: list[tuple[str, str]] = [
     ),
     (r"usip\.org|rand\.org|orfonline\.org|lkyspp\.nus\.edu\.sg|Brief|Institute of Peace", "think_tank_brief"),
     (r"hindustantimes\.com|apnews\.com|reuters\.com|nytimes\.com|AP News|Times\b", "news_article"),
-    (r"sectsc\.org|Declaration|Charter", "intergovernmental_document"),
 ]
 _BOOK_RE = re.compile(
     r"\((?:[^()]*?)(?:University Press|Publishers|Macmillan|Press|edition)[^()]*\d{4}\)", re.I
@@ -68,11 +68,20 @@ def build_entries(paper: Paper, previous: dict[int, SourceEntry] | None = None) 
     for ref in paper.references:
         kind = classify(ref)
         same_as = None
+        short = re.match(r"^([^,“*]+),\s*[\d–-]+(?:;.*)?\.?$", ref.text)  # "Buzan and Wæver, 483–88."
+        if not ref.title and not ref.urls and short:
+            author = short.group(1).strip()
+            same_as = next(
+                (e.number for e in entries if e.text.startswith(author) and e.kind == "book"), None
+            )
         if ref.title:
             key = normalize(ref.title)
             if key in by_title and not ref.urls:
                 same_as = by_title[key]
             by_title.setdefault(key, ref.number)
+        root = next((e for e in entries if e.number == same_as), None)
+        if root is not None and root.same_as:
+            same_as = root.same_as  # point at the first note that cites the source
         if ref.urls:
             fetchable, reason = True, ""
         elif same_as is not None:
