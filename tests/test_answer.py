@@ -116,3 +116,19 @@ def test_repeated_questions_are_served_from_the_cache(engine: Engine) -> None:
     hits_before = engine.retriever._hit_cache.hits
     ask(engine, "When did Iran join the SCO?")
     assert engine.retriever._hit_cache.hits == hits_before + 1
+
+
+def test_questions_about_the_whole_paper(engine: Engine) -> None:
+    a = ask(engine, "What is the paper's main conclusion?")
+    assert not a.abstained and all(
+        a.passages[s.marker - 1].chunk.section == "Conclusion" for s in a.sentences
+    )
+    b = ask(
+        engine, "What does the paper conclude about UN-led diplomacy?"
+    )  # a subject of its own: no pinning
+    assert "No amount of UN-led diplomacy" in b.answer
+
+
+def test_names_only_the_references_mention_are_answered_from_them(engine: Engine) -> None:
+    a = ask(engine, "Who is Roza Otunbayeva?")
+    assert not a.abstained and a.footnotes == [1] and "Special Representative" in a.answer

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -21,6 +22,7 @@ from qa_service.converse import proper_names
 from qa_service.index import LoadedIndex
 from qa_service.lexical import tokenize
 from qa_service.models import Hit
+from qa_service.text import content_words
 
 ABSTAIN_MESSAGE = (
     "The documents don't say: I found no passage in the paper or its fetched sources that answers this."
@@ -30,7 +32,7 @@ INSTRUCTION_MESSAGE = (
     "in a question."
 )
 _INJECTION_RE = re.compile(
-    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules|guidelines|context|"
+    r"\b(ignor(?:e|es|ing)|disregard(?:ing)?|forget(?:ting)?|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules|guidelines|context|"
     r"everything|above|previous)\b|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bjailbreak\b|"
     r"\bdeveloper mode\b|\bnew instructions\b|\bact as\b|\breveal (your|the) (prompt|instructions)\b",
     re.I,
@@ -75,15 +77,30 @@ class Answer(BaseModel):
     footnotes: list[int]
 
 
-class IDF:
-    """Inverse document frequency of stemmed terms over the chunks, for weighting query terms."""
+@lru_cache(maxsize=16384)
+def terms(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
 
-    def __init__(self, texts: list[str]) -> None:
+
+class IDF:
+    """Inverse document frequency of stemmed terms over the chunks, for weighting query terms; and the terms
+    that only the reference list uses (a name such as "Otunbayeva" appears in a footnote alone)."""
+
+    def __init__(self, texts: list[str], is_reference: list[bool] | None = None) -> None:
         df: Counter[str] = Counter()
-        for t in texts:
-            df.update(set(tokenize(t)))
+        in_refs: set[str] = set()
+        elsewhere: set[str] = set()
+        for i, t in enumerate(texts):
+            ts = terms(t)
+            df.update(ts)
+            (in_refs if is_reference and is_reference[i] else elsewhere).update(ts)
         self.n = max(len(texts), 1)
         self.df = df
+        self.reference_only = frozenset(in_refs - elsewhere)
+
+    def names_a_reference(self, question: str) -> bool:
+        """The question uses a term that only the reference list has."""
+        return bool(terms(question) & self.reference_only)
 
     def __call__(self, term: str) -> float:
         return math.log(1 + (self.n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
@@ -113,6 +130,78 @@ def asks_about_paper(question: str) -> bool:
     )
 
 
+_CONCLUSION_RE = re.compile(
+    r"\b(?:main|central|key|overall|principal)\s+(?:argument|conclusions?|findings?|points?|thesis|claims?|message)\b|"
+    r"\bconclu(?:de|des|sion|sions)\b|\bsummar(?:y|ize|ise)\b|\bbottom line\b",
+    re.I,
+)
+_PURPOSE_RE = re.compile(
+    r"\b(?:purpose|objective|aim|goal|scope)\s+of\s+(?:the|this)\s+(?:paper|report|study|analysis)\b|"
+    r"\bwhat (?:is|does) (?:the|this) (?:paper|report|study)(?: (?:about|examine|ask|set out to do))?\b",
+    re.I,
+)
+_OVERVIEW_WORDS = frozenset(
+    [
+        "main",
+        "central",
+        "key",
+        "overall",
+        "principal",
+        "argument",
+        "arguments",
+        "conclusion",
+        "conclusions",
+        "conclude",
+        "concludes",
+        "finding",
+        "findings",
+        "point",
+        "points",
+        "thesis",
+        "claim",
+        "claims",
+        "message",
+        "summary",
+        "summarize",
+        "summarise",
+        "purpose",
+        "objective",
+        "aim",
+        "goal",
+        "scope",
+        "paper",
+        "paper's",
+        "report",
+        "study",
+        "analysis",
+        "bottom",
+        "line",
+        "set",
+        "out",
+        "examine",
+        "ask",
+        "asks",
+        "do",
+    ]
+)
+OVERVIEW_SECTIONS = {
+    "conclusion": ("conclusion", "conclusions", "summary", "final remarks", "abstract"),
+    "purpose": ("objective", "objectives", "introduction", "abstract", "purpose", "overview"),
+}
+
+
+def asks_for_overview(question: str) -> str | None:
+    """'What is the paper's main conclusion?' -> "conclusion"; 'What is the purpose of this paper?' -> "purpose".
+    Only for questions about the whole paper: "What does it conclude about the SCO?" has a subject of its own."""
+    if [w for w in content_words(question) if w not in _OVERVIEW_WORDS]:
+        return None
+    if _CONCLUSION_RE.search(question):
+        return "conclusion"
+    if _PURPOSE_RE.search(question):
+        return "purpose"
+    return None
+
+
 def asks_about_sources(question: str) -> bool:
     """The question is about what the paper cites (sources, footnotes, authors of cited works), not about
     the paper itself ("Who wrote the paper?")."""
@@ -132,6 +221,7 @@ def compose_answer(
     cfg: AnswerSettings,
     pinned: frozenset[str] = frozenset(),
     describe: dict[int, str] | None = None,
+    about_sources: bool = False,
 ) -> Answer:
     """`pinned`: passages the question names explicitly (footnote N), always used. `describe`: for questions
     about sources, footnote number -> short description appended to the answer."""
@@ -154,8 +244,7 @@ def compose_answer(
 
     if looks_like_injection(question):
         return result(True, "instruction", INSTRUCTION_MESSAGE, [], 0.0)
-    about_sources = asks_about_sources(standalone)
-    q_terms = set(tokenize(standalone))
+    q_terms = set(terms(standalone))
     # Names the corpus never mentions ("Germany", "GDP") make an answer from these documents unlikely.
     unknown = [n for n in proper_names(question) if not any(idf.df.get(t) for t in tokenize(n))]
     penalty = cfg.unknown_name_penalty * min(len(unknown), 2)
@@ -167,8 +256,11 @@ def compose_answer(
             if row is None:
                 continue
             dense = float(index.sentence_vectors[row] @ qvec)
-            lex = sum(idf(t) for t in q_terms & set(tokenize(s.text))) / q_weight
+            # a sentence also "says" its section's title ("What is the paper's conclusion?")
+            lex = sum(idf(t) for t in q_terms & (terms(s.text) | terms(hit.chunk.section or ""))) / q_weight
             score = 0.65 * dense + 0.35 * lex + 0.02 / rank - penalty
+            if len(s.text.split()) < 4:  # "ANDIANA FOUNDATION": a label, rarely an answer
+                score -= 0.05
             if hit.chunk.id in pinned:
                 score += 1.0
             elif hit.chunk.kind == "reference" and not about_sources:
@@ -202,7 +294,10 @@ def compose_answer(
     for cand in ([follow] if follow else []) + scored[1:]:
         if len(chosen) >= cfg.max_sentences:
             break
-        if any(c[2].sentence_id == cand[2].sentence_id for c in chosen):
+        if any(
+            c[2].sentence_id == cand[2].sentence_id or c[2].text.lower() == cand[2].text.lower()
+            for c in chosen
+        ):
             continue
         if cand is not follow and cand[0] < cfg.relative_keep * best:
             continue

@@ -10,7 +10,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from qa_service.answer import IDF, Answer, asks_about_paper, asks_about_sources, compose_answer
+from qa_service.answer import (
+    IDF,
+    OVERVIEW_SECTIONS,
+    Answer,
+    asks_about_paper,
+    asks_about_sources,
+    asks_for_overview,
+    compose_answer,
+)
 from qa_service.config import Settings
 from qa_service.converse import Message, expand_query, resolve
 from qa_service.corpus import load_corpus
@@ -100,7 +108,9 @@ class Engine:
             self._describe = {r.number: describe_reference(r) for r in paper.references}
             self._index = index
             self._retriever = Retriever(index, self.store, self.embedder, self.settings.retrieval)
-            self._idf = IDF([lexical_text(c) for c in index.chunks])
+            self._idf = IDF(
+                [lexical_text(c) for c in index.chunks], [c.kind == "reference" for c in index.chunks]
+            )
         self.embedder.encode_query("warm-up")  # load the model now, not on the first request
 
     @property
@@ -148,7 +158,8 @@ class Engine:
         standalone = resolve(messages)
         question = " ".join(messages[-1].content.split())
         k = self.settings.retrieval.final_k if k is None else k
-        about_sources = asks_about_sources(standalone)
+        assert self._idf is not None
+        about_sources = asks_about_sources(standalone) or self._idf.names_a_reference(standalone)
         query = expand_query(standalone)
         hits = self.retriever.retrieve(query, k, mode, references=about_sources)
         if about_sources:  # the references the best passages cite come right after them
@@ -160,6 +171,18 @@ class Engine:
                 for c in self.index.chunks
                 if c.doc_id == self.paper.doc_id and c.section_kind == "front" and c.kind == "front"
             ]
+        overview = asks_for_overview(standalone)
+        if (
+            overview
+        ):  # "the paper's main conclusion": the first passages of its Conclusion (or Objective) section
+            titles = OVERVIEW_SECTIONS[overview]
+            pinned += [
+                c
+                for c in self.index.chunks
+                if c.doc_id == self.paper.doc_id
+                and c.kind == "paragraph"
+                and (c.section or "").lower() in titles
+            ][:2]
         if pinned:  # a question that names "footnote N" gets reference N as its first passage
             ids = {c.id for c in pinned}
             hits = ([Hit(chunk=c, score=1.0) for c in pinned] + [h for h in hits if h.chunk.id not in ids])[
@@ -177,6 +200,7 @@ class Engine:
             self.settings.answer,
             pinned=frozenset(c.id for c in pinned),
             describe=self._describe,
+            about_sources=about_sources,
         )
 
     def _with_references(self, hits: list[Hit], k: int, top: int = 2) -> list[Hit]:

@@ -119,7 +119,9 @@ def _pipeline_code() -> str:
     """The code that shapes the index (parser, chunker, models): a change to it means a new generation."""
     from qa_service import chunk, models, parse
 
-    return hashlib.sha256(b"".join(Path(str(m.__file__)).read_bytes() for m in (parse, chunk, models))).hexdigest()
+    return hashlib.sha256(
+        b"".join(Path(str(m.__file__)).read_bytes() for m in (parse, chunk, models))
+    ).hexdigest()
 
 
 def generation_id(papers: list[Paper], settings: Settings, model: str) -> str:
