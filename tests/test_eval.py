@@ -98,3 +98,15 @@ def test_pipeline_stays_above_thresholds(
     report = run_eval(engine_target(engine), items + conversations)
     fails = check_thresholds(report["summary"], load_thresholds(EVAL / "thresholds.toml"))
     assert fails == [], fails
+
+
+def test_runner_over_http_gives_the_in_process_numbers(
+    engine: Engine, client: object, items: list[EvalItem]
+) -> None:
+    from qa_service.evaluate import http_target
+
+    sample = items[:12]
+    over_http = run_eval(http_target("http://testserver", client=client), sample)["summary"]
+    in_process = run_eval(engine_target(engine), sample)["summary"]
+    for key in ("evidence_recall_at_5", "mrr", "footnote_recall", "footnote_precision", "fact_coverage"):
+        assert over_http[key] == in_process[key], key

@@ -203,10 +203,11 @@ def engine_target(engine: Any, mode: str = "hybrid") -> Target:
     return call
 
 
-def http_target(base_url: str, timeout: float = 60.0) -> Target:
+def http_target(base_url: str, timeout: float = 60.0, client: Any = None) -> Target:
+    """Through POST /chat of a running service (`client`: an httpx.Client to use instead, e.g. a test client)."""
     import httpx
 
-    client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+    client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
 
     def call(messages: list[dict[str, str]]) -> dict[str, Any]:
         r = client.post("/chat", json={"messages": messages})
