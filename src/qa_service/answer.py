@@ -45,6 +45,7 @@ _SOURCES_RE = re.compile(
 )
 # A sentence that continues the previous one's statement ("He added that...") or opens a list ("Two major
 # factors explain..." then "The first..."): the next sentence belongs in the answer with it.
+PIN_BONUS = 1.0  # passages the question names (footnote N, the title page, the conclusion) come first
 _CONTINUES_RE = re.compile(
     r"^(?:(?:He|She|They|It)\s+(?:also\s+)?(?:added|went on|said|claimed|argued|called|reiterated|stated|warned|"
     r"declared|noted|accused|insisted|asked)|The (?:first|second|third)|First,|Second,|Third,|Finally,)\b"
@@ -262,7 +263,7 @@ def compose_answer(
             if len(s.text.split()) < 4:  # "ANDIANA FOUNDATION": a label, rarely an answer
                 score -= 0.05
             if hit.chunk.id in pinned:
-                score += 1.0
+                score += PIN_BONUS
             elif hit.chunk.kind == "reference" and not about_sources:
                 score -= cfg.reference_penalty
             scored.append(
@@ -284,6 +285,10 @@ def compose_answer(
         return result(True, "no_passage", ABSTAIN_MESSAGE, [], 0.0)
     scored.sort(key=lambda x: -x[0])
     best = scored[0][0]
+
+    def unpinned(c: tuple[float, int, AnswerSentence, int]) -> float:  # the score without the pin bonus
+        return c[0] - (PIN_BONUS if c[2].passage_id in pinned else 0.0)
+
     if best < cfg.abstain_threshold:
         return result(True, "low_confidence", ABSTAIN_MESSAGE, [], best)
 
@@ -299,7 +304,7 @@ def compose_answer(
             for c in chosen
         ):
             continue
-        if cand is not follow and cand[0] < cfg.relative_keep * best:
+        if cand is not follow and unpinned(cand) < cfg.relative_keep * unpinned(scored[0]):
             continue
         w = len(cand[2].text.split())
         if words + w > cfg.max_words:
@@ -310,10 +315,9 @@ def compose_answer(
     sentences = [c[2] for c in chosen]
     text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
     if about_sources and describe:
-        cited = sorted({n for s in sentences for n in s.footnotes})
+        quoted = {n for s in sentences if hits[s.marker - 1].chunk.kind == "reference" for n in s.footnotes}
+        cited = sorted({n for s in sentences for n in s.footnotes} - quoted)  # notes not already in the answer
         extra = [f"Footnote {n}: {describe[n]}" for n in cited if n in describe]
-        own = {s.text for s in sentences}
-        extra = [e for e in extra if e.split(": ", 1)[1] not in own]
         if extra:
             text += " " + " ".join(extra)
     return result(False, None, text, sentences, min(best, 1.0))

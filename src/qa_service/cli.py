@@ -231,22 +231,32 @@ def cite(
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (1 is fastest on 2 cores: see the README).")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API and web page, ingesting the corpus first if needed."""
     import uvicorn
 
-    from qa_service.engine import run_ingest
+    from api.app import create_app
+    from qa_service.embed import Embedder
+    from qa_service.engine import Engine, run_ingest
 
     s = settings()
-    report = run_ingest(s)
+    embedder = Embedder(s.index.model_path)  # one model for ingest and serving
+    report = run_ingest(s, embedder=embedder)
     err.print(
         f"index {report.generation}: {report.chunks} passages "
         f"({'unchanged' if report.unchanged else 'built'} in {report.seconds:.1f} s)"
     )
     h, p = host or s.server.host, port or s.server.port
     err.print(f"serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)")
-    uvicorn.run("api.main:app", host=h, port=p, workers=workers, log_level="warning")
+    if workers == 1:
+        uvicorn.run(
+            create_app(s, engine=Engine.open(s, embedder=embedder)), host=h, port=p, log_level="warning"
+        )
+    else:  # each worker process loads its own engine
+        uvicorn.run("api.main:app", host=h, port=p, workers=workers, log_level="warning")
 
 
 def main() -> None:
