@@ -58,8 +58,9 @@ def engine(settings: Settings, embedder: Embedder) -> Engine:
 
 @pytest.fixture(scope="session")
 def client(engine: Engine) -> Iterator[object]:
-    from api.app import create_app
     from fastapi.testclient import TestClient
+
+    from api.app import create_app
 
     with TestClient(create_app(engine.settings, engine=engine)) as c:
         yield c

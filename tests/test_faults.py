@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.app import create_app
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from conftest import free_port, make_settings, start_chroma
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest

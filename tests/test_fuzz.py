@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api.app import create_app
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
+from api.app import create_app
 from qa_service.engine import Engine
 
 

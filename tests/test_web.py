@@ -16,8 +16,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 import uvicorn
-from api.app import create_app
 
+from api.app import create_app
 from conftest import free_port
 from qa_service.engine import Engine
 

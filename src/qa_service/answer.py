@@ -306,6 +306,8 @@ def compose_answer(
             continue
         if cand is not follow and unpinned(cand) < cfg.relative_keep * unpinned(scored[0]):
             continue
+        if pinned and cand[2].passage_id not in pinned:  # the passages the question names answer it alone
+            continue
         w = len(cand[2].text.split())
         if words + w > cfg.max_words:
             continue

@@ -190,7 +190,6 @@ def ask(
 ) -> None:
     """Answer one question with passage markers and footnotes."""
     from api.schemas import to_chat
-
     from qa_service.converse import Message
 
     engine = _engine()
