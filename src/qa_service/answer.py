@@ -296,7 +296,9 @@ def compose_answer(
     words = len(scored[0][2].text.split())
     # A sentence that goes on about the same subject ("He added that...") follows its predecessor.
     follow = _next_in_passage(scored[0], hits)
-    for cand in ([follow] if follow else []) + scored[1:]:
+    # One that starts "Its role in creating the Taliban..." needs the sentence before it to say whose.
+    antecedent = _previous_in_passage(scored[0], hits)
+    for cand in [c for c in (antecedent, follow) if c] + scored[1:]:
         if len(chosen) >= cfg.max_sentences:
             break
         if any(
@@ -304,7 +306,7 @@ def compose_answer(
             for c in chosen
         ):
             continue
-        if cand is not follow and unpinned(cand) < cfg.relative_keep * unpinned(scored[0]):
+        if cand not in (follow, antecedent) and unpinned(cand) < cfg.relative_keep * unpinned(scored[0]):
             continue
         if pinned and cand[2].passage_id not in pinned:  # the passages the question names answer it alone
             continue
@@ -318,7 +320,9 @@ def compose_answer(
     text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
     if about_sources and describe:
         quoted = {n for s in sentences if hits[s.marker - 1].chunk.kind == "reference" for n in s.footnotes}
-        cited = sorted({n for s in sentences for n in s.footnotes} - quoted)  # notes not already in the answer
+        cited = sorted(
+            {n for s in sentences for n in s.footnotes} - quoted
+        )  # notes not already in the answer
         extra = [f"Footnote {n}: {describe[n]}" for n in cited if n in describe]
         if extra:
             text += " " + " ".join(extra)
@@ -347,4 +351,30 @@ def _next_in_passage(
             score=round(top[0] * 0.6, 4),
         ),
         pos + 1,
+    )
+
+
+_ANAPHORIC_START_RE = re.compile(r"^(?:It|Its|They|Their|This|These|He|His|She|Her|The latter|The former)\b")
+
+
+def _previous_in_passage(
+    top: tuple[float, int, AnswerSentence, int], hits: list[Hit]
+) -> tuple[float, int, AnswerSentence, int] | None:
+    _, rank, sent, pos = top
+    if pos == 0 or not _ANAPHORIC_START_RE.match(sent.text):
+        return None
+    chunk = hits[rank - 1].chunk
+    prev = chunk.sentences[pos - 1]
+    return (
+        top[0] * 0.6,
+        rank,
+        AnswerSentence(
+            text=prev.text,
+            marker=rank,
+            passage_id=chunk.id,
+            sentence_id=prev.id,
+            footnotes=prev.covered_by,
+            score=round(top[0] * 0.6, 4),
+        ),
+        pos - 1,
     )
