@@ -85,6 +85,7 @@ def test_resolve_rules() -> None:
     assert is_follow_up("When did it reopen its embassy in Kabul?")
     assert not is_follow_up("When did India reopen the embassy in Kabul?")
     assert expand_query("What does Beijing want?") == "What does Beijing want? (China)"
+    assert expand_query("What did the Moscow Format decide?") == "What did the Moscow Format decide?"
     assert proper_names("What does Germany say about GDP?") == ["Germany", "GDP"]
     with pytest.raises(InvalidInput, match="empty"):
         resolve([])

@@ -110,6 +110,8 @@ def expand_query(question: str) -> str:
     """The question plus the states its capitals stand for."""
     names = []
     for m in _METONYM_RE.finditer(question):
+        if re.match(r"\s+[A-Z]", question[m.end() :]):
+            continue  # part of a longer name: "Moscow Format", "Washington Post"
         state = _METONYMS[m.group(1).lower()]
         if state.lower() not in question.lower() and state not in names:
             names.append(state)

@@ -47,6 +47,9 @@ class Embedder:
                 if self._model is None:
                     try:
                         from sentence_transformers import SentenceTransformer
+                        from transformers.utils import logging as hf_logging
+
+                        hf_logging.disable_progress_bar()  # our own progress bars only, and none in CI
 
                         self._model = SentenceTransformer(
                             self.model_path, device="cpu", local_files_only=True
