@@ -80,8 +80,8 @@ def eval_cmd(
         k: f"<= {v}" for k, v in thresholds["max"].items()
     }
     report["meta"] = {
-        "set": str(set_path),
-        "conversations": str(conv_path),
+        "set": _shown(set_path),
+        "conversations": _shown(conv_path),
         "target": url or "in-process",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -106,6 +106,16 @@ def eval_cmd(
             err.print(f"[red]below threshold:[/red] {f}")
     if check and fails:
         raise typer.Exit(1)
+
+
+def _shown(path: Path) -> str:
+    """A path as the report shows it: relative to the project when inside it."""
+    from qa_service.config import PROJECT_ROOT
+
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _ablations(engine: Any, items: list[Any], show: bool) -> dict[str, dict[str, Any]]:
