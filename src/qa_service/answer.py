@@ -21,7 +21,7 @@ from qa_service.config import AnswerSettings
 from qa_service.converse import proper_names
 from qa_service.index import LoadedIndex
 from qa_service.lexical import tokenize
-from qa_service.models import Hit
+from qa_service.models import Chunk, Hit
 from qa_service.text import content_words
 
 ABSTAIN_MESSAGE = (
@@ -64,6 +64,9 @@ class AnswerSentence(BaseModel):
     sentence_id: str
     footnotes: list[int]
     score: float
+
+
+Candidate = tuple[float, int, AnswerSentence, int]  # (score, passage rank, sentence, position in passage)
 
 
 class Answer(BaseModel):
@@ -250,7 +253,7 @@ def compose_answer(
     unknown = [n for n in proper_names(question) if not any(idf.df.get(t) for t in tokenize(n))]
     penalty = cfg.unknown_name_penalty * min(len(unknown), 2)
     q_weight = sum(idf(t) for t in q_terms) or 1.0
-    scored: list[tuple[float, int, AnswerSentence, int]] = []  # (score, passage rank, sentence, order)
+    scored: list[Candidate] = []
     for rank, hit in enumerate(hits[: cfg.candidate_passages], 1):
         for pos, s in enumerate(hit.chunk.sentences):
             row = index.sentence_row.get(s.id)
@@ -266,27 +269,13 @@ def compose_answer(
                 score += PIN_BONUS
             elif hit.chunk.kind == "reference" and not about_sources:
                 score -= cfg.reference_penalty
-            scored.append(
-                (
-                    score,
-                    rank,
-                    AnswerSentence(
-                        text=s.text,
-                        marker=rank,
-                        passage_id=hit.chunk.id,
-                        sentence_id=s.id,
-                        footnotes=s.covered_by,
-                        score=round(score, 4),
-                    ),
-                    pos,
-                )
-            )
+            scored.append(_candidate(score, rank, hit.chunk, pos))
     if not scored:
         return result(True, "no_passage", ABSTAIN_MESSAGE, [], 0.0)
     scored.sort(key=lambda x: -x[0])
     best = scored[0][0]
 
-    def unpinned(c: tuple[float, int, AnswerSentence, int]) -> float:  # the score without the pin bonus
+    def unpinned(c: Candidate) -> float:  # the score without the pin bonus
         return c[0] - (PIN_BONUS if c[2].passage_id in pinned else 0.0)
 
     if best < cfg.abstain_threshold:
@@ -295,9 +284,9 @@ def compose_answer(
     chosen = [scored[0]]
     words = len(scored[0][2].text.split())
     # A sentence that goes on about the same subject ("He added that...") follows its predecessor.
-    follow = _next_in_passage(scored[0], hits)
+    follow = _neighbour(scored[0], hits, +1)
     # One that starts "Its role in creating the Taliban..." needs the sentence before it to say whose.
-    antecedent = _previous_in_passage(scored[0], hits)
+    antecedent = _neighbour(scored[0], hits, -1)
     for cand in [c for c in (antecedent, follow) if c] + scored[1:]:
         if len(chosen) >= cfg.max_sentences:
             break
@@ -329,52 +318,32 @@ def compose_answer(
     return result(False, None, text, sentences, min(best, 1.0))
 
 
-def _next_in_passage(
-    top: tuple[float, int, AnswerSentence, int], hits: list[Hit]
-) -> tuple[float, int, AnswerSentence, int] | None:
-    _, rank, sent, pos = top
-    chunk = hits[rank - 1].chunk
-    if pos + 1 >= len(chunk.sentences):
-        return None
-    nxt = chunk.sentences[pos + 1]
-    if not (_CONTINUES_RE.match(nxt.text) or _OPENER_RE.search(sent.text)):
-        return None
-    return (
-        top[0] * 0.6,
-        rank,
-        AnswerSentence(
-            text=nxt.text,
-            marker=rank,
-            passage_id=chunk.id,
-            sentence_id=nxt.id,
-            footnotes=nxt.covered_by,
-            score=round(top[0] * 0.6, 4),
-        ),
-        pos + 1,
+def _candidate(score: float, rank: int, chunk: Chunk, pos: int) -> Candidate:
+    s = chunk.sentences[pos]
+    sentence = AnswerSentence(
+        text=s.text,
+        marker=rank,
+        passage_id=chunk.id,
+        sentence_id=s.id,
+        footnotes=s.covered_by,
+        score=round(score, 4),
     )
+    return (score, rank, sentence, pos)
 
 
 _ANAPHORIC_START_RE = re.compile(r"^(?:It|Its|They|Their|This|These|He|His|She|Her|The latter|The former)\b")
 
 
-def _previous_in_passage(
-    top: tuple[float, int, AnswerSentence, int], hits: list[Hit]
-) -> tuple[float, int, AnswerSentence, int] | None:
-    _, rank, sent, pos = top
-    if pos == 0 or not _ANAPHORIC_START_RE.match(sent.text):
-        return None
+def _neighbour(top: Candidate, hits: list[Hit], step: int) -> Candidate | None:
+    """The sentence after the best one when it goes on with it (step +1), or the one before when the best
+    sentence opens with a pronoun that needs it (step -1); from the same passage only."""
+    score, rank, sent, pos = top
     chunk = hits[rank - 1].chunk
-    prev = chunk.sentences[pos - 1]
-    return (
-        top[0] * 0.6,
-        rank,
-        AnswerSentence(
-            text=prev.text,
-            marker=rank,
-            passage_id=chunk.id,
-            sentence_id=prev.id,
-            footnotes=prev.covered_by,
-            score=round(top[0] * 0.6, 4),
-        ),
-        pos - 1,
-    )
+    other = pos + step
+    if not 0 <= other < len(chunk.sentences):
+        return None
+    if step > 0 and not (_CONTINUES_RE.match(chunk.sentences[other].text) or _OPENER_RE.search(sent.text)):
+        return None
+    if step < 0 and not _ANAPHORIC_START_RE.match(sent.text):
+        return None
+    return _candidate(score * 0.6, rank, chunk, other)

@@ -92,6 +92,7 @@ class Engine:
         self._retriever: Retriever | None = None
         self._idf: IDF | None = None
         self._describe: dict[int, str] = {}
+        self._references: dict[int, Chunk] = {}
 
     @classmethod
     def open(cls, settings: Settings, ingest_if_missing: bool = False, **kw: object) -> Engine:
@@ -104,7 +105,18 @@ class Engine:
     def load(self) -> None:
         index = load_index(self.settings, self.embedder.name)
         paper = next(p for p in index.papers if not p.doc_id.startswith("source-"))
+        references = {
+            c.sentences[0].covered_by[0]: c
+            for c in index.chunks
+            if c.doc_id == paper.doc_id
+            and c.kind == "reference"
+            and c.sentences
+            and c.sentences[0].covered_by
+        }
         with self._lock:
+            self._references = (
+                references  # footnote number -> its reference-list passage, looked up per request
+            )
             self._describe = {r.number: describe_reference(r) for r in paper.references}
             self._index = index
             self._retriever = Retriever(index, self.store, self.embedder, self.settings.retrieval)
@@ -219,18 +231,7 @@ class Engine:
         return out[:k]
 
     def _reference_chunk(self, n: int) -> Chunk | None:
-        doc = self.paper.doc_id
-        return next(
-            (
-                c
-                for c in self.index.chunks
-                if c.doc_id == doc
-                and c.kind == "reference"
-                and c.sentences
-                and c.sentences[0].covered_by == [n]
-            ),
-            None,
-        )
+        return self._references.get(n)
 
     def passage(self, passage_id: str) -> Chunk:
         i = self.index.by_id.get(passage_id)
