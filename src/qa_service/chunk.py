@@ -63,6 +63,7 @@ def _chunk(
         ],
         page=section.page,
         footnote=int(source.split(":")[1]) if source.startswith("footnote:") else None,
+        footnote_doc=paper.cites_document,
     )
 
 

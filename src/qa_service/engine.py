@@ -104,7 +104,7 @@ class Engine:
 
     def load(self) -> None:
         index = load_index(self.settings, self.embedder.name)
-        paper = next(p for p in index.papers if not p.doc_id.startswith("source-"))
+        paper = next(p for p in index.papers if p.kind == "paper")
         references = {
             c.sentences[0].covered_by[0]: c
             for c in index.chunks
@@ -139,7 +139,7 @@ class Engine:
 
     @property
     def paper(self) -> Paper:
-        return next(p for p in self.index.papers if not p.doc_id.startswith("source-"))
+        return next(p for p in self.index.papers if p.kind == "paper")
 
     # ------------------------------------------------------------------ queries
 

@@ -44,6 +44,7 @@ class Section(BaseModel):
 class Reference(BaseModel):
     number: int
     text: str
+    document: str = Field("", description="Id of the document whose reference list this entry belongs to.")
     urls: list[str] = Field(default_factory=list)
     title: str | None = None
     author: str | None = None
@@ -69,8 +70,23 @@ class Repair(BaseModel):
     detail: str
 
 
+class FootnoteRef(BaseModel):
+    """A footnote is identified by its document and its number: footnote 6 of one paper is not footnote 6
+    of another."""
+
+    model_config = {"frozen": True}
+    document: str
+    number: int
+
+
 class Paper(BaseModel):
     doc_id: str
+    kind: Literal["paper", "source"] = "paper"
+    cites_document: str = Field(
+        "",
+        description="For a fetched source: the paper whose footnote points to it (its footnote numbers are "
+        "that paper's). Empty for a paper.",
+    )
     path: str
     sha256: str
     metadata: Metadata
@@ -110,9 +126,19 @@ class Chunk(BaseModel):
     sentences: list[ChunkSentence]
     page: int | None = None
     footnote: int | None = Field(None, description="For source chunks: the footnote whose source this is.")
+    footnote_doc: str = Field(
+        "",
+        description="The document whose reference list this chunk's footnote numbers refer to: the chunk's own "
+        "document for a paper, the citing paper for a fetched source. Empty means doc_id.",
+    )
     context: str = Field(
         "", description="Text just before the chunk (not shown), which resolves 'These', 'It'..."
     )
+
+    @property
+    def notes_doc(self) -> str:
+        """The document whose footnotes the numbers in `sentences` are."""
+        return self.footnote_doc or self.doc_id
 
     @property
     def footnotes(self) -> list[int]:

@@ -108,6 +108,8 @@ def parse_paper(
             raise ParseError("footnote markers found but no numbered reference list at the end")
         ref_start = ref_end = len(blocks)
     references = _parse_references(blocks[ref_start:ref_end], repairs)
+    for r in references:
+        r.document = doc_id
     front_end, headings = _find_body_start(blocks[:ref_start])
     metadata = _metadata(blocks[:front_end], overrides or {})
 

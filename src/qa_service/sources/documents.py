@@ -24,7 +24,7 @@ def _pieces(text: str, a: int, b: int, max_words: int = 60) -> list[tuple[int, i
     ]
 
 
-def source_paper(n: int, pages: list[str], title: str, multi_page: bool) -> Paper:
+def source_paper(n: int, pages: list[str], title: str, multi_page: bool, cites_document: str = "") -> Paper:
     builder = TextBuilder()
     sections = []
     for pi, page in enumerate(pages, 1):
@@ -56,6 +56,8 @@ def source_paper(n: int, pages: list[str], title: str, multi_page: bool) -> Pape
     full = builder.text
     return Paper(
         doc_id=f"source-{n}",
+        kind="source",
+        cites_document=cites_document,
         path="",
         sha256=hashlib.sha256(full.encode()).hexdigest(),
         metadata=Metadata(title=title),
@@ -75,6 +77,12 @@ def source_papers(settings: Settings, papers: list[Paper]) -> list[Paper]:
             if pages:
                 title = ref.title or f"Source of footnote {ref.number}"
                 out.append(
-                    source_paper(ref.number, pages, title, multi_page=prov is not None and prov.kind == "pdf")
+                    source_paper(
+                        ref.number,
+                        pages,
+                        title,
+                        multi_page=prov is not None and prov.kind == "pdf",
+                        cites_document=paper.doc_id,
+                    )
                 )
     return out
