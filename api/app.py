@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,10 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa_service.config import Settings
 from qa_service.engine import Engine
-from qa_service.errors import IndexMissing, QAServiceError, RequestTimeout
+from qa_service.errors import QAServiceError
 
 log = logging.getLogger("qa_service.api")
-T = TypeVar("T")
 STATIC = Path(__file__).parent / "static"
 
 
@@ -119,22 +115,3 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
     return app
-
-
-def get_engine(request: Request) -> Engine:
-    engine: Engine | None = request.app.state.engine
-    if engine is None:
-        reason = request.app.state.engine_error or "the index is not loaded"
-        raise IndexMissing(f"{reason}; build it with `qa-service ingest`")
-    return engine
-
-
-async def run_engine(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run blocking engine work in the thread pool, within the per-request time limit."""
-    settings: Settings = request.app.state.settings
-    try:
-        return await asyncio.wait_for(
-            run_in_threadpool(partial(fn, *args, **kwargs)), timeout=settings.server.request_timeout_s
-        )
-    except TimeoutError as exc:
-        raise RequestTimeout(f"the request took longer than {settings.server.request_timeout_s} s") from exc

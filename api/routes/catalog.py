@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 
-from api.app import get_engine, run_engine
+from api.deps import EngineDep, run_engine
 from api.schemas import (
     ERRORS,
     Footnote,
@@ -14,10 +14,9 @@ from api.schemas import (
     to_detail,
     to_passage,
 )
-from qa_service.engine import Citation, Engine
+from qa_service.engine import Citation
 
 router = APIRouter(tags=["citations"], responses=ERRORS)
-EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 @router.get("/citations/{n}", response_model=Citation)

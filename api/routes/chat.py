@@ -2,18 +2,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from api.app import get_engine, run_engine
+from api.deps import EngineDep, run_engine
 from api.schemas import ERRORS, ChatRequest, ChatResponse, to_chat
 from qa_service.converse import Message
-from qa_service.engine import Engine
 
 router = APIRouter(tags=["chat"], responses=ERRORS)
-EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 @router.post(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.app import run_engine
+from api.deps import run_engine
 from api.schemas import Health, Ready
 
 router = APIRouter(tags=["health"])

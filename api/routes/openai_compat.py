@@ -7,20 +7,18 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.app import get_engine, run_engine
+from api.deps import EngineDep, run_engine
 from api.schemas import ERRORS, MAX_CONTENT, ChatResponse, to_chat
 from qa_service.converse import Message
-from qa_service.engine import Engine
 from qa_service.errors import InvalidInput
 
 router = APIRouter(prefix="/v1", tags=["openai"], responses=ERRORS)
-EngineDep = Annotated[Engine, Depends(get_engine)]
 MODEL = "qa-service"
 
 
