@@ -1,16 +1,49 @@
-"""Wire models: what goes over HTTP. Built from the engine's models in one place (to_chat, to_hit...)."""
+"""Wire models for HTTP: the shapes and builders live in qa_service.schemas (shared with the CLI and MCP);
+this module adds what only HTTP has (error responses by status code)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from qa_service.answer import Answer
-from qa_service.engine import Citation, Engine
-from qa_service.models import Chunk, Hit, Reference
+from qa_service.schemas import (
+    MAX_CONTENT,
+    AnswerCitation,
+    ChatMessage,
+    ChatRequest,
+    ChatResponse,
+    Citation,
+    Footnote,
+    Health,
+    Passage,
+    PassageDetail,
+    Ready,
+    SearchRequest,
+    to_chat,
+    to_detail,
+    to_passage,
+)
 
-MAX_CONTENT = 100_000  # hard schema cap; the configurable limit (server.max_question_chars) is enforced too
+__all__ = [
+    "ERRORS",
+    "MAX_CONTENT",
+    "AnswerCitation",
+    "ChatMessage",
+    "ChatRequest",
+    "ChatResponse",
+    "Citation",
+    "Error",
+    "Footnote",
+    "Health",
+    "Passage",
+    "PassageDetail",
+    "Ready",
+    "SearchRequest",
+    "to_chat",
+    "to_detail",
+    "to_passage",
+]
 
 
 class Error(BaseModel):
@@ -24,119 +57,3 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": Error, "description": "No index yet, or the vector store is unavailable."},
     504: {"model": Error, "description": "The request ran past the time limit."},
 }
-
-
-class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: Literal["user", "assistant"]
-    content: str = Field(min_length=1, max_length=MAX_CONTENT, pattern=r"\S")
-
-
-class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    messages: list[ChatMessage] = Field(min_length=1, max_length=1000)
-    stream: bool = False
-    k: int | None = Field(None, ge=1, le=50, description="Passages to return (default from settings).")
-
-
-class Passage(BaseModel):
-    id: str
-    text: str
-    section: str | None
-    source: str
-    footnotes: list[int]
-    score: float
-    kind: str
-    page: int | None = None
-    document: str
-
-
-Footnote = Reference  # number, text, url (the first of urls), urls, title, author, date
-
-
-class AnswerCitation(BaseModel):
-    marker: int
-    passage_id: str
-    sentence_id: str
-    text: str
-    footnotes: list[int]
-
-
-class ChatResponse(BaseModel):
-    answer: str
-    abstained: bool
-    reason: str | None
-    confidence: float
-    question: str
-    standalone_question: str
-    passages: list[Passage]
-    footnotes: list[Footnote]
-    citations: list[AnswerCitation]
-
-
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    query: str = Field(max_length=MAX_CONTENT)
-    k: int = Field(5, ge=1, le=50)
-    mode: Literal["hybrid", "dense", "lexical", "sentence", "dense+lexical"] = "hybrid"
-
-
-class PassageDetail(Passage):
-    sentences: list[dict[str, Any]]
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Ready(BaseModel):
-    ready: bool
-    detail: str
-
-
-def to_passage(hit_or_chunk: Hit | Chunk, score: float | None = None) -> Passage:
-    chunk = hit_or_chunk.chunk if isinstance(hit_or_chunk, Hit) else hit_or_chunk
-    s = hit_or_chunk.score if isinstance(hit_or_chunk, Hit) else (score or 0.0)
-    return Passage(
-        id=chunk.id,
-        text=chunk.text,
-        section=chunk.section,
-        source=chunk.source,
-        footnotes=chunk.footnotes,
-        score=s,
-        kind=chunk.kind,
-        page=chunk.page,
-        document=chunk.doc_id,
-    )
-
-
-def to_chat(answer: Answer, engine: Engine) -> ChatResponse:
-    return ChatResponse(
-        answer=answer.answer,
-        abstained=answer.abstained,
-        reason=answer.reason,
-        confidence=answer.confidence,
-        question=answer.question,
-        standalone_question=answer.standalone_question,
-        passages=[to_passage(h) for h in answer.passages],
-        footnotes=[r for n in answer.footnotes if (r := engine.paper.reference(n)) is not None],
-        citations=[
-            AnswerCitation(
-                marker=s.marker,
-                passage_id=s.passage_id,
-                sentence_id=s.sentence_id,
-                text=s.text,
-                footnotes=s.footnotes,
-            )
-            for s in answer.sentences
-        ],
-    )
-
-
-def to_detail(chunk: Chunk) -> PassageDetail:
-    return PassageDetail(
-        **to_passage(chunk).model_dump(), sentences=[s.model_dump() for s in chunk.sentences]
-    )
-
-
-CitationOut = Citation

@@ -188,17 +188,12 @@ def run_eval(
 
 
 def engine_target(engine: Any, mode: str = "hybrid") -> Target:
-    """In-process: the engine's answer in the shape of POST /chat (the fields the metrics read)."""
+    """In-process: the engine's answer as POST /chat would send it (built by the same schema function)."""
     from qa_service.converse import Message
+    from qa_service.schemas import to_chat
 
     def call(messages: list[dict[str, str]]) -> dict[str, Any]:
-        a = engine.ask([Message(**m) for m in messages], mode=mode)
-        return {
-            "answer": a.answer,
-            "abstained": a.abstained,
-            "passages": [{"id": h.chunk.id, "text": h.chunk.text} for h in a.passages],
-            "footnotes": [{"number": n} for n in a.footnotes],
-        }
+        return to_chat(engine.ask([Message(**m) for m in messages], mode=mode), engine).model_dump()
 
     return call
 
