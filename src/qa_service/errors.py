@@ -1,4 +1,4 @@
-"""The service's errors. They become HTTP codes (api/) and CLI messages (cli.py) only at the edges."""
+"""The service's errors. They become HTTP codes (api/) and CLI messages (cli/common.edge) only at the edges."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Commands registered on the main CLI: eval, sources, bench."""
+"""`qa-service eval`: the evaluation runner, with ablations and the llama-index baseline."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from qa_service.cli import app, bench_app, edge, emit_json, err, out, settings
+from qa_service.cli.common import edge, emit_json, err, open_engine, out, settings
 from qa_service.errors import InvalidInput
+
+app = typer.Typer()
 
 ABLATIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("dense only", "dense", {}),
@@ -65,9 +67,7 @@ def eval_cmd(
     if url:
         target = http_target(url)
     else:
-        from qa_service.engine import Engine
-
-        engine = Engine.open(s)
+        engine = open_engine(s)
         target = engine_target(engine)
     show = s.show_progress()
     with progress_bar("evaluating", len(items), show) as advance:
@@ -149,43 +149,3 @@ def _ablations(engine: Any, items: list[Any], show: bool) -> dict[str, dict[str,
         }
         advance(1)
     return results
-
-
-@bench_app.command("retrieval")
-@edge
-def bench_retrieval(
-    queries: Annotated[int, typer.Option(help="Queries timed (from the evaluation set).")] = 100,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Ingest and search speed against the bare model, and the llama-index quickstart as a baseline."""
-    from qa_service.bench import bench_retrieval as run
-
-    result = run(settings(), queries)
-    if as_json:
-        emit_json(result)
-        return
-    for k, v in result.items():
-        out.print(f"{k}: {v}")
-
-
-@bench_app.command("load")
-@edge
-def bench_load(
-    requests: Annotated[int, typer.Option(help="Requests per concurrency level.")] = 1000,
-    concurrency: Annotated[str, typer.Option(help="Comma-separated concurrency levels.")] = "16,64",
-    workers: Annotated[int, typer.Option(help="Server worker processes.")] = 1,
-    unique: Annotated[
-        bool, typer.Option(help="Distinct questions (no cache hits); --no-unique repeats them.")
-    ] = True,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Start the service on loopback and load it with /chat and /search requests."""
-    from qa_service.bench import bench_load as run
-
-    levels = [int(x) for x in concurrency.split(",") if x.strip()]
-    result = run(settings(), requests, levels, workers, unique)
-    if as_json:
-        emit_json(result)
-        return
-    for k, v in result.items():
-        out.print(f"{k}: {v}")

@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from qa_service.cli import edge, emit_json, err, out, settings, sources_app
+from qa_service.cli.common import edge, emit_json, err, open_engine, out, settings
 from qa_service.errors import InvalidInput
+
+app = typer.Typer(no_args_is_help=True, help="The paper's cited primary sources.")
 
 
 def _paper() -> Any:
@@ -18,7 +20,7 @@ def _paper() -> Any:
     return load_corpus(settings().corpus_dir)[0]
 
 
-@sources_app.command("manifest")
+@app.command("manifest")
 @edge
 def manifest(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """(Re)generate corpus/sources/manifest.json from the references, keeping hand-filled 'manual' fields."""
@@ -38,7 +40,7 @@ def manifest(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     )
 
 
-@sources_app.command("fetch")
+@app.command("fetch")
 @edge
 def fetch(
     numbers: Annotated[
@@ -75,7 +77,7 @@ def fetch(
     )
 
 
-@sources_app.command("add")
+@app.command("add")
 @edge
 def add(n: int, file: Path, url: Annotated[str, typer.Option(help="Where the file came from.")] = "") -> None:
     """Attach a source file downloaded by hand (PDF or HTML) to footnote N."""
@@ -89,7 +91,7 @@ def add(n: int, file: Path, url: Annotated[str, typer.Option(help="Where the fil
     out.print(f"footnote {n}: attached {prov.kind.upper()}, {prov.pages} page(s). Run `qa-service ingest`.")
 
 
-@sources_app.command("status")
+@app.command("status")
 @edge
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """One row per footnote: fetchable? fetched? why not?"""
@@ -109,13 +111,11 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     out.print(t)
 
 
-@sources_app.command("audit")
+@app.command("audit")
 @edge
 def audit(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Per footnote: source fetched? quotations verified (verbatim / approximate / not found)?"""
-    from qa_service.engine import Engine
-
-    engine = Engine.open(settings())
+    engine = open_engine()
     rows = []
     for ref in engine.footnotes():
         c = engine.cite(ref.number)

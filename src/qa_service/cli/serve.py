@@ -1,0 +1,44 @@
+"""`qa-service serve`: the HTTP API and web page (the only CLI module that imports api/)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qa_service.cli.common import edge, err, settings
+
+app = typer.Typer()
+
+
+@app.command()
+@edge
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (1 is fastest on 2 cores: see the README).")
+    ] = 1,
+) -> None:
+    """Serve the HTTP API and web page, ingesting the corpus first if needed."""
+    import uvicorn
+
+    from api.app import create_app
+    from qa_service.embed import Embedder
+    from qa_service.engine import Engine, run_ingest
+
+    s = settings()
+    embedder = Embedder(s.index.model_path)  # one model for ingest and serving
+    report = run_ingest(s, embedder=embedder)
+    err.print(
+        f"index {report.generation}: {report.chunks} passages "
+        f"({'unchanged' if report.unchanged else 'built'} in {report.seconds:.1f} s)"
+    )
+    h, p = host or s.server.host, port or s.server.port
+    err.print(f"serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)")
+    if workers == 1:
+        uvicorn.run(
+            create_app(s, engine=Engine.open(s, embedder=embedder)), host=h, port=p, log_level="warning"
+        )
+    else:  # each worker process loads its own engine
+        uvicorn.run("api.main:app", host=h, port=p, workers=workers, log_level="warning")
