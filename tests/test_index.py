@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from conftest import make_settings
-from qa_service.converse import Message
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
 from qa_service.errors import IndexCorrupt, IndexMissing
 from qa_service.index import read_state
+from qa_service.models import Message
 from qa_service.store import VectorStore
 
 EXTRA = """Annex On Water

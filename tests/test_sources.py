@@ -16,10 +16,10 @@ import pytest
 
 from conftest import make_settings
 from qa_service.config import SourcesSettings
-from qa_service.converse import Message
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
 from qa_service.errors import SourceError
+from qa_service.models import Message
 from qa_service.sources.fetch import add_file, check_address, fetch_sources, read_pages, read_provenance
 from qa_service.sources.manifest import entries_for, manifest_path, write_manifest
 from qa_service.sources.verify import check_quote
@@ -232,6 +232,8 @@ def test_sources_ingested_linked_to_their_footnote(
             )
         ]
     )
-    assert 15 in a.footnotes and any(h.chunk.source == "footnote:15" for h in a.passages)
+    assert ("tookhy-2025", 15) in [(f.document, f.number) for f in a.footnotes] and any(
+        h.chunk.source == "footnote:15" for h in a.passages
+    )
     assert e.cite(17).source["status"] == "fetched"  # type: ignore[index]
     assert e.cite(16).source["status"] == "not_fetched"  # type: ignore[index]

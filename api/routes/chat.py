@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import EngineDep, run_engine
 from api.schemas import ERRORS, ChatRequest, ChatResponse, to_chat
-from qa_service.converse import Message
+from qa_service.models import Message
 
 router = APIRouter(tags=["chat"], responses=ERRORS)
 
@@ -20,9 +20,11 @@ router = APIRouter(tags=["chat"], responses=ERRORS)
 )
 async def chat(body: ChatRequest, request: Request, engine: EngineDep) -> ChatResponse | StreamingResponse:
     """Answer the last user message, in the context of the earlier ones. Every sentence of the answer ends
-    with [n], the passage it comes from; `footnotes` are the paper's references those sentences cite."""
+    with [n], the passage it comes from; `footnotes` are the references those sentences cite, each with its
+    `document`. When the documents don't say, `abstained` is true, `reason` says why, and `passages` are the
+    nearest ones."""
     messages = [Message(role=m.role, content=m.content) for m in body.messages]
-    answer = await run_engine(request, engine.ask, messages, body.k)
+    answer = await run_engine(request, engine.ask, messages, body.k, documents=body.documents)
     response = to_chat(answer, engine)
     if not body.stream:
         return response

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import EngineDep, run_engine
 from api.schemas import ERRORS, MAX_CONTENT, ChatResponse, to_chat
-from qa_service.converse import Message
 from qa_service.errors import InvalidInput
+from qa_service.models import Message
 
 router = APIRouter(prefix="/v1", tags=["openai"], responses=ERRORS)
 MODEL = "qa-service"

@@ -1,59 +1,46 @@
-"""compose_answer(question, hits) -> Answer: an extractive answer built from the paper's own sentences.
+"""compose_answer(question, hits) -> Answer: an extractive answer built from the documents' own sentences.
 
-No language model: the sentences of the retrieved passages compete on meaning (cosine to the question)
-and on the question's rare words (IDF-weighted overlap); the best few, within a word budget, form the
-answer, each followed by the marker [n] of the passage it comes from. The footnotes cited are exactly
-those that carry or cover the sentences used. When even the best sentence scores below the calibrated
-threshold, or the question tries to give instructions, the composer abstains.
+No language model. The sentences of the retrieved passages, and the sentences just before and after the best
+of them, compete under a learned model (selection.py) that reads the question analysis: does the sentence
+use the question's rare words and name its entities, does it hold the kind of answer asked for (a date for
+"when"), is it a lead-in whose content follows. Passages are re-ranked by their best sentence. Each part of
+a two-part question gets its own sentence; a lead-in brings its continuation, a sentence opening with a
+pronoun brings the one before. Every answer sentence ends with the marker [n] of its passage, and the
+footnotes cited are exactly those that carry or cover the sentences used, each scoped to its document.
+
+The composer answers only when the evidence suffices: a year or number the question names must be in the
+evidence, a name the documents never use cannot be answered from them, and a calibrated model of
+answerability must clear its threshold. Otherwise it abstains, with the reason and the nearest passages.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
-from functools import lru_cache
+from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from qa_service.config import AnswerSettings
-from qa_service.converse import proper_names
 from qa_service.index import LoadedIndex
-from qa_service.lexical import tokenize
-from qa_service.models import Chunk, Hit
+from qa_service.lexical import TermStats, terms
+from qa_service.models import FootnoteRef, Hit
+from qa_service.question import Question
+from qa_service.selection import (
+    FEATURE_NAMES,
+    Candidate,
+    Focus,
+    Selector,
+    featurize,
+    mentions,
+    numbers_share,
+    surface,
+)
 from qa_service.text import content_words
 
-ABSTAIN_MESSAGE = (
-    "The documents don't say: I found no passage in the paper or its fetched sources that answers this."
-)
+ABSTAIN_MESSAGE = "The documents don't say."
 INSTRUCTION_MESSAGE = (
     "I only answer questions about the documents, from what they say; I can't follow instructions given "
     "in a question."
-)
-_INJECTION_RE = re.compile(
-    r"\b(ignor(?:e|es|ing)|disregard(?:ing)?|forget(?:ting)?|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules|guidelines|context|"
-    r"everything|above|previous)\b|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bjailbreak\b|"
-    r"\bdeveloper mode\b|\bnew instructions\b|\bact as\b|\breveal (your|the) (prompt|instructions)\b",
-    re.I,
-)
-_SOURCES_RE = re.compile(
-    r"\b(sources?|cites?|cited|citing|citations?|footnotes?|references?|bibliograph\w*|wrote|written|authored|"
-    r"authors?|publications?|published by|which (?:report|document|article|book|brief|statement|study)|"
-    r"evidence for|backs?|backed|supports? the claim|support for the claim)\b|\bnote \d",
-    re.I,
-)
-# A sentence that continues the previous one's statement ("He added that...") or opens a list ("Two major
-# factors explain..." then "The first..."): the next sentence belongs in the answer with it.
-PIN_BONUS = 1.0  # passages the question names (footnote N, the title page, the conclusion) come first
-_CONTINUES_RE = re.compile(
-    r"^(?:(?:He|She|They|It)\s+(?:also\s+)?(?:added|went on|said|claimed|argued|called|reiterated|stated|warned|"
-    r"declared|noted|accused|insisted|asked)|The (?:first|second|third)|First,|Second,|Third,|Finally,)\b"
-)
-_OPENER_RE = re.compile(
-    r"(?:\b(?:two|three|four|five|several|following)\b[^.]{0,60}\b(?:factors|reasons|mechanisms|ways|pillars|"
-    r"goals|steps|elements)\b.*|:)\s*$",
-    re.I,
 )
 
 
@@ -62,11 +49,10 @@ class AnswerSentence(BaseModel):
     marker: int = Field(description="1-based index of the passage this sentence comes from.")
     passage_id: str
     sentence_id: str
+    document: str = Field("", description="The document the sentence is in.")
+    footnote_doc: str = Field("", description="The document whose footnotes `footnotes` are.")
     footnotes: list[int]
     score: float
-
-
-Candidate = tuple[float, int, AnswerSentence, int]  # (score, passage rank, sentence, position in passage)
 
 
 class Answer(BaseModel):
@@ -74,276 +60,347 @@ class Answer(BaseModel):
     standalone_question: str
     answer: str
     abstained: bool
-    reason: str | None = None
+    reason: str | None = Field(None, description="Why it abstained, in a sentence; None when it answered.")
     confidence: float
     sentences: list[AnswerSentence]
     passages: list[Hit]
-    footnotes: list[int]
-
-
-@lru_cache(maxsize=16384)
-def terms(text: str) -> frozenset[str]:
-    return frozenset(tokenize(text))
-
-
-class IDF:
-    """Inverse document frequency of stemmed terms over the chunks, for weighting query terms; and the terms
-    that only the reference list uses (a name such as "Otunbayeva" appears in a footnote alone)."""
-
-    def __init__(self, texts: list[str], is_reference: list[bool] | None = None) -> None:
-        df: Counter[str] = Counter()
-        in_refs: set[str] = set()
-        elsewhere: set[str] = set()
-        for i, t in enumerate(texts):
-            ts = terms(t)
-            df.update(ts)
-            (in_refs if is_reference and is_reference[i] else elsewhere).update(ts)
-        self.n = max(len(texts), 1)
-        self.df = df
-        self.reference_only = frozenset(in_refs - elsewhere)
-
-    def names_a_reference(self, question: str) -> bool:
-        """The question uses a term that only the reference list has."""
-        return bool(terms(question) & self.reference_only)
-
-    def __call__(self, term: str) -> float:
-        return math.log(1 + (self.n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
-
-
-def looks_like_injection(question: str) -> bool:
-    return bool(_INJECTION_RE.search(question))
-
-
-_ABOUT_PAPER_RE = re.compile(r"\b(?:this|the) (?:paper|report|study|publication|analysis)\b", re.I)
-_AUTHORSHIP = {"wrote", "written", "authored", "author", "authors", "published by"}
-
-
-_PAPER_META_RE = re.compile(
-    r"\b(?:wrote|written|authors?|authored|published|publisher|publish|released|title|titled|called|date[ds]?|"
-    r"when was|who is behind|layout|design(?:ed)?|cover)\b",
-    re.I,
-)
-
-
-def asks_about_paper(question: str) -> bool:
-    """The question is about the document itself (its author, title, publisher, date), not its content."""
-    return bool(
-        _ABOUT_PAPER_RE.search(question)
-        and _PAPER_META_RE.search(question)
-        and not re.search(r"\b(?:cites?|cited|citing|footnotes?|sources?)\b", question, re.I)
+    footnotes: list[FootnoteRef]
+    evidence: list[AnswerSentence] = Field(
+        default_factory=list,
+        description="The best candidate sentences considered, best first (a superset of `sentences`).",
     )
-
-
-_CONCLUSION_RE = re.compile(
-    r"\b(?:main|central|key|overall|principal)\s+(?:argument|conclusions?|findings?|points?|thesis|claims?|message)\b|"
-    r"\bconclu(?:de|des|sion|sions)\b|\bsummar(?:y|ize|ise)\b|\bbottom line\b",
-    re.I,
-)
-_PURPOSE_RE = re.compile(
-    r"\b(?:purpose|objective|aim|goal|scope)\s+of\s+(?:the|this)\s+(?:paper|report|study|analysis)\b|"
-    r"\bwhat (?:is|does) (?:the|this) (?:paper|report|study)(?: (?:about|examine|ask|set out to do))?\b",
-    re.I,
-)
-_OVERVIEW_WORDS = frozenset(
-    [
-        "main",
-        "central",
-        "key",
-        "overall",
-        "principal",
-        "argument",
-        "arguments",
-        "conclusion",
-        "conclusions",
-        "conclude",
-        "concludes",
-        "finding",
-        "findings",
-        "point",
-        "points",
-        "thesis",
-        "claim",
-        "claims",
-        "message",
-        "summary",
-        "summarize",
-        "summarise",
-        "purpose",
-        "objective",
-        "aim",
-        "goal",
-        "scope",
-        "paper",
-        "paper's",
-        "report",
-        "study",
-        "analysis",
-        "bottom",
-        "line",
-        "set",
-        "out",
-        "examine",
-        "ask",
-        "asks",
-        "do",
-    ]
-)
-OVERVIEW_SECTIONS = {
-    "conclusion": ("conclusion", "conclusions", "summary", "final remarks", "abstract"),
-    "purpose": ("objective", "objectives", "introduction", "abstract", "purpose", "overview"),
-}
-
-
-def asks_for_overview(question: str) -> str | None:
-    """'What is the paper's main conclusion?' -> "conclusion"; 'What is the purpose of this paper?' -> "purpose".
-    Only for questions about the whole paper: "What does it conclude about the SCO?" has a subject of its own."""
-    if [w for w in content_words(question) if w not in _OVERVIEW_WORDS]:
-        return None
-    if _CONCLUSION_RE.search(question):
-        return "conclusion"
-    if _PURPOSE_RE.search(question):
-        return "purpose"
-    return None
-
-
-def asks_about_sources(question: str) -> bool:
-    """The question is about what the paper cites (sources, footnotes, authors of cited works), not about
-    the paper itself ("Who wrote the paper?")."""
-    triggers = {m.group(0).lower() for m in _SOURCES_RE.finditer(question)}
-    if _ABOUT_PAPER_RE.search(question):
-        triggers -= _AUTHORSHIP
-    return bool(triggers)
+    kind: str = Field("", description="The question's kind as analysed (when, who, why, ...).")
 
 
 def compose_answer(
-    question: str,
-    standalone: str,
+    q: Question,
     qvec: np.ndarray,
     hits: list[Hit],
     index: LoadedIndex,
-    idf: IDF,
+    stats: TermStats,
+    selector: Selector,
     cfg: AnswerSettings,
+    k: int,
     pinned: frozenset[str] = frozenset(),
-    describe: dict[int, str] | None = None,
-    about_sources: bool = False,
+    describe: Callable[[FootnoteRef], str | None] | None = None,
 ) -> Answer:
-    """`pinned`: passages the question names explicitly (footnote N), always used. `describe`: for questions
-    about sources, footnote number -> short description appended to the answer."""
+    """`hits`: fused retrieval, deepest first (the composer re-ranks them); `k`: passages to return;
+    `pinned`: ids of passages the question names (footnote N), which alone answer it; `describe`: a short
+    description of a footnote, named in answers to questions about sources."""
+    if q.injection:
+        return _answer(q, True, INSTRUCTION_MESSAGE, "The question gives instructions.", [], [], 0.0)
+    pool, cands, part_features = candidates(q, qvec, hits, index, stats, cfg)
+    if not cands:
+        return _answer(q, True, ABSTAIN_MESSAGE, "No passage matches the question.", [], hits[:k], 0.0)
+    per_part = [selector.sentence(x) for x in part_features]
+    scores = np.max(np.vstack(per_part), axis=0)
+    for c, sc, f in zip(cands, scores, part_features[0], strict=True):
+        c.score, c.features = float(sc), f
 
-    def result(
-        abstained: bool, reason: str | None, text: str, chosen: list[AnswerSentence], conf: float
-    ) -> Answer:
-        notes = sorted({n for s in chosen for n in s.footnotes})
-        return Answer(
-            question=question,
-            standalone_question=standalone,
-            answer=text,
-            abstained=abstained,
-            reason=reason,
-            confidence=round(conf, 4),
-            sentences=chosen,
-            passages=hits,
-            footnotes=notes,
+    # Passages ranked by their best sentence; passages the question names come first.
+    best_of: dict[str, float] = {}
+    for c in cands:
+        best_of[c.chunk.id] = max(best_of.get(c.chunk.id, 0.0), c.score)
+    ranked = sorted(
+        range(len(pool)),
+        key=lambda i: (pool[i].chunk.id not in pinned, -best_of.get(pool[i].chunk.id, 0.0), i),
+    )
+    order = [pool[i] for i in ranked]
+
+    eligible = [c for c in cands if not pinned or c.chunk.id in pinned]
+    chosen = _choose(q, cands, eligible, per_part, cfg)
+    best = chosen[0] if chosen else max(cands, key=lambda c: c.score)
+    confidence, reason = _sufficiency(q, best, cands, selector, cfg)
+    if pinned and chosen:
+        confidence, reason = max(confidence, 1.0), None  # the question named the passage: it answers
+    passages = order[:k]
+    if reason is not None or not chosen:
+        return _answer(
+            q,
+            True,
+            ABSTAIN_MESSAGE,
+            reason or "No sentence answers it.",
+            [],
+            passages,
+            confidence,
+            evidence=_evidence(cands, passages, cfg),
         )
+    for c in chosen:  # a passage the answer uses is always shown
+        if all(h.chunk.id != c.chunk.id for h in passages):
+            passages.append(next(h for h in order if h.chunk.id == c.chunk.id))
+    marker = {h.chunk.id: i for i, h in enumerate(passages, 1)}
+    chosen.sort(key=lambda c: (marker[c.chunk.id], c.pos))
+    sentences = [_sentence(c, marker[c.chunk.id]) for c in chosen]
+    text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
+    notes = _footnotes(sentences)
+    if q.about_sources and describe:
+        named = [f"footnote {n.number} ({d})" for n in notes if (d := describe(n))]
+        quoted = {c.chunk.id for c in chosen if c.chunk.kind == "reference"}
+        if named and not quoted:
+            text += " Source: " + "; ".join(named) + "."
+    return _answer(
+        q, False, text, None, sentences, passages, confidence, notes, _evidence(cands, passages, cfg)
+    )
 
-    if looks_like_injection(question):
-        return result(True, "instruction", INSTRUCTION_MESSAGE, [], 0.0)
-    q_terms = set(terms(standalone))
-    # Names the corpus never mentions ("Germany", "GDP") make an answer from these documents unlikely.
-    unknown = [n for n in proper_names(question) if not any(idf.df.get(t) for t in tokenize(n))]
-    penalty = cfg.unknown_name_penalty * min(len(unknown), 2)
-    q_weight = sum(idf(t) for t in q_terms) or 1.0
-    scored: list[Candidate] = []
-    for rank, hit in enumerate(hits[: cfg.candidate_passages], 1):
-        for pos, s in enumerate(hit.chunk.sentences):
-            row = index.sentence_row.get(s.id)
-            if row is None:
-                continue
-            dense = float(index.sentence_vectors[row] @ qvec)
-            # a sentence also "says" its section's title ("What is the paper's conclusion?")
-            lex = sum(idf(t) for t in q_terms & (terms(s.text) | terms(hit.chunk.section or ""))) / q_weight
-            score = 0.65 * dense + 0.35 * lex + 0.02 / rank - penalty
-            if len(s.text.split()) < 4:  # "ANDIANA FOUNDATION": a label, rarely an answer
-                score -= 0.05
-            if hit.chunk.id in pinned:
-                score += PIN_BONUS
-            elif hit.chunk.kind == "reference" and not about_sources:
-                score -= cfg.reference_penalty
-            scored.append(_candidate(score, rank, hit.chunk, pos))
-    if not scored:
-        return result(True, "no_passage", ABSTAIN_MESSAGE, [], 0.0)
-    scored.sort(key=lambda x: -x[0])
-    best = scored[0][0]
 
-    def unpinned(c: Candidate) -> float:  # the score without the pin bonus
-        return c[0] - (PIN_BONUS if c[2].passage_id in pinned else 0.0)
+# ---------------------------------------------------------------- candidates
 
-    if best < cfg.abstain_threshold:
-        return result(True, "low_confidence", ABSTAIN_MESSAGE, [], best)
 
-    chosen = [scored[0]]
-    words = len(scored[0][2].text.split())
-    # A sentence that goes on about the same subject ("He added that...") follows its predecessor.
-    follow = _neighbour(scored[0], hits, +1)
-    # One that starts "Its role in creating the Taliban..." needs the sentence before it to say whose.
-    antecedent = _neighbour(scored[0], hits, -1)
-    for cand in [c for c in (antecedent, follow) if c] + scored[1:]:
+def candidates(
+    q: Question, qvec: np.ndarray, hits: list[Hit], index: LoadedIndex, stats: TermStats, cfg: AnswerSettings
+) -> tuple[list[Hit], list[Candidate], list[np.ndarray]]:
+    """The passages whose sentences compete (the hits, then neighbours of the best), the candidate sentences,
+    and their feature matrix for each part of the question (one part for most questions)."""
+    pool = _pool(hits, index, cfg.neighbour_passages)
+    cands = [
+        Candidate(hit=i, chunk=h.chunk, pos=p, dense=float(index.sentence_vectors[row] @ qvec))
+        for i, h in enumerate(pool)
+        for p, s in enumerate(h.chunk.sentences)
+        if (row := index.sentence_row.get(s.id)) is not None
+    ]
+    if not cands:
+        return pool, [], []
+    parts: list[int | None] = list(range(len(q.parts))) if len(q.parts) > 1 else [None]
+    matrices = []
+    for part in parts:
+        featurize(Focus.of(q, stats, part), cands, len(hits))
+        matrices.append(np.vstack([c.features for c in cands]))
+    return pool, cands, matrices
+
+
+def _pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
+    """The hits, then the passages just before and after the best `neighbours` of them in the same paragraph:
+    a reply, a list or the views a lead-in announces often continue in the next passage."""
+    pool = list(hits)
+    seen = {h.chunk.id for h in hits}
+    for h in hits[:neighbours]:
+        ci = index.by_id.get(h.chunk.id)
+        if ci is None:
+            continue
+        for cj in (ci - 1, ci + 1):
+            if 0 <= cj < len(index.chunks):
+                other = index.chunks[cj]
+                if other.block_id == h.chunk.block_id and other.id not in seen:
+                    pool.append(Hit(chunk=other, score=0.0))
+                    seen.add(other.id)
+    return pool
+
+
+def _choose(
+    q: Question,
+    cands: list[Candidate],
+    eligible: list[Candidate],
+    per_part: list[np.ndarray],
+    cfg: AnswerSettings,
+) -> list[Candidate]:
+    if not eligible:
+        return []
+    index_of = {id(c): i for i, c in enumerate(cands)}
+    chosen: list[Candidate] = []
+    for part_scores in per_part:  # each part of the question gets its best sentence
+        top = max(eligible, key=lambda c: part_scores[index_of[id(c)]])
+        if all(c is not top for c in chosen):
+            chosen.append(top)
+    lead = chosen[0]
+    by_place = {(c.chunk.id, c.pos): c for c in cands}
+    extra: list[Candidate] = []
+    for c in list(chosen):
+        f = dict(zip(FEATURE_NAMES, c.features, strict=True))
+        if f["lead_in"]:  # "X was more direct in his views." : the views follow
+            extra += _following(c, by_place, cands, cfg.lead_in_sentences)
+        if f["anaphoric"]:  # "Its role in ..." needs the sentence that says whose
+            extra += _preceding(c, by_place)
+    for c in extra:
+        if all(c is not x for x in chosen):
+            chosen.append(c)
+    words = sum(len(c.text.split()) for c in chosen)
+    for c in sorted(eligible, key=lambda c: -c.score):  # further sentences nearly as good as the best
         if len(chosen) >= cfg.max_sentences:
             break
-        if any(
-            c[2].sentence_id == cand[2].sentence_id or c[2].text.lower() == cand[2].text.lower()
-            for c in chosen
-        ):
+        if any(c is x or c.text.lower() == x.text.lower() for x in chosen):
             continue
-        if cand not in (follow, antecedent) and unpinned(cand) < cfg.relative_keep * unpinned(scored[0]):
-            continue
-        if pinned and cand[2].passage_id not in pinned:  # the passages the question names answer it alone
-            continue
-        w = len(cand[2].text.split())
+        if c.score < cfg.relative_keep * lead.score or c.score < cfg.min_keep_probability:
+            break
+        w = len(c.text.split())
         if words + w > cfg.max_words:
             continue
-        chosen.append(cand)
+        chosen.append(c)
         words += w
-    chosen.sort(key=lambda c: (c[1], c[3]))  # passage order, then reading order inside a passage
-    sentences = [c[2] for c in chosen]
-    text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
-    if about_sources and describe:
-        quoted = {n for s in sentences if hits[s.marker - 1].chunk.kind == "reference" for n in s.footnotes}
-        cited = sorted(
-            {n for s in sentences for n in s.footnotes} - quoted
-        )  # notes not already in the answer
-        extra = [f"Footnote {n}: {describe[n]}" for n in cited if n in describe]
-        if extra:
-            text += " " + " ".join(extra)
-    return result(False, None, text, sentences, min(best, 1.0))
+    return _trim(chosen, cfg.max_words, keep=len(per_part))
 
 
-def _candidate(score: float, rank: int, chunk: Chunk, pos: int) -> Candidate:
-    s = chunk.sentences[pos]
-    sentence = AnswerSentence(
-        text=s.text,
-        marker=rank,
-        passage_id=chunk.id,
-        sentence_id=s.id,
-        footnotes=s.covered_by,
-        score=round(score, 4),
+def _following(
+    c: Candidate, by_place: dict[tuple[str, int], Candidate], cands: list[Candidate], n: int
+) -> list[Candidate]:
+    out = []
+    chunk, pos = c.chunk, c.pos
+    for _ in range(n):
+        nxt = by_place.get((chunk.id, pos + 1))
+        if nxt is None:  # the next passage of the same paragraph, when it is in the pool
+            nxt = next(
+                (
+                    x
+                    for x in cands
+                    if x.chunk.block_id == chunk.block_id and x.chunk.start > chunk.start and x.pos == 0
+                ),
+                None,
+            )
+        if nxt is None:
+            break
+        out.append(nxt)
+        chunk, pos = nxt.chunk, nxt.pos
+    return out
+
+
+def _preceding(c: Candidate, by_place: dict[tuple[str, int], Candidate]) -> list[Candidate]:
+    prev = by_place.get((c.chunk.id, c.pos - 1))
+    return [prev] if prev is not None else []
+
+
+def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]:
+    """Within the word budget: the first `keep` (one per question part) always stay."""
+    out, words = [], 0
+    for i, c in enumerate(chosen):
+        w = len(c.text.split())
+        if i >= keep and words + w > max_words:
+            continue
+        out.append(c)
+        words += w
+    return out
+
+
+# ---------------------------------------------------------------- sufficiency
+
+
+def answerable_features(q: Question, best: Candidate, cands: list[Candidate]) -> np.ndarray:
+    """What the answerability model reads of the best answer found (selection.ANSWERABLE_FEATURES)."""
+    f = dict(zip(FEATURE_NAMES, best.features, strict=True))
+    unknown = [e for e in q.entities if e.known is False]
+    others = [c.score for c in cands if c.chunk.id != best.chunk.id]
+    return np.array(
+        [
+            best.score,
+            best.dense,
+            f["lex"],
+            f["entities_context"],
+            f["numbers_context"],
+            f["offers"],
+            float(min(len(unknown), 2)),
+            best.score - (max(others) if others else 0.0),
+        ]
     )
-    return (score, rank, sentence, pos)
 
 
-_ANAPHORIC_START_RE = re.compile(r"^(?:It|Its|They|Their|This|These|He|His|She|Her|The latter|The former)\b")
+def _sufficiency(
+    q: Question, best: Candidate, cands: list[Candidate], selector: Selector, cfg: AnswerSettings
+) -> tuple[float, str | None]:
+    """(confidence, reason to abstain or None)."""
+    confidence = float(selector.answerable(answerable_features(q, best, cands)[None, :])[0])
+    threshold = cfg.abstain_threshold if cfg.abstain_threshold is not None else selector.threshold
+    unknown = [e.text for e in q.entities if e.known is False]
+    if unknown:
+        return confidence, f"The documents never mention {_join(unknown)}."
+    if q.required and not any(_has_all(c, q.required) for c in cands):
+        topic = _topic(q, best) or "this"
+        if q.years:
+            return confidence, f"The documents discuss {topic}, but say nothing about it in {_join(q.years)}."
+        return confidence, f"The documents discuss {topic}, but give no figure of {_join(q.numbers)}."
+    if confidence < threshold:
+        return confidence, _missing(q, best)
+    return confidence, None
 
 
-def _neighbour(top: Candidate, hits: list[Hit], step: int) -> Candidate | None:
-    """The sentence after the best one when it goes on with it (step +1), or the one before when the best
-    sentence opens with a pronoun that needs it (step -1); from the same passage only."""
-    score, rank, sent, pos = top
-    chunk = hits[rank - 1].chunk
-    other = pos + step
-    if not 0 <= other < len(chunk.sentences):
-        return None
-    if step > 0 and not (_CONTINUES_RE.match(chunk.sentences[other].text) or _OPENER_RE.search(sent.text)):
-        return None
-    if step < 0 and not _ANAPHORIC_START_RE.match(sent.text):
-        return None
-    return _candidate(score * 0.6, rank, chunk, other)
+def _has_all(c: Candidate, required: list[str]) -> bool:
+    return numbers_share(required, f"{c.chunk.section or ''} {c.chunk.context} {c.chunk.text}") == 1.0
+
+
+def _topic(q: Question, best: Candidate) -> str:
+    ctx = surface(f"{best.chunk.section or ''} {best.chunk.text}")
+    named = [e.text for e in q.entities if mentions(ctx, e)]
+    if named:
+        return _join(named)
+    focus = [w for w in q.focus if w in ctx]
+    return _join([f"“{w}”" for w in focus[:3]])
+
+
+def _missing(q: Question, best: Candidate) -> str:
+    """What the nearest passage lacks of what the question asks."""
+    ctx = surface(f"{best.chunk.section or ''} {best.chunk.context} {best.chunk.text}")
+    ctx_terms = terms(" ".join(ctx))
+    absent_entities = [e.text for e in q.entities if not mentions(ctx, e)]
+    present_entities = [e.text for e in q.entities if mentions(ctx, e)]
+    entity_words = {w for e in q.entities for w in content_words(e.text)}
+    focus = [w for w in q.focus if w not in entity_words]
+    absent = [w for w in focus if not (terms(w) & ctx_terms)]
+    present = [w for w in focus if terms(w) & ctx_terms]
+    if absent_entities and (present_entities or present):
+        near = _join(present_entities or [f"“{w}”" for w in present[:3]])
+        return (
+            f"The closest passages speak of {near}, but not of {_join(absent_entities)} in that connection."
+        )
+    if absent and (present or present_entities):
+        near = _join(present_entities + [f"“{w}”" for w in present[:3]])
+        return f"The closest passages speak of {near}, but none says anything about {_join([f'“{w}”' for w in absent[:3]])}."
+    return "No passage of the documents answers this; the closest ones are shown."
+
+
+def _join(xs: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'; '' for nothing."""
+    xs = list(dict.fromkeys(xs))
+    return ", ".join(xs[:-1]) + " and " + xs[-1] if len(xs) > 1 else "".join(xs)
+
+
+# ---------------------------------------------------------------- output
+
+
+def _sentence(c: Candidate, marker: int) -> AnswerSentence:
+    s = c.chunk.sentences[c.pos]
+    return AnswerSentence(
+        text=s.text,
+        marker=marker,
+        passage_id=c.chunk.id,
+        sentence_id=s.id,
+        document=c.chunk.doc_id,
+        footnote_doc=c.chunk.notes_doc,
+        footnotes=list(s.covered_by),
+        score=round(c.score, 4),
+    )
+
+
+def _footnotes(sentences: list[AnswerSentence]) -> list[FootnoteRef]:
+    refs = {FootnoteRef(document=s.footnote_doc, number=n) for s in sentences for n in s.footnotes}
+    return sorted(refs, key=lambda r: (r.document, r.number))
+
+
+def _evidence(cands: list[Candidate], passages: list[Hit], cfg: AnswerSettings) -> list[AnswerSentence]:
+    marker = {h.chunk.id: i for i, h in enumerate(passages, 1)}
+    best = sorted((c for c in cands if c.chunk.id in marker), key=lambda c: -c.score)
+    return [_sentence(c, marker[c.chunk.id]) for c in best[: cfg.evidence_sentences]]
+
+
+def _answer(
+    q: Question,
+    abstained: bool,
+    text: str,
+    reason: str | None,
+    sentences: list[AnswerSentence],
+    passages: list[Hit],
+    confidence: float,
+    footnotes: list[FootnoteRef] | None = None,
+    evidence: list[AnswerSentence] | None = None,
+) -> Answer:
+    if abstained and reason:
+        text = f"{text} {reason}" if text != INSTRUCTION_MESSAGE else text
+    return Answer(
+        question=q.text,
+        standalone_question=q.standalone,
+        answer=text,
+        abstained=abstained,
+        reason=reason,
+        confidence=round(confidence, 4),
+        sentences=sentences,
+        passages=passages,
+        footnotes=footnotes or [],
+        evidence=evidence or [],
+        kind=q.kind,
+    )

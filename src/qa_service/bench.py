@@ -39,11 +39,11 @@ def _save(settings: Settings, name: str, result: dict[str, Any]) -> None:
 
 def bench_retrieval(settings: Settings, n_queries: int = 100) -> dict[str, Any]:
     from qa_service.baseline import build_baseline
-    from qa_service.converse import Message
     from qa_service.corpus import load_corpus
     from qa_service.embed import Embedder
     from qa_service.engine import Engine, run_ingest
     from qa_service.index import build_chunks
+    from qa_service.models import Message
 
     tmp = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     s = settings.model_copy(update={"data_dir": tmp / "data", "chroma_host": ""})

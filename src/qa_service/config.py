@@ -50,25 +50,46 @@ class RetrievalSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     max_sentences: int = Field(3, ge=1, le=10, description="Most sentences in a composed answer.")
-    max_words: int = Field(90, ge=10, le=400, description="Soft cap on words in a composed answer.")
+    max_words: int = Field(
+        80,
+        ge=10,
+        le=400,
+        description="Word budget of an answer (one sentence per question part always fits).",
+    )
     candidate_passages: int = Field(
-        5, ge=1, le=50, description="Passages whose sentences compete for the answer."
+        20,
+        ge=1,
+        le=100,
+        description="Fused passages whose sentences compete for the answer (depth of search).",
     )
-    abstain_threshold: float = Field(
-        0.47, description="Answer only when the best sentence scores at least this (calibrated on eval/)."
-    )
-    reference_penalty: float = Field(
-        0.15,
+    neighbour_passages: int = Field(
+        5,
         ge=0,
-        description="Subtracted from reference-list sentences unless the question asks about sources.",
+        le=50,
+        description="For this many of the best passages, the passages just before and after them in the same "
+        "paragraph compete too.",
     )
-    unknown_name_penalty: float = Field(
-        0.08,
+    abstain_threshold: float | None = Field(
+        None,
         ge=0,
-        description="Subtracted per name in the question that the corpus never mentions (at most two).",
+        le=1,
+        description="Answer only when the answerability model is at least this sure; None uses the value "
+        "calibrated by cross-validation (src/qa_service/data/selector.json).",
     )
     relative_keep: float = Field(
-        0.85, ge=0, le=1, description="Keep further sentences scoring this share of the best."
+        0.85, ge=0, le=1, description="Further sentences must score this share of the best one."
+    )
+    min_keep_probability: float = Field(
+        0.5, ge=0, le=1, description="Further sentences must also reach this sentence-model probability."
+    )
+    lead_in_sentences: int = Field(
+        2, ge=0, le=5, description="Sentences that follow a lead-in ('He was more direct:') in the answer."
+    )
+    evidence_sentences: int = Field(
+        8, ge=1, le=50, description="Best candidate sentences returned as evidence (what an LLM is given)."
+    )
+    vocabulary: bool = Field(
+        True, description="Use the corpus's optional vocabulary.toml (aliases such as capitals for states)."
     )
 
 

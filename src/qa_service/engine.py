@@ -3,33 +3,24 @@ call these and nothing deeper."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from qa_service.answer import (
-    IDF,
-    OVERVIEW_SECTIONS,
-    Answer,
-    asks_about_paper,
-    asks_about_sources,
-    asks_for_overview,
-    compose_answer,
-)
+from qa_service.answer import Answer, compose_answer
 from qa_service.config import Settings
-from qa_service.converse import Message, expand_query, resolve
 from qa_service.corpus import load_corpus
 from qa_service.embed import Embedder
 from qa_service.errors import IndexMissing, InvalidInput, NotFound, QAServiceError
 from qa_service.index import IngestReport, LoadedIndex, ingest, lexical_text, load_index, read_state
-from qa_service.models import Chunk, Hit, Paper, Reference
+from qa_service.lexical import TermStats
+from qa_service.models import Chunk, FootnoteRef, Hit, Message, Paper, Reference
+from qa_service.question import Question, Vocabulary, analyse
 from qa_service.retrieve import Mode, Retriever
+from qa_service.selection import Selector
 from qa_service.store import VectorStore
-
-_FOOTNOTE_RE = re.compile(r"\b(?:foot)?notes?\s*(?:no\.?|number|#)?\s*(\d{1,3})\b", re.I)
 
 
 class CitingSentence(BaseModel):
@@ -39,6 +30,24 @@ class CitingSentence(BaseModel):
     carries: bool = Field(
         description="True when the sentence carries the marker; False when it is covered by it."
     )
+
+
+class DocumentInfo(BaseModel):
+    id: str
+    kind: str = Field(description="'paper', or 'source' for a fetched source of a paper's footnote.")
+    title: str
+    subtitle: str = ""
+    author: str = ""
+    publisher: str = ""
+    date: str = ""
+    cites_document: str = Field("", description="For a source: the paper whose footnote points to it.")
+    primary: bool = Field(
+        False, description="The first paper of the manifest: what /footnotes and /citations/{n} answer for."
+    )
+    sections: int
+    passages: int
+    sentences: int
+    footnotes: int
 
 
 class Citation(Reference):
@@ -87,12 +96,14 @@ class Engine:
         self.settings = settings
         self.embedder = embedder or Embedder(settings.index.model_path)
         self.store = store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port)
+        self.selector = Selector()
         self._lock = threading.Lock()
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
-        self._idf: IDF | None = None
-        self._describe: dict[int, str] = {}
-        self._references: dict[int, Chunk] = {}
+        self._stats: TermStats | None = None
+        self._vocabulary = Vocabulary()
+        self._describe: dict[FootnoteRef, str] = {}
+        self._references: dict[FootnoteRef, Chunk] = {}
 
     @classmethod
     def open(cls, settings: Settings, ingest_if_missing: bool = False, **kw: object) -> Engine:
@@ -102,27 +113,32 @@ class Engine:
         engine.load()
         return engine
 
-    def load(self) -> None:
+    def load(self, check_selector: bool = True) -> None:
+        """Load the served index. `check_selector=False` skips validating the sentence-selection weights (the
+        training script loads an engine to compute the very features those weights are fitted on)."""
         index = load_index(self.settings, self.embedder.name)
-        paper = next(p for p in index.papers if p.kind == "paper")
-        references = {
-            c.sentences[0].covered_by[0]: c
+        references = {  # (document, footnote) -> its reference-list passage, looked up per request
+            FootnoteRef(document=c.doc_id, number=c.sentences[0].covered_by[0]): c
             for c in index.chunks
-            if c.doc_id == paper.doc_id
-            and c.kind == "reference"
-            and c.sentences
-            and c.sentences[0].covered_by
+            if c.kind == "reference" and c.sentences and c.sentences[0].covered_by
         }
+        vocab_file = self.settings.corpus_dir / "vocabulary.toml"
+        vocabulary = Vocabulary.load(vocab_file) if self.settings.answer.vocabulary else Vocabulary()
         with self._lock:
-            self._references = (
-                references  # footnote number -> its reference-list passage, looked up per request
-            )
-            self._describe = {r.number: describe_reference(r) for r in paper.references}
+            self._references = references
+            self._describe = {
+                FootnoteRef(document=p.doc_id, number=r.number): describe_reference(r)
+                for p in index.papers
+                for r in p.references
+            }
             self._index = index
             self._retriever = Retriever(index, self.store, self.embedder, self.settings.retrieval)
-            self._idf = IDF(
+            self._stats = TermStats(
                 [lexical_text(c) for c in index.chunks], [c.kind == "reference" for c in index.chunks]
             )
+            self._vocabulary = vocabulary
+        if check_selector:  # a stale or missing weights file fails now, not on the first request
+            _ = self.selector.sentence, self.selector.answerable
         self.embedder.encode_query("warm-up")  # load the model now, not on the first request
 
     @property
@@ -138,8 +154,57 @@ class Engine:
         return self._retriever
 
     @property
+    def stats(self) -> TermStats:
+        if self._stats is None:
+            raise IndexMissing("the index is not loaded: run `qa-service ingest`")
+        return self._stats
+
+    @property
     def paper(self) -> Paper:
+        """The primary document: the first paper of the manifest."""
         return next(p for p in self.index.papers if p.kind == "paper")
+
+    def document(self, doc_id: str | None = None) -> Paper:
+        if doc_id is None:
+            return self.paper
+        for p in self.index.papers:
+            if p.doc_id == doc_id:
+                return p
+        known = ", ".join(p.doc_id for p in self.index.papers if p.kind == "paper")
+        raise NotFound(f"no document '{doc_id}'; the documents are: {known}")
+
+    def documents(self) -> list[DocumentInfo]:
+        passages: dict[str, int] = {}
+        sentences: dict[str, int] = {}
+        for c in self.index.chunks:
+            passages[c.doc_id] = passages.get(c.doc_id, 0) + 1
+            sentences[c.doc_id] = sentences.get(c.doc_id, 0) + len(c.sentences)
+        primary = self.paper.doc_id
+        return [
+            DocumentInfo(
+                id=p.doc_id,
+                kind=p.kind,
+                title=p.metadata.title,
+                subtitle=p.metadata.subtitle,
+                author=p.metadata.author,
+                publisher=p.metadata.publisher,
+                date=p.metadata.date,
+                cites_document=p.cites_document,
+                primary=p.doc_id == primary,
+                sections=len(p.sections),
+                passages=passages.get(p.doc_id, 0),
+                sentences=sentences.get(p.doc_id, 0),
+                footnotes=len(p.references),
+            )
+            for p in self.index.papers
+        ]
+
+    def _filter(self, documents: Sequence[str] | None) -> frozenset[str] | None:
+        if not documents:
+            return None
+        for d in documents:
+            self.document(d)  # NotFound names the unknown id
+        return frozenset(documents)
 
     # ------------------------------------------------------------------ queries
 
@@ -155,10 +220,21 @@ class Engine:
         except QAServiceError as exc:
             return False, exc.message
 
-    def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
-        return self.retriever.retrieve(query, k, mode)
+    def search(
+        self, query: str, k: int | None = None, mode: Mode = "hybrid", documents: Sequence[str] | None = None
+    ) -> list[Hit]:
+        return self.retriever.retrieve(query, k, mode, documents=self._filter(documents))
 
-    def ask(self, messages: Sequence[Message], k: int | None = None, mode: Mode = "hybrid") -> Answer:
+    def analyse(self, messages: Sequence[Message]) -> Question:
+        return analyse(messages, self._vocabulary, self.stats.uses)
+
+    def ask(
+        self,
+        messages: Sequence[Message],
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        documents: Sequence[str] | None = None,
+    ) -> Answer:
         limits = self.settings.server
         if len(messages) > limits.max_messages:
             raise InvalidInput(f"{len(messages)} messages; the limit is {limits.max_messages}")
@@ -167,71 +243,84 @@ class Engine:
                 raise InvalidInput(
                     f"a message is {len(m.content)} characters; the limit is {limits.max_question_chars}"
                 )
-        standalone = resolve(messages)
-        question = " ".join(messages[-1].content.split())
+        q = self.analyse(messages)
         k = self.settings.retrieval.final_k if k is None else k
-        assert self._idf is not None
-        about_sources = asks_about_sources(standalone) or self._idf.names_a_reference(standalone)
-        query = expand_query(standalone)
-        hits = self.retriever.retrieve(query, k, mode, references=about_sources)
-        if about_sources:  # the references the best passages cite come right after them
-            hits = self._with_references(hits, k)
-        pinned = [c for n in _FOOTNOTE_RE.findall(standalone) for c in [self._reference_chunk(int(n))] if c]
-        if asks_about_paper(standalone):  # "Who wrote the paper?": the title page and credits answer it
-            pinned += [
-                c
-                for c in self.index.chunks
-                if c.doc_id == self.paper.doc_id and c.section_kind == "front" and c.kind == "front"
-            ]
-        overview = asks_for_overview(standalone)
-        if (
-            overview
-        ):  # "the paper's main conclusion": the first passages of its Conclusion (or Objective) section
-            titles = OVERVIEW_SECTIONS[overview]
-            pinned += [
-                c
-                for c in self.index.chunks
-                if c.doc_id == self.paper.doc_id
-                and c.kind == "paragraph"
-                and (c.section or "").lower() in titles
-            ][:2]
-        if pinned:  # a question that names "footnote N" gets reference N as its first passage
-            ids = {c.id for c in pinned}
-            hits = ([Hit(chunk=c, score=1.0) for c in pinned] + [h for h in hits if h.chunk.id not in ids])[
-                : max(k, len(pinned))
-            ]
-        qvec = self.retriever.embed(self.retriever.validate(query, k))
-        assert self._idf is not None
+        q, query, hits, pinned = self.candidate_passages(q, k, mode, documents)
         return compose_answer(
-            question,
-            query,
-            qvec,
+            q,
+            self.retriever.embed(query),
             hits,
             self.index,
-            self._idf,
+            self.stats,
+            self.selector,
             self.settings.answer,
-            pinned=frozenset(c.id for c in pinned),
-            describe=self._describe,
-            about_sources=about_sources,
+            k,
+            pinned=pinned,
+            describe=self._describe.get,
         )
 
-    def _with_references(self, hits: list[Hit], k: int, top: int = 2) -> list[Hit]:
-        out: list[Hit] = []
-        seen: set[str] = set()
-        for i, h in enumerate(hits):
-            if h.chunk.id not in seen:
-                out.append(h)
-                seen.add(h.chunk.id)
-            if i < top and h.chunk.kind != "reference":
-                for n in h.chunk.footnotes:
-                    ref = self._reference_chunk(n)
-                    if ref is not None and ref.id not in seen:
-                        out.append(Hit(chunk=ref, score=h.score))
-                        seen.add(ref.id)
-        return out[:k]
+    def candidate_passages(
+        self, q: Question, k: int, mode: Mode = "hybrid", documents: Sequence[str] | None = None
+    ) -> tuple[Question, str, list[Hit], frozenset[str]]:
+        """What the answer stage chooses from: (the question, with `about_sources` also set when it names
+        something only the reference list has; the retrieval query; the passages, deep, with the passages
+        the question points at first; the ids of those it names outright)."""
+        allowed = self._filter(documents)
+        query = self.retriever.validate(q.query, k)
+        if not q.about_sources and self.stats.names_a_reference(q.standalone):
+            q = q.model_copy(update={"about_sources": True})
+        hits = self.retriever.retrieve(
+            query,
+            k,
+            mode,
+            references=q.about_sources,
+            documents=allowed,
+            depth=self.settings.answer.candidate_passages,
+        )
+        named = self._named_passages(q, hits, allowed)
+        # "What does footnote 12 cite?", "Who wrote the paper?", "What is its main conclusion?": the passages
+        # the question points at answer it, and come first; other named passages (the references the best
+        # passages cite) only join the candidates.
+        outright = bool(q.footnotes) or q.about_document or (q.overview is not None and not q.subject)
+        pinned = frozenset(c.id for c in named) if outright else frozenset()
+        ids = {c.id for c in named}
+        if outright:
+            hits = [Hit(chunk=c, score=0.0) for c in named] + [h for h in hits if h.chunk.id not in ids]
+        else:
+            present = {h.chunk.id for h in hits}
+            hits = hits + [Hit(chunk=c, score=0.0) for c in named if c.id not in present]
+        return q, query, hits, pinned
 
-    def _reference_chunk(self, n: int) -> Chunk | None:
-        return self._references.get(n)
+    def _named_passages(self, q: Question, hits: list[Hit], allowed: frozenset[str] | None) -> list[Chunk]:
+        """Passages the question points at without the words to find them: reference N for "footnote N";
+        the references the best passages cite for a question about sources; the title page for a question
+        about the document itself; the opening passages of a concluding or introductory section for a
+        question about the whole document's conclusion or purpose."""
+        papers = [
+            p for p in self.index.papers if p.kind == "paper" and (allowed is None or p.doc_id in allowed)
+        ]
+        out: list[Chunk] = []
+        for n in q.footnotes:
+            for p in papers if allowed else [self.paper]:
+                if (c := self._references.get(FootnoteRef(document=p.doc_id, number=n))) is not None:
+                    out.append(c)
+        if q.about_sources:
+            for h in hits[:2]:
+                if h.chunk.kind != "reference":
+                    for n in h.chunk.footnotes:
+                        ref = FootnoteRef(document=h.chunk.notes_doc, number=n)
+                        if (c := self._references.get(ref)) is not None:
+                            out.append(c)
+        docs = {p.doc_id for p in papers}
+        if q.about_document:
+            out += [
+                c
+                for c in self.index.chunks
+                if c.doc_id in docs and c.section_kind == "front" and c.kind == "front"
+            ]
+        if q.overview:
+            out += overview_passages(self.index.chunks, docs, q.overview)
+        return list({c.id: c for c in out}.values())
 
     def passage(self, passage_id: str) -> Chunk:
         i = self.index.by_id.get(passage_id)
@@ -239,27 +328,70 @@ class Engine:
             raise NotFound(f"no passage with id '{passage_id}'")
         return self.index.chunks[i]
 
-    def footnotes(self) -> list[Reference]:
-        return list(self.paper.references)
+    def footnotes(self, document: str | None = None) -> list[Reference]:
+        return list(self.document(document).references)
 
-    def reference(self, n: int) -> Reference:
+    def reference(self, n: int, document: str | None = None) -> Reference:
         if n < 1:
             raise InvalidInput(f"footnote numbers start at 1, got {n}")
-        ref = self.paper.reference(n)
+        paper = self.document(document)
+        ref = paper.reference(n)
         if ref is None:
             raise NotFound(
-                f"footnote {n} does not exist: the paper has footnotes 1-{len(self.paper.references)}"
+                f"footnote {n} does not exist: {paper.doc_id} has "
+                + (f"footnotes 1-{len(paper.references)}" if paper.references else "no footnotes")
             )
         return ref
 
-    def cite(self, n: int) -> Citation:
-        ref = self.reference(n)
+    def describe(self, ref: FootnoteRef) -> str | None:
+        return self._describe.get(ref)
+
+    def cite(self, n: int, document: str | None = None) -> Citation:
+        ref = self.reference(n, document)
+        paper = self.document(document)
         cited = [
             CitingSentence(id=s.id, text=s.text, section=sec.title, carries=n in s.footnotes)
-            for sec, _block, s in self.paper.sentences()
+            for sec, _block, s in paper.sentences()
             if sec.kind == "body" and (n in s.footnotes or n in s.covered_by)
         ]
         from qa_service.sources.verify import source_support
 
         support = source_support(self.settings, self, ref, cited)
         return Citation(**ref.model_dump(exclude={"url"}), cited_by=cited, source=support)
+
+
+_OVERVIEW_SECTIONS = {
+    "conclusion": (
+        "conclusion",
+        "conclusions",
+        "summary",
+        "concluding",
+        "final",
+        "recommendations",
+        "abstract",
+    ),
+    "purpose": (
+        "objective",
+        "objectives",
+        "introduction",
+        "abstract",
+        "purpose",
+        "overview",
+        "aims",
+        "summary",
+    ),
+}
+
+
+def overview_passages(chunks: list[Chunk], docs: set[str], which: str, per_doc: int = 3) -> list[Chunk]:
+    """The first paragraphs of each document's concluding (or introductory) section, by its title."""
+    words = _OVERVIEW_SECTIONS[which]
+    out: list[Chunk] = []
+    count: dict[str, int] = {}
+    for c in chunks:
+        title = (c.section or "").lower()
+        fits = any(w in title.split() or title.startswith(w) for w in words)
+        if c.doc_id in docs and c.kind == "paragraph" and fits and count.get(c.doc_id, 0) < per_doc:
+            out.append(c)
+            count[c.doc_id] = count.get(c.doc_id, 0) + 1
+    return out

@@ -11,7 +11,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -21,7 +21,12 @@ from qa_service.text import normalize
 
 class EvalItem(BaseModel):
     id: str
+    split: Literal["dev", "test"] = Field(
+        "dev", description="dev: tuned and trained on; test: only reported (fixed when the item is written)."
+    )
     category: str = "general"
+    set: str = Field("", description="The file it came from (questions, readers, conversations).")
+    document: str = Field("", description="The document whose footnotes gold_footnotes are; empty: any.")
     question: str = ""
     turns: list[str] = Field(default_factory=list)
     answerable: bool = True
@@ -57,7 +62,23 @@ def load_items(path: Path, category: str | None = None) -> list[EvalItem]:
             raise InvalidInput(f"{path}:{i}: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from exc
         if not item.question and not item.turns:
             raise InvalidInput(f"{path}:{i}: item has neither question nor turns")
-        items.append(item if category is None else item.model_copy(update={"category": category}))
+        update = {"set": item.set or path.stem} | ({"category": category} if category else {})
+        items.append(item.model_copy(update=update))
+    return items
+
+
+EVAL_SETS = (("questions.jsonl", None), ("readers.jsonl", None), ("conversations.jsonl", "conversation"))
+
+
+def load_eval_sets(eval_dir: Path) -> list[EvalItem]:
+    """All the evaluation sets in eval_dir that exist: the paper's wording, readers' wording, conversations."""
+    items: list[EvalItem] = []
+    for name, category in EVAL_SETS:
+        if (eval_dir / name).exists():
+            items += load_items(eval_dir / name, category=category)
+    ids = [i.id for i in items]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput(f"{eval_dir}: duplicate item ids across the evaluation sets")
     return items
 
 
@@ -121,12 +142,22 @@ class Target(Protocol):
 def score_item(item: EvalItem, resp: dict[str, Any], seconds: float) -> dict[str, Any]:
     passages = [p["text"] for p in resp.get("passages", [])]
     rank = evidence_rank(passages, item.gold_evidence) if item.answerable and item.gold_evidence else None
-    cited = [f["number"] for f in resp.get("footnotes", [])]
+    # a footnote of another document than the item's is a wrong citation, whatever its number
+    cited = [
+        f["number"]
+        if not item.document or f.get("document", item.document) == item.document
+        else -f["number"]
+        for f in resp.get("footnotes", [])
+    ]
     abstained = bool(resp.get("abstained"))
     precision, recall = footnote_scores(cited, item.gold_footnotes) if item.answerable else (None, None)
     return {
         "id": item.id,
+        "split": item.split,
+        "set": item.set,
         "category": item.category,
+        "kind": resp.get("kind", ""),
+        "confidence": resp.get("confidence"),
         "answerable": item.answerable,
         "abstained": abstained,
         "has_evidence": bool(item.gold_evidence),
@@ -177,19 +208,67 @@ def run_eval(
         rows.append(score_item(item, resp, time.perf_counter() - t0))
         if on_item:
             on_item()
-    cats: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        cats.setdefault(r["category"], []).append(r)
+    return report_of(rows)
+
+
+def report_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Summaries overall, per split (dev | test), per set and split, per category; and the reliability of
+    the confidence the service reports."""
+
+    def group(key: Callable[[dict[str, Any]], str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(key(r), []).append(r)
+        return dict(sorted(out.items()))
+
     return {
         "summary": summarize(rows),
-        "categories": {c: summarize(rs) for c, rs in sorted(cats.items())},
+        "splits": {k: summarize(v) for k, v in group(lambda r: r.get("split", "dev")).items()},
+        "sets": {
+            k: summarize(v) for k, v in group(lambda r: f"{r.get('set', '')}/{r.get('split', 'dev')}").items()
+        },
+        "categories": {c: summarize(rs) for c, rs in group(lambda r: r["category"]).items()},
+        "reliability": reliability(rows),
         "rows": rows,
     }
 
 
+def correct(row: dict[str, Any]) -> bool:
+    """An answer is right when the question is answerable, it answered, and it holds at least half the key
+    facts (or, with no key facts listed, its first passage holds the evidence); an abstention is right when
+    the question is not answerable."""
+    if not row["answerable"]:
+        return bool(row["abstained"])
+    if row["abstained"]:
+        return False
+    facts = row.get("fact_coverage")
+    return facts >= 0.5 if facts is not None else row.get("evidence_rank") == 1
+
+
+def reliability(rows: list[dict[str, Any]], bins: int = 5) -> list[dict[str, Any]]:
+    """Answered questions binned by the confidence the service gave: how many, and the share answered right.
+    A calibrated service is right about as often as it says."""
+    out = []
+    answered = [r for r in rows if not r["abstained"] and r.get("confidence") is not None]
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [
+            r for r in answered if lo <= r["confidence"] < hi or (b == bins - 1 and r["confidence"] >= hi)
+        ]
+        out.append(
+            {
+                "bin": f"{lo:.1f}-{hi:.1f}",
+                "answered": len(inside),
+                "mean_confidence": _mean([float(r["confidence"]) for r in inside]),
+                "share_correct": round(sum(correct(r) for r in inside) / len(inside), 4) if inside else None,
+            }
+        )
+    return out
+
+
 def engine_target(engine: Any, mode: str = "hybrid") -> Target:
     """In-process: the engine's answer as POST /chat would send it (built by the same schema function)."""
-    from qa_service.converse import Message
+    from qa_service.models import Message
     from qa_service.schemas import to_chat
 
     def call(messages: list[dict[str, str]]) -> dict[str, Any]:
@@ -218,6 +297,7 @@ def dump(report: dict[str, Any], path: Path) -> None:
 
 
 def load_thresholds(path: Path) -> dict[str, dict[str, float]]:
+    """eval/thresholds.toml: [min] and [max] tables of metrics guarding the TEST split."""
     import tomllib
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -54,11 +55,62 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)  # type: ignore[attr-defined]
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Best k rows with a positive score; `allowed`: a boolean mask of the rows that may be returned."""
         s = self.scores(query)
+        if allowed is not None:
+            s = np.where(allowed, s, 0.0)
         if not s.any():
             return []
         k = min(k, int((s > 0).sum()))
         top = np.argpartition(-s, k - 1)[:k]
         top = top[np.argsort(-s[top], kind="stable")]
         return [(int(i), float(s[i])) for i in top]
+
+
+class TermStats:
+    """Term statistics over the passages, computed once per index: document frequency of stemmed terms (for
+    weighting a question's words), the surface words the corpus uses (is a name in the documents at all?),
+    and the terms only reference-list entries use (a name cited in a footnote alone)."""
+
+    def __init__(self, texts: list[str], is_reference: list[bool] | None = None) -> None:
+        from collections import Counter
+
+        df: Counter[str] = Counter()
+        in_refs: set[str] = set()
+        elsewhere: set[str] = set()
+        surface: set[str] = set()
+        for i, t in enumerate(texts):
+            ts = terms(t)
+            df.update(ts)
+            (in_refs if is_reference and is_reference[i] else elsewhere).update(ts)
+            for w in words(t):
+                surface.add(w)
+                if w.endswith("'s"):
+                    surface.add(w[:-2])
+        self.n = max(len(texts), 1)
+        self.df = df
+        self.surface = frozenset(surface)
+        self.reference_only = frozenset(in_refs - elsewhere)
+
+    def idf(self, term: str) -> float:
+        """BM25's idf (always positive): rare terms weigh more."""
+        import math
+
+        d = self.df.get(term, 0)
+        return math.log(1 + (self.n - d + 0.5) / (d + 0.5))
+
+    def uses(self, name: str) -> bool:
+        """The corpus uses every word of `name` (case-insensitive, stop words ignored)."""
+        ws = [w for w in words(name) if w not in STOPWORDS] or words(name)
+        return bool(ws) and all(w in self.surface or w.removesuffix("'s") in self.surface for w in ws)
+
+    def names_a_reference(self, text: str) -> bool:
+        """The text uses a term that only the reference list has."""
+        return bool(terms(text) & self.reference_only)
+
+
+@lru_cache(maxsize=65536)
+def terms(text: str) -> frozenset[str]:
+    """The set of stemmed, stop-word-free terms of a text (cached: sentences are scored again and again)."""
+    return frozenset(tokenize(text))

@@ -10,6 +10,13 @@ BlockKind = Literal["heading", "paragraph", "caption", "front", "toc", "referenc
 SectionKind = Literal["front", "body", "references", "back", "source"]
 
 
+class Message(BaseModel):
+    """One turn of a conversation; the history comes with each request (the server keeps no session)."""
+
+    role: str
+    content: str
+
+
 class Sentence(BaseModel):
     id: str
     text: str = Field(description="Clean text: no markers, no emphasis.")

@@ -35,28 +35,65 @@ def deltas(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float
     return out
 
 
+SET_NAMES = {"questions": "paper's wording", "readers": "readers' wording", "conversations": "conversations"}
+
+
 def markdown(report: dict[str, Any]) -> str:
     s, meta = report["summary"], report.get("meta", {})
+    splits = report.get("splits", {})
     lines = [
         "# Evaluation report",
         "",
-        f"Set: `{meta.get('set', '')}` + `{meta.get('conversations', '')}` · target: {meta.get('target', '')} · "
+        f"Sets: {', '.join(f'`{x}`' for x in meta.get('sets', []))} · target: {meta.get('target', '')} · "
         f"{s['items']} items ({s['answerable']} answerable, {s['unanswerable']} unanswerable) · "
         f"generated {meta.get('created', '')}",
         "",
-        "Reproduce: `.venv/bin/qa-service eval --out eval/reports`",
+        "Reproduce: `.venv/bin/qa-service eval --out eval/reports`. The dev split is what the answer stage "
+        "was tuned and trained on (eval/train_selector.py); the test split is only reported, and "
+        "eval/thresholds.toml guards it.",
         "",
-        "## Headline",
+        "## Headline: dev and test side by side",
         "",
-        "| metric | value | threshold |",
-        "|---|---|---|",
+        "| metric | dev | test | test threshold | all |",
+        "|---|---|---|---|---|",
     ]
     th = report.get("thresholds", {})
+    dev, test = splits.get("dev", {}), splits.get("test", {})
     for key, label in HEADLINE:
-        lines.append(f"| {label} | {_fmt(s.get(key))} | {th.get(key, '')} |")
+        lines.append(
+            f"| {label} | {_fmt(dev.get(key))} | {_fmt(test.get(key))} | {th.get(key, '')} | {_fmt(s.get(key))} |"
+        )
+    sets = report.get("sets", {})
+    if sets:
+        names = sorted(
+            {k.split("/")[0] for k in sets}, key=lambda n: list(SET_NAMES).index(n) if n in SET_NAMES else 9
+        )
+        head = " | ".join(f"{SET_NAMES.get(n, n)} {sp}" for n in names for sp in ("dev", "test"))
+        lines += ["", "## Per set", "", f"| metric | {head} |", "|---" * (1 + 2 * len(names)) + "|"]
+        for key, label in HEADLINE[:9]:
+            vals = " | ".join(
+                _fmt(sets.get(f"{n}/{sp}", {}).get(key)) for n in names for sp in ("dev", "test")
+            )
+            lines.append(f"| {label} | {vals} |")
+        counts = " | ".join(
+            str(sets.get(f"{n}/{sp}", {}).get("items", 0)) for n in names for sp in ("dev", "test")
+        )
+        lines.append(f"| items | {counts} |")
     if report.get("deltas"):
         lines += ["", "## Change against the baseline", "", "| metric | delta |", "|---|---|"]
         lines += [f"| {k} | {v:+.4f} |" for k, v in report["deltas"].items()]
+    if report.get("reliability"):
+        lines += [
+            "",
+            "## Reliability of the confidence (answered questions)",
+            "",
+            "| confidence | answered | mean confidence | share correct |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {b['bin']} | {b['answered']} | {_fmt(b['mean_confidence'])} | {_fmt(b['share_correct'])} |"
+            for b in report["reliability"]
+        ]
     lines += [
         "",
         "## Per category",
@@ -73,18 +110,25 @@ def markdown(report: dict[str, Any]) -> str:
     if report.get("ablations"):
         lines += [
             "",
-            "## Ablations (same run)",
+            "## Ablations (same run; dev / test)",
             "",
             "| pipeline | recall@1 | recall@5 | MRR | fn recall | fn precision | facts | abstention | false abst. |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
-        for name, a in report["ablations"].items():
-            lines.append(
-                f"| {name} | {_fmt(a.get('evidence_recall_at_1'))} | {_fmt(a.get('evidence_recall_at_5'))} | "
-                f"{_fmt(a.get('mrr'))} | {_fmt(a.get('footnote_recall'))} | {_fmt(a.get('footnote_precision'))} | "
-                f"{_fmt(a.get('fact_coverage'))} | {_fmt(a.get('abstention_rate'))} | "
-                f"{_fmt(a.get('false_abstention_rate'))} |"
-            )
+        keys = [
+            "evidence_recall_at_1",
+            "evidence_recall_at_5",
+            "mrr",
+            "footnote_recall",
+            "footnote_precision",
+            "fact_coverage",
+            "abstention_rate",
+            "false_abstention_rate",
+        ]
+        for name, by_split in report["ablations"].items():
+            d, t = by_split.get("dev", {}), by_split.get("test", {})
+            cells = " | ".join(f"{_fmt(d.get(k))} / {_fmt(t.get(k))}" for k in keys)
+            lines.append(f"| {name} | {cells} |")
     misses = [
         r
         for r in report["rows"]
@@ -103,13 +147,13 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             "## Items to look at",
             "",
-            "| id | category | evidence rank | facts | abstained | answer |",
-            "|---|---|---|---|---|---|",
+            "| id | split | category | evidence rank | facts | abstained | answer |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in misses:
             ans = r["answer"][:120].replace("|", "\\|")
             lines.append(
-                f"| {r['id']} | {r['category']} | {_fmt(r['evidence_rank'])} | {_fmt(r['fact_coverage'])} | "
+                f"| {r['id']} | {r.get('split', '')} | {r['category']} | {_fmt(r['evidence_rank'])} | {_fmt(r['fact_coverage'])} | "
                 f"{r['abstained']} | {ans} |"
             )
     return "\n".join(lines) + "\n"
@@ -130,8 +174,12 @@ def chart(report: dict[str, Any], path: Path) -> None:
         "abstention_rate",
     ]
     runs = {
-        "hybrid": report["summary"],
-        **{k: v for k, v in report.get("ablations", {}).items() if k != "hybrid"},
+        "full pipeline (test)": report.get("splits", {}).get("test", report["summary"]),
+        **{
+            f"{k} (test)": v["test"]
+            for k, v in report.get("ablations", {}).items()
+            if "test" in v and k != "full pipeline"
+        },
     }
     fig, ax = plt.subplots(figsize=(11, 4.5))
     width = 0.8 / max(len(runs), 1)

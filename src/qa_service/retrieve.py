@@ -87,6 +87,9 @@ class Retriever:
             raise InvalidInput(f"k must be between 1 and {self.cfg.max_k}, got {k}")
         return q
 
+    def _doc_ids(self, documents: frozenset[str]) -> set[str]:
+        return {c.doc_id for c in self.index.chunks if c.doc_id in documents or c.notes_doc in documents}
+
     def embed(self, query: str) -> np.ndarray:
         vec = self._vec_cache.get(query)
         if vec is None:
@@ -95,26 +98,46 @@ class Retriever:
         return vec  # type: ignore[return-value]
 
     def retrieve(
-        self, query: str, k: int | None = None, mode: Mode = "hybrid", references: bool = False
+        self,
+        query: str,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        references: bool = False,
+        documents: frozenset[str] | None = None,
+        depth: int | None = None,
     ) -> list[Hit]:
-        """Top-k passages. Reference-list entries compete at `reference_weight` unless `references` is set
-        (the question asks about sources), so bibliography lines do not crowd out the paper's sentences."""
+        """Top-k passages (or the top `depth`, past the callers' limit on k, for the answer stage to re-rank).
+        Reference-list entries compete at `reference_weight` unless `references` is set (the question asks
+        about sources), so bibliography lines do not crowd out the text. `documents`: only these documents
+        and the sources they cite."""
         k = self.cfg.final_k if k is None else k
         q = self.validate(query, k)
-        key = (q, k, mode, references)
+        n = max(k, depth or 0)
+        key = (q, n, mode, references, documents)
         cached = self._hit_cache.get(key)
         if cached is not None:
             return list(cached)  # type: ignore[call-overload]
-        hits = self._retrieve(q, k, mode, references)
+        hits = self._retrieve(q, n, mode, references, documents)
         self._hit_cache.put(key, tuple(hits))
         return hits
+
+    def _allowed(self, documents: frozenset[str] | None) -> np.ndarray | None:
+        """Per-chunk mask of the documents asked for (and the sources they cite); None means all."""
+        if documents is None:
+            return None
+        ix = self.index
+        return np.array([c.doc_id in documents or c.notes_doc in documents for c in ix.chunks], dtype=bool)
 
     def clear_cache(self) -> None:
         self._vec_cache = LRU(self.cfg.cache_size)
         self._hit_cache = LRU(self.cfg.cache_size)
 
-    def _retrieve(self, q: str, k: int, mode: Mode, references: bool) -> list[Hit]:
+    def _retrieve(
+        self, q: str, k: int, mode: Mode, references: bool, documents: frozenset[str] | None = None
+    ) -> list[Hit]:
         ix, cfg = self.index, self.cfg
+        allowed = self._allowed(documents)
+        where = None if documents is None else {"doc_id": {"$in": sorted(self._doc_ids(documents))}}
         rankings: list[list[str]] = []
         weights: list[float] = []
         dense: list[str] = []
@@ -123,19 +146,23 @@ class Retriever:
             vec = self.embed(q)
         if mode in ("hybrid", "dense", "dense+lexical"):
             n = min(max(cfg.dense_k, k), len(ix.chunks))
-            dense = [cid for cid, _ in self.store.query(ix.state.collection, vec, n)]
+            dense = [cid for cid, _ in self.store.query(ix.state.collection, vec, n, where=where)]
             rankings.append(dense)
             weights.append(cfg.dense_weight)
         if mode in ("hybrid", "sentence"):
             sims = ix.sentence_vectors @ vec
+            if allowed is not None:
+                sims = np.where(allowed[ix.sentence_chunk], sims, -np.inf)
             best: dict[int, float] = {}
             for row in np.argsort(-sims)[: max(cfg.dense_k, k) * 3]:
+                if not np.isfinite(sims[row]):
+                    break
                 ci = int(ix.sentence_chunk[row])
                 best.setdefault(ci, float(sims[row]))
             rankings.append([ix.chunks[ci].id for ci in best][: max(cfg.dense_k, k)])
             weights.append(cfg.sentence_weight)
         if mode in ("hybrid", "lexical", "dense+lexical"):
-            lexical = [ix.chunks[i].id for i, _ in ix.lexical.search(q, max(cfg.lexical_k, k))]
+            lexical = [ix.chunks[i].id for i, _ in ix.lexical.search(q, max(cfg.lexical_k, k), allowed)]
             rankings.append(lexical)
             weights.append(cfg.lexical_weight)
         fused = fuse_rrf(rankings, weights, cfg.rrf_k)

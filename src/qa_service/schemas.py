@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_service.answer import Answer
-from qa_service.engine import Citation, CitingSentence
+from qa_service.engine import Citation, CitingSentence, DocumentInfo
 from qa_service.models import Chunk, Hit, Reference
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ __all__ = [
     "ChatResponse",
     "Citation",
     "CitingSentence",
+    "DocumentInfo",
     "Footnote",
     "Health",
     "Passage",
@@ -51,6 +52,11 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=1000)
     stream: bool = False
     k: int | None = Field(None, ge=1, le=50, description="Passages to return (default from settings).")
+    documents: list[str] | None = Field(
+        None,
+        max_length=100,
+        description="Answer only from these documents (ids from GET /documents) and the sources they cite.",
+    )
 
 
 class Passage(BaseModel):
@@ -63,9 +69,12 @@ class Passage(BaseModel):
     kind: str
     page: int | None = None
     document: str
+    footnote_document: str = Field(
+        description="The document whose footnotes `footnotes` are (a fetched source's are its citing paper's)."
+    )
 
 
-Footnote = Reference  # number, text, url (the first of urls), urls, title, author, date
+Footnote = Reference  # number, document, text, url (the first of urls), urls, title, author, date
 
 
 class AnswerCitation(BaseModel):
@@ -73,14 +82,20 @@ class AnswerCitation(BaseModel):
     passage_id: str
     sentence_id: str
     text: str
+    document: str
+    footnote_document: str
     footnotes: list[int]
 
 
 class ChatResponse(BaseModel):
     answer: str
     abstained: bool
-    reason: str | None
-    confidence: float
+    reason: str | None = Field(
+        description="Why it abstained, in a sentence (None when it answered); the "
+        "passages are then the nearest ones, not evidence."
+    )
+    confidence: float = Field(description="Calibrated probability that the question is answered.")
+    kind: str = Field("", description="The question's kind as analysed (when, who, why, which_source, ...).")
     question: str
     standalone_question: str
     passages: list[Passage]
@@ -93,6 +108,9 @@ class SearchRequest(BaseModel):
     query: str = Field(max_length=MAX_CONTENT)
     k: int = Field(5, ge=1, le=50)
     mode: SearchMode = "hybrid"
+    documents: list[str] | None = Field(
+        None, max_length=100, description="Only these documents (ids from GET /documents) and their sources."
+    )
 
 
 class PassageDetail(Passage):
@@ -121,6 +139,7 @@ def to_passage(hit_or_chunk: Hit | Chunk, score: float | None = None) -> Passage
         kind=chunk.kind,
         page=chunk.page,
         document=chunk.doc_id,
+        footnote_document=chunk.notes_doc,
     )
 
 
@@ -130,16 +149,19 @@ def to_chat(answer: Answer, engine: Engine) -> ChatResponse:
         abstained=answer.abstained,
         reason=answer.reason,
         confidence=answer.confidence,
+        kind=answer.kind,
         question=answer.question,
         standalone_question=answer.standalone_question,
         passages=[to_passage(h) for h in answer.passages],
-        footnotes=[r for n in answer.footnotes if (r := engine.paper.reference(n)) is not None],
+        footnotes=[engine.reference(f.number, f.document) for f in answer.footnotes],
         citations=[
             AnswerCitation(
                 marker=s.marker,
                 passage_id=s.passage_id,
                 sentence_id=s.sentence_id,
                 text=s.text,
+                document=s.document,
+                footnote_document=s.footnote_doc,
                 footnotes=s.footnotes,
             )
             for s in answer.sentences

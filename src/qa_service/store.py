@@ -145,8 +145,12 @@ class VectorStore:
     def count(self, name: str) -> int:
         return int(self._call(self._col(name).count))
 
-    def query(self, name: str, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Nearest ids with cosine similarity, best first."""
+    def query(
+        self, name: str, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest ids with cosine similarity, best first; `where`: a Chroma metadata filter."""
         col = self._col(name)
-        res = self._call(col.query, query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+        res = self._call(
+            col.query, query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"]
+        )
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]

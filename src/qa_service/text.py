@@ -113,3 +113,48 @@ def quotations(sentence: str, min_words: int = 3) -> list[str]:
     return [
         m.group(1).strip(" ,.") for m in QUOTE_RE.finditer(sentence) if len(m.group(1).split()) >= min_words
     ]
+
+
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "hundred": 100,
+    "dozen": 12,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+}
+_DIGITS_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def numbers_in(text: str) -> frozenset[str]:
+    """The numbers a text states, as digit strings: '3', '2023', '12' for 'twelve' or 'a dozen', '5' for
+    'fifth'; thousands separators dropped."""
+    found = set(_DIGITS_RE.findall(text.replace(",", "")))
+    found |= {str(NUMBER_WORDS[w]) for w in words(text) if w in NUMBER_WORDS}
+    return frozenset(found)

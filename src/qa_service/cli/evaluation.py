@@ -14,33 +14,48 @@ from qa_service.errors import InvalidInput
 
 app = typer.Typer()
 
+# (name, retrieval mode, settings overrides as "group.field": value). Each is run in the same process on the
+# same items; the report shows dev and test side by side for each.
 ABLATIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("dense only", "dense", {}),
     ("BM25 only", "lexical", {}),
     ("sentence-dense only", "sentence", {}),
     ("dense + BM25", "dense+lexical", {}),
-    ("hybrid, references not down-weighted", "hybrid", {"reference_weight": 1.0}),
-    ("hybrid (full)", "hybrid", {}),
+    ("hybrid, references not down-weighted", "hybrid", {"retrieval.reference_weight": 1.0}),
+    ("without corpus/vocabulary.toml", "hybrid", {"answer.vocabulary": False}),
+    (
+        "shallow: 5 candidate passages, no neighbours",
+        "hybrid",
+        {"answer.candidate_passages": 5, "answer.neighbour_passages": 0},
+    ),
+    ("no neighbouring passages", "hybrid", {"answer.neighbour_passages": 0}),
+    ("full pipeline", "hybrid", {}),
 ]
 
 
 @app.command("eval")
 @edge
 def eval_cmd(
-    set_: Annotated[Path | None, typer.Option("--set", help="Question set (JSONL).")] = None,
-    conversations: Annotated[
-        Path | None, typer.Option(help="Multi-turn cases (JSONL); 'none' to skip.")
+    set_: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--set",
+            help="Question set(s) (JSONL); default: every set in eval/ (questions, readers, conversations).",
+        ),
     ] = None,
+    split: Annotated[str, typer.Option(help="dev, test or all.")] = "all",
     url: Annotated[str | None, typer.Option(help="Evaluate a running service through POST /chat.")] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Where report.json, latest.md, chart.png go.")
     ] = None,
     baseline: Annotated[Path | None, typer.Option(help="A previous report.json: print the deltas.")] = None,
     ablations: Annotated[bool, typer.Option(help="Also run the ablations (in-process only).")] = True,
-    check: Annotated[bool, typer.Option(help="Exit 1 when a metric is past eval/thresholds.toml.")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Exit 1 when a test-split metric is past eval/thresholds.toml.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Evaluate retrieval, citations, answers and abstention on a question set."""
+    """Evaluate retrieval, citations, answers and abstention; dev and test splits side by side."""
     import json
 
     from qa_service.evaluate import (
@@ -48,6 +63,7 @@ def eval_cmd(
         dump,
         engine_target,
         http_target,
+        load_eval_sets,
         load_items,
         load_thresholds,
         run_eval,
@@ -56,13 +72,12 @@ def eval_cmd(
     from qa_service.report import chart, deltas, markdown
 
     s = settings()
-    set_path = set_ or s.eval_dir / "questions.jsonl"
-    conv_path = conversations or s.eval_dir / "conversations.jsonl"
-    items = load_items(set_path)
-    if str(conv_path) != "none" and conv_path.exists():
-        items += load_items(conv_path, category="conversation")
+    if split not in ("dev", "test", "all"):
+        raise InvalidInput(f"--split must be dev, test or all, not '{split}'")
+    items = [i for p in set_ for i in load_items(p)] if set_ else load_eval_sets(s.eval_dir)
+    items = [i for i in items if split == "all" or i.split == split]
     if not items:
-        raise InvalidInput(f"{set_path}: no items")
+        raise InvalidInput("no evaluation items to run")
     engine = None
     if url:
         target = http_target(url)
@@ -80,8 +95,10 @@ def eval_cmd(
         k: f"<= {v}" for k, v in thresholds["max"].items()
     }
     report["meta"] = {
-        "set": _shown(set_path),
-        "conversations": _shown(conv_path),
+        "sets": sorted({_shown(s.eval_dir / f"{i.set}.jsonl") for i in items})
+        if not set_
+        else [_shown(p) for p in set_],
+        "split": split,
         "target": url or "in-process",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -93,17 +110,22 @@ def eval_cmd(
     dump(report, out_dir / "report.json")
     (out_dir / "latest.md").write_text(markdown(report), encoding="utf-8")
     chart(report, out_dir / "chart.png")
-    fails = check_thresholds(report["summary"], thresholds)
+    guarded = report["splits"].get("test")
+    fails = check_thresholds(guarded, thresholds) if guarded else []
     if as_json:
         emit_json({k: report[k] for k in report if k != "rows"} | {"threshold_failures": fails})
     else:
-        t = Table("metric", "value", "delta" if baseline else "")
-        for k, v in report["summary"].items():
-            t.add_row(k, str(v), f"{report['deltas'][k]:+.4f}" if baseline and k in report["deltas"] else "")
+        t = Table("metric", *report["splits"], "delta" if baseline else "")
+        for k in report["summary"]:
+            t.add_row(
+                k,
+                *(str(v.get(k)) for v in report["splits"].values()),
+                f"{report['deltas'][k]:+.4f}" if baseline and k in report.get("deltas", {}) else "",
+            )
         out.print(t)
         out.print(f"report: {out_dir / 'latest.md'}")
         for f in fails:
-            err.print(f"[red]below threshold:[/red] {f}")
+            err.print(f"[red]test split past threshold:[/red] {f}")
     if check and fails:
         raise typer.Exit(1)
 
@@ -119,33 +141,51 @@ def _shown(path: Path) -> str:
 
 
 def _ablations(engine: Any, items: list[Any], show: bool) -> dict[str, dict[str, Any]]:
+    """Each ablation's summary per split ({"dev": ..., "test": ...}), and the llama-index baseline."""
     from qa_service.evaluate import engine_target, evidence_rank, mrr, recall_at, run_eval
     from qa_service.progress import progress_bar
 
-    cfg = engine.settings.retrieval
     results: dict[str, dict[str, Any]] = {}
     with progress_bar("ablations", len(ABLATIONS) + 1, show) as advance:
         for name, mode, overrides in ABLATIONS:
-            saved = {k: getattr(cfg, k) for k in overrides}
-            for k, v in overrides.items():
-                setattr(cfg, k, v)
-            engine.retriever.clear_cache()
+            saved = {k: _setting(engine.settings, k) for k in overrides}
             try:
-                results[name] = run_eval(engine_target(engine, mode), items)["summary"]
+                for k, v in overrides.items():
+                    _setting(engine.settings, k, v)
+                if "answer.vocabulary" in overrides:
+                    engine.load()
+                engine.retriever.clear_cache()
+                results[name] = run_eval(engine_target(engine, mode), items)["splits"]
             finally:
                 for k, v in saved.items():
-                    setattr(cfg, k, v)
+                    _setting(engine.settings, k, v)
+                if "answer.vocabulary" in overrides:
+                    engine.load()
                 engine.retriever.clear_cache()
             advance(1)
         from qa_service.baseline import build_baseline
 
         base = build_baseline(engine.paper, engine.embedder.model_path)
-        answerable = [i for i in items if i.answerable and i.gold_evidence and not i.turns]
-        ranks = [evidence_rank(base.search(i.question), i.gold_evidence) for i in answerable]
-        results["llama-index quickstart (256-token chunks, dense top-5; retrieval only)"] = {
-            "evidence_recall_at_1": round(recall_at(ranks, 1), 4),
-            "evidence_recall_at_5": round(recall_at(ranks, 5), 4),
-            "mrr": round(mrr(ranks), 4),
-        }
+        baseline: dict[str, Any] = {}
+        for sp in sorted({i.split for i in items}):
+            answerable = [
+                i for i in items if i.split == sp and i.answerable and i.gold_evidence and not i.turns
+            ]
+            ranks = [evidence_rank(base.search(i.question), i.gold_evidence) for i in answerable]
+            baseline[sp] = {
+                "evidence_recall_at_1": round(recall_at(ranks, 1), 4),
+                "evidence_recall_at_5": round(recall_at(ranks, 5), 4),
+                "mrr": round(mrr(ranks), 4),
+            }
+        results["llama-index quickstart (256-token chunks, dense top-5; retrieval only)"] = baseline
         advance(1)
     return results
+
+
+def _setting(settings: Any, dotted: str, value: Any = ...) -> Any:
+    """Read (or, given a value, set) a nested setting such as "answer.neighbour_passages"."""
+    group, name = dotted.split(".")
+    target = getattr(settings, group)
+    if value is not ...:
+        setattr(target, name, value)
+    return getattr(target, name)

@@ -19,6 +19,10 @@ def search(
     query: str,
     k: Annotated[int, typer.Option("--k", help="Passages to return.")] = 5,
     mode: Annotated[str, typer.Option(help="hybrid, dense, lexical, sentence or dense+lexical.")] = "hybrid",
+    document: Annotated[
+        list[str] | None,
+        typer.Option("--document", help="Only this document (repeatable; ids: `corpus list`)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The same JSON as POST /search.")] = False,
 ) -> None:
     """Ranked passages for a query."""
@@ -29,7 +33,7 @@ def search(
     if mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}")
     engine = open_engine()
-    passages = [to_passage(h) for h in engine.search(query, k, cast(Mode, mode))]
+    passages = [to_passage(h) for h in engine.search(query, k, cast(Mode, mode), document or None)]
     if as_json:
         emit_json([p.model_dump() for p in passages])
         return
@@ -46,35 +50,45 @@ def search(
 @edge
 def ask(
     question: str,
+    document: Annotated[
+        list[str] | None, typer.Option("--document", help="Only this document (repeatable).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The same JSON as POST /chat.")] = False,
 ) -> None:
     """Answer one question with passage markers and footnotes."""
-    from qa_service.converse import Message
+    from qa_service.models import Message
     from qa_service.schemas import to_chat
 
     engine = open_engine()
-    resp = to_chat(engine.ask([Message(role="user", content=question)]), engine)
+    resp = to_chat(engine.ask([Message(role="user", content=question)], documents=document or None), engine)
     if as_json:
         emit_json(resp.model_dump())
         return
     out.print(resp.answer, highlight=False)
+    if resp.abstained and resp.passages:
+        out.print("  nearest passages:", highlight=False)
+        for p in resp.passages[:3]:
+            out.print(f"  - {p.section} ({p.id}): {p.text[:160]}", highlight=False)
     if not resp.abstained:
         for c in sorted({c.marker for c in resp.citations}):
             p = resp.passages[c - 1]
             out.print(f"  [{c}] {p.section} ({p.id})", highlight=False)
         for f in resp.footnotes:
-            out.print(f"  footnote {f.number}: {f.text}", highlight=False)
+            out.print(f"  footnote {f.number} ({f.document}): {f.text}", highlight=False)
 
 
 @app.command()
 @edge
 def cite(
     n: int,
+    document: Annotated[
+        str | None, typer.Option("--document", help="The document (default: the primary one).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The same JSON as GET /citations/{n}.")] = False,
 ) -> None:
-    """What footnote N cites and which sentences of the paper cite it."""
+    """What footnote N of a document cites and which of its sentences cite it."""
     engine = open_engine()
-    c = engine.cite(n)
+    c = engine.cite(n, document)
     if as_json:
         emit_json(c.model_dump())
         return

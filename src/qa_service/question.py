@@ -1,0 +1,549 @@
+"""analyse(question, history) -> Question: what a question asks, read once, for retrieval and answering.
+
+Everything downstream reads the Question: its kind (when, who, why, ...), the answer type it expects (a
+date for "when", a number for "how many"), its focus terms, the named entities it mentions, the years and
+numbers it names, its parts when it asks two things at once, and flags (an attempt to give instructions,
+a question about the cited sources, about the document itself, or about its conclusion or purpose).
+
+The rules read English question grammar, never the subject of a particular paper. Domain vocabulary
+(a capital standing for its state, an acronym and its expansion) is optional data in the corpus
+(`corpus/vocabulary.toml`), loaded as a `Vocabulary` and passed in.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from qa_service.errors import InvalidInput, ParseError
+from qa_service.models import Message
+from qa_service.text import NUMBER_WORDS, STOPWORDS, content_words, words
+
+Kind = Literal[
+    "when",
+    "who",
+    "where",
+    "how_many",
+    "why",
+    "how",
+    "reaction",
+    "which_source",
+    "quotation",
+    "definition",
+    "list",
+    "about_document",
+    "overview",
+    "yes_no",
+    "what",
+]
+AnswerType = Literal[
+    "date",
+    "number",
+    "person",
+    "place",
+    "reason",
+    "manner",
+    "reaction",
+    "source",
+    "quote",
+    "definition",
+    "list",
+    "statement",
+]
+
+# ---------------------------------------------------------------- English question grammar
+
+_INJECTION_RE = re.compile(
+    r"\b(ignor(?:e|es|ing)|disregard(?:ing)?|forget(?:ting)?|override|bypass)\b.{0,40}\b(instructions?|prompts?|"
+    r"rules|guidelines|context|everything|above|previous)\b|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|"
+    r"\bjailbreak\b|\bdeveloper mode\b|\bnew instructions\b|\bact as\b|\breveal (your|the) (prompt|instructions)\b",
+    re.I,
+)
+_DOC_NOUN = r"(?:paper|report|study|brief|document|publication|analysis|article)"
+_ABOUT_DOC_RE = re.compile(
+    rf"\b(?:who|which (?:organi[sz]ation|institution|foundation|think tank))\b.{{0,30}}\b(?:wrote|write|authored|"
+    rf"published|publishes|released|produced|issued)\b.{{0,20}}\b(?:the|this) {_DOC_NOUN}\b|"
+    rf"\bwho (?:is|are|was|were) (?:the )?(?:authors?|publishers?)\b|"
+    rf"\b(?:authors?|publisher|title|subtitle|publication date) of (?:the|this) {_DOC_NOUN}\b|"
+    rf"\bwhen (?:was|is) (?:the|this) {_DOC_NOUN} (?:published|released|written|issued|dated)\b|"
+    rf"\bwhat is (?:the|this) {_DOC_NOUN}(?:'s)? (?:title|called)\b|\bwho (?:is|was) behind (?:the|this) {_DOC_NOUN}\b",
+    re.I,
+)
+_CONCLUSION_RE = re.compile(
+    r"\b(?:main|central|key|overall|principal|core)\s+(?:arguments?|conclusions?|findings?|points?|thesis|claims?|"
+    r"messages?|takeaways?|recommendations?)\b|\bconclu(?:de|des|ded|sion|sions)\b|\bsummar(?:y|ize|ise)\b|"
+    r"\bbottom line\b|\brecommend(?:s|ed|ations?)?\b|\btakeaways?\b",
+    re.I,
+)
+_OVERVIEW_WORD_RE = re.compile(
+    r"main|central|key|overall|principal|core|arguments?|conclu\w*|findings?|points?|thesis|claims?|messages?|"
+    r"takeaways?|recommend\w*|summar\w*|bottom|line|purpose|objectives?|aims?|goals?|scope|examine\w*|"
+    r"investigat\w*|ask\w*|set|try|do|does|overall|whole|paper'?s?|report'?s?|study'?s?|brief'?s?|"
+    r"document'?s?|analysis|article'?s?|publication'?s?|author'?s?",
+    re.I,
+)
+_PURPOSE_RE = re.compile(
+    rf"\b(?:purpose|objective|aim|goal|scope)s?\s+of\s+(?:the|this)\s+{_DOC_NOUN}\b|"
+    rf"\bwhat (?:is|does) (?:the|this) {_DOC_NOUN} (?:about|examine|investigate|ask|set out to do|try to do)\b|"
+    rf"\bwhat (?:is|was) (?:the|this) {_DOC_NOUN} (?:for|about)?\s*\??$",
+    re.I,
+)
+_SOURCE_RE = re.compile(
+    r"\b(?:which|what) (?:source|sources|footnote|footnotes|note|reference|references|citation|document|report|"
+    r"article|study|statement|publication)\b.{0,60}\b(?:cite[sd]?|support|supports|back|backs|says?|said|"
+    r"for|behind|quoted|come|comes|from|documents?|based)\b|"
+    r"\bwhere (?:does|do|did|is|are|was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|cited|sourced|quoted|"
+    r"taken from)\b|"
+    r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
+    r"supporting|backing)\b|\bwhat (?:does|do) (?:the )?(?:paper|author) cite\b|\bcited? (?:for|as|by)\b|"
+    r"\bwho (?:is|was) (?:being )?quoted\b",
+    re.I,
+)
+_SOURCE_WORD_RE = re.compile(
+    r"\b(?:footnotes?|citations?|cited|cites|bibliograph\w*|references list)\b", re.I
+)
+_FOOTNOTE_NUMBER_RE = re.compile(r"\b(?:foot)?notes?\s*(?:no\.?|number|#)?\s*(\d{1,4})\b", re.I)
+_QUOTATION_RE = re.compile(
+    r"[\"“][^\"”]{8,}[\"”]|\bwho said\b|\bquot(?:e|es|ed|ation)\b|\bin (?:his|her|their) (?:own )?words\b|"
+    r"\bwhat (?:exactly )?did [^?]{2,60}\b(?:say|said|state|declare|write|call)\b",
+    re.I,
+)
+_REACTION_RE = re.compile(
+    r"\bhow (?:did|does|do|has|have|was|were|is|are|would)\b[^?]{0,80}\b(?:respond|responded|react|reacted|"
+    r"reply|replied|answer|answered|receive|received|view|viewed|greet|greeted|handle|handled|deal|dealt|"
+    r"take|took|see|saw|feel|felt|regard|regarded)\b|\b(?:response|reaction|answer|reply) (?:of|by|from|to)\b|"
+    r"\bwhat (?:was|is|were|are) [^?]{0,40}(?:'s|’s)? (?:response|reaction|stance|position|attitude)\b",
+    re.I,
+)
+_WHY_RE = re.compile(
+    r"^(?:and |but |so )?why\b|\bwhat (?:is|was|are|were) the (?:reasons?|causes?|motives?|motivations?|rationale)\b|"
+    r"\bfor what reasons?\b|\bwhat (?:explains|explained|drives|drove|motivates|motivated|caused|causes|led to|"
+    r"leads to|lies behind|is behind|prompted|pushed)\b|\bwhat makes\b|\bhow come\b|\breasons? (?:for|why|behind)\b",
+    re.I,
+)
+_WHEN_RE = re.compile(
+    r"^(?:and |but |so )?when\b|\b(?:what|which|in what|in which) (?:year|years|month|date|day|decade|time)\b|"
+    r"\bhow long ago\b|\bsince when\b|\bwhat time\b|,\s*when\b|\band when\b",
+    re.I,
+)
+_WHO_RE = re.compile(r"^(?:and |but |so )?(?:who|whom|whose)\b|\b(?:and|,) (?:who|whom|whose)\b", re.I)
+_WHO_WHICH_RE = re.compile(
+    r"\b(?:which|what) (?:countries|country|states|state|nations?|leaders?|officials?|person|people|group|groups|"
+    r"organi[sz]ations?|bodies|body|actors?|powers?|members?|ministers?|governments?|envoys?|institutions?)\b",
+    re.I,
+)
+_WHERE_RE = re.compile(
+    r"^(?:and |but |so )?where\b|\b(?:in|at) (?:what|which) (?:city|place|country|location|venue|capital)\b|"
+    r"\b(?:which|what) (?:city|place|location|venue|capital)\b|\band where\b",
+    re.I,
+)
+_HOW_MANY_RE = re.compile(
+    r"\bhow (?:many|much|large|big|long|often|far|old)\b|\bwhat (?:number|amount|share|percentage|proportion|"
+    r"fraction|sum|figure|size)\b|\bnumber of\b",
+    re.I,
+)
+_DEFINITION_RE = re.compile(
+    r"^(?:what|who) (?:is|are|was|were) (?:an? |the )?[^?]{1,50}\??$|^define\b|\bwhat (?:does|do) [^?]{1,40} "
+    r"(?:mean|stand for)\b|\bwhat is meant by\b|\bmeaning of\b|\bdefinition of\b|\bhow (?:does|do) [^?]{1,60} "
+    r"defined?\b|\bwhat kind of (?:thing|body|organi[sz]ation|group) is\b",
+    re.I,
+)
+_LIST_RE = re.compile(
+    r"\b(?:what|which) (?:are|were) (?:the )?(?:two|three|four|five|six|several|main|major|key|different)\b|"
+    r"^list\b|\bname (?:the|all|some)\b|\bwhat (?:are|were) (?:some|all) (?:of )?the\b",
+    re.I,
+)
+_YES_NO_RE = re.compile(
+    r"^(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should|shall|may|might)\b", re.I
+)
+_HOW_RE = re.compile(r"^(?:and |but |so )?how\b|\bin what way\b|\bby what means\b|\band how\b", re.I)
+
+# A second question joined to the first: "Who chairs it, and when was it founded?"
+_PART_SPLIT_RE = re.compile(
+    r"\?\s+(?=\S)|,?\s+(?:and|as well as|plus|also)\s+(?=(?:who|whom|whose|what|when|where|why|how|which|"
+    r"in which|in what)\b)|;\s*",
+    re.I,
+)
+# Words that frame a question but say nothing about its subject.
+SCAFFOLD = frozenset(
+    """according paper document documents report text author authors article brief study analysis tell
+    explain describe mention mentions mentioned say says said state states stated discuss discusses
+    discussed give gives happen happened happens think thinks view views exactly actually really kind
+    sort type way ways something anything thing things please know""".split()  # noqa: SIM905
+)
+_MONTHS = (
+    "january february march april may june july august september october november december".split()  # noqa: SIM905
+)
+_YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
+_NUMBER_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(%|percent|per cent))?(?![\w.])")
+_ENTITY_RE = re.compile(
+    r"(?:[A-Z][A-Za-z]*[A-Z][A-Za-z-]*|[A-Z][a-zà-ÿ'’-]+)"
+    r"(?:\s+(?:of|of the|for|de|al|bin)?\s*(?:[A-Z][A-Za-z]*[A-Z][A-Za-z-]*|[A-Z][a-zà-ÿ'’-]+))*"
+)
+_ANAPHORA_RE = re.compile(
+    r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|this|that|these|those|the same|there|then)\b",
+    re.I,
+)
+_FOLLOW_START_RE = re.compile(
+    r"^\s*(and|but|also|what about|how about|why|why not|how so|so|then|what else|anything else|and then|"
+    r"what happened next|more on)\b",
+    re.I,
+)
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "when",
+        "where",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "how",
+        "which",
+        "did",
+        "does",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "to",
+        "of",
+        "and",
+        "but",
+        "so",
+        "if",
+        "tell",
+        "list",
+        "name",
+        "give",
+        "define",
+        "describe",
+        "explain",
+    ]
+)
+
+
+class Vocabulary(BaseModel):
+    """Optional domain data: names that stand for another name ("Beijing" for "China"). Loaded from
+    corpus/vocabulary.toml ([aliases] name = ["other name", ...]); matching is case-insensitive."""
+
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Vocabulary:
+        if not path.exists():
+            return cls()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ParseError(f"{path}: not valid TOML ({exc})") from exc
+        aliases = {str(k).lower(): [str(v) for v in vs] for k, vs in data.get("aliases", {}).items()}
+        return cls(aliases=aliases)
+
+    def variants(self, name: str) -> list[str]:
+        return list(self.aliases.get(name.lower(), []))
+
+
+class Entity(BaseModel):
+    text: str = Field(description="As the question writes it.")
+    variants: list[str] = Field(
+        default_factory=list, description="Other names for it: domain aliases and English inflections."
+    )
+    known: bool | None = Field(None, description="Whether the corpus uses it (None: not checked).")
+
+    def names(self) -> list[str]:
+        return [self.text, *self.variants]
+
+
+class Part(BaseModel):
+    """One thing the question asks; a two-part question has two."""
+
+    text: str
+    kind: Kind
+    answer_type: AnswerType
+    focus: list[str]
+    numbers: list[str]
+
+
+class Question(BaseModel):
+    text: str = Field(description="The user's last message, whitespace normalised.")
+    standalone: str = Field(
+        description="The question completed from the conversation when it is a follow-up."
+    )
+    follow_up: bool = False
+    kind: Kind
+    answer_type: AnswerType
+    focus: list[str] = Field(description="Content words that say what it is about (lower case, in order).")
+    entities: list[Entity] = Field(default_factory=list)
+    years: list[str] = Field(default_factory=list)
+    numbers: list[str] = Field(
+        default_factory=list, description="Numbers it names, years excluded, as digits ('3', '25%')."
+    )
+    months: list[str] = Field(default_factory=list)
+    footnotes: list[int] = Field(
+        default_factory=list, description="Footnote numbers it names ('footnote 12')."
+    )
+    parts: list[Part] = Field(default_factory=list)
+    injection: bool = False
+    about_sources: bool = False
+    about_document: bool = False
+    overview: Literal["conclusion", "purpose"] | None = None
+
+    @property
+    def query(self) -> str:
+        """The retrieval query: the standalone question plus the other names of its entities."""
+        said = " " + " ".join(words(self.standalone)) + " "
+        extra = [v for e in self.entities for v in e.variants if f" {' '.join(words(v))} " not in said]
+        return f"{self.standalone} ({', '.join(dict.fromkeys(extra))})" if extra else self.standalone
+
+    @property
+    def subject(self) -> list[str]:
+        """Focus terms beyond those that ask for an overview ("What is the paper's main conclusion?" has
+        none; "What does it conclude about sanctions?" has "sanctions")."""
+        return [w for w in self.focus if not _OVERVIEW_WORD_RE.fullmatch(w)]
+
+    @property
+    def required(self) -> list[str]:
+        """What an answer must mention to be an answer to this question: the years and numbers it names."""
+        return [*self.years, *self.numbers]
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def _kind(text: str) -> tuple[Kind, AnswerType]:
+    t = text.strip()
+    if _ABOUT_DOC_RE.search(t):
+        return "about_document", "statement"
+    if _SOURCE_RE.search(t) or _FOOTNOTE_NUMBER_RE.search(t) or _SOURCE_WORD_RE.search(t):
+        return "which_source", "source"
+    if _REACTION_RE.search(t):
+        return "reaction", "reaction"
+    if _WHY_RE.search(t):
+        return "why", "reason"
+    if _WHEN_RE.search(t):
+        return "when", "date"
+    if _HOW_MANY_RE.search(t):
+        return "how_many", "number"
+    if _WHERE_RE.search(t):
+        return "where", "place"
+    if _QUOTATION_RE.search(t):
+        return "quotation", "quote"
+    if _WHO_RE.search(t) or _WHO_WHICH_RE.search(t):
+        if _DEFINITION_RE.search(t) and not re.search(r"\bwho\b", t, re.I):
+            return "definition", "definition"
+        return "who", "person"
+    if _LIST_RE.search(t):
+        return "list", "list"
+    if _HOW_RE.search(t):
+        return "how", "manner"
+    if _DEFINITION_RE.search(t) and len(content_words(t)) <= 5:
+        return "definition", "definition"
+    if _YES_NO_RE.search(t):
+        return "yes_no", "statement"
+    return "what", "statement"
+
+
+def _numbers(text: str) -> tuple[list[str], list[str], list[str]]:
+    years = list(dict.fromkeys(m.group(1) for m in _YEAR_RE.finditer(text)))
+    nums: list[str] = []
+    for m in _NUMBER_RE.finditer(text):
+        value = m.group(1).replace(",", "")
+        if value in years or _FOOTNOTE_NUMBER_RE.search(text[max(0, m.start() - 12) : m.end()]):
+            continue
+        nums.append(value + ("%" if m.group(2) else ""))
+    for w in words(text):  # "the two factors"; not "one" (a pronoun as often as a number) nor ordinals
+        if (
+            w in NUMBER_WORDS
+            and w not in ("one", "dozen", "hundred")
+            and not w.endswith(("st", "nd", "rd", "th"))
+        ):
+            nums.append(str(NUMBER_WORDS[w]))
+    months = [w for w in words(text) if w in _MONTHS and w != "may"]
+    return years, list(dict.fromkeys(nums)), list(dict.fromkeys(months))
+
+
+def inflections(name: str) -> list[str]:
+    """English inflections a name may take in prose: 'Russian' -> 'Russia', 'Chinese' -> 'China',
+    'Pakistani' -> 'Pakistan', 'Iranians' -> 'Iran'. Candidates only: the caller keeps those its corpus uses."""
+    w = name
+    out: list[str] = []
+    if w.endswith("s") and len(w) > 4 and not w.endswith("ss"):
+        w = w[:-1]
+        out.append(w)
+    for suffix, repl in (
+        ("ian", "ia"),
+        ("ian", ""),
+        ("ian", "y"),
+        ("an", "a"),
+        ("an", ""),
+        ("ese", "a"),
+        ("ese", ""),
+        ("i", ""),
+        ("ish", ""),
+        ("ish", "ey"),
+        ("ic", ""),
+        ("ic", "y"),
+    ):
+        if w.lower().endswith(suffix) and len(w) - len(suffix) >= 3:
+            out.append(w[: len(w) - len(suffix)] + repl)
+    for suffix in ("ia", "a", "y", ""):  # and back: 'Russia' -> 'Russian'
+        if w.lower().endswith(suffix) and len(w) - len(suffix) >= 3:
+            stem = w[: len(w) - len(suffix)] if suffix else w
+            out += [stem + "ian", stem + "an", stem + "ese", stem + "i"]
+    return [x for x in dict.fromkeys(out) if x.lower() != name.lower()]
+
+
+def entities(
+    text: str, vocabulary: Vocabulary | None = None, known: Callable[[str], bool] | None = None
+) -> list[Entity]:
+    """Capitalised names and acronyms, not counting a capital that only starts the sentence. `known` tells
+    whether the corpus uses a name: inflections are kept only where it does, and `Entity.known` is set."""
+    out: list[Entity] = []
+    for m in _ENTITY_RE.finditer(text):
+        phrase = re.sub(r"['’]s$", "", m.group(0)).strip(" -'’")
+        toks = phrase.split()
+        # a sentence-initial capital is no name unless it is one ("When", "What", "The", "Did")
+        while toks and toks[0].lower() in _QUESTION_WORDS | STOPWORDS:
+            toks = toks[1:]
+        while toks and toks[-1].lower() in STOPWORDS:
+            toks = toks[:-1]
+        if not toks:
+            continue
+        phrase = " ".join(toks)
+        at_start = m.start() == 0 or text[: m.start()].rstrip().endswith(("?", ".", "!", ":", '"', "“"))
+        if at_start and len(toks) == 1 and not toks[0].isupper() and toks[0].lower() in _COMMON_START:
+            continue
+        if phrase.lower() in {e.text.lower() for e in out}:
+            continue
+        variants = vocabulary.variants(phrase) if vocabulary else []
+        if known is not None:
+            variants += [v for v in inflections(phrase) if known(v)]
+        names = [phrase, *variants]
+        out.append(
+            Entity(
+                text=phrase,
+                variants=list(dict.fromkeys(variants)),
+                known=None if known is None else any(known(n) for n in names),
+            )
+        )
+    return out
+
+
+# Capitalised words that start a question without naming anything.
+_COMMON_START = frozenset(
+    "tell list name give define describe explain please according besides apart also then so now".split()  # noqa: SIM905
+)
+
+
+def is_follow_up(question: str) -> bool:
+    short = len([w for w in content_words(question) if w not in SCAFFOLD]) <= 3
+    return bool(
+        _FOLLOW_START_RE.match(question)
+        or _ANAPHORA_RE.search(question)
+        or (short and not entities(question))
+    )
+
+
+def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
+    """The standalone question for the last user message, and whether it was completed from earlier turns.
+    A follow-up ("When did it create a contact group?") gets the names of the last earlier user turn that
+    has any ("(SCO)"); the server keeps no session: the history comes with each request."""
+    if not messages:
+        raise InvalidInput("messages is empty: send at least one user message")
+    last = messages[-1]
+    if last.role != "user":
+        raise InvalidInput(f"the last message must come from the user, not '{last.role}'")
+    question = " ".join(last.content.split())
+    if not question:
+        raise InvalidInput("the last user message is empty")
+    earlier = [" ".join(m.content.split()) for m in messages[:-1] if m.role == "user" and m.content.strip()]
+    if not earlier or not is_follow_up(question):
+        return question, False
+    for prev in reversed(earlier):
+        names = [e.text for e in entities(prev)]
+        context = names or [w for w in content_words(prev) if w not in SCAFFOLD][:6]
+        if context:
+            known = question.lower()
+            context = [c for c in context if c.lower() not in known]
+            return (f"{question} ({', '.join(context)})" if context else question), True
+    return question, False
+
+
+def _focus(text: str) -> list[str]:
+    return list(dict.fromkeys(w for w in content_words(text) if w not in SCAFFOLD and not w.isdigit()))
+
+
+def _parts(standalone: str) -> list[Part]:
+    pieces = [p.strip(" ,;?") for p in _PART_SPLIT_RE.split(standalone)]
+    pieces = [p for p in pieces if len(words(p)) >= 3]
+    if len(pieces) < 2:
+        pieces = [standalone]
+    parts = []
+    for p in pieces:
+        kind, answer_type = _kind(p)
+        years, nums, _ = _numbers(p)
+        parts.append(Part(text=p, kind=kind, answer_type=answer_type, focus=_focus(p), numbers=years + nums))
+    return parts
+
+
+def analyse(
+    question: str | Sequence[Message],
+    vocabulary: Vocabulary | None = None,
+    known: Callable[[str], bool] | None = None,
+) -> Question:
+    """Read a question (a string, or a conversation whose last message is the question) once. `vocabulary`:
+    the corpus's optional aliases; `known(name)`: whether the corpus uses a name (see `entities`)."""
+    messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
+    standalone, follow_up = resolve(messages)
+    text = " ".join(messages[-1].content.split())
+    kind, answer_type = _kind(text)
+    if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
+        kind, answer_type = _kind(standalone)
+    years, numbers, months = _numbers(standalone)
+    footnotes = [int(n) for n in _FOOTNOTE_NUMBER_RE.findall(standalone)]
+    overview: Literal["conclusion", "purpose"] | None = None
+    if _CONCLUSION_RE.search(standalone):
+        overview = "conclusion"
+    elif _PURPOSE_RE.search(standalone):
+        overview = "purpose"
+    if overview and kind in ("what", "list", "definition", "how"):
+        kind = "overview"
+    return Question(
+        text=text,
+        standalone=standalone,
+        follow_up=follow_up,
+        kind=kind,
+        answer_type=answer_type,
+        focus=_focus(standalone),
+        entities=entities(standalone, vocabulary, known),
+        years=years,
+        numbers=numbers,
+        months=months,
+        footnotes=footnotes,
+        parts=_parts(standalone),
+        injection=bool(_INJECTION_RE.search(text)),
+        about_sources=kind == "which_source" or bool(footnotes) or bool(_SOURCE_WORD_RE.search(standalone)),
+        about_document=kind == "about_document",
+        overview=overview,
+    )
