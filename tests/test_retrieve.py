@@ -65,3 +65,42 @@ def test_every_mode_returns_k_distinct_passages(engine: Engine, mode: str) -> No
 def test_bad_queries(engine: Engine, query: str, k: int, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         engine.search(query, k)
+
+
+def test_expander_maps_a_readers_word_to_the_corpus_words_nearest_in_meaning() -> None:
+    import numpy as np
+
+    from qa_service.lexical import Expander
+
+    vocab = ["meetings", "sanctions", "troops"]
+    table = {
+        "meetings": [1.0, 0.0, 0.0],
+        "sanctions": [0.0, 1.0, 0.0],
+        "troops": [0.0, 0.0, 1.0],
+        "gatherings": [0.9, 0.1, 0.0],
+        "weather": [0.3, 0.3, 0.3],
+    }
+    calls: list[list[str]] = []
+
+    def encode(ws: list[str]) -> np.ndarray:
+        calls.append(ws)
+        return np.array([table[w] for w in ws])
+
+    ex = Expander(vocab, encode(vocab), encode, min_similarity=0.6, per_word=2, cache_words=10)
+    assert ex.expand(["gatherings", "meetings", "weather"]) == {"gatherings": ["meetings"]}
+    ex.expand(["gatherings"])
+    assert calls[-1] == ["gatherings", "weather"]  # known words are not embedded, asked ones once
+    assert Expander.corpus_words(["The troops met; the meetings went on."]) == ["meetings", "troops", "went"]
+
+
+def test_readers_words_reach_the_papers_passages(engine: Engine) -> None:
+    from qa_service.models import Message
+
+    q = engine.analyse(
+        [Message(role="user", content="What came out of the gatherings of foreign ministers?")]
+    )
+    assert "meetings" in q.expansions.get("gatherings", []) and "meetings" in q.lexical_query
+    hits = engine.search("gatherings", 5, "lexical")
+    assert hits == []  # the paper never says "gatherings": BM25 alone finds nothing
+    expanded = engine.retriever.retrieve("gatherings", 5, "lexical", lexical_query=q.lexical_query)
+    assert any("meeting" in h.chunk.text.lower() for h in expanded)

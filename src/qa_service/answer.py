@@ -282,6 +282,8 @@ def answerable_features(q: Question, best: Candidate, cands: list[Candidate]) ->
             best.score,
             best.dense,
             f["lex"],
+            f["lex_context"],
+            f["missing_rare"],
             f["entities_context"],
             f["numbers_context"],
             f["offers"],

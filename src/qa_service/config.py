@@ -46,6 +46,21 @@ class RetrievalSettings(BaseModel):
     max_k: int = Field(50, ge=1, le=200, description="Largest k a caller may ask for.")
     max_query_chars: int = Field(1000, ge=10, description="Longest query accepted by search.")
     cache_size: int = Field(512, ge=0, description="Queries whose embedding and retrieval are cached (LRU).")
+    expand: bool = Field(
+        True,
+        description="Add to the BM25 query and the answer stage's focus terms the corpus words nearest in meaning "
+        "to a question's words the corpus does not use ('gatherings' -> 'meetings').",
+    )
+    expand_min_similarity: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Cosine between word embeddings from which a corpus word is an expansion.",
+    )
+    expand_per_word: int = Field(2, ge=1, le=10, description="Most corpus words added per question word.")
+    expand_cache_words: int = Field(
+        20_000, ge=0, description="Question words whose embeddings are remembered (LRU)."
+    )
 
 
 class AnswerSettings(BaseModel):

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from qa_service.answer import Answer, compose_answer
@@ -15,7 +16,7 @@ from qa_service.corpus import load_corpus
 from qa_service.embed import Embedder
 from qa_service.errors import IndexMissing, InvalidInput, NotFound, QAServiceError
 from qa_service.index import IngestReport, LoadedIndex, ingest, lexical_text, load_index, read_state
-from qa_service.lexical import TermStats
+from qa_service.lexical import Expander, TermStats
 from qa_service.models import Chunk, FootnoteRef, Hit, Message, Paper, Reference
 from qa_service.question import Question, Vocabulary, analyse
 from qa_service.retrieve import Mode, Retriever
@@ -103,6 +104,8 @@ class Engine:
         self._stats: TermStats | None = None
         self._vocabulary = Vocabulary()
         self._describe: dict[FootnoteRef, str] = {}
+        self._expander: Expander | None = None
+        self._word_vectors: dict[str, np.ndarray] = {}  # corpus words embedded once, kept across reloads
         self._references: dict[FootnoteRef, Chunk] = {}
 
     @classmethod
@@ -122,6 +125,7 @@ class Engine:
             for c in index.chunks
             if c.kind == "reference" and c.sentences and c.sentences[0].covered_by
         }
+        expander = self._build_expander(index) if self.settings.retrieval.expand else None
         vocab_file = self.settings.corpus_dir / "vocabulary.toml"
         vocabulary = Vocabulary.load(vocab_file) if self.settings.answer.vocabulary else Vocabulary()
         with self._lock:
@@ -137,9 +141,27 @@ class Engine:
                 [lexical_text(c) for c in index.chunks], [c.kind == "reference" for c in index.chunks]
             )
             self._vocabulary = vocabulary
+            self._expander = expander
         if check_selector:  # a stale or missing weights file fails now, not on the first request
             _ = self.selector.sentence, self.selector.answerable
         self.embedder.encode_query("warm-up")  # load the model now, not on the first request
+
+    def _build_expander(self, index: LoadedIndex) -> Expander:
+        cfg = self.settings.retrieval
+        vocabulary = Expander.corpus_words(c.text for c in index.chunks)
+        new = [w for w in vocabulary if w not in self._word_vectors]
+        if new:
+            self._word_vectors.update(zip(new, self.embedder.encode(new, batch_size=256), strict=True))
+        dim = self.embedder.dimension
+        vectors = np.vstack([self._word_vectors[w] for w in vocabulary]) if vocabulary else np.zeros((0, dim))
+        return Expander(
+            vocabulary,
+            vectors,
+            lambda ws: self.embedder.encode(ws, batch_size=max(len(ws), 1)),
+            cfg.expand_min_similarity,
+            cfg.expand_per_word,
+            cfg.expand_cache_words,
+        )
 
     @property
     def index(self) -> LoadedIndex:
@@ -226,7 +248,10 @@ class Engine:
         return self.retriever.retrieve(query, k, mode, documents=self._filter(documents))
 
     def analyse(self, messages: Sequence[Message]) -> Question:
-        return analyse(messages, self._vocabulary, self.stats.uses)
+        q = analyse(messages, self._vocabulary, self.stats.uses)
+        if self._expander is not None and q.focus and not q.injection:
+            q.expansions = self._expander.expand(q.focus)
+        return q
 
     def ask(
         self,
@@ -276,6 +301,7 @@ class Engine:
             references=q.about_sources,
             documents=allowed,
             depth=self.settings.answer.candidate_passages,
+            lexical_query=q.lexical_query,
         )
         named = self._named_passages(q, hits, allowed)
         # "What does footnote 12 cite?", "Who wrote the paper?", "What is its main conclusion?": the passages

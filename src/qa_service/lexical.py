@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -114,3 +115,56 @@ class TermStats:
 def terms(text: str) -> frozenset[str]:
     """The set of stemmed, stop-word-free terms of a text (cached: sentences are scored again and again)."""
     return frozenset(tokenize(text))
+
+
+class Expander:
+    """A reader's word -> the corpus's own words nearest in meaning ("gatherings" -> "meetings"), by cosine
+    between word embeddings. The corpus words (content words of 4+ letters) are embedded once per index; a
+    question's words are embedded when asked, together in one batch, and remembered."""
+
+    def __init__(
+        self,
+        vocabulary: list[str],
+        vectors: np.ndarray,
+        encode: Callable[[list[str]], np.ndarray],
+        min_similarity: float,
+        per_word: int,
+        cache_words: int,
+    ) -> None:
+        import threading
+
+        from cachetools import LRUCache
+
+        self.vocabulary, self.vectors, self._encode = vocabulary, vectors, encode
+        self.min_similarity, self.per_word = min_similarity, per_word
+        self._known = {w: i for i, w in enumerate(vocabulary)}
+        self._cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(cache_words, 1))
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def corpus_words(texts: Iterable[str]) -> list[str]:
+        return sorted(
+            {w for t in texts for w in words(t) if w.isalpha() and len(w) >= 4 and w not in STOPWORDS}
+        )
+
+    def expand(self, question_words: list[str]) -> dict[str, list[str]]:
+        """For each word the corpus does not use, its nearest corpus words above the similarity floor."""
+        asked = [w for w in dict.fromkeys(question_words) if w.isalpha() and w not in self._known]
+        with self._lock:
+            vecs = {w: v for w in asked if (v := self._cache.get(w)) is not None}
+        todo = [w for w in asked if w not in vecs]
+        if todo:
+            fresh = dict(zip(todo, self._encode(todo), strict=True))
+            vecs |= fresh
+            with self._lock:
+                self._cache.update(fresh)
+        out: dict[str, list[str]] = {}
+        for w in asked:
+            if not len(self.vocabulary):
+                break
+            sims = self.vectors @ vecs[w]
+            top = np.argsort(-sims)[: self.per_word]
+            near = [self.vocabulary[i] for i in top if sims[i] >= self.min_similarity]
+            if near:
+                out[w] = near
+        return out

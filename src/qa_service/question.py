@@ -304,10 +304,21 @@ class Question(BaseModel):
         default_factory=list, description="Footnote numbers it names ('footnote 12')."
     )
     parts: list[Part] = Field(default_factory=list)
+    expansions: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Focus words the corpus does not use -> the corpus words nearest in meaning (set by the "
+        "engine, which knows the corpus).",
+    )
     injection: bool = False
     about_sources: bool = False
     about_document: bool = False
     overview: Literal["conclusion", "purpose"] | None = None
+
+    @property
+    def lexical_query(self) -> str:
+        """The query for BM25: the retrieval query plus the corpus's words for the reader's words."""
+        extra = [w for ws in self.expansions.values() for w in ws]
+        return f"{self.query} {' '.join(extra)}" if extra else self.query
 
     @property
     def query(self) -> str:

@@ -105,19 +105,21 @@ class Retriever:
         references: bool = False,
         documents: frozenset[str] | None = None,
         depth: int | None = None,
+        lexical_query: str | None = None,
     ) -> list[Hit]:
         """Top-k passages (or the top `depth`, past the callers' limit on k, for the answer stage to re-rank).
         Reference-list entries compete at `reference_weight` unless `references` is set (the question asks
         about sources), so bibliography lines do not crowd out the text. `documents`: only these documents
-        and the sources they cite."""
+        and the sources they cite. `lexical_query`: what BM25 searches, when it differs from `query`."""
         k = self.cfg.final_k if k is None else k
         q = self.validate(query, k)
         n = max(k, depth or 0)
-        key = (q, n, mode, references, documents)
+        lq = " ".join(lexical_query.split()) if lexical_query else q
+        key = (q, lq, n, mode, references, documents)
         cached = self._hit_cache.get(key)
         if cached is not None:
             return list(cached)  # type: ignore[call-overload]
-        hits = self._retrieve(q, n, mode, references, documents)
+        hits = self._retrieve(q, n, mode, references, documents, lq)
         self._hit_cache.put(key, tuple(hits))
         return hits
 
@@ -133,7 +135,13 @@ class Retriever:
         self._hit_cache = LRU(self.cfg.cache_size)
 
     def _retrieve(
-        self, q: str, k: int, mode: Mode, references: bool, documents: frozenset[str] | None = None
+        self,
+        q: str,
+        k: int,
+        mode: Mode,
+        references: bool,
+        documents: frozenset[str] | None = None,
+        lexical_query: str | None = None,
     ) -> list[Hit]:
         ix, cfg = self.index, self.cfg
         allowed = self._allowed(documents)
@@ -162,7 +170,10 @@ class Retriever:
             rankings.append([ix.chunks[ci].id for ci in best][: max(cfg.dense_k, k)])
             weights.append(cfg.sentence_weight)
         if mode in ("hybrid", "lexical", "dense+lexical"):
-            lexical = [ix.chunks[i].id for i, _ in ix.lexical.search(q, max(cfg.lexical_k, k), allowed)]
+            lexical = [
+                ix.chunks[i].id
+                for i, _ in ix.lexical.search(lexical_query or q, max(cfg.lexical_k, k), allowed)
+            ]
             rankings.append(lexical)
             weights.append(cfg.lexical_weight)
         fused = fuse_rrf(rankings, weights, cfg.rrf_k)

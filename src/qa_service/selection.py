@@ -122,6 +122,10 @@ FEATURES: list[tuple[str, str]] = [
     ("lex", "IDF-weighted share of the question's focus terms the sentence uses"),
     ("lex_context", "the same over the sentence, the one before it, the section title and the passage"),
     ("lex_prev", "IDF-weighted focus share of the sentence before (a reply follows what it replies to)"),
+    (
+        "missing_rare",
+        "IDF of the rarest focus term absent from the sentence and its context, over the largest IDF",
+    ),
     ("entities", "share of the question's named entities the sentence names (1 when it names none)"),
     ("entities_context", "share named in the sentence's passage and the sentence before"),
     ("numbers", "share of the question's years and numbers the sentence states (1 when it names none)"),
@@ -148,6 +152,8 @@ ANSWERABLE_FEATURES: list[tuple[str, str]] = [
     ("best", "the best sentence's probability under the sentence model"),
     ("best_dense", "the best sentence's cosine with the question"),
     ("best_lex", "the best sentence's focus-term share"),
+    ("best_lex_context", "focus-term share of the best sentence with its context"),
+    ("missing_rare", "the rarest focus term missing around the best sentence (see the sentence feature)"),
     ("entities_context", "share of the question's entities named around the best sentence"),
     ("numbers_context", "share of the question's years and numbers stated around the best sentence"),
     ("offers", "the best sentence holds the kind of answer asked for"),
@@ -179,29 +185,41 @@ class Candidate:
 
 @dataclass
 class Focus:
-    """What the features read of one part of a question, computed once per question."""
+    """What the features read of one part of a question, computed once per question: its focus terms as
+    groups of alternatives (a word, or a reader's word the corpus lacks and the corpus words nearest to it),
+    each group weighted by the rarity of its terms."""
 
     question: Question
     text: str
     answer_type: AnswerType
-    focus_terms: frozenset[str]
-    weight: dict[str, float]
+    groups: list[tuple[frozenset[str], float]]
     total: float
     numbers: list[str]
+    max_idf: float
 
     @classmethod
     def of(cls, q: Question, stats: TermStats, part: int | None = None) -> Focus:
         p = q.parts[part] if part is not None and len(q.parts) > 1 else None
         text = p.text if p else q.standalone
-        ft = terms(" ".join(p.focus if p else q.focus)) or terms(text)
-        weight = {t: stats.idf(t) for t in ft}
-        numbers = p.numbers if p else q.required
-        return cls(
-            q, text, p.answer_type if p else q.answer_type, ft, weight, sum(weight.values()) or 1.0, numbers
-        )
+        groups: dict[frozenset[str], float] = {}
+        for word in (p.focus if p else q.focus) or content_words(text):
+            alternatives = terms(word) | frozenset(t for w in q.expansions.get(word, []) for t in terms(w))
+            if not alternatives:
+                continue
+            used = [stats.idf(t) for t in alternatives if stats.df.get(t)]
+            groups[alternatives] = min(used) if used else stats.idf(next(iter(alternatives)))
+        total = sum(groups.values()) or 1.0
+        rarest = stats.idf("")  # the idf of a term no passage uses
+        answer_type = p.answer_type if p else q.answer_type
+        return cls(q, text, answer_type, list(groups.items()), total, p.numbers if p else q.required, rarest)
 
     def share(self, ts: frozenset[str]) -> float:
-        return sum(w for t, w in self.weight.items() if t in ts) / self.total
+        return sum(w for alts, w in self.groups if alts & ts) / self.total
+
+    def missing(self, ts: frozenset[str]) -> float:
+        """The weight of the rarest focus term not in `ts`, relative to the rarest possible term."""
+        absent = [w for alts, w in self.groups if not alts & ts]
+        return max(absent) / self.max_idf if absent else 0.0
 
 
 def numbers_share(numbers: list[str], text: str) -> float:
@@ -238,6 +256,7 @@ def featurize(f: Focus, cands: list[Candidate], hits_count: int) -> None:
                 f.share(s_terms),
                 f.share(ctx_terms),
                 f.share(terms(prev)) if prev else 0.0,
+                f.missing(ctx_terms),
                 sum(mentions(s_words, e) for e in ents) / len(ents) if ents else 1.0,
                 sum(mentions(s_words | ctx_words, e) for e in ents) / len(ents) if ents else 1.0,
                 numbers_share(f.numbers, s.text),
