@@ -34,8 +34,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from qa_service.answer import answerable_features, candidates
-from qa_service.config import Settings
+from qa_service.answer import answerable_features, candidates, choose, eligible
+from qa_service.config import AnswerSettings, Settings
 from qa_service.engine import Engine, run_ingest
 from qa_service.evaluate import EvalItem, load_eval_sets
 from qa_service.models import Message
@@ -64,7 +64,7 @@ def collect(engine: Engine, items: list[EvalItem]) -> list[dict]:
         q = engine.analyse(msgs)
         if q.injection:
             continue
-        q, query, hits, _pinned = engine.candidate_passages(q, k)
+        q, query, hits, pinned = engine.candidate_passages(q, k)
         pool, cands, mats = candidates(
             q, engine.retriever.embed(query), hits, engine.index, engine.stats, engine.settings.answer
         )
@@ -72,6 +72,7 @@ def collect(engine: Engine, items: list[EvalItem]) -> list[dict]:
         out.append(
             {
                 "id": it.id,
+                "pinned": pinned,
                 "answerable": it.answerable,
                 "q": q,
                 "cands": cands,
@@ -104,19 +105,22 @@ def sentence_rows(records: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return np.vstack(xs), np.concatenate(ys), np.concatenate(groups)
 
 
-def oof_scores(records: list[dict], c: float) -> list[np.ndarray]:
-    """Out-of-fold probability of every candidate of every record (max over the question's parts)."""
+def oof_scores(records: list[dict], c: float) -> list[list[np.ndarray]]:
+    """Out-of-fold probability of every candidate of every record, per part of the question."""
     folds = np.array([int(hashlib.sha256(r["id"].encode()).hexdigest(), 16) % FOLDS for r in records])
-    scores: list[np.ndarray] = [np.zeros(len(r["labels"])) for r in records]
+    scores: list[list[np.ndarray]] = [[] for _ in records]
     for f in range(FOLDS):
         train = [r for r, fo in zip(records, folds, strict=True) if fo != f]
         x, y, _ = sentence_rows(train)
         scaler, model = fit(x, y, c)
         for i, r in enumerate(records):
             if folds[i] == f:
-                per = [model.predict_proba(scaler.transform(m))[:, 1] for m in r["mats"]]
-                scores[i] = np.max(np.vstack(per), axis=0)
+                scores[i] = [model.predict_proba(scaler.transform(m))[:, 1] for m in r["mats"]]
     return scores
+
+
+def best_of_parts(per_part: list[np.ndarray]) -> np.ndarray:
+    return np.max(np.vstack(per_part), axis=0)
 
 
 def passage_recall(r: dict, order: list[str], k: int = 5) -> bool:
@@ -124,7 +128,8 @@ def passage_recall(r: dict, order: list[str], k: int = 5) -> bool:
     return bool(pos & set(order[:k]))
 
 
-def evaluate_sentence(records: list[dict], scores: list[np.ndarray]) -> dict[str, float]:
+def evaluate_sentence(records: list[dict], per_part: list[list[np.ndarray]]) -> dict[str, float]:
+    scores = [best_of_parts(p) for p in per_part]
     useful = [(r, s) for r, s in zip(records, scores, strict=True) if r["answerable"] and r["labels"].any()]
     top1 = sum(int(r["labels"][int(np.argmax(s))]) for r, s in useful) / len(useful)
     fused = sum(passage_recall(r, r["pool"]) for r, _ in useful) / len(useful)
@@ -143,13 +148,18 @@ def evaluate_sentence(records: list[dict], scores: list[np.ndarray]) -> dict[str
     }
 
 
-def answerable_rows(records: list[dict], scores: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def answerable_rows(
+    records: list[dict], per_part: list[list[np.ndarray]], cfg: AnswerSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """The answerability features of the answer the composer would give, from out-of-fold scores."""
     xs, ys = [], []
-    for r, s in zip(records, scores, strict=True):
+    for r, parts in zip(records, per_part, strict=True):
+        s = best_of_parts(parts)
         for ci, c in enumerate(r["cands"]):  # as compose_answer: the score, and the first part's features
             c.score, c.features = float(s[ci]), r["mats"][0][ci]
-        best = max(r["cands"], key=lambda c: c.score)
-        xs.append(answerable_features(r["q"], best, r["cands"]))
+        pool = eligible(r["q"], r["cands"], r["pinned"])
+        chosen = choose(r["cands"], pool, parts, cfg) or [max(r["cands"], key=lambda c: c.score)]
+        xs.append(answerable_features(r["q"], chosen, r["cands"]))
         ys.append(int(r["answerable"]))
     return np.vstack(xs), np.array(ys)
 
@@ -186,7 +196,7 @@ def main() -> int:
 
     # 2. the answerability model on out-of-fold sentence scores
     scores = oof_scores(records, best_c)
-    ax, ay = answerable_rows(records, scores)
+    ax, ay = answerable_rows(records, scores, settings.answer)
     a_scaler, a_model = fit(ax, ay, 1.0)
     folds = np.array([int(hashlib.sha256(r["id"].encode()).hexdigest(), 16) % FOLDS for r in records])
     oof = np.zeros(len(ay))

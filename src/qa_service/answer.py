@@ -33,6 +33,7 @@ from qa_service.selection import (
     featurize,
     mentions,
     numbers_share,
+    offers,
     surface,
 )
 from qa_service.text import content_words
@@ -107,10 +108,9 @@ def compose_answer(
     )
     order = [pool[i] for i in ranked]
 
-    eligible = [c for c in cands if not pinned or c.chunk.id in pinned]
-    chosen = _choose(q, cands, eligible, per_part, cfg)
+    chosen = choose(cands, eligible(q, cands, pinned), per_part, cfg)
     best = chosen[0] if chosen else max(cands, key=lambda c: c.score)
-    confidence, reason = _sufficiency(q, best, cands, selector, cfg)
+    confidence, reason = _sufficiency(q, chosen or [best], cands, selector, cfg)
     if pinned and chosen:
         confidence, reason = max(confidence, 1.0), None  # the question named the passage: it answers
     passages = order[:k]
@@ -152,12 +152,30 @@ def candidates(
     """The passages whose sentences compete (the hits, then neighbours of the best), the candidate sentences,
     and their feature matrix for each part of the question (one part for most questions)."""
     pool = _pool(hits, index, cfg.neighbour_passages)
-    cands = [
-        Candidate(hit=i, chunk=h.chunk, pos=p, dense=float(index.sentence_vectors[row] @ qvec))
-        for i, h in enumerate(pool)
-        for p, s in enumerate(h.chunk.sentences)
-        if (row := index.sentence_row.get(s.id)) is not None
-    ]
+    sims = {}  # sentence row -> cosine with the question, for the candidates and their neighbours
+    cands = []
+    for i, h in enumerate(pool):
+        for p, s in enumerate(h.chunk.sentences):
+            row = index.sentence_row.get(s.id)
+            if row is None:
+                continue
+            window = [r for r in (row - 1, row, row + 1) if _same_block(index, row, r)]
+            vec = index.sentence_vectors[window].sum(axis=0)
+            for r in window:
+                if r not in sims:
+                    sims[r] = float(index.sentence_vectors[r] @ qvec)
+            cands.append(
+                Candidate(
+                    hit=i,
+                    chunk=h.chunk,
+                    pos=p,
+                    dense=sims[row],
+                    row=row,
+                    dense_window=float(vec @ qvec) / max(float(np.linalg.norm(vec)), 1e-9),
+                    dense_rank=h.dense_rank,
+                    lexical_rank=h.lexical_rank,
+                )
+            )
     if not cands:
         return pool, [], []
     parts: list[int | None] = list(range(len(q.parts))) if len(q.parts) > 1 else [None]
@@ -166,6 +184,14 @@ def candidates(
         featurize(Focus.of(q, stats, part), cands, len(hits))
         matrices.append(np.vstack([c.features for c in cands]))
     return pool, cands, matrices
+
+
+def _same_block(index: LoadedIndex, row: int, other: int) -> bool:
+    """Rows `row` and `other` are sentences of the same paragraph (block)."""
+    if not 0 <= other < len(index.sentence_ids):
+        return False
+    a, b = int(index.sentence_chunk[row]), int(index.sentence_chunk[other])
+    return a == b or index.chunks[a].block_id == index.chunks[b].block_id
 
 
 def _pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
@@ -186,8 +212,15 @@ def _pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
     return pool
 
 
-def _choose(
-    q: Question,
+def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = frozenset()) -> list[Candidate]:
+    """The candidates that may answer: what the question names outright, alone; else any sentence but a
+    reference-list entry, which answers only a question about sources."""
+    if pinned:
+        return [c for c in cands if c.chunk.id in pinned]
+    return [c for c in cands if q.about_sources or c.chunk.kind != "reference"]
+
+
+def choose(
     cands: list[Candidate],
     eligible: list[Candidate],
     per_part: list[np.ndarray],
@@ -214,13 +247,16 @@ def _choose(
         if all(c is not x for x in chosen):
             chosen.append(c)
     words = sum(len(c.text.split()) for c in chosen)
-    for c in sorted(eligible, key=lambda c: -c.score):  # further sentences nearly as good as the best
-        if len(chosen) >= cfg.max_sentences:
+    for c in sorted(eligible, key=lambda c: -c.score):  # further sentences nearly as good as the best,
+        if len(chosen) >= cfg.max_sentences:  # or good enough and next to one already chosen
             break
         if any(c is x or c.text.lower() == x.text.lower() for x in chosen):
             continue
-        if c.score < cfg.relative_keep * lead.score or c.score < cfg.min_keep_probability:
+        if c.score < cfg.adjacent_keep * lead.score:
             break
+        next_to = any(x.chunk.block_id == c.chunk.block_id and abs(x.row - c.row) == 1 for x in chosen)
+        if not next_to and (c.score < cfg.relative_keep * lead.score or c.score < cfg.min_keep_probability):
+            continue
         w = len(c.text.split())
         if words + w > cfg.max_words:
             continue
@@ -272,11 +308,16 @@ def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]
 # ---------------------------------------------------------------- sufficiency
 
 
-def answerable_features(q: Question, best: Candidate, cands: list[Candidate]) -> np.ndarray:
-    """What the answerability model reads of the best answer found (selection.ANSWERABLE_FEATURES)."""
+def answerable_features(q: Question, chosen: list[Candidate], cands: list[Candidate]) -> np.ndarray:
+    """What the answerability model reads of the answer found (selection.ANSWERABLE_FEATURES): the best
+    sentence's features, and what the chosen sentences hold together."""
+    best = chosen[0]
     f = dict(zip(FEATURE_NAMES, best.features, strict=True))
     unknown = [e for e in q.entities if e.known is False]
     others = [c.score for c in cands if c.chunk.id != best.chunk.id]
+    around = frozenset().union(*(surface(_context(c)) for c in chosen))
+    asked = [e for e in q.entities if e.asked]
+    text = " ".join(c.text for c in chosen)
     return np.array(
         [
             best.score,
@@ -288,25 +329,42 @@ def answerable_features(q: Question, best: Candidate, cands: list[Candidate]) ->
             f["numbers_context"],
             f["offers"],
             float(min(len(unknown), 2)),
+            sum(mentions(around, e) for e in asked) / len(asked) if asked else 1.0,
+            offers(text, q.answer_type, q.standalone),
             best.score - (max(others) if others else 0.0),
         ]
     )
 
 
+def _context(c: Candidate) -> str:
+    """A sentence with what surrounds it: its section title, the text before its passage, its passage."""
+    return f"{c.chunk.section or ''} {c.chunk.context} {c.chunk.text}"
+
+
 def _sufficiency(
-    q: Question, best: Candidate, cands: list[Candidate], selector: Selector, cfg: AnswerSettings
+    q: Question, chosen: list[Candidate], cands: list[Candidate], selector: Selector, cfg: AnswerSettings
 ) -> tuple[float, str | None]:
     """(confidence, reason to abstain or None)."""
-    confidence = float(selector.answerable(answerable_features(q, best, cands)[None, :])[0])
+    best = chosen[0]
+    confidence = float(selector.answerable(answerable_features(q, chosen, cands)[None, :])[0])
     threshold = cfg.abstain_threshold if cfg.abstain_threshold is not None else selector.threshold
     unknown = [e.text for e in q.entities if e.known is False]
-    if unknown:
+    if unknown and cfg.abstain_on_unknown_names:
         return confidence, f"The documents never mention {_join(unknown)}."
     if q.required and not any(_has_all(c, q.required) for c in cands):
         topic = _topic(q, best) or "this"
         if q.years:
             return confidence, f"The documents discuss {topic}, but say nothing about it in {_join(q.years)}."
         return confidence, f"The documents discuss {topic}, but give no figure of {_join(q.numbers)}."
+    answer_text = " ".join(c.text for c in chosen)
+    if len(q.parts) == 1 and q.answer_type in ("date", "number") and not offers(answer_text, q.answer_type):
+        what = "date" if q.answer_type == "date" else "figure"
+        topic = _topic(q, best)
+        return confidence, (
+            f"The documents discuss {topic}, but give no {what} for what you ask."
+            if topic
+            else f"The documents give no {what} for what you ask."
+        )
     if confidence < threshold:
         return confidence, _missing(q, best)
     return confidence, None

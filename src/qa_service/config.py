@@ -58,6 +58,14 @@ class RetrievalSettings(BaseModel):
         description="Cosine between word embeddings from which a corpus word is an expansion.",
     )
     expand_per_word: int = Field(2, ge=1, le=10, description="Most corpus words added per question word.")
+    prf_terms: int = Field(
+        0,
+        ge=0,
+        le=50,
+        description="Pseudo-relevance feedback for BM25: terms taken from the best passages of a first BM25 pass "
+        "and added to the query (0: off; the evaluation reports it as an ablation).",
+    )
+    prf_passages: int = Field(3, ge=1, le=20, description="Best passages the feedback terms come from.")
     expand_cache_words: int = Field(
         20_000, ge=0, description="Question words whose embeddings are remembered (LRU)."
     )
@@ -97,11 +105,23 @@ class AnswerSettings(BaseModel):
     min_keep_probability: float = Field(
         0.5, ge=0, le=1, description="Further sentences must also reach this sentence-model probability."
     )
+    adjacent_keep: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="A sentence next to one already chosen (same paragraph) joins the answer from this share of "
+        "the best score (it usually goes on with the same point).",
+    )
     lead_in_sentences: int = Field(
         2, ge=0, le=5, description="Sentences that follow a lead-in ('He was more direct:') in the answer."
     )
     evidence_sentences: int = Field(
         8, ge=1, le=50, description="Best candidate sentences returned as evidence (what an LLM is given)."
+    )
+    abstain_on_unknown_names: bool = Field(
+        True,
+        description="Abstain when the question names something the documents never mention (else that only "
+        "lowers the answerability model's confidence).",
     )
     vocabulary: bool = Field(
         True, description="Use the corpus's optional vocabulary.toml (aliases such as capitals for states)."

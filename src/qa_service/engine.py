@@ -136,9 +136,11 @@ class Engine:
                 for r in p.references
             }
             self._index = index
-            self._retriever = Retriever(index, self.store, self.embedder, self.settings.retrieval)
             self._stats = TermStats(
                 [lexical_text(c) for c in index.chunks], [c.kind == "reference" for c in index.chunks]
+            )
+            self._retriever = Retriever(
+                index, self.store, self.embedder, self.settings.retrieval, self._stats
             )
             self._vocabulary = vocabulary
             self._expander = expander

@@ -49,16 +49,21 @@ class LexicalIndex:
 
         return cls(bm25s.BM25.load(str(directory), mmap=False), size)
 
-    def scores(self, query: str) -> np.ndarray:
+    def scores(self, query: str, extra_terms: Iterable[str] = ()) -> np.ndarray:
+        """BM25 score of every row; `extra_terms`: stemmed terms added to the query's own."""
         # each query term counts once: repeating a word in a question does not double its weight
-        toks = list(dict.fromkeys(t for t in tokenize(query) if t in self._bm25.vocab_dict))  # type: ignore[attr-defined]
+        toks = list(
+            dict.fromkeys(t for t in [*tokenize(query), *extra_terms] if t in self._bm25.vocab_dict)  # type: ignore[attr-defined]
+        )
         if not toks:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)  # type: ignore[attr-defined]
 
-    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, query: str, k: int, allowed: np.ndarray | None = None, extra_terms: Iterable[str] = ()
+    ) -> list[tuple[int, float]]:
         """Best k rows with a positive score; `allowed`: a boolean mask of the rows that may be returned."""
-        s = self.scores(query)
+        s = self.scores(query, extra_terms)
         if allowed is not None:
             s = np.where(allowed, s, 0.0)
         if not s.any():
@@ -67,6 +72,17 @@ class LexicalIndex:
         top = np.argpartition(-s, k - 1)[:k]
         top = top[np.argsort(-s[top], kind="stable")]
         return [(int(i), float(s[i])) for i in top]
+
+
+def feedback_terms(query: str, texts: list[str], stats: TermStats, n: int) -> list[str]:
+    """Pseudo-relevance feedback: the `n` terms that weigh most (term frequency x idf) in the texts of the
+    best passages and that the query does not use already."""
+    from collections import Counter
+
+    asked = set(tokenize(query))
+    tf: Counter[str] = Counter(t for text in texts for t in tokenize(text) if t not in asked)
+    ranked = sorted(tf, key=lambda t: (-tf[t] * stats.idf(t), t))
+    return ranked[:n]
 
 
 class TermStats:

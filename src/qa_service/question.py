@@ -270,6 +270,9 @@ class Entity(BaseModel):
         default_factory=list, description="Other names for it: domain aliases and English inflections."
     )
     known: bool | None = Field(None, description="Whether the corpus uses it (None: not checked).")
+    asked: bool = Field(
+        True, description="Named in the last message itself, not only earlier in the conversation."
+    )
 
     def names(self) -> list[str]:
         return [self.text, *self.variants]
@@ -463,7 +466,9 @@ def entities(
 
 # Capitalised words that start a question without naming anything.
 _COMMON_START = frozenset(
-    "tell list name give define describe explain please according besides apart also then so now".split()  # noqa: SIM905
+    """tell list name give define describe explain please according besides apart also then so now since
+    given bottom overall briefly basically honestly actually ok okay well yes no quick short roughly summing
+    summarise summarize looking thinking compared considering regarding concerning say suppose""".split()  # noqa: SIM905
 )
 
 
@@ -493,7 +498,9 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
         return question, False
     for prev in reversed(earlier):
         names = [e.text for e in entities(prev)]
-        context = names or [w for w in content_words(prev) if w not in SCAFFOLD][:6]
+        named = {w for n in names for w in words(n)}
+        topic = [w for w in content_words(prev) if w not in SCAFFOLD and w not in named and not w.isdigit()]
+        context = (names + topic)[:8]
         if context:
             known = question.lower()
             context = [c for c in context if c.lower() not in known]
@@ -547,7 +554,10 @@ def analyse(
         kind=kind,
         answer_type=answer_type,
         focus=_focus(standalone),
-        entities=entities(standalone, vocabulary, known),
+        entities=[
+            e.model_copy(update={"asked": e.text.lower() in text.lower()})
+            for e in entities(standalone, vocabulary, known)
+        ],
         years=years,
         numbers=numbers,
         months=months,

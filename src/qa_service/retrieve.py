@@ -13,6 +13,7 @@ from qa_service.config import RetrievalSettings
 from qa_service.embed import Embedder
 from qa_service.errors import InvalidInput
 from qa_service.index import LoadedIndex
+from qa_service.lexical import TermStats, feedback_terms
 from qa_service.models import Hit
 from qa_service.store import VectorStore
 
@@ -71,9 +72,15 @@ class LRU:
 
 class Retriever:
     def __init__(
-        self, index: LoadedIndex, store: VectorStore, embedder: Embedder, cfg: RetrievalSettings
+        self,
+        index: LoadedIndex,
+        store: VectorStore,
+        embedder: Embedder,
+        cfg: RetrievalSettings,
+        stats: TermStats | None = None,
     ) -> None:
         self.index, self.store, self.embedder, self.cfg = index, store, embedder, cfg
+        self.stats = stats  # term statistics, for pseudo-relevance feedback
         self._vec_cache = LRU(cfg.cache_size)
         self._hit_cache = LRU(cfg.cache_size)
 
@@ -170,10 +177,13 @@ class Retriever:
             rankings.append([ix.chunks[ci].id for ci in best][: max(cfg.dense_k, k)])
             weights.append(cfg.sentence_weight)
         if mode in ("hybrid", "lexical", "dense+lexical"):
-            lexical = [
-                ix.chunks[i].id
-                for i, _ in ix.lexical.search(lexical_query or q, max(cfg.lexical_k, k), allowed)
-            ]
+            lq = lexical_query or q
+            extra: list[str] = []
+            if cfg.prf_terms and self.stats is not None:
+                first = ix.lexical.search(lq, cfg.prf_passages, allowed)
+                extra = feedback_terms(lq, [ix.chunks[i].text for i, _ in first], self.stats, cfg.prf_terms)
+            found = ix.lexical.search(lq, max(cfg.lexical_k, k), allowed, extra)
+            lexical = [ix.chunks[i].id for i, _ in found]
             rankings.append(lexical)
             weights.append(cfg.lexical_weight)
         fused = fuse_rrf(rankings, weights, cfg.rrf_k)

@@ -119,6 +119,9 @@ def surface(text: str) -> frozenset[str]:
 FEATURES: list[tuple[str, str]] = [
     ("dense", "cosine of question and sentence (MiniLM)"),
     ("dense_passage", "best sentence cosine within the same passage"),
+    ("dense_window", "cosine of the question with the sentence and its neighbours in the paragraph"),
+    ("dense_rank", "1 / rank of its passage in the vector search (0 when not found there)"),
+    ("lexical_rank", "1 / rank of its passage in BM25 (0 when not found there)"),
     ("lex", "IDF-weighted share of the question's focus terms the sentence uses"),
     ("lex_context", "the same over the sentence, the one before it, the section title and the passage"),
     ("lex_prev", "IDF-weighted focus share of the sentence before (a reply follows what it replies to)"),
@@ -158,6 +161,11 @@ ANSWERABLE_FEATURES: list[tuple[str, str]] = [
     ("numbers_context", "share of the question's years and numbers stated around the best sentence"),
     ("offers", "the best sentence holds the kind of answer asked for"),
     ("unknown_entities", "question names something the corpus never mentions (0, 1 or 2 for several)"),
+    (
+        "asked_entities_context",
+        "share of the entities the last message itself names, named around the answer",
+    ),
+    ("answer_offers", "the answer's sentences together hold the kind of answer asked for"),
     ("margin", "best probability minus the best from another passage"),
 ]
 ANSWERABLE_NAMES = [n for n, _ in ANSWERABLE_FEATURES]
@@ -171,6 +179,10 @@ class Candidate:
     chunk: Chunk
     pos: int  # position of the sentence in its passage
     dense: float
+    row: int = -1  # its row among the index's sentences (document order)
+    dense_window: float = 0.0  # cosine with the sentence and its neighbours in the paragraph, averaged
+    dense_rank: int | None = None  # its passage's rank in the vector search, when it was found there
+    lexical_rank: int | None = None  # ... and in BM25
     features: np.ndarray = field(default_factory=lambda: np.zeros(0))
     score: float = 0.0
 
@@ -253,6 +265,9 @@ def featurize(f: Focus, cands: list[Candidate], hits_count: int) -> None:
             [
                 c.dense,
                 best_in_passage[chunk.id],
+                c.dense_window,
+                1.0 / c.dense_rank if c.dense_rank else 0.0,
+                1.0 / c.lexical_rank if c.lexical_rank else 0.0,
                 f.share(s_terms),
                 f.share(ctx_terms),
                 f.share(terms(prev)) if prev else 0.0,

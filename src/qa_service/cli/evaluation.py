@@ -29,8 +29,11 @@ ABLATIONS: list[tuple[str, str, dict[str, Any]]] = [
         {"answer.candidate_passages": 5, "answer.neighbour_passages": 0},
     ),
     ("no neighbouring passages", "hybrid", {"answer.neighbour_passages": 0}),
+    ("without word expansion", "hybrid", {"retrieval.expand": False}),
+    ("with BM25 pseudo-relevance feedback (3 terms)", "hybrid", {"retrieval.prf_terms": 3}),
     ("full pipeline", "hybrid", {}),
 ]
+RELOAD = {"answer.vocabulary", "retrieval.expand"}  # settings read when the engine loads
 
 
 @app.command("eval")
@@ -152,14 +155,14 @@ def _ablations(engine: Any, items: list[Any], show: bool) -> dict[str, dict[str,
             try:
                 for k, v in overrides.items():
                     _setting(engine.settings, k, v)
-                if "answer.vocabulary" in overrides:
+                if RELOAD & overrides.keys():
                     engine.load()
                 engine.retriever.clear_cache()
                 results[name] = run_eval(engine_target(engine, mode), items)["splits"]
             finally:
                 for k, v in saved.items():
                     _setting(engine.settings, k, v)
-                if "answer.vocabulary" in overrides:
+                if RELOAD & overrides.keys():
                     engine.load()
                 engine.retriever.clear_cache()
             advance(1)
