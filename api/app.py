@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qa_service.config import Settings
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
+from qa_service.generate import Generator
 
 log = logging.getLogger("qa_service.api")
 STATIC = Path(__file__).parent / "static"
@@ -66,7 +67,9 @@ async def _noop_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, generator: Generator | None = None
+) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         "footnote-level citations.",
     )
     app.state.settings = settings
+    app.state.generator = generator or Generator.from_settings(settings)
     app.state.engine_error = ""
 
     @app.exception_handler(QAServiceError)

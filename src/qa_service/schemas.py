@@ -12,6 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa_service.answer import Answer
 from qa_service.engine import Citation, CitingSentence, DocumentInfo
+from qa_service.generate import (
+    AnswerMode,
+    EvidenceSentence,
+    GeneratedSentence,
+    Generation,
+    UnsupportedSentence,
+)
 from qa_service.models import Chunk, Hit, Reference
 
 if TYPE_CHECKING:
@@ -20,18 +27,22 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_CONTENT",
     "AnswerCitation",
+    "AnswerMode",
     "ChatMessage",
     "ChatRequest",
     "ChatResponse",
     "Citation",
     "CitingSentence",
     "DocumentInfo",
+    "EvidenceSentence",
     "Footnote",
+    "GeneratedSentence",
     "Health",
     "Passage",
     "PassageDetail",
     "Ready",
     "SearchRequest",
+    "UnsupportedSentence",
     "to_chat",
     "to_detail",
     "to_passage",
@@ -56,6 +67,11 @@ class ChatRequest(BaseModel):
         None,
         max_length=100,
         description="Answer only from these documents (ids from GET /documents) and the sources they cite.",
+    )
+    mode: AnswerMode | None = Field(
+        None,
+        description="extractive: the documents' own sentences; generate: written by the configured LLM from "
+        "the numbered evidence, each sentence checked against what it cites (default from settings).",
     )
 
 
@@ -92,7 +108,8 @@ class ChatResponse(BaseModel):
     abstained: bool
     reason: str | None = Field(
         description="Why it abstained, in a sentence (None when it answered); the "
-        "passages are then the nearest ones, not evidence."
+        "passages are then the nearest ones, not evidence. In generate mode, when the extractive answer was "
+        "sent instead of the LLM's, why."
     )
     confidence: float = Field(description="Calibrated probability that the question is answered.")
     kind: str = Field("", description="The question's kind as analysed (when, who, why, which_source, ...).")
@@ -100,7 +117,21 @@ class ChatResponse(BaseModel):
     standalone_question: str
     passages: list[Passage]
     footnotes: list[Footnote]
-    citations: list[AnswerCitation]
+    citations: list[AnswerCitation] = Field(
+        description="The document sentences the answer cites (in generate mode: the evidence its sentences cite)."
+    )
+    mode: AnswerMode = Field(
+        "extractive", description="What `answer` is: extractive, or generated and checked."
+    )
+    evidence: list[EvidenceSentence] = Field(
+        default_factory=list, description="generate mode: the numbered evidence the LLM was given."
+    )
+    generated: list[GeneratedSentence] = Field(
+        default_factory=list, description="generate mode: the LLM's sentences that passed the checks."
+    )
+    unsupported: list[UnsupportedSentence] = Field(
+        default_factory=list, description="generate mode: the LLM's sentences that failed a check, with why."
+    )
 
 
 class SearchRequest(BaseModel):
@@ -143,7 +174,8 @@ def to_passage(hit_or_chunk: Hit | Chunk, score: float | None = None) -> Passage
     )
 
 
-def to_chat(answer: Answer, engine: Engine) -> ChatResponse:
+def to_chat(answer: Answer, engine: Engine, generation: Generation | None = None) -> ChatResponse:
+    gen = generation or Generation(mode="extractive")
     return ChatResponse(
         answer=answer.answer,
         abstained=answer.abstained,
@@ -166,6 +198,10 @@ def to_chat(answer: Answer, engine: Engine) -> ChatResponse:
             )
             for s in answer.sentences
         ],
+        mode=gen.mode,
+        evidence=gen.evidence,
+        generated=gen.sentences,
+        unsupported=gen.unsupported,
     )
 
 
