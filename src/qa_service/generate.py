@@ -6,7 +6,8 @@ from that numbered evidence only, citing [n] after each sentence. Each sentence 
 anyone sees it (check_sentence):
 
 - citation: it cites at least one number, and only numbers of evidence it was given;
-- facts: its numbers, dates, names and quoted words appear in the evidence it cites;
+- facts: its numbers, dates, names and quoted words appear in the evidence it cites, and it negates nothing
+  that the evidence states plainly;
 - support: at least `min_support` of its content words (stemmed) are in the evidence it cites
   (the threshold is calibrated by eval/calibrate_support.py).
 
@@ -217,6 +218,17 @@ _STARTER_WORDS = (
 _STARTERS = frozenset(_STARTER_WORDS.split())  # capitalised only because they open a sentence
 
 
+_NEGATION_WORDS = (
+    "not no never none nor neither without cannot can't don't doesn't didn't isn't aren't wasn't weren't won't "
+    "refused refuses refuse failed fails fail rejected rejects reject denied denies deny"
+)
+_NEGATIONS = frozenset(_NEGATION_WORDS.split())
+
+
+def negations(text: str) -> set[str]:
+    return {w for w in words(text) if w in _NEGATIONS or w.endswith("n't")}
+
+
 def numbers(text: str) -> set[str]:
     """Numbers as digits (commas dropped, number words read): "four" and "4" are the same number."""
     found = {m.group(0).replace(",", "") for m in _NUMBER_RE.finditer(text)}
@@ -288,6 +300,9 @@ def check_sentence(
     missing_quotes = [q for q in quoted(text) if q not in norm]
     if missing_quotes:
         return fail("facts", f"the quoted words '{missing_quotes[0]}' are not in the cited evidence {ids}")
+    if negations(text) and not negations(cited):
+        word = sorted(negations(text))[0]
+        return fail("facts", f"it says '{word}' where the cited evidence {ids} negates nothing")
     score = support(text, cited)
     if score < cfg.min_support:
         return fail(
