@@ -31,12 +31,17 @@ def get_generator(request: Request) -> Generator:
     return generator
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine | None = request.app.state.engine
+def engine_of(app: Any) -> Engine:
+    """The app's engine, or IndexMissing saying why it is not loaded."""
+    engine: Engine | None = app.state.engine
     if engine is None:
-        reason = request.app.state.engine_error or "the index is not loaded"
+        reason = app.state.engine_error or "the index is not loaded"
         raise IndexMissing(f"{reason}; build it with `qa-service ingest`")
     return engine
+
+
+def get_engine(request: Request) -> Engine:
+    return engine_of(request.app)
 
 
 async def run_engine(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
