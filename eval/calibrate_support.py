@@ -28,7 +28,18 @@ PAIRS = PROJECT_ROOT / "eval" / "support_pairs.jsonl"
 
 
 def kept(claim: str, evidence: str, threshold: float) -> bool:
-    ev = [EvidenceSentence(n=1, text=evidence, marker=1, passage_id="p", sentence_id="s", footnotes=[])]
+    ev = [
+        EvidenceSentence(
+            n=1,
+            text=evidence,
+            marker=1,
+            passage_id="p",
+            sentence_id="s",
+            document="d",
+            footnote_document="d",
+            footnotes=[],
+        )
+    ]
     cfg = LLMSettings(min_support=threshold)
     return isinstance(check_sentence(claim, [1], ev, cfg), GeneratedSentence)
 

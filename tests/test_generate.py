@@ -245,6 +245,8 @@ EV = [
         marker=1,
         passage_id="p",
         sentence_id="s1",
+        document="d",
+        footnote_document="d",
         footnotes=[3],
     ),
     EvidenceSentence(
@@ -254,6 +256,8 @@ EV = [
         marker=2,
         passage_id="q",
         sentence_id="s2",
+        document="d",
+        footnote_document="d",
         footnotes=[22],
     ),
 ]
