@@ -313,6 +313,24 @@ def check_sentence(
     return GeneratedSentence(text=text, evidence=list(cites), support=round(score, 4))
 
 
+def supports(sentence: str, evidence: Sequence[str], cfg: LLMSettings) -> bool:
+    """Whether these evidence texts support the sentence by the same checks (the evaluation's judge)."""
+    given = [
+        EvidenceSentence(
+            n=i,
+            text=t,
+            marker=0,
+            passage_id="",
+            sentence_id="",
+            document="",
+            footnote_document="",
+            footnotes=[],
+        )
+        for i, t in enumerate(evidence, 1)
+    ]
+    return isinstance(check_sentence(sentence, [e.n for e in given], given, cfg), GeneratedSentence)
+
+
 # ---------------------------------------------------------------- the generator
 
 
