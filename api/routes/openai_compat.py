@@ -74,7 +74,10 @@ async def models() -> dict[str, Any]:
     }
 
 
-@router.post("/chat/completions")
+@router.post(
+    "/chat/completions",
+    responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream"}},
+)
 async def completions(
     body: CompletionRequest, request: Request, engine: EngineDep, generator: GeneratorDep
 ) -> Any:

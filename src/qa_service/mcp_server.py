@@ -24,7 +24,6 @@ from qa_service.config import Settings
 from qa_service.engine import Citation, Engine
 from qa_service.errors import QAServiceError, RequestTimeout
 from qa_service.generate import AnswerMode, Generator
-from qa_service.generate import ask as answer_in_mode
 from qa_service.models import Message
 from qa_service.schemas import (
     AskRequest,
@@ -36,6 +35,7 @@ from qa_service.schemas import (
     DocumentsRequest,
     ErrorResult,
     FootnoteNumber,
+    K,
     PassageDetail,
     PassageId,
     PassageRequest,
@@ -51,7 +51,6 @@ from qa_service.schemas import (
 )
 
 T = TypeVar("T")
-K = Annotated[int, Field(ge=1, le=50, description="Passages to return.")]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 ARGUMENTS: dict[str, type[BaseModel]] = {
     "ask": AskRequest,
@@ -145,14 +144,16 @@ def build_server(engine: Callable[[], Engine], generator: Generator, settings: S
         request = args.chat_request()
         messages = [Message(role=m.role, content=m.content) for m in request.messages]
 
-        def answer() -> ChatResponse:
+        try:  # the engine's answer under the request time limit; the LLM then has its own timeout
             e = engine()
-            result, generation = answer_in_mode(
-                e, generator, messages, request.k, request.mode, request.documents
-            )
+            result = await run(e.ask, messages, request.k, documents=request.documents)
+            if generator.mode(request.mode) != "generate":
+                return to_chat(result, e)
+            result, generation = await anyio.to_thread.run_sync(generator.generate, result, messages)
             return to_chat(result, e, generation)
-
-        return await call(answer)
+        except QAServiceError as exc:
+            failed: Any = error_result(exc.status, exc.message)
+            return failed
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     async def search(
