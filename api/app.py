@@ -13,11 +13,16 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import engine_of
 from qa_service.config import Settings
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
+from qa_service.generate import Generator
+from qa_service.mcp_server import build_server, streamable_http_app
+from qa_service.schemas import validation_detail
 
 log = logging.getLogger("qa_service.api")
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +58,17 @@ class BodyLimit:
             await _json(send, 413, f"request body exceeds the limit of {self.limit} bytes")
 
 
+class MCPEndpoint:
+    """/mcp: hands the request to the MCP server's streamable-HTTP app, started in the lifespan."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        inner = scope["app"].state.mcp_http
+        if inner is None:
+            await _json(send, 503, "the MCP server is not running")
+            return
+        await inner(scope, receive, send)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -66,7 +82,9 @@ async def _noop_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, generator: Generator | None = None
+) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -78,7 +96,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             except QAServiceError as exc:  # serve anyway: /health answers, /ready says why not
                 log.error("engine not loaded: %s", exc.message)
                 app.state.engine_error = exc.message
-        yield
+        mcp_app = streamable_http_app(mcp, settings)  # a fresh session manager for each start
+        async with mcp.session_manager.run():
+            app.state.mcp_http = mcp_app
+            yield
+            app.state.mcp_http = None
 
     app = FastAPI(
         title="qa-service",
@@ -88,6 +110,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         "footnote-level citations.",
     )
     app.state.settings = settings
+    app.state.generator = generator or Generator.from_settings(settings)
+    app.state.mcp_http = None
+    mcp = build_server(lambda: engine_of(app), app.state.generator, settings)
     app.state.engine_error = ""
 
     @app.exception_handler(QAServiceError)
@@ -96,8 +121,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse({"detail": errors}, status_code=422)
+        return JSONResponse({"detail": validation_detail(list(exc.errors()))}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -112,6 +136,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     for module in (health, chat, catalog, openai_compat):
         app.include_router(module.router)
+    # the MCP tools over streamable HTTP, beside the routes and before the web page's catch-all mount
+    app.router.routes.append(Route("/mcp", endpoint=MCPEndpoint(), include_in_schema=False))
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
     return app

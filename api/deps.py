@@ -15,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from qa_service.config import Settings
 from qa_service.engine import Engine
 from qa_service.errors import IndexMissing, RequestTimeout
+from qa_service.generate import AnswerMode, Generator
+from qa_service.schemas import ChatResponse, to_chat
 
 T = TypeVar("T")
 
@@ -24,12 +26,22 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine | None = request.app.state.engine
+def get_generator(request: Request) -> Generator:
+    generator: Generator = request.app.state.generator
+    return generator
+
+
+def engine_of(app: Any) -> Engine:
+    """The app's engine, or IndexMissing saying why it is not loaded."""
+    engine: Engine | None = app.state.engine
     if engine is None:
-        reason = request.app.state.engine_error or "the index is not loaded"
+        reason = app.state.engine_error or "the index is not loaded"
         raise IndexMissing(f"{reason}; build it with `qa-service ingest`")
     return engine
+
+
+def get_engine(request: Request) -> Engine:
+    return engine_of(request.app)
 
 
 async def run_engine(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -47,5 +59,24 @@ async def run_limited(settings: Settings, fn: Callable[..., T], *args: Any, **kw
         raise RequestTimeout(f"the request took longer than {settings.server.request_timeout_s} s") from exc
 
 
+async def answer(
+    request: Request,
+    engine: Engine,
+    generator: Generator,
+    messages: list[Any],
+    k: int | None = None,
+    mode: AnswerMode | None = None,
+    documents: list[str] | None = None,
+) -> ChatResponse:
+    """The engine's answer under the request time limit; in generate mode, then the LLM's checked answer,
+    limited by the LLM's own timeout (LLM trouble gives the extractive answer with a reason, never an error)."""
+    result = await run_engine(request, engine.ask, messages, k, documents=documents)
+    if generator.mode(mode) != "generate":
+        return to_chat(result, engine)
+    result, generation = await run_in_threadpool(generator.generate, result, messages)
+    return to_chat(result, engine, generation)
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
+GeneratorDep = Annotated[Generator, Depends(get_generator)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

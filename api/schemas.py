@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from qa_service.schemas import (
     MAX_CONTENT,
     AnswerCitation,
+    AnswerMode,
     ChatMessage,
     ChatRequest,
     ChatResponse,
@@ -29,6 +30,7 @@ __all__ = [
     "ERRORS",
     "MAX_CONTENT",
     "AnswerCitation",
+    "AnswerMode",
     "ChatMessage",
     "ChatRequest",
     "ChatResponse",

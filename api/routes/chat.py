@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import EngineDep, run_engine
-from api.schemas import ERRORS, ChatRequest, ChatResponse, to_chat
+from api.deps import EngineDep, GeneratorDep, answer
+from api.schemas import ERRORS, ChatRequest, ChatResponse
 from qa_service.models import Message
 
 router = APIRouter(tags=["chat"], responses=ERRORS)
@@ -18,14 +18,17 @@ router = APIRouter(tags=["chat"], responses=ERRORS)
     response_model=ChatResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream"}},
 )
-async def chat(body: ChatRequest, request: Request, engine: EngineDep) -> ChatResponse | StreamingResponse:
+async def chat(
+    body: ChatRequest, request: Request, engine: EngineDep, generator: GeneratorDep
+) -> ChatResponse | StreamingResponse:
     """Answer the last user message, in the context of the earlier ones. Every sentence of the answer ends
     with [n], the passage it comes from; `footnotes` are the references those sentences cite, each with its
     `document`. When the documents don't say, `abstained` is true, `reason` says why, and `passages` are the
-    nearest ones."""
+    nearest ones. With `"mode": "generate"` (and an LLM configured) the answer is the LLM's prose from the
+    numbered evidence; only sentences whose citations pass the checks are kept, the others are listed in
+    `unsupported`."""
     messages = [Message(role=m.role, content=m.content) for m in body.messages]
-    answer = await run_engine(request, engine.ask, messages, body.k, documents=body.documents)
-    response = to_chat(answer, engine)
+    response = await answer(request, engine, generator, messages, body.k, body.mode, body.documents)
     if not body.stream:
         return response
     return StreamingResponse(_events(response), media_type="text/event-stream")
@@ -33,8 +36,13 @@ async def chat(body: ChatRequest, request: Request, engine: EngineDep) -> ChatRe
 
 async def _events(response: ChatResponse) -> AsyncIterator[str]:
     yield _sse("passages", {"passages": [p.model_dump() for p in response.passages]})
-    for c in response.citations or []:
-        yield _sse("delta", {"text": f"{c.text} [{c.marker}] "})
+    if response.mode == "generate":  # only sentences that passed the checks are ever sent
+        for g in response.generated:
+            markers = dict.fromkeys(response.evidence[n - 1].marker for n in g.evidence)
+            yield _sse("delta", {"text": g.text + " " + "".join(f"[{m}]" for m in markers) + " "})
+    else:
+        for c in response.citations:
+            yield _sse("delta", {"text": f"{c.text} [{c.marker}] "})
     if response.abstained:
         yield _sse("delta", {"text": response.answer})
     yield _sse("final", response.model_dump())

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import EngineDep, run_engine
-from api.schemas import ERRORS, MAX_CONTENT, ChatResponse, to_chat
+from api.deps import EngineDep, GeneratorDep, answer
+from api.schemas import ERRORS, MAX_CONTENT, AnswerMode, ChatResponse
 from qa_service.errors import InvalidInput
 from qa_service.models import Message
 
@@ -39,6 +39,7 @@ class CompletionRequest(BaseModel):
     model: str = MODEL
     messages: list[OAIMessage] = Field(min_length=1, max_length=1000)
     stream: bool = False
+    mode: AnswerMode | None = Field(None, description="extractive or generate (default from settings).")
 
 
 def _text(m: OAIMessage) -> str:
@@ -60,6 +61,8 @@ def to_markdown(r: ChatResponse) -> str:
             lines += ["", "**Footnotes cited**"]
             for f in r.footnotes:
                 lines.append(f"- [^{f.number}] {f.text}")
+        if r.reason:  # generate mode sent the extractive answer: say why
+            lines += ["", f"*{r.reason}*"]
     return "\n".join(lines)
 
 
@@ -71,15 +74,19 @@ async def models() -> dict[str, Any]:
     }
 
 
-@router.post("/chat/completions")
-async def completions(body: CompletionRequest, request: Request, engine: EngineDep) -> Any:
+@router.post(
+    "/chat/completions",
+    responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream"}},
+)
+async def completions(
+    body: CompletionRequest, request: Request, engine: EngineDep, generator: GeneratorDep
+) -> Any:
     messages = [
         Message(role=m.role, content=_text(m)) for m in body.messages if m.role in ("user", "assistant")
     ]
     if not messages:
         raise InvalidInput("messages holds no user message")
-    answer = await run_engine(request, engine.ask, messages)
-    content = to_markdown(to_chat(answer, engine))
+    content = to_markdown(await answer(request, engine, generator, messages, mode=body.mode))
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     usage = {
         "prompt_tokens": sum(len(m.content.split()) for m in messages),

@@ -7,6 +7,7 @@ QA_RETRIEVAL__FINAL_K=8, QA_SERVER__MAX_QUESTION_CHARS=2000.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -157,6 +158,47 @@ class ServerSettings(BaseModel):
     admin_token: str = Field("", description="Token for administrative endpoints; empty disables them.")
 
 
+class LLMSettings(BaseModel):
+    """Optional LLM-written answers (mode "generate"); off unless base_url is set. Any OpenAI-compatible
+    server: vLLM, llama.cpp's llama-server, Ollama, a hosted API."""
+
+    base_url: str = Field(
+        "",
+        description="OpenAI-compatible API root, e.g. http://127.0.0.1:8080/v1; empty: no LLM (extractive only).",
+    )
+    model: str = Field("", description="Model name sent to the server (llama.cpp's server ignores it).")
+    api_key: str = Field(
+        "", description="Bearer key for the server; empty sends a placeholder (local servers)."
+    )
+    timeout_s: float = Field(
+        20.0,
+        gt=0,
+        le=600,
+        description="Longest wait for one LLM answer; past it, the extractive answer is sent.",
+    )
+    default_mode: Literal["extractive", "generate"] = Field(
+        "extractive", description="Mode of a request that names none (generate needs base_url)."
+    )
+    max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the LLM may write for one answer.")
+    temperature: float = Field(
+        0.0, ge=0, le=2, description="Sampling temperature (0: the most likely words)."
+    )
+    evidence_sentences: int = Field(
+        8, ge=1, le=50, description="Numbered evidence sentences given to the LLM (best first)."
+    )
+    min_support: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="A generated sentence is kept only when at least this share of its content words (stemmed) "
+        "is in the evidence it cites; calibrated by eval/calibrate_support.py: all hand-written supported pairs "
+        "kept, 19% of wrong claims and 2% of neighbouring sentences' claims kept (see the README).",
+    )
+    min_words: int = Field(
+        3, ge=1, le=20, description="Shorter generated sentences are not claims and are dropped as such."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="QA_", env_nested_delimiter="__", extra="ignore", populate_by_name=True
@@ -183,3 +225,6 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer composition.")
     sources: SourcesSettings = Field(default_factory=SourcesSettings, description="Primary-source fetching.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server limits.")
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings, description="Optional LLM-written answers (off by default)."
+    )

@@ -132,6 +132,85 @@ def _mean(xs: Sequence[float | None]) -> float | None:
     return round(statistics.fmean(vals), 4) if vals else None
 
 
+# ---------------------------------------------------------------- citations of generated answers (ALCE)
+
+# A generated sentence and the texts of the evidence it cites (None: a number it was not given).
+Statement = tuple[str, list[str | None]]
+Judge = Callable[[str, Sequence[str]], bool]  # do these evidence texts support this sentence?
+
+
+def _supported(judge: Judge, text: str, cited: Sequence[str | None]) -> bool:
+    given = [c for c in cited if c is not None]
+    return bool(given) and judge(text, given)
+
+
+def citation_recall(statements: Sequence[Statement], judge: Judge) -> float | None:
+    """ALCE citation recall: the share of statements that cite something and whose cited evidence, taken
+    together, supports them. None when there are no statements."""
+    if not statements:
+        return None
+    return sum(_supported(judge, t, c) for t, c in statements) / len(statements)
+
+
+def citation_precision(statements: Sequence[Statement], judge: Judge) -> float | None:
+    """ALCE citation precision: the share of citations that are relevant. A citation of a statement its
+    citations do not support is not; of a supported statement, one is irrelevant when it does not support
+    the statement alone and the other citations still do without it. None when nothing is cited."""
+    total = correct = 0
+    for text, cited in statements:
+        total += len(cited)
+        if not _supported(judge, text, cited):
+            continue
+        if len(cited) == 1:
+            correct += 1
+            continue
+        for i, c in enumerate(cited):
+            alone = _supported(judge, text, [c])
+            rest = cited[:i] + cited[i + 1 :]
+            correct += alone or not _supported(judge, text, rest)
+    return correct / total if total else None
+
+
+def generated_statements(resp: dict[str, Any], shown_only: bool = True) -> list[Statement]:
+    """The statements of a /chat response in generate mode: the sentences shown, or (shown_only=False) every
+    sentence the LLM wrote, the dropped ones included, each with the evidence texts it cites."""
+    evidence = {e["n"]: e["text"] for e in resp.get("evidence", [])}
+    written = resp.get("generated", []) + ([] if shown_only else resp.get("unsupported", []))
+    return [(s["text"], [evidence.get(n) for n in s["evidence"]]) for s in written]
+
+
+def citation_row(resp: dict[str, Any], judge: Judge) -> dict[str, Any]:
+    shown, raw = generated_statements(resp), generated_statements(resp, shown_only=False)
+    return {
+        "mode": resp.get("mode", "extractive"),
+        "sentences_written": len(raw),
+        "sentences_dropped": len(resp.get("unsupported", [])),
+        "citation_recall": citation_recall(shown, judge),
+        "citation_precision": citation_precision(shown, judge),
+        "citation_recall_raw": citation_recall(raw, judge),
+        "citation_precision_raw": citation_precision(raw, judge),
+    }
+
+
+def citation_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Generate-mode figures: how often the LLM's answer was shown (not the extractive fallback), and ALCE
+    citation recall/precision of the sentences shown and of all it wrote (raw: before the checks)."""
+    answered = [r for r in rows if not r["abstained"]]
+    written = sum(r.get("sentences_written", 0) for r in rows)
+    return {
+        "generated_share": round(sum(r.get("mode") == "generate" for r in answered) / len(answered), 4)
+        if answered
+        else None,
+        "sentences_dropped_share": round(sum(r.get("sentences_dropped", 0) for r in rows) / written, 4)
+        if written
+        else None,
+        "citation_recall": _mean([r.get("citation_recall") for r in rows]),
+        "citation_precision": _mean([r.get("citation_precision") for r in rows]),
+        "citation_recall_raw": _mean([r.get("citation_recall_raw") for r in rows]),
+        "citation_precision_raw": _mean([r.get("citation_precision_raw") for r in rows]),
+    }
+
+
 # ---------------------------------------------------------------- runner
 
 
@@ -195,17 +274,23 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_answer_words": _mean([float(r["answer_words"]) for r in ans if not r["abstained"]]),
         "latency_ms_p50": round(percentile(lat, 50), 2),
         "latency_ms_p95": round(percentile(lat, 95), 2),
-    }
+    } | (citation_summary(rows) if any("citation_recall_raw" in r for r in rows) else {})
 
 
 def run_eval(
-    target: Target, items: list[EvalItem], on_item: Callable[[], None] | None = None
+    target: Target,
+    items: list[EvalItem],
+    on_item: Callable[[], None] | None = None,
+    judge: Judge | None = None,
 ) -> dict[str, Any]:
+    """`judge`: for generate mode, whether evidence texts support a sentence; adds ALCE-style citation
+    precision and recall of the generated sentences to each row and summary."""
     rows = []
     for item in items:
         t0 = time.perf_counter()
         resp = target(item.messages())
-        rows.append(score_item(item, resp, time.perf_counter() - t0))
+        row = score_item(item, resp, time.perf_counter() - t0)
+        rows.append(row | citation_row(resp, judge) if judge else row)
         if on_item:
             on_item()
     return report_of(rows)
@@ -266,25 +351,34 @@ def reliability(rows: list[dict[str, Any]], bins: int = 5) -> list[dict[str, Any
     return out
 
 
-def engine_target(engine: Any, mode: str = "hybrid") -> Target:
-    """In-process: the engine's answer as POST /chat would send it (built by the same schema function)."""
+def engine_target(
+    engine: Any, mode: str = "hybrid", generator: Any = None, answer_mode: str | None = None
+) -> Target:
+    """In-process: the engine's answer as POST /chat would send it (built by the same schema function);
+    with a generator and answer_mode "generate", the LLM-written answer, checked, as /chat sends it."""
     from qa_service.models import Message
     from qa_service.schemas import to_chat
 
     def call(messages: list[dict[str, str]]) -> dict[str, Any]:
-        return to_chat(engine.ask([Message(**m) for m in messages], mode=mode), engine).model_dump()
+        msgs = [Message(**m) for m in messages]
+        if generator is None or answer_mode != "generate":
+            return to_chat(engine.ask(msgs, mode=mode), engine).model_dump()
+        answer, generation = generator.generate(engine.ask(msgs, mode=mode), msgs)
+        return to_chat(answer, engine, generation).model_dump()
 
     return call
 
 
-def http_target(base_url: str, timeout: float = 60.0, client: Any = None) -> Target:
+def http_target(
+    base_url: str, timeout: float = 60.0, client: Any = None, answer_mode: str | None = None
+) -> Target:
     """Through POST /chat of a running service (`client`: an httpx.Client to use instead, e.g. a test client)."""
     import httpx
 
     client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
 
     def call(messages: list[dict[str, str]]) -> dict[str, Any]:
-        r = client.post("/chat", json={"messages": messages})
+        r = client.post("/chat", json={"messages": messages} | ({"mode": answer_mode} if answer_mode else {}))
         if r.status_code != 200:
             raise InvalidInput(f"{base_url}/chat answered {r.status_code}: {r.text[:200]}")
         return dict(r.json())

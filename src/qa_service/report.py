@@ -38,6 +38,16 @@ def deltas(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float
 SET_NAMES = {"questions": "paper's wording", "readers": "readers' wording", "conversations": "conversations"}
 
 
+GENERATED = (
+    "generated_share",
+    "sentences_dropped_share",
+    "citation_recall_raw",
+    "citation_precision_raw",
+    "citation_recall",
+    "citation_precision",
+)
+
+
 def markdown(report: dict[str, Any]) -> str:
     s, meta = report["summary"], report.get("meta", {})
     splits = report.get("splits", {})
@@ -79,6 +89,20 @@ def markdown(report: dict[str, Any]) -> str:
             str(sets.get(f"{n}/{sp}", {}).get("items", 0)) for n in names for sp in ("dev", "test")
         )
         lines.append(f"| items | {counts} |")
+    if "citation_recall_raw" in s:
+        lines += [
+            "",
+            f"## Generated answers (mode generate, LLM {meta.get('llm', '')}): ALCE-style citations",
+            "",
+            "Recall: share of sentences whose cited evidence supports them; precision: share of citations "
+            "that are relevant; judged by the same checks that decide what is shown (numbers, dates, names, "
+            "quotes, content support). Raw: everything the LLM wrote; shown: what passed the checks.",
+            "",
+            "| metric | dev | test | all |",
+            "|---|---|---|---|",
+        ]
+        for key in GENERATED:
+            lines.append(f"| {key} | {_fmt(dev.get(key))} | {_fmt(test.get(key))} | {_fmt(s.get(key))} |")
     if report.get("deltas"):
         lines += ["", "## Change against the baseline", "", "| metric | delta |", "|---|---|"]
         lines += [f"| {k} | {v:+.4f} |" for k, v in report["deltas"].items()]

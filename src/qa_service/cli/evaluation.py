@@ -53,6 +53,13 @@ def eval_cmd(
     ] = None,
     baseline: Annotated[Path | None, typer.Option(help="A previous report.json: print the deltas.")] = None,
     ablations: Annotated[bool, typer.Option(help="Also run the ablations (in-process only).")] = True,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="extractive, or generate: the LLM at QA_LLM__BASE_URL writes the answers (checked), and the "
+            "report adds ALCE-style citation precision and recall (no ablations)."
+        ),
+    ] = "extractive",
     check: Annotated[
         bool, typer.Option(help="Exit 1 when a test-split metric is past eval/thresholds.toml.")
     ] = False,
@@ -77,19 +84,33 @@ def eval_cmd(
     s = settings()
     if split not in ("dev", "test", "all"):
         raise InvalidInput(f"--split must be dev, test or all, not '{split}'")
+    if mode not in ("extractive", "generate"):
+        raise InvalidInput(f"--mode must be extractive or generate, not '{mode}'")
+    judge = None
+    generator = None
+    if mode == "generate":
+        from functools import partial
+
+        from qa_service.generate import Generator, supports
+
+        if not url and not s.llm.base_url:
+            raise InvalidInput("--mode generate needs an LLM: set QA_LLM__BASE_URL (see the README)")
+        generator = Generator.from_settings(s)
+        judge = partial(supports, cfg=s.llm)
+        ablations = False
     items = [i for p in set_ for i in load_items(p)] if set_ else load_eval_sets(s.eval_dir)
     items = [i for i in items if split == "all" or i.split == split]
     if not items:
         raise InvalidInput("no evaluation items to run")
     engine = None
     if url:
-        target = http_target(url)
+        target = http_target(url, answer_mode=mode if mode == "generate" else None)
     else:
         engine = open_engine(s)
-        target = engine_target(engine)
+        target = engine_target(engine, generator=generator, answer_mode=mode)
     show = s.show_progress()
     with progress_bar("evaluating", len(items), show) as advance:
-        report = run_eval(target, items, on_item=lambda: advance(1))
+        report = run_eval(target, items, on_item=lambda: advance(1), judge=judge)
     if engine is not None and ablations:
         report["ablations"] = _ablations(engine, items, show)
     th_path = s.eval_dir / "thresholds.toml"
@@ -103,12 +124,14 @@ def eval_cmd(
         else [_shown(p) for p in set_],
         "split": split,
         "target": url or "in-process",
+        "mode": mode,
+        **({"llm": s.llm.model or "(server default)"} if mode == "generate" and not url else {}),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if baseline:
         prev = json.loads(baseline.read_text(encoding="utf-8"))
         report["deltas"] = deltas(report["summary"], prev.get("summary", {}))
-    out_dir = out_dir or s.eval_dir / "reports"
+    out_dir = out_dir or s.eval_dir / "reports" / ("generate" if mode == "generate" else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     dump(report, out_dir / "report.json")
     (out_dir / "latest.md").write_text(markdown(report), encoding="utf-8")

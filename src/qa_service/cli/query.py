@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 
-from qa_service.cli.common import edge, emit_json, open_engine, out
+from qa_service.cli.common import edge, emit_json, err, open_engine, out, settings
 
 app = typer.Typer()
 
@@ -53,14 +53,31 @@ def ask(
     document: Annotated[
         list[str] | None, typer.Option("--document", help="Only this document (repeatable).")
     ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(help="extractive or generate (default from settings; generate needs QA_LLM__BASE_URL)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The same JSON as POST /chat.")] = False,
 ) -> None:
     """Answer one question with passage markers and footnotes."""
+    from qa_service.errors import InvalidInput
+    from qa_service.generate import Generator
+    from qa_service.generate import ask as answer_in_mode
     from qa_service.models import Message
     from qa_service.schemas import to_chat
 
-    engine = open_engine()
-    resp = to_chat(engine.ask([Message(role="user", content=question)], documents=document or None), engine)
+    if mode not in (None, "extractive", "generate"):
+        raise InvalidInput("mode must be extractive or generate")
+    s = settings()
+    engine = open_engine(s)
+    answer, generation = answer_in_mode(
+        engine,
+        Generator.from_settings(s),
+        [Message(role="user", content=question)],
+        mode=cast(Any, mode),
+        documents=document or None,
+    )
+    resp = to_chat(answer, engine, generation)
     if as_json:
         emit_json(resp.model_dump())
         return
@@ -75,6 +92,10 @@ def ask(
             out.print(f"  [{c}] {p.section} ({p.id})", highlight=False)
         for f in resp.footnotes:
             out.print(f"  footnote {f.number} ({f.document}): {f.text}", highlight=False)
+    for u in resp.unsupported:
+        err.print(f"dropped: {u.text} ({u.why})", highlight=False)
+    if resp.reason and not resp.abstained:
+        err.print(f"note: {resp.reason}", highlight=False)
 
 
 @app.command()

@@ -35,7 +35,7 @@ def serve(
         f"({'unchanged' if report.unchanged else 'built'} in {report.seconds:.1f} s)"
     )
     h, p = host or s.server.host, port or s.server.port
-    err.print(f"serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)")
+    err.print(f"serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs, MCP: http://{h}:{p}/mcp)")
     if workers == 1:
         uvicorn.run(
             create_app(s, engine=Engine.open(s, embedder=embedder)), host=h, port=p, log_level="warning"

@@ -1,0 +1,1 @@
+"""Adapters that let other frameworks use the engine (llama_index.py: a BaseRetriever)."""
