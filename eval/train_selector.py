@@ -55,6 +55,42 @@ def is_evidence(sentence: str, gold: list[str]) -> bool:
     return False
 
 
+def fold_of(record_id: str) -> int:
+    """A question and the near-misses made from it share a fold, so neither is scored by a model that saw
+    the other."""
+    return int(hashlib.sha256(record_id.split("~")[0].encode()).hexdigest(), 16) % FOLDS
+
+
+def near_misses(engine: Engine, items: list[EvalItem]) -> list[EvalItem]:
+    """Unanswerable near-misses made from answerable dev questions: the first name the question asks about
+    swapped for another name the dev questions use that the gold evidence does not mention ("When did India
+    reopen its embassy?" -> "When did Iran reopen its embassy?"). They teach the answerability model what
+    a question about the wrong actor looks like; they never train the sentence model."""
+    analysed = {i.id: engine.analyse([Message(**m) for m in i.messages()]) for i in items if i.question}
+    pool = sorted({e.text for q in analysed.values() for e in q.entities if e.asked and e.known})
+    out = []
+    for it in items:
+        q = analysed.get(it.id)
+        if q is None or not it.answerable or not it.gold_evidence:
+            continue
+        asked = [e for e in q.entities if e.asked and e.known and e.text in it.question]
+        if not asked:
+            continue
+        evidence = " ".join(it.gold_evidence).lower()
+        named = " ".join(e.text for e in q.entities).lower()
+        others = [n for n in pool if n.lower() not in evidence and n.lower() not in named]
+        if not others:
+            continue
+        other = min(others, key=lambda n: hashlib.sha256(f"{it.id}|{n}".encode()).hexdigest())
+        question = it.question.replace(asked[0].text, other, 1)
+        out.append(
+            it.model_copy(
+                update={"id": f"{it.id}~swap", "question": question, "answerable": False, "gold_evidence": []}
+            )
+        )
+    return out
+
+
 def collect(engine: Engine, items: list[EvalItem]) -> list[dict]:
     """One record per question: candidate features per part, labels, fused order."""
     k = engine.settings.retrieval.final_k
@@ -107,7 +143,7 @@ def sentence_rows(records: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def oof_scores(records: list[dict], c: float) -> list[list[np.ndarray]]:
     """Out-of-fold probability of every candidate of every record, per part of the question."""
-    folds = np.array([int(hashlib.sha256(r["id"].encode()).hexdigest(), 16) % FOLDS for r in records])
+    folds = np.array([fold_of(r["id"]) for r in records])
     scores: list[list[np.ndarray]] = [[] for _ in records]
     for f in range(FOLDS):
         train = [r for r, fo in zip(records, folds, strict=True) if fo != f]
@@ -169,6 +205,12 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="Train and report; write nothing.")
     ap.add_argument("--max-false-abstention", type=float, default=0.04)
     ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    ap.add_argument(
+        "--near-misses",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="Add entity-swapped near-misses to the answerability model's training (see near_misses).",
+    )
     args = ap.parse_args()
 
     settings = Settings(progress=False)
@@ -176,7 +218,8 @@ def main() -> int:
     engine = Engine(settings)
     engine.load(check_selector=False)
     items = [i for i in load_eval_sets(settings.eval_dir) if i.split == "dev"]
-    records = collect(engine, items)
+    synthetic = near_misses(engine, items) if args.near_misses else []
+    records = collect(engine, items + synthetic)
     print(
         f"dev: {len(items)} items, {len(records)} used, "
         f"{sum(len(r['labels']) for r in records)} candidate sentences",
@@ -197,22 +240,36 @@ def main() -> int:
     # 2. the answerability model on out-of-fold sentence scores
     scores = oof_scores(records, best_c)
     ax, ay = answerable_rows(records, scores, settings.answer)
-    a_scaler, a_model = fit(ax, ay, 1.0)
-    folds = np.array([int(hashlib.sha256(r["id"].encode()).hexdigest(), 16) % FOLDS for r in records])
-    oof = np.zeros(len(ay))
-    for f in range(FOLDS):
-        tr, te = folds != f, folds == f
-        if len(set(ay[tr])) < 2 or not te.any():
-            continue
-        s_, m_ = fit(ax[tr], ay[tr], 1.0)
-        oof[te] = m_.predict_proba(s_.transform(ax[te]))[:, 1]
-    answerable_p = np.sort(oof[ay == 1])
-    cut = int(np.floor(args.max_false_abstention * len(answerable_p)))
-    threshold = float(answerable_p[cut]) if cut < len(answerable_p) else 0.5
-    abst = float(np.mean(oof[ay == 0] < threshold)) if (ay == 0).any() else None
-    false_abst = float(np.mean(oof[ay == 1] < threshold))
+    real = np.array(["~" not in r["id"] for r in records])
+    folds = np.array([fold_of(r["id"]) for r in records])
+
+    def answerability_cv(c: float) -> tuple[float, float | None, float | None, float]:
+        """(threshold, abstention on real unanswerables, on made near-misses, false abstention), out of fold."""
+        oof = np.zeros(len(ay))
+        for f in range(FOLDS):
+            tr, te = folds != f, folds == f
+            if len(set(ay[tr])) < 2 or not te.any():
+                continue
+            s_, m_ = fit(ax[tr], ay[tr], c)
+            oof[te] = m_.predict_proba(s_.transform(ax[te]))[:, 1]
+        answerable_p = np.sort(oof[ay == 1])
+        cut = int(np.floor(args.max_false_abstention * len(answerable_p)))
+        t = float(answerable_p[cut]) if cut < len(answerable_p) else 0.5
+        una = (ay == 0) & real
+        return (
+            t,
+            float(np.mean(oof[una] < t)) if una.any() else None,
+            float(np.mean(oof[~real] < t)) if (~real).any() else None,
+            float(np.mean(oof[ay == 1] < t)),
+        )
+
+    a_cv = {c: answerability_cv(c) for c in C_GRID}
+    a_c = max(C_GRID, key=lambda c: (a_cv[c][1] or 0.0, -c))
+    threshold, abst, abst_synthetic, false_abst = a_cv[a_c]
+    a_scaler, a_model = fit(ax, ay, a_c)
     print(
-        f"answerability: threshold {threshold:.4f}, out-of-fold abstention {abst}, "
+        f"answerability: threshold {threshold:.4f}, out-of-fold abstention {abst} "
+        f"(made near-misses {abst_synthetic}), "
         f"false abstention {false_abst:.4f} ({int((ay == 0).sum())} unanswerable, {int((ay == 1).sum())} answerable)",
         file=sys.stderr,
     )
@@ -230,15 +287,17 @@ def main() -> int:
         "note": "Written by eval/train_selector.py on the dev split; do not edit by hand.",
         "trained_on": {
             "items": sorted(i.id for i in items),
+            "near_misses": len(synthetic),
             "candidates": len(y),
             "positives": int(y.sum()),
         },
         "sentence": dump(FEATURE_NAMES, scaler, model) | {"C": best_c, "cross_validation": cv[best_c]},
-        "answerable": dump(ANSWERABLE_NAMES, a_scaler, a_model),
+        "answerable": dump(ANSWERABLE_NAMES, a_scaler, a_model) | {"C": a_c},
         "threshold": round(threshold, 6),
         "threshold_cross_validation": {
             "max_false_abstention": args.max_false_abstention,
             "abstention": None if abst is None else round(abst, 4),
+            "abstention_on_near_misses": None if abst_synthetic is None else round(abst_synthetic, 4),
             "false_abstention": round(false_abst, 4),
         },
     }

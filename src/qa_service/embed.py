@@ -103,7 +103,11 @@ class Embedder:
     def encode_query(self, text: str) -> np.ndarray:
         """One query. Queries arriving together (concurrent requests) are embedded in one batch: a batch of 16
         costs about four single queries, and a lone query waits for nothing."""
-        return self._batcher.submit(text)
+        return self._batcher.submit([text])[0]
+
+    def encode_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Several short texts of one request (a query and the words to expand), in the same batch."""
+        return self._batcher.submit(list(texts)) if texts else []
 
 
 class _Batcher:
@@ -115,15 +119,18 @@ class _Batcher:
         self._worker: threading.Thread | None = None
         self._start = threading.Lock()
 
-    def submit(self, text: str) -> np.ndarray:
+    def submit(self, texts: list[str]) -> list[np.ndarray]:
         if self._worker is None:
             with self._start:
                 if self._worker is None:
                     self._worker = threading.Thread(target=self._run, name="query-embedder", daemon=True)
                     self._worker.start()
-        fut: Future[np.ndarray] = Future()
-        self._queue.put((text, fut))
-        return fut.result()
+        futures: list[Future[np.ndarray]] = []
+        for text in texts:
+            fut: Future[np.ndarray] = Future()
+            self._queue.put((text, fut))
+            futures.append(fut)
+        return [f.result() for f in futures]
 
     def _run(self) -> None:
         while True:

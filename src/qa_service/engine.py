@@ -250,8 +250,18 @@ class Engine:
         return self.retriever.retrieve(query, k, mode, documents=self._filter(documents))
 
     def analyse(self, messages: Sequence[Message]) -> Question:
+        """The question analysed, with its words the corpus lacks expanded to the corpus's own; the query
+        and those words are embedded together, in one batch."""
         q = analyse(messages, self._vocabulary, self.stats.uses)
-        if self._expander is not None and q.focus and not q.injection:
+        if q.injection:
+            return q
+        todo = self._expander.unknown(q.focus) if self._expander is not None else []
+        query = " ".join(q.query.split())
+        if todo and self._expander is not None:
+            vectors = self.embedder.encode_queries([query, *todo])
+            self.retriever.remember(query, vectors[0])
+            self._expander.remember(dict(zip(todo, vectors[1:], strict=True)))
+        if self._expander is not None and q.focus:
             q.expansions = self._expander.expand(q.focus)
         return q
 

@@ -163,24 +163,35 @@ class Expander:
             {w for t in texts for w in words(t) if w.isalpha() and len(w) >= 4 and w not in STOPWORDS}
         )
 
+    def unknown(self, question_words: list[str]) -> list[str]:
+        """The words the corpus does not use whose vectors are not remembered yet (to embed)."""
+        asked = [w for w in dict.fromkeys(question_words) if w.isalpha() and w not in self._known]
+        with self._lock:
+            return [w for w in asked if w not in self._cache]
+
+    def remember(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._cache.update(vectors)
+
     def expand(self, question_words: list[str]) -> dict[str, list[str]]:
-        """For each word the corpus does not use, its nearest corpus words above the similarity floor."""
+        """For each word the corpus does not use, its nearest corpus words above the similarity floor. Words
+        not embedded yet are embedded here (callers that embed a query anyway pass them through `remember`
+        first, in the same batch)."""
+        todo = self.unknown(question_words)
+        if todo:
+            self.remember(dict(zip(todo, self._encode(todo), strict=True)))
         asked = [w for w in dict.fromkeys(question_words) if w.isalpha() and w not in self._known]
         with self._lock:
             vecs = {w: v for w in asked if (v := self._cache.get(w)) is not None}
-        todo = [w for w in asked if w not in vecs]
-        if todo:
-            fresh = dict(zip(todo, self._encode(todo), strict=True))
-            vecs |= fresh
-            with self._lock:
-                self._cache.update(fresh)
         out: dict[str, list[str]] = {}
-        for w in asked:
-            if not len(self.vocabulary):
-                break
-            sims = self.vectors @ vecs[w]
-            top = np.argsort(-sims)[: self.per_word]
-            near = [self.vocabulary[i] for i in top if sims[i] >= self.min_similarity]
+        if not self.vocabulary or not vecs:
+            return out
+        words_ = [w for w in asked if w in vecs]
+        sims = np.vstack([vecs[w] for w in words_]) @ self.vectors.T
+        for w, row in zip(words_, sims, strict=True):
+            top = np.argpartition(-row, min(self.per_word, len(row) - 1))[: self.per_word]
+            top = top[np.argsort(-row[top])]
+            near = [self.vocabulary[i] for i in top if row[i] >= self.min_similarity]
             if near:
                 out[w] = near
         return out

@@ -97,6 +97,10 @@ class Retriever:
     def _doc_ids(self, documents: frozenset[str]) -> set[str]:
         return {c.doc_id for c in self.index.chunks if c.doc_id in documents or c.notes_doc in documents}
 
+    def remember(self, query: str, vector: np.ndarray) -> None:
+        """A query's vector embedded elsewhere (in a batch with other texts of the same request)."""
+        self._vec_cache.put(query, vector)
+
     def embed(self, query: str) -> np.ndarray:
         vec = self._vec_cache.get(query)
         if vec is None:

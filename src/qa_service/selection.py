@@ -14,7 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -110,8 +110,15 @@ def mentions(text_words: frozenset[str], entity: Entity) -> bool:
     return False
 
 
+@lru_cache(maxsize=65536)
 def surface(text: str) -> frozenset[str]:
+    """The words of a text, lower case, possessives dropped (cached: passages are read again and again)."""
     return frozenset(w.removesuffix("'s") for w in words(text))
+
+
+@lru_cache(maxsize=65536)
+def _content(text: str) -> tuple[str, ...]:
+    return tuple(content_words(text))
 
 
 # ---------------------------------------------------------------- candidates and their features
@@ -258,7 +265,7 @@ def featurize(f: Focus, cands: list[Candidate], hits_count: int) -> None:
         ctx_terms = terms(f"{section} {prev} {s.text}") | terms(chunk.text)
         s_words, ctx_words = surface(s.text), surface(ctx_text)
         ents = q.entities
-        sw = content_words(s.text)
+        sw = _content(s.text)
         n_words = len(s.text.split())
         rank = c.hit + 1
         c.features = np.array(
