@@ -95,7 +95,7 @@ async def passage_context(
     page shows for "open in paper"."""
     chunk = engine.passage(passage_id)
     paper = engine.document(chunk.doc_id)
-    blocks = [(sec, b) for sec in paper.sections for b in sec.blocks if b.kind != "toc"]
+    blocks = [(sec, b) for sec in paper.sections for b in sec.blocks if b.kind not in ("toc", "heading")]
     at = next((i for i, (_, b) in enumerate(blocks) if b.id == chunk.block_id), None)
     window = blocks[max(0, at - before) : at + after + 1] if at is not None else []
     paragraphs = [
