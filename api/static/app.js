@@ -789,7 +789,7 @@
         ["Status", status],
         ["Why", src.status === "fetched" ? null : src.reason],
         ["Same as", src.same_as ? `footnote ${src.same_as}` : null],
-        ["Fetched from", src.final_url || src.url ? outLink(safeUrl(src.final_url) || src.url, src.final_url || src.url) : null],
+        ["Fetched from", fetchedFrom(src)],
         ["Pages", src.pages || null],
         ["Fetched", src.fetched_at ? String(src.fetched_at).slice(0, 10) : null],
       ]),
@@ -857,7 +857,15 @@
         ),
       );
     }
-    return section(`Source: ${status}`, out);
+    return section("The cited source", out);
+  }
+
+  // Where the source's text came from: the address fetched, or a file added by hand (its server path is not shown).
+  function fetchedFrom(src) {
+    if (src.status !== "fetched") return null;
+    if (safeUrl(src.final_url)) return outLink(src.final_url);
+    const byHand = "a file added by hand";
+    return safeUrl(src.url) ? [outLink(src.url), ` (${byHand})`] : byHand;
   }
 
   // The source text a quotation matched, marked, inside the supporting passage that holds it when there is one.
