@@ -412,6 +412,7 @@ def test_markup_in_questions_and_documents_is_shown_as_text(web: Page) -> None:
     page.reload()  # stored and redrawn: still text
     expect(page.locator("#thread .q-text")).to_have_text(question)
     expect(page.locator("#thread img, #thread b")).to_have_count(0)
+    expect(filters.filter(has_text=PRIMARY_TITLE).locator("input")).not_to_be_checked()  # the filter is kept
     assert page.evaluate("window.__xss") is None
 
 
