@@ -494,6 +494,7 @@ def test_phone_width(browser: Any, base_url: str) -> None:
     expect(page.get_by_role("button", name="Close the panel")).to_be_in_viewport()
     full_screen = {"x": 0, "y": 0, "width": 390, "height": 844}
     assert page.locator("#panel").bounding_box() == full_screen
+    expect(page.locator("#conversation")).to_have_js_property("inert", True)  # out of the tab order meanwhile
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "web-phone-citation.png")
     page.get_by_role("button", name="Close the panel").click()

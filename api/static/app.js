@@ -521,6 +521,12 @@
 
   const panelStack = []; // views: functions that (re)build the panel, newest last
   let panelOpener = null;
+  // On a phone the panel covers the page: what is under it is taken out of the tab order while it is open.
+  const narrow = window.matchMedia("(max-width: 760px)");
+  const coverPage = (on) => {
+    for (const id of ["top", "conversation"]) $(id).inert = on;
+  };
+  narrow.addEventListener("change", () => coverPage(narrow.matches && !$("panel").hidden));
 
   async function showView(view, opener, replace = false) {
     if (opener) panelOpener = opener;
@@ -533,6 +539,7 @@
     const panel = $("panel");
     panel.hidden = false;
     document.body.classList.add("panel-open");
+    coverPage(narrow.matches);
     $("panel-back").hidden = panelStack.length < 2;
     $("panel-title").textContent = "Loading…";
     $("panel-body").replaceChildren(h("p", { class: "meta", "aria-busy": "true" }, "Loading…"));
@@ -563,6 +570,7 @@
     panelStack.length = 0;
     $("panel").hidden = true;
     document.body.classList.remove("panel-open");
+    coverPage(false);
     if (panelOpener && document.contains(panelOpener)) panelOpener.focus();
     panelOpener = null;
   }
@@ -599,14 +607,15 @@
     const notesDoc = notesDocOf(p);
     const sourceOf = /^footnote:(\d+)$/.exec(p.source || "");
     const text = h("blockquote", { class: "passage" });
-    for (const s of p.sentences || []) {
+    const sentences = p.sentences && p.sentences.length ? p.sentences : [{ id: "", text: p.text, footnotes: [] }];
+    for (const s of sentences) {
       const body = used.has(s.id) ? h("mark", {}, s.text) : h("span", {}, s.text);
       add(text, [body]);
       if (!sourceOf) for (const n of s.footnotes || []) add(text, [noteMarker(notesDoc, n, turn)]);
       add(text, [" "]);
     }
     if (highlight) markText(text, highlight);
-    const usedCount = (p.sentences || []).filter((s) => used.has(s.id)).length;
+    const usedCount = sentences.filter((s) => used.has(s.id)).length;
     const note = usedCount
       ? h("p", { class: "meta" }, `Highlighted: ${plural(usedCount, "sentence", "sentences")} the answer uses.`)
       : null;
