@@ -366,8 +366,17 @@
     if (el) el.replaceWith(renderTurn(turn));
   }
   function renderThread() {
-    $("thread").replaceChildren(...state.turns.map(renderTurn));
+    $("thread").replaceChildren(...state.turns.map(safeTurn));
     $("empty").hidden = state.turns.length > 0;
+  }
+
+  // A turn stored by an older page (or edited by hand) that cannot be drawn must not take the thread with it.
+  function safeTurn(turn) {
+    try {
+      return renderTurn(turn);
+    } catch {
+      return renderTurn({ ...turn, status: "error", error: "This stored answer could not be shown; ask again." });
+    }
   }
 
   function renderTurn(turn) {
