@@ -9,9 +9,9 @@ SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUPER_TO_DIGIT = str.maketrans(SUPERSCRIPT_DIGITS + "⁻", "0123456789-")
 _SUP = f"[{SUPERSCRIPT_DIGITS}]+"
 _NUM = r"\d{1,3}"
-# A footnote marker: a superscript run (¹, ¹⁰, ⁴⁶), a list or range of them (¹,³ ¹⁻³ ²–⁴), or a bracketed
+# A footnote marker: a superscript run (¹, ¹⁰, ⁴⁶), a list or range of them (¹,³ ¹⁻³ ²–⁴ ⁸ ⁹), or a bracketed
 # number, list or range ([12], [1, 3], [2–4], [1; 5-7]) that is not a markdown link label.
-MARKER_RE = re.compile(rf"{_SUP}(?:[,˒⁻–-]{_SUP})*|\[({_NUM}(?:\s*[,;–-]\s*{_NUM})*)\](?!\()")
+MARKER_RE = re.compile(rf"{_SUP}(?:(?:[,˒⁻–-] ?| ){_SUP})*|\[({_NUM}(?:\s*[,;–-]\s*{_NUM})*)\](?!\()")
 MAX_RANGE = 50  # a range marker spanning more notes than this is a typo, not a range: its ends only
 
 _QUOTES = str.maketrans(
@@ -52,7 +52,7 @@ def marker_numbers(marker: str) -> list[int]:
     "¹,³" -> [1, 3]."""
     plain = _DASHES_RE.sub("-", marker.strip("[]").translate(_SUPER_TO_DIGIT)).replace("˒", ",")
     out: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", plain):
+    for part in re.split(r"\s*[,;]\s*|\s+", plain.strip()):
         a, _, b = part.partition("-")
         lo, hi = int(a), int(b or a)
         span = range(lo, hi + 1) if lo <= hi and hi - lo <= MAX_RANGE else (lo, hi)

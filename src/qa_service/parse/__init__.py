@@ -41,6 +41,8 @@ def parse_bytes(
     raw: bytes, suffix: str, doc_id: str, path: str = "", overrides: dict[str, str] | None = None
 ) -> Paper:
     kind = SUFFIXES.get(suffix.lower(), "text")
+    if not raw.strip():
+        raise ParseError("the document is empty")
     if kind == "pdf":
         from qa_service.parse.pdf import read_pdf
 
@@ -50,7 +52,8 @@ def parse_bytes(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ParseError(f"not UTF-8 text (byte {exc.start})") from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ParseError(f"line {line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
     return parse_paper(text, doc_id=doc_id, path=path, overrides=overrides, markdown=kind == "markdown")
 
 

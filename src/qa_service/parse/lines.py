@@ -14,6 +14,7 @@ from qa_service.models import BlockKind, Repair
 from qa_service.text import collapse_ws
 
 LineKind = Literal["text", "blank", "page"]
+_HYPHEN_END_RE = re.compile(r"[A-Za-zÀ-ÿ]-$")
 _PAGE_NUMBER_RE = re.compile(
     r"(?:page\s+)?[-–—]?\s*\d{1,3}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,3})?|[ivx]{1,5}", re.IGNORECASE
 )
@@ -51,12 +52,16 @@ def _shape(text: str) -> str:
 
 
 def drop_running_lines(
-    pages: list[list[Line]], candidate: Callable[[list[Line], int], bool], repairs: list[Repair]
+    pages: list[list[Line]],
+    candidate: Callable[[list[Line], int], bool],
+    repairs: list[Repair],
+    keep_first_page: bool = False,
 ) -> list[list[Line]]:
     """Drop page numbers and the running headers and footers: among the lines `candidate(page, i)` allows
     (those near the top or bottom of a page), any that is a bare page number, or whose shape recurs on at
-    least two pages (and a third of them when there are more than six) except on the first page, where a
-    title would look like a running header."""
+    least two pages (and a third of them when there are more than six). A heading the format marks is kept,
+    and with `keep_first_page` every line of page 1 but its page number (a plain-text title page has no
+    fonts to tell its title from a running header)."""
     shapes: Counter[str] = Counter()
     for page in pages:
         shapes.update(
@@ -71,7 +76,8 @@ def drop_running_lines(
                 if is_page_number(ln.text):
                     repairs.append(Repair(kind="page_number", detail=f"p. {ln.page}: {ln.text.strip()}"))
                     continue
-                if shapes[_shape(ln.text)] >= need and ln.page != 1:  # a title page keeps its lines
+                first = keep_first_page and ln.page == 1
+                if shapes[_shape(ln.text)] >= need and not first and not ln.heading:
                     repairs.append(
                         Repair(kind="running_header", detail=f"p. {ln.page}: {ln.text.strip()[:60]}")
                     )
@@ -120,22 +126,32 @@ class Raw:
         self.pages += [(o + shift, p) for o, p in other.pages if p != self.pages[-1][1]] if self.pages else []
 
 
+def line_joint(before: str, after: str) -> str:
+    """What goes between a line and the next when they are joined: a space, or nothing after a hyphen
+    that ends a line when the next starts in lower case (a word or a URL broken at a hyphen)."""
+    if not before or (_HYPHEN_END_RE.search(before) and after[:1].islower()):
+        return ""
+    return " "
+
+
 def blocks_from_lines(lines: list[Line]) -> list[Raw]:
-    """Paragraphs: runs of text lines between blank lines and page breaks; a heading or a list item the
-    format marks starts a paragraph of its own."""
+    """Paragraphs: runs of text lines between blank lines and page breaks, joined by a space (none after a
+    hyphen ending a line when the next starts in lower case: "water-" + "sharing", "https://x.org/a-" +
+    "b"); a heading or a list item the format marks starts a paragraph of its own."""
     out: list[Raw] = []
     run: list[Line] = []
 
     def flush() -> None:
         if run:
-            pieces = [collapse_ws(ln.text) for ln in run]
+            text = ""
             pages: list[tuple[int, int]] = []
-            offset = 0
-            for ln, piece in zip(run, pieces, strict=True):
+            for ln in run:
+                piece = collapse_ws(ln.text)
+                text += line_joint(text, piece)
                 if ln.page is not None and (not pages or pages[-1][1] != ln.page):
-                    pages.append((offset, ln.page))
-                offset += len(piece) + 1
-            out.append(Raw(text=" ".join(pieces), src=list(run), pages=pages))
+                    pages.append((len(text), ln.page))
+                text += piece
+            out.append(Raw(text=text, src=list(run), pages=pages))
             run.clear()
 
     for ln in lines:

@@ -16,7 +16,9 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 DATE_RE = re.compile(
     rf"(?:(?:{_MONTHS})(?:\s+\d{{1,2}},)?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|\d{{4}}-\d\d-\d\d)"
 )
-_COPYRIGHT_RE = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s+)?(?:by\s+)?(?:the\s+)?(.+?)\.?$", re.I)
+_COPYRIGHT_RE = re.compile(
+    r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s+)?(?:by\s+)?(?:the\s+)?(.+?)(?:\.\s.*|\.)?$", re.I
+)
 _PUBLISHED_RE = re.compile(r"(?:published\s+by|publisher:)\s+(?:the\s+)?(.+?)\.?$", re.I)
 _BYLINE_RE = re.compile(r"(?:by|authors?:|written\s+by)\s+(.+?)\.?$", re.I)
 _DATED_RE = re.compile(rf"(?:date|published|dated)?:?\s*({DATE_RE.pattern})\.?", re.I)
@@ -99,9 +101,8 @@ def read_metadata(
         meta.title = classes[at][1]
     if at is not None and not meta.subtitle and at + 1 < len(classes):
         cls, value = classes[at + 1]
-        if cls == "other" or (
-            cls == "names" and not any(c in ("names", "byline") for c, _ in classes[at + 2 :])
-        ):
+        # names-like text right after the title is the subtitle when the authors are named further on
+        if cls == "other" or (cls == "names" and any(c in ("names", "byline") for c, _ in classes[at + 2 :])):
             meta.subtitle = value
             at += 1
     for cls, value in classes:

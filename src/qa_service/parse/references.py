@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from qa_service.errors import ParseError
 from qa_service.models import Reference, Repair
-from qa_service.parse.lines import Line, Raw, where
+from qa_service.parse.lines import Line, Raw, line_joint, where
 from qa_service.text import SUPERSCRIPT_DIGITS, collapse_ws, marker_numbers, normalize, strip_emphasis
 
 HEADING_RE = re.compile(
@@ -185,7 +185,9 @@ def extract_urls(text: str) -> list[str]:
 def build_references(entries: list[Entry], doc_id: str, repairs: list[Repair]) -> list[Reference]:
     refs = []
     for e in entries:
-        body = " ".join(e.parts)
+        body = ""
+        for part in e.parts:
+            body += line_joint(body, part) + part
         num = e.number
         fixed = repair_reference_text(body)
         if fixed != body:
@@ -194,7 +196,11 @@ def build_references(entries: list[Entry], doc_id: str, repairs: list[Repair]) -
         clean = collapse_ws(strip_emphasis(re.sub(r"<(https?://[^<>\s]+)>", r"\1", fixed)))
         title, author = _title_and_author(body)
         unquoted = re.sub(r"https?://\S+|“[^”]*”|\*[^*]*\*", "", body)
-        date_m = _FULL_DATE_RE.search(body) or re.search(r"\b(?:19|20)\d\d\b", unquoted)
+        date_m = (
+            _FULL_DATE_RE.search(unquoted)
+            or _FULL_DATE_RE.search(body)
+            or re.search(r"\b(?:19|20)\d\d\b", unquoted)
+        )
         refs.append(
             Reference(
                 number=num,

@@ -33,7 +33,7 @@ def read_text(text: str, markdown: bool = False) -> tuple[list[Line], list[Repai
             page += _lines(raw.strip(), markdown, pi if paged else None, number)
         pages.append(page)
     if paged:
-        pages = drop_running_lines(pages, _near_edge, repairs)
+        pages = drop_running_lines(pages, _near_edge, repairs, keep_first_page=True)
     lines: list[Line] = []
     for pi, page in enumerate(pages, 1):
         if pi > 1:
