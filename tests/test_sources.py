@@ -108,13 +108,17 @@ def cfg(**kw: object) -> SourcesSettings:
     )  # type: ignore[arg-type]
 
 
-def point_at(corpus: Path, paper, urls: dict[int, str]) -> None:  # type: ignore[no-untyped-def]
+DOC = "tookhy-2025"
+
+
+def point_at(corpus: Path, paper, urls: dict[int, str | list[str]]) -> None:  # type: ignore[no-untyped-def]
     write_manifest(corpus, paper)
-    data = json.loads(manifest_path(corpus).read_text())
+    data = json.loads(manifest_path(corpus, paper.doc_id).read_text())
     for e in data["sources"]:
         if e["number"] in urls:
-            e["manual"] = {"urls": [urls[e["number"]]], "fetchable": True}
-    manifest_path(corpus).write_text(json.dumps(data))
+            u = urls[e["number"]]
+            e["manual"] = {"urls": u if isinstance(u, list) else [u], "fetchable": True}
+    manifest_path(corpus, paper.doc_id).write_text(json.dumps(data))
 
 
 def test_manifest_kinds_books_and_manual_fields_survive(corpus_copy: Path, paper) -> None:  # type: ignore[no-untyped-def]
@@ -144,12 +148,12 @@ def test_fetch_outcomes_each_recorded_none_stopping_the_others(corpus_copy: Path
     }
     point_at(corpus_copy, paper, {n: server + p for n, p in urls.items()})
     entries = entries_for(corpus_copy, paper)
-    results = {p.number: p for p in fetch_sources(corpus_copy, [entries[n] for n in [14, *urls]], cfg())}
+    results = {p.number: p for p in fetch_sources(corpus_copy, DOC, [entries[n] for n in [14, *urls]], cfg())}
     assert results[15].status == "ok" and results[15].kind == "pdf" and results[15].pages == 2
-    assert read_pages(corpus_copy, 15)[1].startswith("He further stated")  # type: ignore[index]
+    assert read_pages(corpus_copy, DOC, 15)[1].startswith("He further stated")  # type: ignore[index]
     assert results[17].status == "ok" and results[17].final_url == server + "/page.html"
     assert (
-        results[17].extractor.startswith("trafilatura") and "Menu Home" not in read_pages(corpus_copy, 17)[0]
+        results[17].extractor.startswith("trafilatura") and "Menu Home" not in read_pages(corpus_copy, DOC, 17)[0]
     )  # type: ignore[index]
     assert results[18].status == "ok" and Handler.calls["/flaky"] == 2  # a 500, then success on retry
     assert results[19].status == "failed" and "404" in results[19].reason
@@ -161,9 +165,9 @@ def test_fetch_outcomes_each_recorded_none_stopping_the_others(corpus_copy: Path
         results[26].status == "failed" and "non-public" in results[26].reason
     )  # redirect to a private address
     assert results[14].status == "skipped" and "book" in results[14].reason
-    prov = read_provenance(corpus_copy, 15)
+    prov = read_provenance(corpus_copy, DOC, 15)
     assert prov and len(prov.sha256) == 64 and prov.extractor.startswith("pypdf") and prov.fetched_at
-    again = fetch_sources(corpus_copy, [entries[15]], cfg())  # resumable: already fetched, not fetched again
+    again = fetch_sources(corpus_copy, DOC, [entries[15]], cfg())  # resumable: already fetched, not fetched again
     assert again[0].status == "ok" and Handler.calls["/report.pdf"] == 1
 
 
@@ -177,12 +181,12 @@ def test_real_policy_refuses_loopback_and_private(server: str) -> None:
 def test_add_file_by_hand(corpus_copy: Path, tmp_path: Path) -> None:
     f = tmp_path / "page.html"
     f.write_text(HTML)
-    prov = add_file(corpus_copy, 17, f)
+    prov = add_file(corpus_copy, DOC, 17, f)
     assert prov.origin == "added" and prov.kind == "html"
     bad = tmp_path / "x.bin"
     bad.write_bytes(b"\x00\x01")
     with pytest.raises(SourceError, match="neither PDF nor HTML"):
-        add_file(corpus_copy, 17, bad)
+        add_file(corpus_copy, DOC, 17, bad)
 
 
 def test_quote_checks() -> None:
@@ -206,7 +210,7 @@ def test_sources_ingested_linked_to_their_footnote(
 ) -> None:
     point_at(corpus_copy, paper, {15: server + "/report.pdf", 17: server + "/page.html"})
     entries = entries_for(corpus_copy, paper)
-    fetch_sources(corpus_copy, [entries[15], entries[17]], cfg())
+    fetch_sources(corpus_copy, DOC, [entries[15], entries[17]], cfg())
     s = make_settings(tmp_path / "data", corpus_copy)
     shutil.copytree(engine.settings.data_dir, s.data_dir)
     report = run_ingest(s, embedder=embedder)

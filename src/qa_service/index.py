@@ -110,7 +110,7 @@ def build_chunks(papers: list[Paper], settings: Settings) -> list[Chunk]:
     ix = settings.index
     chunks: list[Chunk] = []
     for p in papers:
-        source = "paper" if not p.doc_id.startswith("source-") else f"footnote:{p.doc_id.split('-')[1]}"
+        source = f"footnote:{p.cites_footnote}" if p.kind == "source" and p.cites_footnote else "paper"
         chunks += chunk_document(p, ix.max_chunk_sentences, ix.max_chunk_words, source=source)
     return chunks
 

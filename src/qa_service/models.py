@@ -113,6 +113,9 @@ class Paper(BaseModel):
         description="For a fetched source: the paper whose footnote points to it (its footnote numbers are "
         "that paper's). Empty for a paper.",
     )
+    cites_footnote: int | None = Field(
+        None, description="For a fetched source: the footnote of `cites_document` that points to it."
+    )
     path: str
     sha256: str
     metadata: Metadata
