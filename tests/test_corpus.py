@@ -203,3 +203,28 @@ def test_next_ingest_embeds_only_the_new_document(
 def _texts(papers, settings) -> list[str]:  # type: ignore[no-untyped-def]
     chunks = build_chunks(papers, settings)
     return [c.embed_text() for c in chunks] + [x.text for c in chunks for x in c.sentences]
+
+
+def test_a_pdf_goes_from_corpus_add_to_cited_answers_with_pages(
+    tmp_path: Path, corpus_copy: Path, pdf_file: Path, embedder: Embedder, engine: Engine
+) -> None:
+    from qa_service.chunk import chunk_document
+    from qa_service.models import FootnoteRef, Message
+
+    s = make_settings(tmp_path / "data", corpus_copy)
+    shutil.copytree(engine.settings.data_dir, s.data_dir)
+    _, paper = add_document(corpus_copy, pdf_file, "grid-2023")
+    for c in chunk_document(paper):  # a chunk's page is its first sentence's
+        assert c.page == (c.sentences[0].page if c.kind != "front" else 1)
+    run_ingest(s, embedder=embedder)
+    e = Engine(s, embedder=embedder)
+    e.load()
+    a = e.ask(
+        [Message(role="user", content="What can parametric insurance pay for after a storm?")],
+        documents=["grid-2023"],
+    )
+    assert not a.abstained and FootnoteRef(document="grid-2023", number=8) in a.footnotes
+    assert any(h.chunk.page == 3 and h.chunk.doc_id == "grid-2023" for h in a.passages)
+    c = e.cite(4, "grid-2023")
+    assert c.urls == ["https://cern.example/wp/mutual-aid.pdf", "https://mirror.cern.example/wp/mutual-aid.pdf"]
+    assert [x.text[:20] for x in c.cited_by] == ["Mutual aid crews fro", "Utilities that had a"]
