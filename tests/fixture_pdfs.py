@@ -162,3 +162,61 @@ def damaged_pdf() -> bytes:
 def write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+FOOTNOTED = {  # page -> (body paragraphs with markers, the notes printed at its foot)
+    1: (
+        [
+            "Seasonal forecasts now reach most district agriculture offices a month before planting."
+            "<super>1</super> Few offices turn them into advice for a particular crop or valley, and farmers "
+            "say the bulletins arrive too late to change what they plant.<super>2</super>",
+        ],
+        ["1 Regional Climate Centre, “Forecast Distribution Survey,” 2022.", "2 Ibid., 9."],
+    ),
+    2: (
+        [
+            "Radio call-in programmes reached three times as many farmers as text messages in the pilot "
+            "districts.<super>3</super> Extension officers who co-hosted the programmes were trusted more "
+            "than the forecasts themselves.",
+        ],
+        [
+            "3 Tomás Ruiz, “Listening to the Forecast: Radio and Climate Services,” working paper, 2023, "
+            "https://climate-services.example/radio.pdf."
+        ],
+    ),
+}
+
+
+def footnoted_pdf() -> bytes:
+    """A two-page note with its footnotes at the foot of each page (8 pt under 10 pt body text)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    ss = getSampleStyleSheet()
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=A4, invariant=1)
+    width, height = A4
+    for page, (paragraphs, notes) in FOOTNOTED.items():
+        y = height - 90
+        if page == 1:
+            for text, style in (("Forecasts Farmers Can Use", "Title"), ("Summary", "Heading2")):
+                para = Paragraph(text, ss[style])
+                _, h = para.wrap(width - 144, 200)
+                para.drawOn(c, 72, y - h)
+                y -= h + 12
+        for text in paragraphs:
+            para = Paragraph(text, ss["BodyText"])
+            _, h = para.wrap(width - 144, 400)
+            para.drawOn(c, 72, y - h)
+            y -= h + 10
+        c.setFont("Helvetica", 8)
+        y = 90
+        for note in notes:
+            cut = note.find("/radio.pdf")  # a long URL wraps after a slash
+            for piece in (note[: cut + 1], note[cut + 1 :]) if cut > 0 else (note,):
+                c.drawString(72, y, piece)
+                y -= 10
+        c.setFont("Helvetica", 9)
+        c.drawCentredString(width / 2, 40, str(page))
+        c.showPage()
+    c.save()
+    return buf.getvalue()

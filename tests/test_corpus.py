@@ -226,5 +226,8 @@ def test_a_pdf_goes_from_corpus_add_to_cited_answers_with_pages(
     assert not a.abstained and FootnoteRef(document="grid-2023", number=8) in a.footnotes
     assert any(h.chunk.page == 3 and h.chunk.doc_id == "grid-2023" for h in a.passages)
     c = e.cite(4, "grid-2023")
-    assert c.urls == ["https://cern.example/wp/mutual-aid.pdf", "https://mirror.cern.example/wp/mutual-aid.pdf"]
+    assert c.urls == [
+        "https://cern.example/wp/mutual-aid.pdf",
+        "https://mirror.cern.example/wp/mutual-aid.pdf",
+    ]
     assert [x.text[:20] for x in c.cited_by] == ["Mutual aid crews fro", "Utilities that had a"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_pdfs import NOTES, damaged_pdf, encrypted_pdf, grid_resilience_pdf, image_only_pdf
+from fixture_pdfs import NOTES, damaged_pdf, encrypted_pdf, footnoted_pdf, grid_resilience_pdf, image_only_pdf
 from qa_service.errors import ParseError
 from qa_service.models import Paper
 from qa_service.parse import parse_file, parse_paper
@@ -630,3 +630,72 @@ def test_bad_pdfs(tmp_path: Path, make, problem: str) -> None:  # type: ignore[n
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match="cannot read file"):
         parse_file(tmp_path / "missing.pdf")
+
+
+def test_pdf_notes_at_the_foot_of_each_page(tmp_path: Path) -> None:
+    path = tmp_path / "forecasts.pdf"
+    path.write_bytes(footnoted_pdf())
+    paper = parse_file(path, doc_id="forecasts")
+    assert body(paper) == [
+        (
+            "Seasonal forecasts now reach most district agriculture offices a month before planting.",
+            [1],
+            1,
+        ),
+        (
+            "Few offices turn them into advice for a particular crop or valley, and farmers say the bulletins "
+            "arrive too late to change what they plant.",
+            [2],
+            1,
+        ),
+        (
+            "Radio call-in programmes reached three times as many farmers as text messages in the pilot "
+            "districts.",
+            [3],
+            2,
+        ),
+        (
+            "Extension officers who co-hosted the programmes were trusted more than the forecasts themselves.",
+            [],
+            2,
+        ),
+    ]
+    assert refs(paper) == {
+        1: ("Regional Climate Centre, “Forecast Distribution Survey,” 2022.", [], None),
+        2: ("Ibid., 9.", [], 1),
+        3: (  # the URL wrapped after a slash is whole again
+            "Tomás Ruiz, “Listening to the Forecast: Radio and Climate Services,” working paper, 2023, "
+            "https://climate-services.example/radio.pdf.",
+            ["https://climate-services.example/radio.pdf"],
+            None,
+        ),
+    }
+    assert [r.detail for r in paper.repairs if r.kind == "page_footnotes"] == [
+        "p. 1: 2 note(s) moved to the end",
+        "p. 2: 1 note(s) moved to the end",
+    ]
+    every_marker_resolved(paper)
+
+
+def test_markdown_footnotes_and_back_matter_after_the_list() -> None:
+    paper = parse_paper(
+        "# Ports\n\n## Findings\n\nDredging cut waiting times by a third.[^1] Larger ships followed.[^2]\n\n"
+        "[^1]: Port Authority, “Annual Report,” 2022.\n[^2]: “Fleet Survey,” 2023.\n\n## About the Authors\n\n"
+        "Jane Roe is a fellow of the port institute.\n",
+        markdown=True,
+    )
+    assert [(r.number, r.text) for r in paper.references] == [
+        (1, "Port Authority, “Annual Report,” 2022."),
+        (2, "“Fleet Survey,” 2023."),
+    ]
+    assert sections(paper)[-2:] == [("Notes", "references"), ("About the Authors", "back")]
+    every_marker_resolved(paper)
+
+
+def test_a_numbered_run_shorter_than_the_markers_is_not_taken_for_the_list() -> None:
+    text = (
+        "Title\n\nOverview\n\nPrices rose.¹ Wages did not.² Rents fell.³\n\n1 in 5 households now rent.\n\n"
+        "Closing remarks without notes.\n"
+    )
+    with pytest.raises(ParseError, match=r"line 5: marker 2 but the numbered list found at line 7 ends at 1"):
+        parse_paper(text)

@@ -92,6 +92,7 @@ class Repair(BaseModel):
         "hyphenation",
         "page_number",
         "running_header",
+        "page_footnotes",
     ]
     detail: str
 

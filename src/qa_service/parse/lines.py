@@ -15,6 +15,8 @@ from qa_service.text import collapse_ws
 
 LineKind = Literal["text", "blank", "page"]
 _HYPHEN_END_RE = re.compile(r"[A-Za-zÀ-ÿ]-$")
+_URL_END_RE = re.compile(r"https?://\S*/$")
+_URL_REST_RE = re.compile(r"[a-z0-9][\w.~%-]*(?:[/?#=&][\w./~%?#=&-]*)?(?:[.,;)]?\s|[.,;)]?$)")
 _PAGE_NUMBER_RE = re.compile(
     r"(?:page\s+)?[-–—]?\s*\d{1,3}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,3})?|[ivx]{1,5}", re.IGNORECASE
 )
@@ -128,8 +130,11 @@ class Raw:
 
 def line_joint(before: str, after: str) -> str:
     """What goes between a line and the next when they are joined: a space, or nothing after a hyphen
-    that ends a line when the next starts in lower case (a word or a URL broken at a hyphen)."""
+    that ends a line when the next starts in lower case (a word or a URL broken at a hyphen), or inside a
+    URL broken after a slash ("https://x.org/" + "report.pdf")."""
     if not before or (_HYPHEN_END_RE.search(before) and after[:1].islower()):
+        return ""
+    if _URL_END_RE.search(before) and _URL_REST_RE.match(after):
         return ""
     return " "
 

@@ -45,7 +45,7 @@ def _is_names(text: str) -> bool:
     return 0 < len(pieces) <= 6 and all(_NAME_RE.fullmatch(p.strip()) for p in pieces)
 
 
-def _classify(text: str) -> tuple[str, str]:
+def classify_line(text: str) -> tuple[str, str]:
     """(class, value) of one front-matter line."""
     if m := _COPYRIGHT_RE.match(text):
         return "publisher", m.group(1).strip()
@@ -78,7 +78,7 @@ def read_metadata(
         else:
             units += [(ln.text, False, 0) for ln in b.src]
     meta = Metadata()
-    classes = [_classify(t) if len(t.split()) <= MAX_WORDS else ("prose", t) for t, _, _ in units]
+    classes = [classify_line(t) if len(t.split()) <= MAX_WORDS else ("prose", t) for t, _, _ in units]
     for (t, _, _), (cls, _) in zip(units, classes, strict=True):  # "© 2025 by X" inside a rights paragraph
         if (
             cls == "prose"

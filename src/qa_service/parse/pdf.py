@@ -6,8 +6,9 @@ of them) become superscript characters, the footnote markers the shared rules re
 is glued to the word before it. Nothing is guessed from bare digits. Paragraphs end at a gap wider than the
 usual line spacing, at a change of font size, and after a short line that ends a sentence; lines set larger
 than the body text (or bold and short) are headings, level 1 the largest. Near the top and bottom of each
-page, page numbers and running headers and footers are dropped by the rule shared with text files. Pages
-are the physical pages of the file, from 1.
+page, page numbers and running headers and footers are dropped by the rule shared with text files;
+footnotes printed at the foot of the pages are gathered into one list at the end, under a heading. Pages
+are the physical pages of the file, from 1. Text in several columns is read line by line across them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ SUPER_RISE = 0.15  # ...with its baseline raised by at least this share of the l
 HEADING_SIZE = 1.15  # a line set this much larger than the body text is a heading
 EDGE_ZONE = 0.12  # share of the page height at the top and the bottom where running headers live
 EDGE_LINES = 2  # and only the first or last lines of a page there
+FOOTNOTE_SIZE = 0.92  # lines at the foot of a page set smaller than this share of the body size are notes
+_NOTE_START_RE = re.compile(rf"^(?:\d{{1,3}}[.)]?\s|[{SUPERSCRIPT_DIGITS}]{{1,3}}\s?\S)")
 
 
 @dataclass
@@ -146,6 +149,7 @@ def read_pdf(raw: bytes) -> tuple[list[Line], list[Repair], dict[str, str]]:
         return edge and (ln.top < zone or ln.bottom > ln.extra["height"] - zone)
 
     paged = drop_running_lines(paged, near_edge, repairs)
+    paged, foot = _page_foot_notes(paged, extras, body, repairs)
     gaps = [
         extras[id(b)].top - extras[id(a)].bottom
         for page in paged
@@ -166,12 +170,49 @@ def read_pdf(raw: bytes) -> tuple[list[Line], list[Repair], dict[str, str]]:
                 result.append(Line(kind="blank", page=pno, number=line.number))
             result.append(line)
             prev = cur
+    if foot:  # notes printed at the foot of the pages become one list at the end, under a heading
+        last = paged[-1][-1] if paged and paged[-1] else None
+        at = {"page": last.page if last else len(paged), "number": (last.number if last else 0) + 1}
+        result += [Line(kind="blank", **at), Line(text="Notes", heading=True, level=len(levels) + 1, **at)]  # type: ignore[arg-type]
+        for line in foot:
+            if _NOTE_START_RE.match(line.text):
+                result.append(Line(kind="blank", page=line.page, number=line.number))
+            result.append(line)
     info = {
         key: str(meta.get(name, "")).strip()
         for key, name in (("title", "Title"), ("author", "Author"))
         if str(meta.get(name, "")).strip(" ()").lower() not in ("", "untitled", "anonymous", "unknown")
     }
     return result, repairs, info
+
+
+def _page_foot_notes(
+    paged: list[list[Line]], extras: dict[int, _PdfLine], body: float, repairs: list[Repair]
+) -> tuple[list[list[Line]], list[Line]]:
+    """Footnotes printed at the foot of a page: the page's last lines, set smaller than the body text, below
+    body text of that page, at least one of them starting with a note number. They leave the page flow
+    (so the text around them joins up) and come back as one list at the end."""
+    kept: list[list[Line]] = []
+    notes: list[Line] = []
+    for page in paged:
+        i = len(page)
+        while i > 0 and extras[id(page[i - 1])].size < FOOTNOTE_SIZE * body and not page[i - 1].heading:
+            i -= 1
+        run, above = page[i:], page[:i]
+        numbered = [ln for ln in run if _NOTE_START_RE.match(ln.text)]
+        body_above = any(not ln.heading and extras[id(ln)].size >= FOOTNOTE_SIZE * body for ln in above)
+        if numbered and body_above and not (above and above[-1].heading):
+            notes += run
+            repairs.append(
+                Repair(
+                    kind="page_footnotes",
+                    detail=f"p. {run[0].page}: {len(numbered)} note(s) moved to the end",
+                )
+            )
+            kept.append(above)
+        else:
+            kept.append(page)
+    return kept, notes
 
 
 def _group(words: list[dict[str, Any]]) -> list[_PdfLine]:

@@ -15,10 +15,10 @@ from qa_service.errors import ParseError
 from qa_service.models import Block, BlockKind, Metadata, Paper, Reference, Repair, Section, Sentence
 from qa_service.parse.lines import Line, Raw, blocks_from_lines, where
 from qa_service.parse.markers import clean_with_markers, raw_offset
-from qa_service.parse.metadata import _classify, read_metadata
-from qa_service.parse.references import build_references, find_references
+from qa_service.parse.metadata import classify_line, read_metadata
+from qa_service.parse.references import ReferenceList, build_references, find_references
 from qa_service.parse.sentences import TextBuilder, split_sentences
-from qa_service.text import MARKER_RE, collapse_ws, normalize, strip_emphasis, strip_markers
+from qa_service.text import MARKER_RE, collapse_ws, marker_numbers, normalize, strip_emphasis, strip_markers
 
 _TOC_LINE_RE = re.compile(r"^(?:(\d{1,3})\s+(.+?)|(.+?)\s*\.{0,}\s+(\d{1,3}))$")
 _CAPTION_CREDIT_RE = re.compile(r"\(([^()]{2,100})\)\s*$")
@@ -53,6 +53,8 @@ def build_paper(
             f"{where(line)}: footnote marker '{text}' but no numbered reference list (a list numbered 1..N, "
             f"at the end or under a heading {LIST_HEADINGS})"
         )
+    if found is not None and found.heading is None:
+        _check_run_covers_markers(blocks[: found.start], found)
     references = build_references(found.entries, doc_id, repairs) if found else []
     ref_pages = {e.number: e.first.page for e in found.entries} if found else {}
     front_end, headings = _find_body_start(blocks[:start])
@@ -70,12 +72,36 @@ def build_paper(
     if back:
         for b in back:
             b.kind = "back"
-        sections.append(("About the publisher", "back", back))
+        sections.append((_back_title(back[0]), "back", back))
 
     paper = _assemble(doc_id, path, sha, metadata, sections, references, ref_pages, repairs)
     if marker is not None or references:
         _check_markers(paper)
     return paper
+
+
+def _check_run_covers_markers(blocks: list[Raw], found: ReferenceList) -> None:
+    """A list found without a heading must hold every marker's number: a shorter run is not the reference
+    list (notes printed at the foot of each page, a numbered list in the body), and guessing would merge
+    text into the wrong place."""
+    last = len(found.entries)
+    for b in blocks:
+        for ln in b.src:
+            for m in MARKER_RE.finditer(ln.text):
+                beyond = [n for n in marker_numbers(m.group(0)) if n > last]
+                if beyond:
+                    raise ParseError(
+                        f"{where(ln)}: marker {beyond[0]} but the numbered list found at "
+                        f"{where(found.entries[0].first)} ends at {last} (notes at the foot of each page are "
+                        f"not read; a reference list needs entries 1..N, best under a heading such as Notes)"
+                    )
+
+
+def _back_title(first: Raw) -> str:
+    """What follows the reference list: titled by its heading ("About the Authors"), else the publisher's."""
+    if (first.hinted_heading or _looks_like_heading(first.text)) and classify_line(first.text)[0] == "other":
+        return strip_emphasis(first.text)
+    return "About the publisher"
 
 
 def _first_marker(blocks: list[Raw]) -> tuple[Line, str] | None:
@@ -132,7 +158,7 @@ def _find_body_start(blocks: list[Raw]) -> tuple[int, list[str]]:
 def _is_heading(b: Raw, hinted: bool) -> bool:
     if hinted:
         return b.hinted_heading
-    return _looks_like_heading(b.text) and _classify(b.text)[0] not in _NOT_HEADINGS
+    return _looks_like_heading(b.text) and classify_line(b.text)[0] not in _NOT_HEADINGS
 
 
 def _looks_like_heading(text: str) -> bool:

@@ -3,7 +3,8 @@
 Plain text (a PDF's text extraction, a report saved as text): blank lines end paragraphs, a form feed ends
 a page (pages are counted only when there is one), and near each page break the running headers, footers
 and page numbers are dropped. Markdown adds what its syntax says: `#` headings (own paragraphs, with their
-level) and list items (a paragraph each); emphasis and links are left to the shared repairs.
+level), list items (a paragraph each) and footnotes (`[^3]` and `[^3]: ...` read as `[3]` and a `[3] ...`
+entry); emphasis and links are left to the shared repairs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from qa_service.parse.lines import Line, drop_running_lines
 _MD_HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _MD_ITEM_RE = re.compile(r"^[-*+]\s+(?=\S)")
 _MD_RULE_RE = re.compile(r"^(?:[-*_]\s*){3,}$")
+_MD_NOTE_DEF_RE = re.compile(r"^\[\^(\d{1,3})\]:\s*")
+_MD_NOTE_RE = re.compile(r"\[\^(\d{1,3})\]")
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be a running header or footer
 
 
@@ -48,6 +51,9 @@ def _lines(text: str, markdown: bool, page: int | None, number: int) -> list[Lin
     if not text:
         return [blank]
     if markdown:
+        # markdown footnotes: [^3] in the text and a "[^3]: ..." definition are the shared [3] forms
+        text = _MD_NOTE_DEF_RE.sub(r"[\1] ", text)
+        text = _MD_NOTE_RE.sub(r"[\1]", text)
         if h := _MD_HEADING_RE.match(text):
             heading = Line(text=h.group(2), heading=True, level=len(h.group(1)), page=page, number=number)
             return [blank, heading, Line(kind="blank", page=page, number=number)]
