@@ -56,7 +56,7 @@ def test_add_text_markdown_and_pdf(corpus_copy: Path, pdf_file: Path) -> None:
         "grid-resilience-final",
     ]
     manifest = (corpus_copy / "manifest.toml").read_text(encoding="utf-8")
-    assert manifest.startswith("# Documents served by qa-service.")  # the comments survive
+    assert manifest.startswith("# Documents served by qa-service;")  # the comments survive
     assert tomllib.loads(manifest)["documents"][2] == {
         "id": "sahel-2023",
         "path": "papers/sahel-2023.txt",
