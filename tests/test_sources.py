@@ -108,13 +108,17 @@ def cfg(**kw: object) -> SourcesSettings:
     )  # type: ignore[arg-type]
 
 
-def point_at(corpus: Path, paper, urls: dict[int, str]) -> None:  # type: ignore[no-untyped-def]
+DOC = "tookhy-2025"
+
+
+def point_at(corpus: Path, paper, urls: dict[int, str | list[str]]) -> None:  # type: ignore[no-untyped-def]
     write_manifest(corpus, paper)
-    data = json.loads(manifest_path(corpus).read_text())
+    data = json.loads(manifest_path(corpus, paper.doc_id).read_text())
     for e in data["sources"]:
         if e["number"] in urls:
-            e["manual"] = {"urls": [urls[e["number"]]], "fetchable": True}
-    manifest_path(corpus).write_text(json.dumps(data))
+            u = urls[e["number"]]
+            e["manual"] = {"urls": u if isinstance(u, list) else [u], "fetchable": True}
+    manifest_path(corpus, paper.doc_id).write_text(json.dumps(data))
 
 
 def test_manifest_kinds_books_and_manual_fields_survive(corpus_copy: Path, paper) -> None:  # type: ignore[no-untyped-def]
@@ -144,12 +148,13 @@ def test_fetch_outcomes_each_recorded_none_stopping_the_others(corpus_copy: Path
     }
     point_at(corpus_copy, paper, {n: server + p for n, p in urls.items()})
     entries = entries_for(corpus_copy, paper)
-    results = {p.number: p for p in fetch_sources(corpus_copy, [entries[n] for n in [14, *urls]], cfg())}
+    results = {p.number: p for p in fetch_sources(corpus_copy, DOC, [entries[n] for n in [14, *urls]], cfg())}
     assert results[15].status == "ok" and results[15].kind == "pdf" and results[15].pages == 2
-    assert read_pages(corpus_copy, 15)[1].startswith("He further stated")  # type: ignore[index]
+    assert read_pages(corpus_copy, DOC, 15)[1].startswith("He further stated")  # type: ignore[index]
     assert results[17].status == "ok" and results[17].final_url == server + "/page.html"
     assert (
-        results[17].extractor.startswith("trafilatura") and "Menu Home" not in read_pages(corpus_copy, 17)[0]
+        results[17].extractor.startswith("trafilatura")
+        and "Menu Home" not in read_pages(corpus_copy, DOC, 17)[0]
     )  # type: ignore[index]
     assert results[18].status == "ok" and Handler.calls["/flaky"] == 2  # a 500, then success on retry
     assert results[19].status == "failed" and "404" in results[19].reason
@@ -161,9 +166,11 @@ def test_fetch_outcomes_each_recorded_none_stopping_the_others(corpus_copy: Path
         results[26].status == "failed" and "non-public" in results[26].reason
     )  # redirect to a private address
     assert results[14].status == "skipped" and "book" in results[14].reason
-    prov = read_provenance(corpus_copy, 15)
+    prov = read_provenance(corpus_copy, DOC, 15)
     assert prov and len(prov.sha256) == 64 and prov.extractor.startswith("pypdf") and prov.fetched_at
-    again = fetch_sources(corpus_copy, [entries[15]], cfg())  # resumable: already fetched, not fetched again
+    again = fetch_sources(
+        corpus_copy, DOC, [entries[15]], cfg()
+    )  # resumable: already fetched, not fetched again
     assert again[0].status == "ok" and Handler.calls["/report.pdf"] == 1
 
 
@@ -177,12 +184,12 @@ def test_real_policy_refuses_loopback_and_private(server: str) -> None:
 def test_add_file_by_hand(corpus_copy: Path, tmp_path: Path) -> None:
     f = tmp_path / "page.html"
     f.write_text(HTML)
-    prov = add_file(corpus_copy, 17, f)
+    prov = add_file(corpus_copy, DOC, 17, f)
     assert prov.origin == "added" and prov.kind == "html"
     bad = tmp_path / "x.bin"
     bad.write_bytes(b"\x00\x01")
     with pytest.raises(SourceError, match="neither PDF nor HTML"):
-        add_file(corpus_copy, 17, bad)
+        add_file(corpus_copy, DOC, 17, bad)
 
 
 def test_quote_checks() -> None:
@@ -206,7 +213,7 @@ def test_sources_ingested_linked_to_their_footnote(
 ) -> None:
     point_at(corpus_copy, paper, {15: server + "/report.pdf", 17: server + "/page.html"})
     entries = entries_for(corpus_copy, paper)
-    fetch_sources(corpus_copy, [entries[15], entries[17]], cfg())
+    fetch_sources(corpus_copy, DOC, [entries[15], entries[17]], cfg())
     s = make_settings(tmp_path / "data", corpus_copy)
     shutil.copytree(engine.settings.data_dir, s.data_dir)
     report = run_ingest(s, embedder=embedder)
@@ -237,3 +244,120 @@ def test_sources_ingested_linked_to_their_footnote(
     )
     assert e.cite(17).source["status"] == "fetched"  # type: ignore[index]
     assert e.cite(16).source["status"] == "not_fetched"  # type: ignore[index]
+
+
+def test_a_note_with_several_urls_tries_them_in_order(corpus_copy: Path, paper, server: str) -> None:  # type: ignore[no-untyped-def]
+    point_at(
+        corpus_copy,
+        paper,
+        {
+            15: [server + "/missing", server + "/image", server + "/report.pdf", server + "/page.html"],
+            16: [server + "/missing", server + "/to-private"],
+        },
+    )
+    entries = entries_for(corpus_copy, paper)
+    page_calls = Handler.calls.get("/page.html", 0)
+    results = {p.number: p for p in fetch_sources(corpus_copy, DOC, [entries[15], entries[16]], cfg())}
+    ok = results[15]
+    assert ok.status == "ok" and ok.url == server + "/report.pdf" and ok.kind == "pdf"
+    assert [(a.url, a.status, a.http_status) for a in ok.attempts] == [
+        (server + "/missing", "failed", 404),
+        (server + "/image", "failed", 200),
+        (server + "/report.pdf", "ok", 200),
+    ]  # the fourth URL is never tried
+    assert "neither PDF nor HTML" in ok.attempts[1].reason
+    assert Handler.calls.get("/page.html", 0) == page_calls
+    failed = results[16]
+    assert failed.status == "failed" and failed.reason.startswith("all 2 URLs failed; last: refused")
+    assert failed.attempts[0].reason == "HTTP 404"
+    assert read_provenance(corpus_copy, DOC, 16).attempts == failed.attempts  # type: ignore[union-attr]
+
+
+def test_short_form_note_attaches_to_the_note_it_repeats(
+    tmp_path: Path,
+    corpus_copy: Path,
+    paper,
+    engine: Engine,  # type: ignore[no-untyped-def]
+) -> None:
+    from typer.testing import CliRunner
+
+    from qa_service.cli import app
+    from qa_service.sources.verify import source_support
+
+    f = tmp_path / "lavrov.html"
+    f.write_text(HTML)
+    env = {"QA_CORPUS_DIR": str(corpus_copy), "QA_DATA_DIR": str(engine.settings.data_dir)}
+    r = CliRunner().invoke(app, ["sources", "add", "22", str(f)], env=env)
+    assert r.exit_code == 0, r.output
+    assert "footnote 22 is a short form of footnote 21: attached HTML to footnote 21" in r.output
+    assert read_provenance(corpus_copy, DOC, 21) and read_provenance(corpus_copy, DOC, 22) is None
+    s = make_settings(engine.settings.data_dir, corpus_copy)
+    for n in (21, 22, 41, 44):  # the full note and its three short forms all read the one source
+        support = source_support(s, engine, engine.reference(n), [])
+        assert (support["status"], support["source_footnote"], support["document"]) == ("fetched", 21, DOC)
+    r = CliRunner().invoke(app, ["sources", "add", "99", str(f)], env=env)
+    assert r.exit_code == 2 and "no footnote 99 in tookhy-2025" in r.output
+
+
+def test_the_one_paper_layout_is_read_as_before_and_migrated(
+    corpus_copy: Path, paper, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from qa_service.sources.layout import migrate, source_dir
+
+    f = tmp_path / "page.html"
+    f.write_text(HTML)
+    add_file(corpus_copy, DOC, 17, f)
+    root = corpus_copy / "sources"
+    (root / DOC / "17").rename(root / "17")  # what an earlier version wrote
+    write_manifest(corpus_copy, paper)
+    (root / DOC / "manifest.json").rename(root / "manifest.json")
+    shutil.rmtree(root / DOC)
+    assert read_provenance(corpus_copy, DOC, 17).kind == "html"  # type: ignore[union-attr]
+    assert read_pages(corpus_copy, "another-paper", 17) is None  # the old layout belongs to its paper only
+    assert entries_for(corpus_copy, paper)[22].same_as == 21
+    assert migrate(corpus_copy) == [
+        f"sources/17/ -> sources/{DOC}/17/",
+        f"sources/manifest.json -> sources/{DOC}/manifest.json",
+    ]
+    assert source_dir(corpus_copy, DOC, 17).is_dir() and not (root / "17").exists()
+    assert read_provenance(corpus_copy, DOC, 17).kind == "html"  # type: ignore[union-attr]
+    assert migrate(corpus_copy) == []
+
+
+def test_two_documents_same_footnote_number_each_its_own_source(
+    tmp_path: Path, corpus_copy: Path, embedder: Embedder
+) -> None:
+    """Footnote 1 of the Mekong brief and footnote 1 of the Sahel report are different sources, stored,
+    indexed and cited apart."""
+    from qa_service.corpus import add_document
+
+    papers = Path(__file__).parent / "fixtures" / "papers"
+    add_document(corpus_copy, papers / "mekong-drought-brief.md", "mekong-2024")
+    add_document(corpus_copy, papers / "sahel-cold-chain-report.txt", "sahel-2023")
+    pages = {
+        "mekong-2024": "<html><body><article><p>The basin report counts sixty-five million people living "
+        "within fifteen kilometres of the river and its tributaries.</p></article></body></html>",
+        "sahel-2023": "<html><body><article><p>The assessment found that two in five health posts had no "
+        "functioning refrigerator on the day of the visit.</p></article></body></html>",
+    }
+    for doc, html in pages.items():
+        f = tmp_path / f"{doc}.html"
+        f.write_text(html)
+        add_file(corpus_copy, doc, 1, f)
+    s = make_settings(tmp_path / "data", corpus_copy)
+    report = run_ingest(s, embedder=embedder)
+    assert report.documents == 5
+    e = Engine(s, embedder=embedder)
+    e.load()
+    sources = {c.doc_id: (c.source, c.notes_doc) for c in e.index.chunks if c.source != "paper"}
+    assert sources == {
+        "source-mekong-2024-1": ("footnote:1", "mekong-2024"),
+        "source-sahel-2023-1": ("footnote:1", "sahel-2023"),
+    }
+    info = {d.id: (d.kind, d.cites_document) for d in e.documents()}
+    assert info["source-sahel-2023-1"] == ("source", "sahel-2023")
+    for doc, word in (("mekong-2024", "sixty-five million"), ("sahel-2023", "two in five")):
+        src = e.cite(1, doc).source
+        assert src and src["status"] == "fetched" and src["document"] == doc
+        assert src["passages"] and all(word in p["text"] for p in src["passages"])
+    assert e.cite(1).source["status"] == "not_fetched"  # type: ignore[index]  # the primary paper's own note 1

@@ -59,9 +59,10 @@ def _chunk(
         start=start,
         end=end,
         sentences=[
-            ChunkSentence(id=s.id, text=s.text, footnotes=s.footnotes, covered_by=s.covered_by) for s in sents
+            ChunkSentence(id=s.id, text=s.text, footnotes=s.footnotes, covered_by=s.covered_by, page=s.page)
+            for s in sents
         ],
-        page=section.page,
+        page=section.page if section.page is not None else sents[0].page,
         footnote=int(source.split(":")[1]) if source.startswith("footnote:") else None,
         footnote_doc=paper.cites_document,
     )

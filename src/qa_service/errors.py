@@ -19,6 +19,10 @@ class InvalidInput(QAServiceError):
     status = 422
 
 
+class DuplicateDocument(InvalidInput):
+    """A document id (or the same file) that the corpus already has."""
+
+
 class NotFound(QAServiceError):
     """A footnote, passage or document that does not exist."""
 

@@ -110,7 +110,7 @@ def build_chunks(papers: list[Paper], settings: Settings) -> list[Chunk]:
     ix = settings.index
     chunks: list[Chunk] = []
     for p in papers:
-        source = "paper" if not p.doc_id.startswith("source-") else f"footnote:{p.doc_id.split('-')[1]}"
+        source = f"footnote:{p.cites_footnote}" if p.kind == "source" and p.cites_footnote else "paper"
         chunks += chunk_document(p, ix.max_chunk_sentences, ix.max_chunk_words, source=source)
     return chunks
 
@@ -119,9 +119,10 @@ def _pipeline_code() -> str:
     """The code that shapes the index (parser, chunker, models): a change to it means a new generation."""
     from qa_service import chunk, models, parse
 
-    return hashlib.sha256(
-        b"".join(Path(str(m.__file__)).read_bytes() for m in (parse, chunk, models))
-    ).hexdigest()
+    files = sorted(Path(str(parse.__file__)).parent.glob("*.py")) + [
+        Path(str(m.__file__)) for m in (chunk, models)
+    ]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
 
 
 def generation_id(papers: list[Paper], settings: Settings, model: str) -> str:

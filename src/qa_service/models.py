@@ -28,6 +28,10 @@ class Sentence(BaseModel):
         description="Footnotes that cover it: its own markers, else those of the next marked sentence "
         "of the same paragraph.",
     )
+    page: int | None = Field(
+        None,
+        description="The page it starts on (PDF papers, text with form feeds, paged sources); else None.",
+    )
 
 
 class Block(BaseModel):
@@ -56,6 +60,11 @@ class Reference(BaseModel):
     title: str | None = None
     author: str | None = None
     date: str | None = None
+    same_as: int | None = Field(
+        None,
+        description="For a short-form note (Ibid., op. cit., 'Author, 12.', a repeated title): the first note "
+        "of the same document citing the same source.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -73,7 +82,18 @@ class Metadata(BaseModel):
 
 
 class Repair(BaseModel):
-    kind: Literal["page_break_join", "pull_quote", "emphasis", "reference_join", "url_repair"]
+    kind: Literal[
+        "page_break_join",
+        "pull_quote",
+        "emphasis",
+        "reference_join",
+        "url_repair",
+        "markdown_link",
+        "hyphenation",
+        "page_number",
+        "running_header",
+        "page_footnotes",
+    ]
     detail: str
 
 
@@ -93,6 +113,9 @@ class Paper(BaseModel):
         "",
         description="For a fetched source: the paper whose footnote points to it (its footnote numbers are "
         "that paper's). Empty for a paper.",
+    )
+    cites_footnote: int | None = Field(
+        None, description="For a fetched source: the footnote of `cites_document` that points to it."
     )
     path: str
     sha256: str
@@ -115,6 +138,9 @@ class ChunkSentence(BaseModel):
     text: str
     footnotes: list[int] = Field(default_factory=list)
     covered_by: list[int] = Field(default_factory=list)
+    page: int | None = Field(
+        None, description="The page the sentence starts on, when the document has pages."
+    )
 
 
 class Chunk(BaseModel):
@@ -131,7 +157,9 @@ class Chunk(BaseModel):
     start: int
     end: int
     sentences: list[ChunkSentence]
-    page: int | None = None
+    page: int | None = Field(
+        None, description="The page its first sentence is on, when the document has pages."
+    )
     footnote: int | None = Field(None, description="For source chunks: the footnote whose source this is.")
     footnote_doc: str = Field(
         "",

@@ -6,9 +6,13 @@ import re
 import unicodedata
 
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_SUPER_TO_DIGIT = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
-# A superscript run (¹, ¹⁰, ⁴⁶) or a bracketed number ([12]) that is not a markdown link label.
-MARKER_RE = re.compile(rf"[{SUPERSCRIPT_DIGITS}]+|\[(\d{{1,3}})\](?!\()")
+_SUPER_TO_DIGIT = str.maketrans(SUPERSCRIPT_DIGITS + "⁻", "0123456789-")
+_SUP = f"[{SUPERSCRIPT_DIGITS}]+"
+_NUM = r"\d{1,3}"
+# A footnote marker: a superscript run (¹, ¹⁰, ⁴⁶), a list or range of them (¹,³ ¹⁻³ ²–⁴ ⁸ ⁹), or a bracketed
+# number, list or range ([12], [1, 3], [2–4], [1; 5-7]) that is not a markdown link label.
+MARKER_RE = re.compile(rf"{_SUP}(?:(?:[,˒⁻–-] ?| ){_SUP})*|\[({_NUM}(?:\s*[,;–-]\s*{_NUM})*)\](?!\()")
+MAX_RANGE = 50  # a range marker spanning more notes than this is a typo, not a range: its ends only
 
 _QUOTES = str.maketrans(
     {
@@ -43,9 +47,17 @@ STOPWORDS = frozenset(
 )
 
 
-def marker_number(marker: str) -> int:
-    """The footnote number of a marker string as matched by MARKER_RE."""
-    return int(marker.strip("[]").translate(_SUPER_TO_DIGIT))
+def marker_numbers(marker: str) -> list[int]:
+    """The footnote numbers of a marker as matched by MARKER_RE, ranges expanded: "[2–4]" -> [2, 3, 4],
+    "¹,³" -> [1, 3]."""
+    plain = _DASHES_RE.sub("-", marker.strip("[]").translate(_SUPER_TO_DIGIT)).replace("˒", ",")
+    out: list[int] = []
+    for part in re.split(r"\s*[,;]\s*|\s+", plain.strip()):
+        a, _, b = part.partition("-")
+        lo, hi = int(a), int(b or a)
+        span = range(lo, hi + 1) if lo <= hi and hi - lo <= MAX_RANGE else (lo, hi)
+        out += [n for n in span if n not in out]
+    return out
 
 
 def strip_emphasis(text: str) -> str:

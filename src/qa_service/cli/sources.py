@@ -9,25 +9,46 @@ import typer
 from rich.table import Table
 
 from qa_service.cli.common import edge, emit_json, err, open_engine, out, settings
-from qa_service.errors import InvalidInput
+from qa_service.errors import InvalidInput, NotFound
 
-app = typer.Typer(no_args_is_help=True, help="The paper's cited primary sources.")
+app = typer.Typer(no_args_is_help=True, help="The primary sources cited by each paper's footnotes.")
+DocumentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--document", help="The paper whose footnotes these are (default: the first in the manifest)."
+    ),
+]
 
 
-def _paper() -> Any:
+def _paper(document: str | None) -> Any:
+    """The paper (default: the primary one); the one-paper layout of corpus/sources/ is migrated first."""
     from qa_service.corpus import load_corpus
+    from qa_service.sources.layout import migrate
 
-    return load_corpus(settings().corpus_dir)[0]
+    s = settings()
+    for line in migrate(s.corpus_dir):
+        err.print(f"moved {line}", highlight=False)
+    papers = [p for p in load_corpus(s.corpus_dir) if p.kind == "paper"]
+    if document is None:
+        return papers[0]
+    for p in papers:
+        if p.doc_id == document:
+            return p
+    raise NotFound(f"no document '{document}'; the documents are: {', '.join(p.doc_id for p in papers)}")
 
 
 @app.command("manifest")
 @edge
-def manifest(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """(Re)generate corpus/sources/manifest.json from the references, keeping hand-filled 'manual' fields."""
+def manifest(
+    document: DocumentOption = None, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """(Re)generate corpus/sources/<doc>/manifest.json from the references, keeping hand-filled 'manual'
+    fields."""
     from qa_service.sources.manifest import manifest_path, write_manifest
 
     s = settings()
-    entries = write_manifest(s.corpus_dir, _paper())
+    paper = _paper(document)
+    entries = write_manifest(s.corpus_dir, paper)
     if as_json:
         emit_json([e.model_dump() for e in entries])
         return
@@ -35,7 +56,7 @@ def manifest(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for e in entries:
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
     out.print(
-        f"{manifest_path(s.corpus_dir)}: {len(entries)} sources, "
+        f"{manifest_path(s.corpus_dir, paper.doc_id)}: {len(entries)} sources, "
         f"{sum(e.fetchable for e in entries)} fetchable; kinds {kinds}"
     )
 
@@ -46,23 +67,30 @@ def fetch(
     numbers: Annotated[
         list[int] | None, typer.Argument(help="Footnote numbers (default: all fetchable).")
     ] = None,
+    document: DocumentOption = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if already fetched.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Download the sources, extract their text and record provenance; failures never stop the others."""
+    """Download the sources (each note's URLs in order until one works), extract their text and record
+    provenance and every attempt; failures never stop the others."""
     from qa_service.progress import progress_bar
     from qa_service.sources.fetch import fetch_sources
     from qa_service.sources.manifest import entries_for
 
     s = settings()
-    entries = entries_for(s.corpus_dir, _paper())
+    paper = _paper(document)
+    entries = entries_for(s.corpus_dir, paper)
     wanted = numbers or sorted(entries)
     bad = [n for n in wanted if n not in entries]
     if bad:
-        raise InvalidInput(f"no footnote {bad[0]}: the paper has footnotes 1-{max(entries)}")
+        raise InvalidInput(
+            f"no footnote {bad[0]} in {paper.doc_id}: it has footnotes 1-{max(entries, default=0)}"
+        )
     chosen = [entries[n] for n in wanted]
     with progress_bar("fetching", len(chosen), s.show_progress()) as advance:
-        results = fetch_sources(s.corpus_dir, chosen, s.sources, force=force, on_done=lambda p: advance(1))
+        results = fetch_sources(
+            s.corpus_dir, paper.doc_id, chosen, s.sources, force=force, on_done=lambda p: advance(1)
+        )
     if as_json:
         emit_json([r.model_dump() for r in results])
         return
@@ -79,27 +107,49 @@ def fetch(
 
 @app.command("add")
 @edge
-def add(n: int, file: Path, url: Annotated[str, typer.Option(help="Where the file came from.")] = "") -> None:
-    """Attach a source file downloaded by hand (PDF or HTML) to footnote N."""
+def add(
+    n: int,
+    file: Path,
+    document: DocumentOption = None,
+    url: Annotated[str, typer.Option(help="Where the file came from.")] = "",
+) -> None:
+    """Attach a source file downloaded by hand (PDF or HTML) to footnote N; for a short-form note (Ibid., a
+    repeated title), to the note it repeats."""
     from qa_service.sources.fetch import add_file
+    from qa_service.sources.manifest import attach_target
 
     s = settings()
-    paper = _paper()
-    if paper.reference(n) is None:
-        raise InvalidInput(f"no footnote {n}: the paper has footnotes 1-{len(paper.references)}")
-    prov = add_file(s.corpus_dir, n, file, url)
-    out.print(f"footnote {n}: attached {prov.kind.upper()}, {prov.pages} page(s). Run `qa-service ingest`.")
+    paper = _paper(document)
+    target, _entry = attach_target(s.corpus_dir, paper, n)
+    prov = add_file(s.corpus_dir, paper.doc_id, target, file, url)
+    note = f"footnote {n} is a short form of footnote {target}: " if target != n else f"footnote {n}: "
+    out.print(
+        f"{paper.doc_id} {note}attached {prov.kind.upper()} to footnote {target}, {prov.pages} page(s). "
+        "Run `qa-service ingest`.",
+        highlight=False,
+    )
+
+
+@app.command("migrate")
+@edge
+def migrate_cmd() -> None:
+    """Move sources kept in the one-paper layout (corpus/sources/<n>/) to corpus/sources/<doc>/<n>/."""
+    from qa_service.sources.layout import migrate
+
+    moved = migrate(settings().corpus_dir)
+    out.print("\n".join(f"moved {m}" for m in moved) if moved else "nothing to migrate", highlight=False)
 
 
 @app.command("status")
 @edge
-def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def status(document: DocumentOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """One row per footnote: fetchable? fetched? why not?"""
     from qa_service.sources.fetch import status_table
     from qa_service.sources.manifest import entries_for
 
     s = settings()
-    rows = status_table(s.corpus_dir, list(entries_for(s.corpus_dir, _paper()).values()))
+    paper = _paper(document)
+    rows = status_table(s.corpus_dir, paper.doc_id, list(entries_for(s.corpus_dir, paper).values()))
     if as_json:
         emit_json(rows)
         return
@@ -113,12 +163,12 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 @app.command("audit")
 @edge
-def audit(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def audit(document: DocumentOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Per footnote: source fetched? quotations verified (verbatim / approximate / not found)?"""
     engine = open_engine()
     rows = []
-    for ref in engine.footnotes():
-        c = engine.cite(ref.number)
+    for ref in engine.footnotes(document):
+        c = engine.cite(ref.number, document)
         src = c.source or {}
         quotes = src.get("quotes", [])
         counts = {k: sum(q["status"] == k for q in quotes) for k in ("verbatim", "approximate", "not_found")}

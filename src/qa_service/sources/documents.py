@@ -1,5 +1,6 @@
-"""Fetched sources as corpus documents: one Paper per source (doc id `source-N`), one section per page,
-every sentence covered by footnote N, so an answer from a source cites the footnote that points to it."""
+"""Fetched sources as corpus documents: one Paper per source (doc id `source-<doc>-<n>`, kind "source",
+cites_document <doc>, cites_footnote n), one section per page, every sentence covered by footnote n, so an
+answer from a source cites the footnote of the paper that points to it."""
 
 from __future__ import annotations
 
@@ -24,12 +25,17 @@ def _pieces(text: str, a: int, b: int, max_words: int = 60) -> list[tuple[int, i
     ]
 
 
-def source_paper(n: int, pages: list[str], title: str, multi_page: bool, cites_document: str = "") -> Paper:
+def source_doc_id(doc: str, n: int) -> str:
+    return f"source-{doc}-{n}"
+
+
+def source_paper(n: int, pages: list[str], title: str, multi_page: bool, cites_document: str) -> Paper:
+    doc_id = source_doc_id(cites_document, n)
     builder = TextBuilder()
     sections = []
     for pi, page in enumerate(pages, 1):
         sec = Section(
-            id=f"source-{n}:s{pi}",
+            id=f"{doc_id}:s{pi}",
             index=pi - 1,
             title=f"{title} — p. {pi}" if multi_page else title,
             kind="source",
@@ -38,7 +44,7 @@ def source_paper(n: int, pages: list[str], title: str, multi_page: bool, cites_d
         for bi, para in enumerate(p for p in re.split(r"\n\s*\n", page) if p.strip()):
             text = collapse_ws(para)
             start, end = builder.add(text)
-            block = Block(id=f"source-{n}:s{pi}:b{bi}", kind="paragraph", text=text, start=start, end=end)
+            block = Block(id=f"{doc_id}:s{pi}:b{bi}", kind="paragraph", text=text, start=start, end=end)
             spans = [piece for a, b in split_sentences(text) for piece in _pieces(text, a, b)]
             block.sentences = [
                 Sentence(
@@ -48,6 +54,7 @@ def source_paper(n: int, pages: list[str], title: str, multi_page: bool, cites_d
                     end=start + b,
                     footnotes=[],
                     covered_by=[n],
+                    page=sec.page,
                 )
                 for xi, (a, b) in enumerate(spans)
             ]
@@ -55,9 +62,10 @@ def source_paper(n: int, pages: list[str], title: str, multi_page: bool, cites_d
         sections.append(sec)
     full = builder.text
     return Paper(
-        doc_id=f"source-{n}",
+        doc_id=doc_id,
         kind="source",
         cites_document=cites_document,
+        cites_footnote=n,
         path="",
         sha256=hashlib.sha256(full.encode()).hexdigest(),
         metadata=Metadata(title=title),
@@ -68,12 +76,21 @@ def source_paper(n: int, pages: list[str], title: str, multi_page: bool, cites_d
 
 
 def source_papers(settings: Settings, papers: list[Paper]) -> list[Paper]:
-    """Every fetched source of the corpus papers' footnotes, ready to ingest."""
+    """Every fetched source of the corpus papers' footnotes, ready to ingest (a short-form note shares the
+    source of the note it repeats: that note's source is ingested once)."""
     out = []
     for paper in papers:
+        if paper.kind != "paper":
+            continue
         for ref in paper.references:
-            prov = read_provenance(settings.corpus_dir, ref.number)
-            pages = read_pages(settings.corpus_dir, ref.number) if prov and prov.status == "ok" else None
+            if ref.same_as is not None:
+                continue
+            prov = read_provenance(settings.corpus_dir, paper.doc_id, ref.number)
+            pages = (
+                read_pages(settings.corpus_dir, paper.doc_id, ref.number)
+                if prov and prov.status == "ok"
+                else None
+            )
             if pages:
                 title = ref.title or f"Source of footnote {ref.number}"
                 out.append(

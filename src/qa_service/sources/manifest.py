@@ -1,5 +1,7 @@
-"""The source manifest (corpus/sources/manifest.json): one entry per footnote, generated from the parsed
-references. Fields under "manual" are written by hand, kept across regeneration, and override the rest."""
+"""The source manifest of a document (corpus/sources/<doc>/manifest.json): one entry per footnote, generated
+from the parsed references. Fields under "manual" are written by hand, kept across regeneration, and override
+the rest. A short-form note (Ibid., op. cit., a repeated title: Reference.same_as, read by the parser) is not
+fetched: its source is the one of the note it repeats."""
 
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from qa_service.errors import SourceError
+from qa_service.errors import InvalidInput, SourceError
 from qa_service.models import Paper, Reference
-from qa_service.text import normalize
+from qa_service.sources.layout import LEGACY_MANIFEST, document_dir, legacy_owner, sources_root
 
 _KINDS: list[tuple[str, str]] = [
     (r"\bCharter\b|\bDeclaration\b|sectsc\.org", "intergovernmental_document"),
@@ -63,25 +65,10 @@ def classify(ref: Reference) -> str:
 
 def build_entries(paper: Paper, previous: dict[int, SourceEntry] | None = None) -> list[SourceEntry]:
     previous = previous or {}
-    by_title: dict[str, int] = {}
     entries: list[SourceEntry] = []
     for ref in paper.references:
         kind = classify(ref)
-        same_as = None
-        short = re.match(r"^([^,“*]+),\s*[\d–-]+(?:;.*)?\.?$", ref.text)  # "Buzan and Wæver, 483–88."
-        if not ref.title and not ref.urls and short:
-            author = short.group(1).strip()
-            same_as = next(
-                (e.number for e in entries if e.text.startswith(author) and e.kind == "book"), None
-            )
-        if ref.title:
-            key = normalize(ref.title)
-            if key in by_title and not ref.urls:
-                same_as = by_title[key]
-            by_title.setdefault(key, ref.number)
-        root = next((e for e in entries if e.number == same_as), None)
-        if root is not None and root.same_as:
-            same_as = root.same_as  # point at the first note that cites the source
+        same_as = ref.same_as
         if ref.urls:
             fetchable, reason = True, ""
         elif same_as is not None:
@@ -109,12 +96,14 @@ def build_entries(paper: Paper, previous: dict[int, SourceEntry] | None = None) 
     return entries
 
 
-def manifest_path(corpus_dir: Path) -> Path:
-    return corpus_dir / "sources" / "manifest.json"
+def manifest_path(corpus_dir: Path, doc: str) -> Path:
+    return document_dir(corpus_dir, doc) / "manifest.json"
 
 
-def read_manifest(corpus_dir: Path) -> dict[int, SourceEntry]:
-    path = manifest_path(corpus_dir)
+def read_manifest(corpus_dir: Path, doc: str) -> dict[int, SourceEntry]:
+    path = manifest_path(corpus_dir, doc)
+    if not path.exists() and legacy_owner(corpus_dir) == doc:
+        path = sources_root(corpus_dir) / LEGACY_MANIFEST
     if not path.exists():
         return {}
     try:
@@ -125,8 +114,8 @@ def read_manifest(corpus_dir: Path) -> dict[int, SourceEntry]:
 
 
 def write_manifest(corpus_dir: Path, paper: Paper) -> list[SourceEntry]:
-    entries = build_entries(paper, read_manifest(corpus_dir))
-    path = manifest_path(corpus_dir)
+    entries = build_entries(paper, read_manifest(corpus_dir, paper.doc_id))
+    path = manifest_path(corpus_dir, paper.doc_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "paper": paper.doc_id,
@@ -140,6 +129,18 @@ def write_manifest(corpus_dir: Path, paper: Paper) -> list[SourceEntry]:
 
 def entries_for(corpus_dir: Path, paper: Paper) -> dict[int, SourceEntry]:
     """The manifest's entries (effective values), generated in memory when no manifest is written yet."""
-    stored = read_manifest(corpus_dir)
+    stored = read_manifest(corpus_dir, paper.doc_id)
     entries = list(stored.values()) if stored else build_entries(paper)
     return {e.number: e.effective() for e in entries}
+
+
+def attach_target(corpus_dir: Path, paper: Paper, n: int) -> tuple[int, SourceEntry | None]:
+    """The footnote whose source folder holds footnote n's source: n itself, or for a short-form note the
+    note it repeats. InvalidInput when the document has no footnote n."""
+    if paper.reference(n) is None:
+        raise InvalidInput(
+            f"no footnote {n} in {paper.doc_id}: it has "
+            + (f"footnotes 1-{len(paper.references)}" if paper.references else "no footnotes")
+        )
+    entry = entries_for(corpus_dir, paper).get(n)
+    return (entry.same_as if entry and entry.same_as else n), entry

@@ -64,12 +64,17 @@ def check_quote(quote: str, pages: list[str]) -> dict[str, Any]:
 
 
 def source_support(settings: Settings, engine: Any, ref: Reference, cited: list[Any]) -> dict[str, Any]:
-    """The source's status, quotation checks and supporting passages for footnote `ref.number`."""
+    """The source's status, quotation checks and supporting passages for footnote `ref.number` of document
+    `ref.document` (the primary document when empty). A short-form note reads the source of the note it
+    repeats, in the same document."""
     n = ref.number
-    entry = entries_for(settings.corpus_dir, engine.paper).get(n)
+    paper = engine.document(ref.document or None)
+    doc = paper.doc_id
+    entry = entries_for(settings.corpus_dir, paper).get(n)
     target = entry.same_as if entry and entry.same_as else n
-    prov = read_provenance(settings.corpus_dir, target)
+    prov = read_provenance(settings.corpus_dir, doc, target)
     info: dict[str, Any] = {
+        "document": doc,
         "footnote": n,
         "source_footnote": target,
         "kind": entry.kind if entry else None,
@@ -83,9 +88,13 @@ def source_support(settings: Settings, engine: Any, ref: Reference, cited: list[
             info["reason"] = entry.reason
         else:
             info["status"] = "failed" if prov and prov.status == "failed" else "not_fetched"
-            info["reason"] = prov.reason if prov else f"run `qa-service sources fetch {target}`"
+            info["reason"] = (
+                prov.reason if prov else f"run `qa-service sources fetch {target} --document {doc}`"
+            )
+        if prov and prov.attempts:
+            info["attempts"] = [a.model_dump() for a in prov.attempts]
         return info
-    pages = read_pages(settings.corpus_dir, target) or []
+    pages = read_pages(settings.corpus_dir, doc, target) or []
     info.update(
         status="fetched",
         url=prov.url,
@@ -94,19 +103,26 @@ def source_support(settings: Settings, engine: Any, ref: Reference, cited: list[
         sha256=prov.sha256,
         pages=prov.pages,
         extractor=prov.extractor,
+        attempts=[a.model_dump() for a in prov.attempts],
     )
     info["quotes"] = [
         {"sentence_id": s.id, **check_quote(q, pages)} for s in cited for q in quotations(s.text)
     ]
-    info["passages"] = _supporting(engine, target, cited)
-    if not any(c.source == f"footnote:{target}" for c in engine.index.chunks):
+    info["passages"] = _supporting(engine, doc, target, cited)
+    if not any(_is_source_of(c, doc, target) for c in engine.index.chunks):
         info["note"] = "the source is fetched but not indexed yet: run `qa-service ingest`"
     return info
 
 
-def _supporting(engine: Any, n: int, cited: list[Any], per_sentence: int = 3) -> list[dict[str, Any]]:
+def _is_source_of(chunk: Any, doc: str, n: int) -> bool:
+    return bool(chunk.source == f"footnote:{n}" and chunk.notes_doc == doc)
+
+
+def _supporting(
+    engine: Any, doc: str, n: int, cited: list[Any], per_sentence: int = 3
+) -> list[dict[str, Any]]:
     ix = engine.index
-    rows = [i for i, cid in enumerate(ix.sentence_chunk) if ix.chunks[int(cid)].source == f"footnote:{n}"]
+    rows = [i for i, cid in enumerate(ix.sentence_chunk) if _is_source_of(ix.chunks[int(cid)], doc, n)]
     if not rows or not cited:
         return []
     out = []
