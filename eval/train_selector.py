@@ -102,7 +102,13 @@ def collect(engine: Engine, items: list[EvalItem]) -> list[dict]:
             continue
         q, query, hits, pinned = engine.candidate_passages(q, k)
         pool, cands, mats = candidates(
-            q, engine.retriever.embed(query), hits, engine.index, engine.stats, engine.settings.answer
+            q,
+            engine.retriever.embed(query),
+            hits,
+            engine.index,
+            engine.stats,
+            engine.settings.answer,
+            engine.expander,
         )
         labels = np.array([is_evidence(c.text, it.gold_evidence) for c in cands], dtype=int)
         out.append(

@@ -116,7 +116,7 @@ def web_engine(tmp_path_factory: pytest.TempPathFactory, engine: Engine, embedde
         f.write('\n[[documents]]\nid = "harbour-notes"\npath = "papers/harbour-notes.txt"\nkind = "paper"\n')
     pdf = tmp / "S_PV_9733.pdf"
     pdf.write_bytes(make_pdf(SOURCE_PAGES))
-    add_file(corpus, 15, pdf, url=UN_RECORD)
+    add_file(corpus, "tookhy-2025", 15, pdf, url=UN_RECORD)
     settings = make_settings(tmp / "data", corpus)
     shutil.copytree(engine.settings.data_dir, settings.data_dir)
     run_ingest(settings, embedder=embedder)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from qa_service.config import AnswerSettings
 from qa_service.index import LoadedIndex
-from qa_service.lexical import TermStats, terms
+from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import FootnoteRef, Hit
 from qa_service.question import Question
 from qa_service.selection import (
@@ -84,13 +84,14 @@ def compose_answer(
     k: int,
     pinned: frozenset[str] = frozenset(),
     describe: Callable[[FootnoteRef], str | None] | None = None,
+    expander: Expander | None = None,
 ) -> Answer:
     """`hits`: fused retrieval, deepest first (the composer re-ranks them); `k`: passages to return;
     `pinned`: ids of passages the question names (footnote N), which alone answer it; `describe`: a short
     description of a footnote, named in answers to questions about sources."""
     if q.injection:
         return _answer(q, True, INSTRUCTION_MESSAGE, "The question gives instructions.", [], [], 0.0)
-    pool, cands, part_features = candidates(q, qvec, hits, index, stats, cfg)
+    pool, cands, part_features = candidates(q, qvec, hits, index, stats, cfg, expander)
     if not cands:
         return _answer(q, True, ABSTAIN_MESSAGE, "No passage matches the question.", [], hits[:k], 0.0)
     per_part = [selector.sentence(x) for x in part_features]
@@ -147,7 +148,13 @@ def compose_answer(
 
 
 def candidates(
-    q: Question, qvec: np.ndarray, hits: list[Hit], index: LoadedIndex, stats: TermStats, cfg: AnswerSettings
+    q: Question,
+    qvec: np.ndarray,
+    hits: list[Hit],
+    index: LoadedIndex,
+    stats: TermStats,
+    cfg: AnswerSettings,
+    expander: Expander | None = None,
 ) -> tuple[list[Hit], list[Candidate], list[np.ndarray]]:
     """The passages whose sentences compete (the hits, then neighbours of the best), the candidate sentences,
     and their feature matrix for each part of the question (one part for most questions)."""
@@ -181,7 +188,7 @@ def candidates(
     parts: list[int | None] = list(range(len(q.parts))) if len(q.parts) > 1 else [None]
     matrices = []
     for part in parts:
-        featurize(Focus.of(q, stats, part), cands, len(hits))
+        featurize(Focus.of(q, stats, part, expander), cands, len(hits))
         matrices.append(np.vstack([c.features for c in cands]))
     return pool, cands, matrices
 

@@ -178,6 +178,11 @@ class Engine:
         return self._retriever
 
     @property
+    def expander(self) -> Expander | None:
+        """Reader's words -> the corpus's (None when `retrieval.expand` is off)."""
+        return self._expander
+
+    @property
     def stats(self) -> TermStats:
         if self._stats is None:
             raise IndexMissing("the index is not loaded: run `qa-service ingest`")
@@ -252,7 +257,7 @@ class Engine:
     def analyse(self, messages: Sequence[Message]) -> Question:
         """The question analysed, with its words the corpus lacks expanded to the corpus's own; the query
         and those words are embedded together, in one batch."""
-        q = analyse(messages, self._vocabulary, self.stats.uses)
+        q = analyse(messages, self._vocabulary, self.stats.uses, self.stats.other_names)
         if q.injection:
             return q
         todo = self._expander.unknown(q.focus) if self._expander is not None else []
@@ -294,6 +299,7 @@ class Engine:
             k,
             pinned=pinned,
             describe=self._describe.get,
+            expander=self.expander,
         )
 
     def candidate_passages(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -109,6 +110,10 @@ class TermStats:
         self.df = df
         self.surface = frozenset(surface)
         self.reference_only = frozenset(in_refs - elsewhere)
+        self.initialisms = _initialisms(texts)
+        self._by_length: dict[int, list[str]] = {}
+        for w in self.surface:
+            self._by_length.setdefault(len(w), []).append(w)
 
     def idf(self, term: str) -> float:
         """BM25's idf (always positive): rare terms weigh more."""
@@ -122,9 +127,53 @@ class TermStats:
         ws = [w for w in words(name) if w not in STOPWORDS] or words(name)
         return bool(ws) and all(w in self.surface or w.removesuffix("'s") in self.surface for w in ws)
 
+    def other_names(self, name: str) -> list[str]:
+        """How the corpus writes a name it does not write as given: the spelled-out form of initials ('IMF'
+        -> 'International Monetary Fund'), or a spelling one letter away in each unknown word."""
+        if self.uses(name):
+            return []
+        key = name.replace(".", "").replace("-", "").strip()
+        if key.isupper() and key in self.initialisms:
+            return [self.initialisms[key]]
+        fixed = []
+        for w in words(name):
+            if w in self.surface or w in STOPWORDS:
+                fixed.append(w)
+                continue
+            near = self._one_letter_away(w) if len(w) >= 4 else None
+            if near is None:
+                return []
+            fixed.append(near)
+        return [" ".join(fixed)]
+
+    def _one_letter_away(self, word: str) -> str | None:
+        from rapidfuzz.distance import Levenshtein
+
+        for n in (len(word), len(word) - 1, len(word) + 1):
+            for w in sorted(self._by_length.get(n, [])):
+                if Levenshtein.distance(word, w, score_cutoff=1) <= 1:
+                    return w
+        return None
+
     def names_a_reference(self, text: str) -> bool:
         """The text uses a term that only the reference list has."""
         return bool(terms(text) & self.reference_only)
+
+
+_CAPITALISED_RUN_RE = re.compile(
+    r"\b[A-Z][a-zà-ÿ]+(?:[ \t]+(?:(?:of|for|and|the|on|in)[ \t]+)?[A-Z][a-zà-ÿ]+)+"
+)
+
+
+def _initialisms(texts: Iterable[str]) -> dict[str, str]:
+    """Initials of the capitalised names in the texts: 'SCO' -> 'Shanghai Cooperation Organisation'."""
+    out: dict[str, str] = {}
+    for t in texts:
+        for m in _CAPITALISED_RUN_RE.finditer(t):
+            caps = [w for w in m.group(0).split() if w[0].isupper()]
+            if len(caps) >= 2:
+                out.setdefault("".join(w[0] for w in caps), m.group(0))
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -155,13 +204,38 @@ class Expander:
         self.min_similarity, self.per_word = min_similarity, per_word
         self._known = {w: i for i, w in enumerate(vocabulary)}
         self._cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(cache_words, 1))
+        self._ids: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(cache_words, 1))
         self._lock = threading.Lock()
 
     @staticmethod
     def corpus_words(texts: Iterable[str]) -> list[str]:
         return sorted(
-            {w for t in texts for w in words(t) if w.isalpha() and len(w) >= 4 and w not in STOPWORDS}
+            {w for t in texts for w in words(t) if w.isalpha() and len(w) >= 3 and w not in STOPWORDS}
         )
+
+    def similarities(self, question_words: list[str]) -> tuple[list[str], np.ndarray]:
+        """The question's words that have a vector (the corpus's, or one embedded for the question), and the
+        cosine of each with every corpus word (rows: those words; columns: the vocabulary)."""
+        with self._lock:
+            have = [
+                (w, self.vectors[i] if (i := self._known.get(w)) is not None else self._cache.get(w))
+                for w in dict.fromkeys(question_words)
+            ]
+        kept = [(w, v) for w, v in have if v is not None]
+        if not kept or not self.vocabulary:
+            return [], np.zeros((0, len(self.vocabulary)), dtype=np.float32)
+        return [w for w, _ in kept], np.vstack([v for _, v in kept]) @ self.vectors.T
+
+    def ids(self, text: str) -> np.ndarray:
+        """The vocabulary rows of a text's words (remembered per text: passages are read again and again)."""
+        with self._lock:
+            found = self._ids.get(text)
+        if found is None:
+            rows = (self._known.get(w.removesuffix("'s")) for w in words(text))
+            found = np.fromiter(dict.fromkeys(i for i in rows if i is not None), dtype=np.intp)
+            with self._lock:
+                self._ids[text] = found
+        return found
 
     def unknown(self, question_words: list[str]) -> list[str]:
         """The words the corpus does not use whose vectors are not remembered yet (to embed)."""

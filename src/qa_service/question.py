@@ -429,13 +429,18 @@ def inflections(name: str) -> list[str]:
 
 
 def entities(
-    text: str, vocabulary: Vocabulary | None = None, known: Callable[[str], bool] | None = None
+    text: str,
+    vocabulary: Vocabulary | None = None,
+    known: Callable[[str], bool] | None = None,
+    other_names: Callable[[str], list[str]] | None = None,
 ) -> list[Entity]:
     """Capitalised names and acronyms, not counting a capital that only starts the sentence. `known` tells
     whether the corpus uses a name: inflections are kept only where it does, and `Entity.known` is set."""
     out: list[Entity] = []
     for m in _ENTITY_RE.finditer(text):
         phrase = re.sub(r"['’]s$", "", m.group(0)).strip(" -'’")
+        if re.search(r"['’]s\s", phrase):  # "Afghanistan's GDP": the thing owned is the name asked about
+            phrase = re.split(r"['’]s\s+", phrase)[-1]
         toks = phrase.split()
         # a sentence-initial capital is no name unless it is one ("When", "What", "The", "Did")
         while toks and toks[0].lower() in _QUESTION_WORDS | STOPWORDS:
@@ -453,6 +458,8 @@ def entities(
         variants = vocabulary.variants(phrase) if vocabulary else []
         if known is not None:
             variants += [v for v in inflections(phrase) if known(v)]
+        if other_names is not None:  # the corpus's own spelling of it, or the name its initials stand for
+            variants += other_names(phrase)
         names = [phrase, *variants]
         out.append(
             Entity(
@@ -529,6 +536,7 @@ def analyse(
     question: str | Sequence[Message],
     vocabulary: Vocabulary | None = None,
     known: Callable[[str], bool] | None = None,
+    other_names: Callable[[str], list[str]] | None = None,
 ) -> Question:
     """Read a question (a string, or a conversation whose last message is the question) once. `vocabulary`:
     the corpus's optional aliases; `known(name)`: whether the corpus uses a name (see `entities`)."""
@@ -556,7 +564,7 @@ def analyse(
         focus=_focus(standalone),
         entities=[
             e.model_copy(update={"asked": e.text.lower() in text.lower()})
-            for e in entities(standalone, vocabulary, known)
+            for e in entities(standalone, vocabulary, known, other_names)
         ],
         years=years,
         numbers=numbers,

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qa_service.errors import QAServiceError
-from qa_service.lexical import TermStats, terms
+from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence
 from qa_service.question import AnswerType, Entity, Question
 from qa_service.text import STOPWORDS, content_words, numbers_in, words
@@ -131,6 +131,10 @@ FEATURES: list[tuple[str, str]] = [
     ("lexical_rank", "1 / rank of its passage in BM25 (0 when not found there)"),
     ("lex", "IDF-weighted share of the question's focus terms the sentence uses"),
     ("lex_context", "the same over the sentence, the one before it, the section title and the passage"),
+    (
+        "soft_lex",
+        "rarity-weighted mean over focus words of the closest sentence word in meaning (word vectors)",
+    ),
     ("lex_prev", "IDF-weighted focus share of the sentence before (a reply follows what it replies to)"),
     (
         "missing_rare",
@@ -215,9 +219,14 @@ class Focus:
     total: float
     numbers: list[str]
     max_idf: float
+    expander: Expander | None = None
+    soft_words: np.ndarray | None = None  # cosine of each focus word with every corpus word
+    soft_weights: np.ndarray | None = None
 
     @classmethod
-    def of(cls, q: Question, stats: TermStats, part: int | None = None) -> Focus:
+    def of(
+        cls, q: Question, stats: TermStats, part: int | None = None, expander: Expander | None = None
+    ) -> Focus:
         p = q.parts[part] if part is not None and len(q.parts) > 1 else None
         text = p.text if p else q.standalone
         groups: dict[frozenset[str], float] = {}
@@ -230,7 +239,27 @@ class Focus:
         total = sum(groups.values()) or 1.0
         rarest = stats.idf("")  # the idf of a term no passage uses
         answer_type = p.answer_type if p else q.answer_type
-        return cls(q, text, answer_type, list(groups.items()), total, p.numbers if p else q.required, rarest)
+        focus = cls(q, text, answer_type, list(groups.items()), total, p.numbers if p else q.required, rarest)
+        if expander is not None:
+            have, sims = expander.similarities(list((p.focus if p else q.focus) or content_words(text)))
+            if have:
+                focus.expander, focus.soft_words = expander, sims
+                w = np.array(
+                    [max((stats.idf(t) for t in terms(x) if stats.df.get(t)), default=rarest) for x in have]
+                )
+                focus.soft_weights = w / w.sum()
+        return focus
+
+    def soft(self, text: str) -> float:
+        """Soft overlap: for each focus word, the closest word of the text in meaning (cosine of word
+        embeddings), weighted by rarity: 'largest donor' answers 'who gives the most money'."""
+        if self.expander is None or self.soft_words is None or self.soft_weights is None:
+            return 0.0
+        ids = self.expander.ids(text)
+        if not len(ids):
+            return 0.0
+        best = np.clip(self.soft_words[:, ids].max(axis=1), 0.0, 1.0)
+        return float(best @ self.soft_weights)
 
     def share(self, ts: frozenset[str]) -> float:
         return sum(w for alts, w in self.groups if alts & ts) / self.total
@@ -277,6 +306,7 @@ def featurize(f: Focus, cands: list[Candidate], hits_count: int) -> None:
                 1.0 / c.lexical_rank if c.lexical_rank else 0.0,
                 f.share(s_terms),
                 f.share(ctx_terms),
+                f.soft(s.text),
                 f.share(terms(prev)) if prev else 0.0,
                 f.missing(ctx_terms),
                 sum(mentions(s_words, e) for e in ents) / len(ents) if ents else 1.0,
