@@ -18,7 +18,7 @@ from api.schemas import (
 from qa_service.engine import Citation, DocumentInfo
 
 router = APIRouter(tags=["citations"], responses=ERRORS)
-DocId = Annotated[str, Path(max_length=64, description="A document id from GET /documents.")]
+DocId = Annotated[str, Path(max_length=200, description="A document id from GET /documents.")]
 Number = Annotated[int, Path(ge=1, le=100_000, description="The footnote number within the document.")]
 
 

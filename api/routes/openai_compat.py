@@ -42,25 +42,49 @@ class CompletionRequest(BaseModel):
     mode: AnswerMode | None = Field(None, description="extractive or generate (default from settings).")
 
 
+def short_title(title: str, words: int = 4) -> str:
+    """A title's first words, up to a colon: 'International Cooperation on Afghanistan: Geopolitics...' ->
+    'International Cooperation on Afghanistan'."""
+    head = title.split(":")[0].split()
+    return " ".join(head[:words]) + ("…" if len(head) > words else "")
+
+
 def _text(m: OAIMessage) -> str:
     if isinstance(m.content, str):
         return m.content
     return " ".join(p.text or "" for p in m.content or [] if p.type == "text")
 
 
-def to_markdown(r: ChatResponse) -> str:
+def to_markdown(r: ChatResponse, titles: dict[str, str] | None = None) -> str:
+    """The answer as markdown. `titles`: short titles of the documents, given when the corpus has several
+    papers, so a footnote says whose it is ("footnote 6 of *Rivers Without Borders*")."""
+    titles = titles or {}
+
+    def whose(doc: str) -> str:
+        return f" of *{titles[doc]}*" if doc in titles else ""
+
     lines = [r.answer]
     if not r.abstained:
         used = sorted({c.marker for c in r.citations})
         lines += ["", "**Passages**"]
         for i in used:
             p = r.passages[i - 1]
-            fn = f" (footnotes {', '.join(map(str, p.footnotes))})" if p.footnotes else ""
-            lines.append(f"[{i}] *{p.section or p.document}*{fn}: {p.text}")
+            page = f", p. {p.page}" if p.page else ""
+            fn = (
+                f" (footnotes {', '.join(map(str, p.footnotes))}{whose(p.footnote_document)})"
+                if p.footnotes
+                else ""
+            )
+            lines.append(f"[{i}] *{p.section or p.document}*{page}{fn}: {p.text}")
         if r.footnotes:
             lines += ["", "**Footnotes cited**"]
             for f in r.footnotes:
-                lines.append(f"- [^{f.number}] {f.text}")
+                label = f"{f.number}{whose(f.document)}"
+                lines.append(
+                    f"- [^{f.document}-{f.number}] footnote {label}: {f.text}"
+                    if titles
+                    else f"- [^{f.number}] {f.text}"
+                )
         if r.reason:  # generate mode sent the extractive answer: say why
             lines += ["", f"*{r.reason}*"]
     return "\n".join(lines)
@@ -86,7 +110,9 @@ async def completions(
     ]
     if not messages:
         raise InvalidInput("messages holds no user message")
-    content = to_markdown(await answer(request, engine, generator, messages, mode=body.mode))
+    papers = [d for d in engine.documents() if d.kind == "paper"]
+    titles = {d.id: short_title(d.title or d.id) for d in papers} if len(papers) > 1 else None
+    content = to_markdown(await answer(request, engine, generator, messages, mode=body.mode), titles)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     usage = {
         "prompt_tokens": sum(len(m.content.split()) for m in messages),

@@ -53,6 +53,7 @@ class AnswerSentence(BaseModel):
     document: str = Field("", description="The document the sentence is in.")
     footnote_doc: str = Field("", description="The document whose footnotes `footnotes` are.")
     footnotes: list[int]
+    page: int | None = Field(None, description="The page the sentence is on (PDF papers and sources).")
     score: float
 
 
@@ -430,6 +431,7 @@ def _sentence(c: Candidate, marker: int) -> AnswerSentence:
         document=c.chunk.doc_id,
         footnote_doc=c.chunk.notes_doc,
         footnotes=list(s.covered_by),
+        page=s.page if s.page is not None else c.chunk.page,
         score=round(c.score, 4),
     )
 

@@ -121,6 +121,7 @@ class AnswerCitation(BaseModel):
     document: str
     footnote_document: str
     footnotes: list[int]
+    page: int | None = Field(None, description="The page of the document the sentence is on, when known.")
 
 
 class ChatResponse(BaseModel):
@@ -262,6 +263,7 @@ def to_chat(answer: Answer, engine: Engine, generation: Generation | None = None
                 document=s.document,
                 footnote_document=s.footnote_doc,
                 footnotes=s.footnotes,
+                page=s.page,
             )
             for s in answer.sentences
         ],

@@ -1,0 +1,145 @@
+"""Many documents: the same footnote number means different references in different papers, and no answer,
+citation or OpenAI-compatible reply ever cites a footnote of another document than the sentence's own.
+
+The corpus here is the bundled paper plus two fixture papers (a markdown brief with bracketed markers and a
+text report with superscripts) whose footnotes 1-6 are different references."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, make_settings
+from qa_service.corpus import add_document
+from qa_service.embed import Embedder
+from qa_service.engine import Engine, run_ingest
+from qa_service.errors import NotFound
+from qa_service.models import Message
+from qa_service.schemas import to_chat
+
+PAPERS = Path(__file__).parent / "fixtures" / "papers"
+DOCS = {"mekong-2024": "mekong-drought-brief.md", "sahel-2023": "sahel-cold-chain-report.txt"}
+
+
+@pytest.fixture(scope="module")
+def engine3(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Engine:
+    import shutil
+
+    corpus = tmp_path_factory.mktemp("corpus3") / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("sources"))
+    for doc, name in DOCS.items():
+        add_document(corpus, PAPERS / name, doc)
+    s = make_settings(tmp_path_factory.mktemp("data3"), corpus)
+    run_ingest(s, embedder=embedder)
+    e = Engine(s, embedder=embedder)
+    e.load()
+    return e
+
+
+@pytest.fixture(scope="module")
+def client3(engine3: Engine) -> Iterator[object]:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(engine3.settings, engine=engine3)) as c:
+        yield c
+
+
+def questions_from(engine: Engine, doc: str) -> list[str]:
+    """A reader's question about each body sentence of a document: its content words, reworded."""
+    out = []
+    for sec, _b, s in engine.document(doc).sentences():
+        if sec.kind != "body" or len(s.text.split()) < 8:
+            continue
+        words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]+", s.text) if len(w) > 3][:7]
+        out.append(f"What does the paper say about {' '.join(words)}?")
+    return out
+
+
+def test_the_same_number_is_a_different_footnote_in_each_document(engine3: Engine) -> None:
+    ones = {d: engine3.reference(1, d).text for d in ("tookhy-2025", *DOCS)}
+    assert len(set(ones.values())) == 3
+    assert all(engine3.reference(1, d).document == d for d in ones)
+    assert engine3.reference(1).document == "tookhy-2025"  # the primary document is the manifest's first
+    with pytest.raises(NotFound, match="no document 'nope'"):
+        engine3.reference(1, "nope")
+
+
+def test_every_answer_cites_only_its_sentences_own_footnotes(engine3: Engine) -> None:
+    """The property, over every body sentence of both fixture papers asked about in other words."""
+    asked = answered = 0
+    for doc in DOCS:
+        for question in questions_from(engine3, doc):
+            asked += 1
+            a = engine3.ask([Message(role="user", content=question)])
+            if a.abstained:
+                assert a.footnotes == []
+                continue
+            answered += 1
+            used = set()
+            for s in a.sentences:
+                chunk = a.passages[s.marker - 1].chunk
+                own = next(x for x in chunk.sentences if x.id == s.sentence_id)
+                assert s.document == chunk.doc_id and s.footnote_doc == chunk.notes_doc
+                assert set(s.footnotes) == set(own.covered_by)
+                used |= {(s.footnote_doc, n) for n in s.footnotes}
+            assert {(f.document, f.number) for f in a.footnotes} == used
+            resp = to_chat(a, engine3)
+            for f in resp.footnotes:  # the reference shown is that document's, not another's same number
+                assert f.text == engine3.reference(f.number, f.document).text
+    assert asked >= 20 and answered >= asked // 2
+
+
+def test_the_documents_filter_keeps_answers_and_passages_inside(engine3: Engine) -> None:
+    a = engine3.ask(
+        [Message(role="user", content="What happened to the vaccines?")], documents=["sahel-2023"]
+    )
+    assert a.passages and {h.chunk.doc_id for h in a.passages} == {"sahel-2023"}
+    assert all(f.document == "sahel-2023" for f in a.footnotes)
+    hits = engine3.search("water levels and dams", 5, documents=["mekong-2024"])
+    assert hits and {h.chunk.doc_id for h in hits} == {"mekong-2024"}
+    with pytest.raises(NotFound, match="nope"):
+        engine3.search("water", 5, documents=["nope"])
+
+
+def test_http_documents_footnotes_and_citations_per_document(client3) -> None:  # type: ignore[no-untyped-def]
+    docs = client3.get("/documents").json()
+    papers = [d for d in docs if d["kind"] == "paper"]
+    assert [d["id"] for d in papers] == ["tookhy-2025", "mekong-2024", "sahel-2023"]
+    assert papers[0]["primary"] and not papers[1]["primary"]
+    mekong = next(d for d in papers if d["id"] == "mekong-2024")
+    assert mekong["title"].startswith("Rivers Without Borders") and mekong["footnotes"] >= 6
+    n1 = client3.get("/documents/mekong-2024/citations/1").json()
+    assert n1["document"] == "mekong-2024" and n1["cited_by"]
+    assert all("[1" not in s["text"] for s in n1["cited_by"])  # markers are stripped from sentences
+    assert n1["text"] != client3.get("/citations/1").json()["text"]
+    assert client3.get("/documents/mekong-2024/footnotes").json()[0]["document"] == "mekong-2024"
+    assert client3.get("/documents/nope/footnotes").status_code == 404
+    r = client3.post("/chat", json={"messages": [{"role": "user", "content": "Why?"}], "documents": ["nope"]})
+    assert r.status_code == 404 and "nope" in r.json()["detail"]
+    chat = client3.post(
+        "/chat",
+        json={
+            "messages": [{"role": "user", "content": "When was the river commission created?"}],
+            "documents": ["mekong-2024"],
+        },
+    ).json()
+    assert not chat["abstained"] and all(f["document"] == "mekong-2024" for f in chat["footnotes"])
+    assert all(c["document"] == "mekong-2024" for c in chat["citations"])
+
+
+def test_openai_compatible_reply_names_the_document_of_each_footnote(client3) -> None:  # type: ignore[no-untyped-def]
+    r = client3.post(
+        "/v1/chat/completions",
+        json={
+            "model": "qa-service",
+            "messages": [{"role": "user", "content": "When was the Mekong River Commission created?"}],
+        },
+    )
+    content = r.json()["choices"][0]["message"]["content"]
+    assert "1995" in content and "of *Rivers Without Borders*" in content
+    assert "[^mekong-2024-" in content
