@@ -300,7 +300,12 @@ class Question(BaseModel):
     entities: list[Entity] = Field(default_factory=list)
     years: list[str] = Field(default_factory=list)
     numbers: list[str] = Field(
-        default_factory=list, description="Numbers it names, years excluded, as digits ('3', '25%')."
+        default_factory=list, description="Numbers it writes in digits, years excluded ('3', '25%')."
+    )
+    counts: list[str] = Field(
+        default_factory=list,
+        description="Counts it writes in words ('which four governments'), as digits: they describe the answer "
+        "and need not be in it.",
     )
     months: list[str] = Field(default_factory=list)
     footnotes: list[int] = Field(
@@ -338,7 +343,8 @@ class Question(BaseModel):
 
     @property
     def required(self) -> list[str]:
-        """What an answer must mention to be an answer to this question: the years and numbers it names."""
+        """What an answer must mention to be an answer to this question: the years and the numbers it writes
+        in digits."""
         return [*self.years, *self.numbers]
 
 
@@ -378,7 +384,8 @@ def _kind(text: str) -> tuple[Kind, AnswerType]:
     return "what", "statement"
 
 
-def _numbers(text: str) -> tuple[list[str], list[str], list[str]]:
+def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(years, numbers written in digits, counts written in words, months)."""
     years = list(dict.fromkeys(m.group(1) for m in _YEAR_RE.finditer(text)))
     nums: list[str] = []
     for m in _NUMBER_RE.finditer(text):
@@ -386,15 +393,15 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str]]:
         if value in years or _FOOTNOTE_NUMBER_RE.search(text[max(0, m.start() - 12) : m.end()]):
             continue
         nums.append(value + ("%" if m.group(2) else ""))
-    for w in words(text):  # "the two factors"; not "one" (a pronoun as often as a number) nor ordinals
-        if (
-            w in NUMBER_WORDS
-            and w not in ("one", "dozen", "hundred")
-            and not w.endswith(("st", "nd", "rd", "th"))
-        ):
-            nums.append(str(NUMBER_WORDS[w]))
+    counts = [  # "the two factors"; not "one" (a pronoun as often as a number) nor ordinals
+        str(NUMBER_WORDS[w])
+        for w in words(text)
+        if w in NUMBER_WORDS
+        and w not in ("one", "dozen", "hundred")
+        and not w.endswith(("st", "nd", "rd", "th"))
+    ]
     months = [w for w in words(text) if w in _MONTHS and w != "may"]
-    return years, list(dict.fromkeys(nums)), list(dict.fromkeys(months))
+    return years, list(dict.fromkeys(nums)), list(dict.fromkeys(counts)), list(dict.fromkeys(months))
 
 
 def inflections(name: str) -> list[str]:
@@ -527,7 +534,7 @@ def _parts(standalone: str) -> list[Part]:
     parts = []
     for p in pieces:
         kind, answer_type = _kind(p)
-        years, nums, _ = _numbers(p)
+        years, nums, _, _ = _numbers(p)
         parts.append(Part(text=p, kind=kind, answer_type=answer_type, focus=_focus(p), numbers=years + nums))
     return parts
 
@@ -546,7 +553,7 @@ def analyse(
     kind, answer_type = _kind(text)
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         kind, answer_type = _kind(standalone)
-    years, numbers, months = _numbers(standalone)
+    years, numbers, counts, months = _numbers(standalone)
     footnotes = [int(n) for n in _FOOTNOTE_NUMBER_RE.findall(standalone)]
     overview: Literal["conclusion", "purpose"] | None = None
     if _CONCLUSION_RE.search(standalone):
@@ -568,6 +575,7 @@ def analyse(
         ],
         years=years,
         numbers=numbers,
+        counts=counts,
         months=months,
         footnotes=footnotes,
         parts=_parts(standalone),
