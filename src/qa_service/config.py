@@ -26,6 +26,14 @@ class IndexSettings(BaseModel):
     )
     max_chunk_sentences: int = Field(3, ge=1, le=20, description="Most sentences in one chunk.")
     collection_prefix: str = Field("qa", description="Prefix of the Chroma collections this service owns.")
+    blas_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Threads for numpy's matrix products (sentence and word similarities). torch runs its own "
+        "thread pool; two pools spinning on the same cores made these products 5-10x slower here, and one "
+        "thread is faster for their sizes.",
+    )
 
 
 class RetrievalSettings(BaseModel):

@@ -95,6 +95,9 @@ class Engine:
         self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None
     ):
         self.settings = settings
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(settings.index.blas_threads, user_api="blas")  # process-wide: see the setting
         self.embedder = embedder or Embedder(settings.index.model_path)
         self.store = store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port)
         self.selector = Selector()
