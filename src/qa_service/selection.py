@@ -103,11 +103,12 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
 
 def mentions(text_words: frozenset[str], entity: Entity) -> bool:
     """The text names the entity, under any of its names (every word of the name present)."""
-    for name in entity.names():
-        ws = [w.removesuffix("'s") for w in words(name)]
-        if ws and all(w in text_words for w in ws):
-            return True
-    return False
+    return any(ws <= text_words for ws in _name_words(tuple(entity.names())))
+
+
+@lru_cache(maxsize=4096)
+def _name_words(names: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    return tuple(ws for n in names if (ws := frozenset(w.removesuffix("'s") for w in words(n))))
 
 
 @lru_cache(maxsize=65536)
