@@ -514,7 +514,9 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
         names = [e.text for e in entities(prev)]
         named = {w for n in names for w in words(n)}
         topic = [w for w in content_words(prev) if w not in SCAFFOLD and w not in named and not w.isdigit()]
-        context = (names + topic)[:8]
+        # "What about Russia?" after a question about China asks the same of another: keep the topic, not
+        # the names it replaces
+        context = topic[:6] if entities(question) else (names + topic)[:8]
         if context:
             known = question.lower()
             context = [c for c in context if c.lower() not in known]
