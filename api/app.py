@@ -89,18 +89,31 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = engine
-        if engine is None:
+        served = engine
+        try:  # the model first: without it nothing can be served, and /ready says why
+            served = served or Engine(settings)
+            await run_in_threadpool(served.embedder.encode_query, "warm-up")
+        except QAServiceError as exc:
+            log.error("engine not started: %s", exc.message)
+            app.state.engine_error = exc.message
+            served = None
+        if served is not None and not served.loaded:
             try:
-                app.state.engine = await run_in_threadpool(Engine.open, settings)
-            except QAServiceError as exc:  # serve anyway: /health answers, /ready says why not
-                log.error("engine not loaded: %s", exc.message)
-                app.state.engine_error = exc.message
+                await run_in_threadpool(served.load)
+            except QAServiceError as exc:  # serve anyway: /ready says why; the follower loads it when it can
+                log.warning("no index served yet: %s", exc.message)
+        app.state.engine = served
+        if served is not None:
+            served.follow(settings.server.follow_interval_s)
         mcp_app = streamable_http_app(mcp, settings)  # a fresh session manager for each start
-        async with mcp.session_manager.run():
-            app.state.mcp_http = mcp_app
-            yield
-            app.state.mcp_http = None
+        try:
+            async with mcp.session_manager.run():
+                app.state.mcp_http = mcp_app
+                yield
+                app.state.mcp_http = None
+        finally:
+            if served is not None:
+                await run_in_threadpool(served.stop_following)
 
     app = FastAPI(
         title="qa-service",

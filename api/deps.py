@@ -32,12 +32,14 @@ def get_generator(request: Request) -> Generator:
 
 
 def engine_of(app: Any) -> Engine:
-    """The app's engine, or IndexMissing saying why it is not loaded."""
+    """The app's engine fixed to the index build it serves now (Engine.view), or IndexMissing saying why it
+    is not loaded: a request (or an MCP tool call) that uses one view never mixes two builds, even when the
+    server moves to a new one while it runs."""
     engine: Engine | None = app.state.engine
     if engine is None:
         reason = app.state.engine_error or "the index is not loaded"
         raise IndexMissing(f"{reason}; build it with `qa-service ingest`")
-    return engine
+    return engine.view()
 
 
 def get_engine(request: Request) -> Engine:

@@ -1,4 +1,4 @@
-"""Ingest: idempotent, incremental, atomic under kill -9, clear errors on a damaged data dir; both Chroma modes."""
+"""Ingest: idempotent, incremental, atomic under kill -9, clear errors on a damaged index; both Chroma modes."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from conftest import make_settings
+from qa_service.config import Settings
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
 from qa_service.errors import IndexCorrupt, IndexMissing
-from qa_service.index import read_state
+from qa_service.index import IndexState, current_state
 from qa_service.models import Message
 from qa_service.store import VectorStore
 
@@ -44,6 +45,12 @@ def add_document(corpus: Path, sentences: int = 40) -> None:
         fh.write('\n[[documents]]\nid = "annex"\npath = "papers/annex.txt"\nkind = "paper"\n')
 
 
+def state(s: Settings) -> IndexState:
+    st = current_state(VectorStore.from_settings(s))
+    assert st is not None
+    return st
+
+
 def test_reingest_of_unchanged_corpus_loads_no_model(engine: Engine) -> None:
     fresh = Embedder()
     report = run_ingest(engine.settings, embedder=fresh)
@@ -62,15 +69,15 @@ def test_incremental_ingest_embeds_only_new_text(
 ) -> None:
     s = make_settings(tmp_path / "data", corpus_copy)
     shutil.copytree(engine.settings.data_dir, s.data_dir)  # start from the built index of the paper
-    before = read_state(s.data_dir)
+    before = state(s)
     add_document(corpus_copy)
     report = run_ingest(s, embedder=embedder)
     assert not report.unchanged and report.documents == 2
-    assert 0 < report.embedded < 100 and report.reused >= before.chunks  # type: ignore[union-attr]
+    assert 0 < report.embedded < 150 and report.reused >= before.chunks
     e = Engine(s, embedder=embedder)
     e.load()
     assert any("Helmand" in h.chunk.text for h in e.search("Helmand river water shares", 3))
-    assert read_state(s.data_dir).previous == before.generation  # type: ignore[union-attr]
+    assert state(s).previous == before.build
 
 
 def test_kill_9_during_ingest_leaves_previous_index_serving(
@@ -78,23 +85,23 @@ def test_kill_9_during_ingest_leaves_previous_index_serving(
 ) -> None:
     s = make_settings(tmp_path / "data", corpus_copy)
     shutil.copytree(engine.settings.data_dir, s.data_dir)
-    before = read_state(s.data_dir)
+    before = state(s)
     add_document(corpus_copy, sentences=400)
     env = dict(os.environ, QA_DATA_DIR=str(s.data_dir), QA_CORPUS_DIR=str(corpus_copy), QA_PROGRESS="false")
     cli = Path(sys.executable).with_name("qa-service")
     proc = subprocess.Popen(
         [str(cli), "ingest"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    gens = s.data_dir / "generations"
+    store = VectorStore.from_settings(s)
     deadline = time.time() + 180
     while time.time() < deadline and proc.poll() is None:
-        if any(p.name.endswith(".tmp") for p in gens.iterdir()):
-            os.kill(proc.pid, signal.SIGKILL)  # mid-write: files half written, collection half filled
+        if any(b.status == "building" for b in store.builds()):
+            os.kill(proc.pid, signal.SIGKILL)  # mid-write: the new build's collections half filled
             break
         time.sleep(0.002)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "ingest finished before it could be killed"
-    assert read_state(s.data_dir) == before
+    assert state(s) == before  # the half-written build was never published
     served = Engine(s, embedder=embedder)
     served.load()
     answer = served.ask([Message(role="user", content="When did the SCO create a contact group?")])
@@ -104,24 +111,30 @@ def test_kill_9_during_ingest_leaves_previous_index_serving(
     after = Engine(s, embedder=embedder)
     after.load()
     assert any("Helmand" in h.chunk.text for h in after.search("Helmand river treaty clause", 3))
-    assert not any(p.name.endswith(".tmp") for p in gens.iterdir())
+    assert after.index.state.build == report.build != before.build
 
 
-def test_damaged_data_dir_gives_clear_error_and_ingest_rebuilds(
+def test_damaged_index_gives_clear_error_and_ingest_rebuilds(
     tmp_path: Path, embedder: Embedder, engine: Engine
 ) -> None:
     s = make_settings(tmp_path / "data")
     shutil.copytree(engine.settings.data_dir, s.data_dir)
-    (s.data_dir / "state.json").write_text("{ half written", encoding="utf-8")
+    store = VectorStore.from_settings(s)
+    store.publish("{ half written")
     with pytest.raises(IndexCorrupt, match="ingest --rebuild"):
         Engine(s, embedder=embedder).load()
-    assert not run_ingest(s, embedder=embedder).unchanged  # a damaged state is rebuilt, not served
+    assert not run_ingest(s, embedder=embedder).unchanged  # a damaged record is rebuilt, not served
     e = Engine(s, embedder=embedder)
     e.load()
-    state = read_state(s.data_dir)
-    chunks = s.data_dir / "generations" / state.generation / "chunks.json"  # type: ignore[union-attr]
-    chunks.write_text(json.dumps([{"id": 1}]), encoding="utf-8")
+    built = state(s)
+    passages = store.collection(built.build, "passages")
+    first = next(store.read(passages, ["metadatas"]))
+    damaged = {**first["metadatas"][0], "chunk": json.dumps({"id": 1})}
+    store.client.get_collection(passages).update(ids=[first["ids"][0]], metadatas=[damaged])
     with pytest.raises(IndexCorrupt, match="damaged"):
+        Engine(s, embedder=embedder).load()
+    store.drop(store.collection(built.build, "vectors"))
+    with pytest.raises(IndexCorrupt, match="incomplete"):  # never served half
         Engine(s, embedder=embedder).load()
 
 
@@ -132,9 +145,9 @@ def test_server_mode(tmp_path: Path, chroma_server: tuple[str, int], embedder: E
     )
     report = run_ingest(s, embedder=embedder)
     assert report.store == f"server {host}:{port}" and report.chunks > 100
-    assert not (s.data_dir / "chroma").exists()  # vectors live on the server
-    store = VectorStore(s.data_dir, host, port)
-    assert read_state(s.data_dir).collection in store.collections()  # type: ignore[union-attr]
+    assert not (s.data_dir / "chroma").exists()  # everything lives on the server
+    store = VectorStore.from_settings(s)
+    assert store.collection(report.build, "passages") in store.collections()
     e = Engine(s, embedder=embedder)
     e.load()
     assert e.ready()[0]

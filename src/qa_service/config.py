@@ -25,7 +25,26 @@ class IndexSettings(BaseModel):
         70, ge=10, le=400, description="Soft cap on words per chunk (window of sentences)."
     )
     max_chunk_sentences: int = Field(3, ge=1, le=20, description="Most sentences in one chunk.")
-    collection_prefix: str = Field("qa", description="Prefix of the Chroma collections this service owns.")
+    collection_prefix: str = Field(
+        "qa",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.]{0,30}$",
+        description="Prefix of the Chroma collections this service owns (ingest prunes unused ones).",
+    )
+    store_batch: int = Field(
+        1000, ge=1, le=5000, description="Records per Chroma request when writing or reading an index build."
+    )
+    lease_ttl_s: float = Field(
+        120.0,
+        gt=0,
+        description="A server's lease on the builds it serves lapses this long after its last heartbeat; "
+        "ingest never prunes a build held by a live lease. Keep it well above server.follow_interval_s.",
+    )
+    abandoned_build_s: float = Field(
+        3600.0,
+        gt=0,
+        description="A build still being written after this long is taken for an abandoned (killed) ingest "
+        "and pruned.",
+    )
     blas_threads: int = Field(
         1,
         ge=1,
@@ -164,6 +183,12 @@ class ServerSettings(BaseModel):
     max_question_chars: int = Field(1000, ge=10, description="Longest single message accepted.")
     request_timeout_s: float = Field(30.0, gt=0, description="Per-request time limit.")
     admin_token: str = Field("", description="Token for administrative endpoints; empty disables them.")
+    follow_interval_s: float = Field(
+        5.0,
+        ge=0,
+        description="How often a server checks Chroma for a newly published index build (and renews its "
+        "lease); /ready also triggers a check. 0: never follow (serve the build loaded at start).",
+    )
 
 
 class LLMSettings(BaseModel):
@@ -222,6 +247,14 @@ class Settings(BaseSettings):
     eval_dir: Path = Field(PROJECT_ROOT / "eval", description="Evaluation sets, thresholds and reports.")
     chroma_host: str = Field("", description="Chroma server host; empty means embedded PersistentClient.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port (with chroma_host).")
+    chroma_token: str = Field(
+        "", description="Token for a Chroma server that requires one (Chroma's token auth); empty: none."
+    )
+    chroma_token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization",
+        description="Header that carries chroma_token: Authorization (as a bearer token) or X-Chroma-Token.",
+    )
+    chroma_ssl: bool = Field(False, description="Reach the Chroma server over HTTPS.")
     progress: bool | None = Field(
         None, description="Progress bars: None means only on a terminal outside CI."
     )

@@ -3,8 +3,16 @@ call these and nothing deeper."""
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import logging
+import os
+import secrets
+import socket
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -14,14 +22,16 @@ from qa_service.answer import Answer, compose_answer
 from qa_service.config import Settings
 from qa_service.corpus import load_corpus
 from qa_service.embed import Embedder
-from qa_service.errors import IndexMissing, InvalidInput, NotFound, QAServiceError
-from qa_service.index import IngestReport, LoadedIndex, ingest, lexical_text, load_index, read_state
+from qa_service.errors import IndexCorrupt, IndexMissing, InvalidInput, NotFound, QAServiceError
+from qa_service.index import IngestReport, LoadedIndex, current_state, ingest, lexical_text, load_index
 from qa_service.lexical import Expander, TermStats
 from qa_service.models import Chunk, FootnoteRef, Hit, Message, Paper, Reference
 from qa_service.question import Question, Vocabulary, analyse
 from qa_service.retrieve import Mode, Retriever
 from qa_service.selection import Selector
 from qa_service.store import VectorStore
+
+log = logging.getLogger("qa_service.engine")
 
 
 class CitingSentence(BaseModel):
@@ -75,7 +85,7 @@ def run_ingest(
         papers,
         settings,
         embedder or Embedder(settings.index.model_path),
-        store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port),
+        store or VectorStore.from_settings(settings),
         rebuild=rebuild,
     )
 
@@ -88,8 +98,24 @@ def describe_reference(ref: Reference) -> str:
     return ", ".join(parts) + "."
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One index build and everything derived from it. A request reads one snapshot; a reload builds the next
+    one beside it and swaps it in whole, so no request ever sees parts of two builds."""
+
+    index: LoadedIndex
+    retriever: Retriever
+    stats: TermStats
+    vocabulary: Vocabulary
+    describe: dict[FootnoteRef, str]
+    references: dict[FootnoteRef, Chunk]
+    expander: Expander | None
+
+
 class Engine:
-    """Loaded once per process and shared by all requests (read-only after load)."""
+    """Loaded once per process and shared by all requests. What requests read is one immutable Snapshot;
+    refresh() (called by the follower thread a server runs, see follow()) replaces it when an ingest anywhere
+    publishes a new build. A request that must see one build throughout takes a view()."""
 
     def __init__(
         self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None
@@ -99,17 +125,17 @@ class Engine:
 
         threadpool_limits(settings.index.blas_threads, user_api="blas")  # process-wide: see the setting
         self.embedder = embedder or Embedder(settings.index.model_path)
-        self.store = store or VectorStore(settings.data_dir, settings.chroma_host, settings.chroma_port)
+        self.store = store or VectorStore.from_settings(settings)
         self.selector = Selector()
-        self._lock = threading.Lock()
-        self._index: LoadedIndex | None = None
-        self._retriever: Retriever | None = None
-        self._stats: TermStats | None = None
-        self._vocabulary = Vocabulary()
-        self._describe: dict[FootnoteRef, str] = {}
-        self._expander: Expander | None = None
+        self._snapshot: Snapshot | None = None
+        self._problem = ""  # why nothing is served, or why the newest build could not be loaded
+        self._reload = threading.Lock()
         self._word_vectors: dict[str, np.ndarray] = {}  # corpus words embedded once, kept across reloads
-        self._references: dict[FootnoteRef, Chunk] = {}
+        self.server_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self._loading = ""
+        self._follower: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
 
     @classmethod
     def open(cls, settings: Settings, ingest_if_missing: bool = False, **kw: object) -> Engine:
@@ -120,9 +146,52 @@ class Engine:
         return engine
 
     def load(self, check_selector: bool = True) -> None:
-        """Load the served index. `check_selector=False` skips validating the sentence-selection weights (the
-        training script loads an engine to compute the very features those weights are fitted on)."""
-        index = load_index(self.settings, self.embedder.name)
+        """Load the published index. `check_selector=False` skips validating the sentence-selection weights
+        (the training script loads an engine to compute the very features those weights are fitted on)."""
+        if check_selector:  # a stale or missing weights file fails now, not on the first request
+            _ = self.selector.sentence, self.selector.answerable
+        self.refresh(force=True)
+        self.embedder.encode_query("warm-up")  # load the model now, not on the first request
+
+    def refresh(self, force: bool = False) -> bool:
+        """Serve the published build if it is not the one served (or always, with `force`); True when the
+        served build changed. The new build is loaded beside the old one, which serves until the swap. A
+        build pruned while it was being loaded (ingests in quick succession) is retried with the newer one."""
+        with self._reload:
+            for _ in range(3):
+                state = current_state(self.store)
+                if state is None:
+                    self._problem = f"no index in {self.store.mode} yet: run `qa-service ingest` to build it"
+                    if self._snapshot is None:
+                        raise IndexMissing(self._problem)
+                    return False
+                held = self._snapshot.index.state.build if self._snapshot else ""
+                if state.build == held and not force:
+                    return False
+                self._loading = state.build
+                self._heartbeat()  # a lease on what is being loaded: no ingest prunes it meanwhile
+                try:
+                    snapshot = self._build_snapshot(
+                        load_index(self.settings, self.embedder.name, self.store, state)
+                    )
+                except IndexCorrupt as exc:
+                    latest = current_state(self.store)
+                    if latest is not None and latest.build != state.build:
+                        continue  # superseded while loading: load the newer one
+                    self._problem = f"index build {state.build} cannot be served: {exc.message}"
+                    if self._snapshot is None:
+                        raise
+                    log.warning("%s; still serving %s", self._problem, held)
+                    return False
+                finally:
+                    self._loading = ""
+                self._snapshot = snapshot  # the swap: one reference, so a request sees the old or the new
+                self._problem = ""
+                self._heartbeat()
+                return True
+            return False
+
+    def _build_snapshot(self, index: LoadedIndex) -> Snapshot:
         references = {  # (document, footnote) -> its reference-list passage, looked up per request
             FootnoteRef(document=c.doc_id, number=c.sentences[0].covered_by[0]): c
             for c in index.chunks
@@ -131,34 +200,113 @@ class Engine:
         expander = self._build_expander(index) if self.settings.retrieval.expand else None
         vocab_file = self.settings.corpus_dir / "vocabulary.toml"
         vocabulary = Vocabulary.load(vocab_file) if self.settings.answer.vocabulary else Vocabulary()
-        with self._lock:
-            self._references = references
-            self._describe = {
+        stats = TermStats(
+            [lexical_text(c) for c in index.chunks], [c.kind == "reference" for c in index.chunks]
+        )
+        return Snapshot(
+            index=index,
+            retriever=Retriever(index, self.store, self.embedder, self.settings.retrieval, stats),
+            stats=stats,
+            vocabulary=vocabulary,
+            describe={
                 FootnoteRef(document=p.doc_id, number=r.number): describe_reference(r)
                 for p in index.papers
                 for r in p.references
-            }
-            self._index = index
-            self._stats = TermStats(
-                [lexical_text(c) for c in index.chunks], [c.kind == "reference" for c in index.chunks]
-            )
-            self._retriever = Retriever(
-                index, self.store, self.embedder, self.settings.retrieval, self._stats
-            )
-            self._vocabulary = vocabulary
-            self._expander = expander
-        if check_selector:  # a stale or missing weights file fails now, not on the first request
-            _ = self.selector.sentence, self.selector.answerable
-        self.embedder.encode_query("warm-up")  # load the model now, not on the first request
+            },
+            references=references,
+            expander=expander,
+        )
+
+    # ------------------------------------------------------------------ following new builds (servers)
+
+    def follow(self, interval_s: float) -> None:
+        """Check for a new build every `interval_s` seconds (and when woken) in a background thread, and hold
+        a lease on the builds this process serves or loads, renewed at each check."""
+        if self._follower is not None or interval_s <= 0:
+            return
+        self._stop.clear()
+        self._follower = threading.Thread(
+            target=self._follow, args=(interval_s,), name="index-follower", daemon=True
+        )
+        self._follower.start()
+
+    def _follow(self, interval_s: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.refresh()
+                self._heartbeat()
+            except QAServiceError as exc:  # store down, nothing published yet: say so on /ready, try again
+                self._problem = exc.message
+            except Exception:  # never let the follower die: the next check tries again
+                log.exception("index check failed")
+            self._wake.wait(interval_s)
+            self._wake.clear()
+
+    def wake(self) -> None:
+        """Check for a new build now (the follower thread does it)."""
+        self._wake.set()
+
+    def stop_following(self) -> None:
+        follower, self._follower = self._follower, None
+        if follower is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        follower.join(timeout=self.settings.server.request_timeout_s)
+        with contextlib.suppress(QAServiceError):  # else the lease lapses by itself
+            self.store.release(self.server_id)
+
+    def _heartbeat(self) -> None:
+        if self._follower is None:
+            return  # one-shot engines (CLI, tests) hold no lease
+        held = [b for b in (self._snapshot.index.state.build if self._snapshot else "", self._loading) if b]
+        if held:
+            self.store.hold(self.server_id, held)
+
+    def view(self) -> Engine:
+        """This engine fixed to the build it serves now: everything one request does through a view sees
+        one build, even when the engine moves to a new one meanwhile."""
+        view = copy.copy(self)
+        view._follower = None  # a view neither follows nor holds leases
+        return view
+
+    @property
+    def loaded(self) -> bool:
+        return self._snapshot is not None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        snapshot = self._snapshot
+        if snapshot is None:
+            raise IndexMissing(self._problem or "the index is not loaded: run `qa-service ingest`")
+        return snapshot
+
+    @property
+    def _references(self) -> dict[FootnoteRef, Chunk]:
+        return self.snapshot.references
+
+    @property
+    def _describe(self) -> dict[FootnoteRef, str]:
+        return self.snapshot.describe
+
+    @property
+    def _vocabulary(self) -> Vocabulary:
+        return self.snapshot.vocabulary
+
+    @property
+    def _expander(self) -> Expander | None:
+        return self.snapshot.expander
 
     def _build_expander(self, index: LoadedIndex) -> Expander:
         cfg = self.settings.retrieval
         vocabulary = Expander.corpus_words(c.text for c in index.chunks)
-        new = [w for w in vocabulary if w not in self._word_vectors]
+        known = {**self._word_vectors, **index.word_vectors}  # ingest stored them; a reload reuses its own
+        new = [w for w in vocabulary if w not in known]
         if new:
-            self._word_vectors.update(zip(new, self.embedder.encode(new, batch_size=256), strict=True))
+            known.update(zip(new, self.embedder.encode(new, batch_size=256), strict=True))
+        self._word_vectors = {w: known[w] for w in vocabulary}
         dim = self.embedder.dimension
-        vectors = np.vstack([self._word_vectors[w] for w in vocabulary]) if vocabulary else np.zeros((0, dim))
+        vectors = np.vstack([known[w] for w in vocabulary]) if vocabulary else np.zeros((0, dim))
         return Expander(
             vocabulary,
             vectors,
@@ -170,15 +318,11 @@ class Engine:
 
     @property
     def index(self) -> LoadedIndex:
-        if self._index is None:
-            raise IndexMissing("the index is not loaded: run `qa-service ingest`")
-        return self._index
+        return self.snapshot.index
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
-            raise IndexMissing("the index is not loaded: run `qa-service ingest`")
-        return self._retriever
+        return self.snapshot.retriever
 
     @property
     def expander(self) -> Expander | None:
@@ -187,9 +331,7 @@ class Engine:
 
     @property
     def stats(self) -> TermStats:
-        if self._stats is None:
-            raise IndexMissing("the index is not loaded: run `qa-service ingest`")
-        return self._stats
+        return self.snapshot.stats
 
     @property
     def paper(self) -> Paper:
@@ -199,18 +341,15 @@ class Engine:
     def document(self, doc_id: str | None = None) -> Paper:
         if doc_id is None:
             return self.paper
-        for p in self.index.papers:
-            if p.doc_id == doc_id:
-                return p
+        paper = self.index.paper_by_id.get(doc_id)
+        if paper is not None:
+            return paper
         known = ", ".join(p.doc_id for p in self.index.papers if p.kind == "paper")
         raise NotFound(f"no document '{doc_id}'; the documents are: {known}")
 
     def documents(self) -> list[DocumentInfo]:
-        passages: dict[str, int] = {}
-        sentences: dict[str, int] = {}
-        for c in self.index.chunks:
-            passages[c.doc_id] = passages.get(c.doc_id, 0) + 1
-            sentences[c.doc_id] = sentences.get(c.doc_id, 0) + len(c.sentences)
+        by_doc = self.index.chunks_by_doc
+        sentences = self.index.sentences_by_doc
         primary = self.paper.doc_id
         return [
             DocumentInfo(
@@ -224,7 +363,7 @@ class Engine:
                 cites_document=p.cites_document,
                 primary=p.doc_id == primary,
                 sections=len(p.sections),
-                passages=passages.get(p.doc_id, 0),
+                passages=len(by_doc.get(p.doc_id, [])),
                 sentences=sentences.get(p.doc_id, 0),
                 footnotes=len(p.references),
             )
@@ -241,16 +380,25 @@ class Engine:
     # ------------------------------------------------------------------ queries
 
     def ready(self) -> tuple[bool, str]:
+        """(ready, why): an index is served and the vector store answers. A server keeps answering from the
+        build it holds while the store is down, but cannot follow new builds: it says so and is not ready."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            return False, self._problem or "index not loaded"
+        state = snapshot.index.state
+        if not self.store.heartbeat():
+            return False, (
+                f"vector store unavailable ({self.store.mode}); answering from build {state.build} in memory, "
+                "new builds are followed when it returns"
+            )
         try:
-            state = read_state(self.settings.data_dir)
-            if self._index is None or state is None:
-                return False, "index not loaded"
-            if not self.store.heartbeat():
-                return False, f"vector store unavailable ({self.store.mode})"
-            self.store.count(self.index.state.collection)
-            return True, f"generation {self.index.state.generation}, {len(self.index.chunks)} passages"
+            latest = current_state(self.store)
         except QAServiceError as exc:
             return False, exc.message
+        if latest is not None and latest.build != state.build:
+            self.wake()  # the follower loads it; this probe does not wait for that
+        detail = f"generation {state.generation} (build {state.build}), {len(snapshot.index.chunks)} passages"
+        return True, detail + (f"; {self._problem}" if self._problem else "")
 
     def search(
         self, query: str, k: int | None = None, mode: Mode = "hybrid", documents: Sequence[str] | None = None
@@ -358,15 +506,16 @@ class Engine:
                         ref = FootnoteRef(document=h.chunk.notes_doc, number=n)
                         if (c := self._references.get(ref)) is not None:
                             out.append(c)
-        docs = {p.doc_id for p in papers}
-        if q.about_document:
-            out += [
-                c
-                for c in self.index.chunks
-                if c.doc_id in docs and c.section_kind == "front" and c.kind == "front"
-            ]
+        index = self.index
+        if q.about_document:  # per document, derived once per index: no scan over every passage
+            for p in papers:
+                out += index.derived(("front", p.doc_id), partial(_front_passages, index, p.doc_id))
         if q.overview:
-            out += overview_passages(self.index.chunks, docs, q.overview)
+            for p in papers:
+                out += index.derived(
+                    ("overview", q.overview, p.doc_id),
+                    partial(overview_passages, index.chunks_by_doc.get(p.doc_id, []), {p.doc_id}, q.overview),
+                )
         return list({c.id: c for c in out}.values())
 
     def passage(self, passage_id: str) -> Chunk:
@@ -428,6 +577,10 @@ _OVERVIEW_SECTIONS = {
         "summary",
     ),
 }
+
+
+def _front_passages(index: LoadedIndex, doc_id: str) -> list[Chunk]:
+    return [c for c in index.chunks_by_doc.get(doc_id, []) if c.section_kind == "front" and c.kind == "front"]
 
 
 def overview_passages(chunks: list[Chunk], docs: set[str], which: str, per_doc: int = 3) -> list[Chunk]:

@@ -1,23 +1,29 @@
-"""The index on disk, built by ingest() and read by load_index().
+"""The index in Chroma, built by ingest() and read by load_index().
 
-Layout of the data directory:
-  state.json                 the generation being served (replaced atomically, last step of an ingest)
-  chroma/                    Chroma's own files (embedded mode); one collection per generation
-  generations/<gen>/         papers.json, chunks.json, vectors.npz (content-hash keyed), bm25/
-A generation id is a hash of the documents' contents and the chunking and model settings, so an unchanged
-corpus is recognised without loading the model, and an interrupted ingest leaves the served one untouched.
+Everything a server needs lives in Chroma (store.py has the layout), so a server needs only Chroma's address:
+embedded (`<data_dir>/chroma`) or a Chroma server shared by any number of machines. A *generation* id is a
+hash of the documents' contents and of the chunking and model settings, so an unchanged corpus is recognised
+without loading the model. A *build* is one ingest's copy of a generation in its own collections (two ingests
+of the same corpus at once never write into each other's); it is published, by replacing the `current`
+record, only once complete, so an interrupted ingest leaves the served build untouched and a half-written
+one is never served. Servers follow `current` (engine.py) and hold a lease on what they serve; ingest prunes
+only builds no live server holds, other than the one it replaced.
+
+BM25 and the term statistics are built in memory when a server loads a build, from the passages.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
+import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -25,30 +31,36 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from qa_service.chunk import chunk_document, content_id
 from qa_service.config import Settings
 from qa_service.embed import Embedder, text_key
-from qa_service.errors import IndexCorrupt, IndexMissing
-from qa_service.lexical import LexicalIndex
+from qa_service.errors import IndexCorrupt, IndexMissing, QAServiceError
+from qa_service.lexical import Expander, LexicalIndex
 from qa_service.models import Chunk, Paper
 from qa_service.progress import progress_bar
-from qa_service.store import VectorStore
+from qa_service.store import MissingCollection, VectorStore
 
-SCHEMA = "5"
-_chunks_adapter = TypeAdapter(list[Chunk])
-_papers_adapter = TypeAdapter(list[Paper])
+SCHEMA = "6"
+_chunk_adapter = TypeAdapter(Chunk)
+_paper_adapter = TypeAdapter(Paper)
+T = TypeVar("T")
 
 
 class IndexState(BaseModel):
     generation: str
-    collection: str
+    build: str
     model: str
     created: str
     documents: dict[str, str]
     chunks: int
     sentences: int
+    vectors: int
+    papers: int
+    words: bool = False
     previous: str = ""
+    schema_version: str = SCHEMA
 
 
 class IngestReport(BaseModel):
     generation: str
+    build: str
     documents: int
     chunks: int
     sentences: int
@@ -56,54 +68,90 @@ class IngestReport(BaseModel):
     reused: int
     truncated: int
     seconds: float
+    embed_seconds: float
     unchanged: bool
     store: str
+    pruned: list[str] = []
 
 
-@dataclass
+@dataclass(eq=False)
 class LoadedIndex:
+    """One build, in memory and read-only: what a request reads. Anything derived from it that requests would
+    otherwise recompute over every passage is computed once, here."""
+
     state: IndexState
     papers: list[Paper]
     chunks: list[Chunk]
+    chunk_vectors: np.ndarray  # row i: the vector of chunks[i]
     sentence_ids: list[str]
     sentence_chunk: np.ndarray  # row -> chunk index
     sentence_vectors: np.ndarray
     lexical: LexicalIndex
+    word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
     sentence_row: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
         self.sentence_row = {s: i for i, s in enumerate(self.sentence_ids)}
+        self._memo: dict[Any, Any] = {}
 
+    def derived(self, key: Any, build: Callable[[], T]) -> T:
+        """A value derived from this build, computed on first use and kept with it (thread-safe enough: two
+        threads computing it at once compute the same value)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = build()
+            return value
 
-def _gen_dir(data_dir: Path, gen: str) -> Path:
-    return data_dir / "generations" / gen
+    @cached_property
+    def paper_by_id(self) -> dict[str, Paper]:
+        return {p.doc_id: p for p in self.papers}
 
+    @cached_property
+    def _doc_codes(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        codes: dict[str, int] = {}
+        for c in self.chunks:
+            codes.setdefault(c.doc_id, len(codes))
+            codes.setdefault(c.notes_doc, len(codes))
+        own = np.array([codes[c.doc_id] for c in self.chunks], dtype=np.int32)
+        notes = np.array([codes[c.notes_doc] for c in self.chunks], dtype=np.int32)
+        return codes, own, notes
 
-def read_state(data_dir: Path) -> IndexState | None:
-    path = data_dir / "state.json"
-    if not path.exists():
-        return None
-    try:
-        return IndexState.model_validate_json(path.read_text(encoding="utf-8"))
-    except (ValidationError, OSError, UnicodeDecodeError) as exc:
-        raise IndexCorrupt(
-            f"{path} is unreadable ({exc.__class__.__name__}); rebuild with `qa-service ingest --rebuild`"
-        ) from exc
+    def doc_mask(self, documents: frozenset[str]) -> np.ndarray:
+        """Per passage: is it in one of `documents`, or a source one of them cites (vectorised, no scan)."""
+        codes, own, notes = self._doc_codes
+        wanted = np.array([codes[d] for d in documents if d in codes], dtype=np.int32)
+        return np.isin(own, wanted) | np.isin(notes, wanted)
 
+    @cached_property
+    def chunks_by_doc(self) -> dict[str, list[Chunk]]:
+        out: dict[str, list[Chunk]] = {}
+        for c in self.chunks:
+            out.setdefault(c.doc_id, []).append(c)
+        return out
 
-def _write_atomic(path: Path, data: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    @cached_property
+    def sentences_by_doc(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.chunks:
+            out[c.doc_id] = out.get(c.doc_id, 0) + len(c.sentences)
+        return out
 
+    @cached_property
+    def _source_rows(self) -> dict[tuple[str, str], np.ndarray]:
+        rows: dict[tuple[str, str], list[int]] = {}
+        for row, ci in enumerate(self.sentence_chunk):
+            c = self.chunks[int(ci)]
+            rows.setdefault((c.notes_doc, c.source), []).append(row)
+        return {k: np.array(v, dtype=np.int64) for k, v in rows.items()}
 
-def _sentence_texts(chunks: list[Chunk]) -> list[tuple[str, int, str]]:
-    return [(s.id, ci, s.text) for ci, c in enumerate(chunks) for s in c.sentences]
+    def source_rows(self, source: str, notes_doc: str | None = None) -> np.ndarray:
+        """The rows in sentence_vectors of the sentences whose chunks have Chunk.source == `source` ('footnote:N')
+        and, when given, whose footnotes are `notes_doc`'s; a dictionary look-up, not a scan."""
+        parts = [v for (d, s), v in self._source_rows.items() if s == source and notes_doc in (None, d)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def build_chunks(papers: list[Paper], settings: Settings) -> list[Chunk]:
@@ -132,26 +180,59 @@ def generation_id(papers: list[Paper], settings: Settings, model: str) -> str:
     return content_id(*parts, length=12)
 
 
+def lexical_text(chunk: Chunk) -> str:
+    return chunk.embed_text()
+
+
+def _sentence_texts(chunks: list[Chunk]) -> list[tuple[str, int, str]]:
+    return [(s.id, ci, s.text) for ci, c in enumerate(chunks) for s in c.sentences]
+
+
+def current_state(store: VectorStore) -> IndexState | None:
+    """The published build's state, or None when nothing has been published yet."""
+    raw = store.current()
+    if raw is None:
+        return None
+    try:
+        return IndexState.model_validate_json(raw)
+    except ValidationError as exc:
+        raise IndexCorrupt(
+            f"the index record in {store.mode} is unreadable ({exc.error_count()} errors); "
+            "rebuild with `qa-service ingest --rebuild`"
+        ) from exc
+
+
+def _is_complete(store: VectorStore, state: IndexState) -> bool:
+    counts = store.build_counts(state.build)
+    return counts == {"passages": state.chunks, "vectors": state.vectors, "papers": state.papers}
+
+
 def ingest(
     papers: list[Paper], settings: Settings, embedder: Embedder, store: VectorStore, rebuild: bool = False
 ) -> IngestReport:
     t0 = time.perf_counter()
-    data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
     model = embedder.name
     gen = generation_id(papers, settings, model)
-    collection = f"{settings.index.collection_prefix}-{gen}"
     try:
-        state = read_state(data_dir)
+        state = current_state(store)
     except IndexCorrupt:
-        state = None  # a damaged state file is rebuilt, not served
+        state = None  # a damaged record is rebuilt, not served
     chunks = build_chunks(papers, settings)
     sents = _sentence_texts(chunks)
-    docs = {p.doc_id: p.sha256 for p in papers}
+    words = Expander.corpus_words(c.text for c in chunks) if settings.retrieval.expand else []
 
-    def report(embedded: int, reused: int, truncated: int, unchanged: bool) -> IngestReport:
+    def report(
+        build: str,
+        embedded: int,
+        reused: int,
+        truncated: int,
+        embed_s: float,
+        unchanged: bool,
+        pruned: list[str],
+    ) -> IngestReport:
         return IngestReport(
             generation=gen,
+            build=build,
             documents=len(papers),
             chunks=len(chunks),
             sentences=len(sents),
@@ -160,137 +241,217 @@ def ingest(
             truncated=truncated,
             unchanged=unchanged,
             seconds=round(time.perf_counter() - t0, 3),
+            embed_seconds=round(embed_s, 3),
             store=store.mode,
+            pruned=pruned,
         )
 
-    final = _gen_dir(data_dir, gen)
-    if (
-        not rebuild
-        and state
-        and state.generation == gen
-        and (final / "complete").exists()
-        and collection in store.collections()
-        and store.count(collection) == len(chunks)
-    ):
-        return report(0, len(chunks) + len(sents), 0, unchanged=True)
+    if not rebuild and state and state.generation == gen and state.words == bool(words):
+        try:
+            if _is_complete(store, state):
+                return report(state.build, 0, len(chunks) + len(sents), 0, 0.0, True, [])
+        except MissingCollection:
+            pass
 
-    # Vectors: reuse what the served generation already embedded (content-hash keys), embed the rest.
+    # Vectors: reuse what the served build already embedded (content-hash keys), embed the rest.
     cache: dict[str, np.ndarray] = {}
     if state and not rebuild:
-        cache = _load_vectors(_gen_dir(data_dir, state.generation))
-    texts = {text_key(model, c.embed_text()): c.embed_text() for c in chunks}
-    texts.update({text_key(model, t): t for _, _, t in sents})
+        try:
+            cache = _stored_vectors(store, state.build)
+        except QAServiceError:
+            cache = {}  # pruned or damaged meanwhile: embed everything
+    chunk_keys = [text_key(model, c.embed_text()) for c in chunks]
+    texts = dict(zip(chunk_keys, (c.embed_text() for c in chunks), strict=True))
+    sentence_keys = {text_key(model, t): t for _, _, t in sents}
+    word_keys = {text_key(model, w): w for w in words}
+    texts.update(sentence_keys)
+    texts.update(word_keys)
     missing = [k for k in texts if k not in cache]
     truncated = 0
+    t_embed = time.perf_counter()
     if missing:
         with progress_bar("embedding", len(missing), settings.show_progress()) as advance:
             vecs = embedder.encode([texts[k] for k in missing], settings.index.batch_size, progress=advance)
-        truncated = embedder.count_truncated([texts[k] for k in missing])
         cache.update(zip(missing, vecs, strict=True))
-    keys = list(texts)
-    matrix = (
-        np.vstack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, 384), np.float32)
+        truncated = embedder.count_truncated([texts[k] for k in missing])
+    embed_s = time.perf_counter() - t_embed
+
+    build = f"{gen}-{secrets.token_hex(3)}"  # unique per ingest: concurrent ingests never share collections
+    vector_keys = list(dict.fromkeys([*sentence_keys, *word_keys]))
+    new_state = IndexState(
+        generation=gen,
+        build=build,
+        model=model,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        documents={p.doc_id: p.sha256 for p in papers},
+        chunks=len(chunks),
+        sentences=len(sents),
+        vectors=len(vector_keys),
+        papers=len(papers),
+        words=bool(words),
+        previous=state.build if state else "",
     )
-
-    tmp = final.with_name(gen + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    (tmp / "papers.json").write_bytes(_papers_adapter.dump_json(papers))
-    (tmp / "chunks.json").write_bytes(_chunks_adapter.dump_json(chunks))
-    np.savez(tmp / "vectors.npz", keys=np.array(keys), vectors=matrix)
-    LexicalIndex.build([lexical_text(c) for c in chunks]).save(tmp / "bm25")
-
-    store.create(collection)
-    chunk_vecs = np.vstack([cache[text_key(model, c.embed_text())] for c in chunks])
+    doc = new_state.model_dump_json()
+    store.begin_build(build, doc)
     store.add(
-        collection,
+        store.collection(build, "papers"),
+        [p.doc_id for p in papers],
+        None,
+        [_paper_adapter.dump_json(p).decode() for p in papers],
+        [{"seq": i, "kind": p.kind} for i, p in enumerate(papers)],
+    )
+    store.add(
+        store.collection(build, "passages"),
         [c.id for c in chunks],
-        chunk_vecs,
+        np.vstack([cache[k] for k in chunk_keys]).astype(np.float32),
         [c.text for c in chunks],
         [
             {
+                "seq": i,
                 "doc_id": c.doc_id,
+                "notes_doc": c.notes_doc,
                 "section": c.section,
                 "kind": c.kind,
                 "source": c.source,
                 "footnotes": c.footnotes,
                 "page": c.page,
+                "key": chunk_keys[i],
+                "chunk": _chunk_adapter.dump_json(c).decode(),
             }
-            for c in chunks
+            for i, c in enumerate(chunks)
         ],
     )
-    (tmp / "complete").write_text(gen)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    new_state = IndexState(
-        generation=gen,
-        collection=collection,
-        model=model,
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-        documents=docs,
-        chunks=len(chunks),
-        sentences=len(sents),
-        previous=state.generation if state and state.generation != gen else "",
-    )
-    _write_atomic(data_dir / "state.json", new_state.model_dump_json(indent=2))
-    _prune(data_dir, store, settings.index.collection_prefix, keep={gen, new_state.previous})
-    return report(len(missing), len(keys) - len(missing), truncated, unchanged=False)
-
-
-def lexical_text(chunk: Chunk) -> str:
-    return chunk.embed_text()
-
-
-def _prune(data_dir: Path, store: VectorStore, prefix: str, keep: set[str]) -> None:
-    """Drop generations other than the current and the previous one (a running server may still read it)."""
-    gens = data_dir / "generations"
-    for d in gens.iterdir() if gens.exists() else []:
-        if d.name not in keep:
-            shutil.rmtree(d, ignore_errors=True)
-    for name in store.collections():
-        if name.startswith(prefix + "-") and name[len(prefix) + 1 :] not in keep:
-            store.drop(name)
-
-
-def _load_vectors(gen_dir: Path) -> dict[str, np.ndarray]:
-    path = gen_dir / "vectors.npz"
-    if not path.exists():
-        return {}
-    try:
-        with np.load(path) as z:
-            return dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
-    except Exception:
-        return {}
-
-
-def load_index(settings: Settings, model: str) -> LoadedIndex:
-    state = read_state(settings.data_dir)
-    if state is None:
-        raise IndexMissing(f"no index in {settings.data_dir} yet: run `qa-service ingest` to build it")
-    gdir = _gen_dir(settings.data_dir, state.generation)
-    if not (gdir / "complete").exists():
-        raise IndexCorrupt(
-            f"index generation {state.generation} in {gdir} is incomplete; "
-            "rebuild with `qa-service ingest --rebuild`"
+    if vector_keys:
+        store.add(
+            store.collection(build, "vectors"),
+            vector_keys,
+            np.vstack([cache[k] for k in vector_keys]).astype(np.float32),
+            None,
+            [
+                {"kind": "word" if k in word_keys and k not in sentence_keys else "sentence"}
+                for k in vector_keys
+            ],
         )
-    try:
-        papers = _papers_adapter.validate_json((gdir / "papers.json").read_bytes())
-        chunks = _chunks_adapter.validate_json((gdir / "chunks.json").read_bytes())
-        vectors = _load_vectors(gdir)
-        sents = _sentence_texts(chunks)
-        sentence_vectors = np.vstack([vectors[text_key(model, t)] for _, _, t in sents])
-        lexical = LexicalIndex.load(gdir / "bm25", len(chunks))
-    except (OSError, ValidationError, KeyError, ValueError, json.JSONDecodeError) as exc:
+    if not _is_complete(store, new_state):
+        raise IndexCorrupt(f"build {build} in {store.mode} is incomplete after writing it; run ingest again")
+    store.complete_build(build, doc)
+    store.publish(doc)
+    pruned = prune(store, settings, keep={build, new_state.previous})
+    return report(build, len(missing), len(texts) - len(missing), truncated, embed_s, False, pruned)
+
+
+def prune(store: VectorStore, settings: Settings, keep: set[str]) -> list[str]:
+    """Drop builds no one needs: not `keep`, not the current one, not held by a live server (a lease renewed
+    within index.lease_ttl_s), not being written by another ingest (unless abandoned: older than
+    index.abandoned_build_s). Collections of this prefix that belong to no build record go too."""
+    now = time.time()
+    ttl = settings.index.lease_ttl_s
+    keep = set(keep)
+    current = current_state(store)
+    if current is not None:
+        keep.add(current.build)
+    for lease in store.leases():
+        if now - lease.ts <= ttl:
+            keep.update(lease.builds)
+        else:
+            store.release(lease.server)  # a server that stopped without saying so
+    records = store.builds()
+    for r in records:
+        if r.status != "complete" and now - r.ts <= settings.index.abandoned_build_s:
+            keep.add(r.build)
+    dropped = []
+    for r in records:
+        if r.build not in keep:
+            store.drop_build(r.build)
+            dropped.append(r.build)
+    known = {r.build for r in records} | keep
+    owned = {store.collection(b, p) for b in known for p in ("passages", "vectors", "papers")}
+    for name in store.owned_collections():
+        if name not in owned:
+            store.drop(name)  # an older layout's, or a build whose record is gone
+    return dropped
+
+
+def _stored_vectors(store: VectorStore, build: str) -> dict[str, np.ndarray]:
+    """Content-hash key -> vector, for every text a stored build embedded (its passages and its vectors)."""
+    out: dict[str, np.ndarray] = {}
+    for page in store.read(store.collection(build, "passages"), ["embeddings", "metadatas"]):
+        for m, v in zip(page["metadatas"], page["embeddings"], strict=True):
+            out[str(m["key"])] = np.asarray(v, dtype=np.float32)
+    for page in store.read(store.collection(build, "vectors"), ["embeddings"]):
+        out.update(zip(page["ids"], np.asarray(page["embeddings"], dtype=np.float32), strict=True))
+    return out
+
+
+def load_index(
+    settings: Settings, model: str, store: VectorStore, state: IndexState | None = None
+) -> LoadedIndex:
+    """Load the published build (or `state`'s) into memory. IndexMissing before the first ingest;
+    IndexCorrupt when the build is incomplete or unreadable (it is never served)."""
+    state = state or current_state(store)
+    if state is None:
+        raise IndexMissing(f"no index in {store.mode} yet: run `qa-service ingest` to build it")
+    if state.model != model:
         raise IndexCorrupt(
-            f"index files in {gdir} are damaged ({exc.__class__.__name__}: {exc}); rebuild with "
-            "`qa-service ingest --rebuild`"
+            f"index build {state.build} was embedded with {state.model}, this server uses {model}; "
+            "run `qa-service ingest` with the server's model"
+        )
+    where = f"index build {state.build} in {store.mode}"
+    try:
+        if not _is_complete(store, state):
+            counts = store.build_counts(state.build)
+            raise IndexCorrupt(
+                f"{where} is incomplete ({counts['passages']} of {state.chunks} passages, "
+                f"{counts['vectors']} of {state.vectors} vectors, {counts['papers']} of {state.papers} "
+                "documents); rebuild with `qa-service ingest --rebuild`"
+            )
+        papers_seq: list[tuple[int, Paper]] = []
+        for page in store.read(store.collection(state.build, "papers"), ["documents", "metadatas"]):
+            for d, m in zip(page["documents"], page["metadatas"], strict=True):
+                papers_seq.append((int(m["seq"]), _paper_adapter.validate_json(d)))
+        rows: list[tuple[int, Chunk, Any]] = []
+        for page in store.read(store.collection(state.build, "passages"), ["metadatas", "embeddings"]):
+            for m, v in zip(page["metadatas"], page["embeddings"], strict=True):
+                rows.append((int(m["seq"]), _chunk_adapter.validate_json(str(m["chunk"])), v))
+        vectors: dict[str, np.ndarray] = {}
+        for page in store.read(store.collection(state.build, "vectors"), ["embeddings"]):
+            vectors.update(zip(page["ids"], np.asarray(page["embeddings"], dtype=np.float32), strict=True))
+        rows.sort(key=lambda r: r[0])
+        chunks = [c for _, c, _ in rows]
+        chunk_vectors = (
+            np.asarray([v for _, _, v in rows], dtype=np.float32) if rows else np.zeros((0, 1), np.float32)
+        )
+        sents = _sentence_texts(chunks)
+        sentence_vectors = (
+            np.vstack([vectors[text_key(model, t)] for _, _, t in sents])
+            if sents
+            else np.zeros((0, chunk_vectors.shape[1]), np.float32)
+        )
+        words = (
+            {
+                w: v
+                for w in Expander.corpus_words(c.text for c in chunks)
+                if (v := vectors.get(text_key(model, w))) is not None
+            }
+            if state.words
+            else {}
+        )
+    except MissingCollection as exc:
+        raise IndexCorrupt(
+            f"{where} is gone (pruned or deleted: {exc}); the next index check loads the current one"
+        ) from exc
+    except (ValidationError, KeyError, ValueError, json.JSONDecodeError) as exc:
+        raise IndexCorrupt(
+            f"{where} is damaged ({exc.__class__.__name__}: {exc}); rebuild with `qa-service ingest --rebuild`"
         ) from exc
     return LoadedIndex(
         state=state,
-        papers=papers,
+        papers=[p for _, p in sorted(papers_seq, key=lambda x: x[0])],
         chunks=chunks,
+        chunk_vectors=chunk_vectors,
         sentence_ids=[s for s, _, _ in sents],
         sentence_chunk=np.array([ci for _, ci, _ in sents], dtype=np.int32),
         sentence_vectors=sentence_vectors,
-        lexical=lexical,
+        lexical=LexicalIndex.build([lexical_text(c) for c in chunks]),
+        word_vectors=words,
     )

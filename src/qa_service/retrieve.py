@@ -1,13 +1,16 @@
-"""retrieve(query) -> list[Hit]: dense (Chroma), sentence-dense and BM25 rankings fused by RRF on chunk ids."""
+"""retrieve(query) -> list[Hit]: dense, sentence-dense and BM25 rankings fused by RRF on chunk ids.
+
+Both dense rankings are exact cosine over the build's vectors held in memory (LoadedIndex), so a request
+costs one matrix-vector product and a partial sort per ranking, and never a round trip to Chroma."""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from typing import Literal
 
 import numpy as np
+from cachetools import LRUCache
 
 from qa_service.config import RetrievalSettings
 from qa_service.embed import Embedder
@@ -43,31 +46,37 @@ def fuse_rrf(
 
 
 class LRU:
-    """A small thread-safe LRU cache."""
+    """A bounded, thread-safe LRU cache (cachetools) that counts its hits and misses."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._data: OrderedDict[Hashable, object] = OrderedDict()
+        self._data: LRUCache[Hashable, object] = LRUCache(maxsize=max(size, 1))
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def get(self, key: Hashable) -> object | None:
         with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+            else:
                 self.hits += 1
-                return self._data[key]
-            self.misses += 1
-            return None
+            return value
 
     def put(self, key: Hashable, value: object) -> None:
         if self.size <= 0:
             return
         with self._lock:
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+
+
+def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n highest scores, best first (ties by index): a partial sort, not a sort of all."""
+    n = min(n, len(scores))
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+    return top[np.lexsort((top, -scores[top]))]
 
 
 class Retriever:
@@ -93,9 +102,6 @@ class Retriever:
         if not 1 <= k <= self.cfg.max_k:
             raise InvalidInput(f"k must be between 1 and {self.cfg.max_k}, got {k}")
         return q
-
-    def _doc_ids(self, documents: frozenset[str]) -> set[str]:
-        return {c.doc_id for c in self.index.chunks if c.doc_id in documents or c.notes_doc in documents}
 
     def remember(self, query: str, vector: np.ndarray) -> None:
         """A query's vector embedded elsewhere (in a batch with other texts of the same request)."""
@@ -138,8 +144,7 @@ class Retriever:
         """Per-chunk mask of the documents asked for (and the sources they cite); None means all."""
         if documents is None:
             return None
-        ix = self.index
-        return np.array([c.doc_id in documents or c.notes_doc in documents for c in ix.chunks], dtype=bool)
+        return self.index.doc_mask(documents)
 
     def clear_cache(self) -> None:
         self._vec_cache = LRU(self.cfg.cache_size)
@@ -156,7 +161,6 @@ class Retriever:
     ) -> list[Hit]:
         ix, cfg = self.index, self.cfg
         allowed = self._allowed(documents)
-        where = None if documents is None else {"doc_id": {"$in": sorted(self._doc_ids(documents))}}
         rankings: list[list[str]] = []
         weights: list[float] = []
         dense: list[str] = []
@@ -164,8 +168,13 @@ class Retriever:
         if mode in ("hybrid", "dense", "sentence", "dense+lexical"):
             vec = self.embed(q)
         if mode in ("hybrid", "dense", "dense+lexical"):
-            n = min(max(cfg.dense_k, k), len(ix.chunks))
-            dense = [cid for cid, _ in self.store.query(ix.state.collection, vec, n, where=where)]
+            # exact cosine over the passages in memory: a matrix-vector product and a partial sort
+            sims = ix.chunk_vectors @ vec
+            if allowed is not None:
+                sims = np.where(allowed, sims, -np.inf)
+            dense = [
+                ix.chunks[int(i)].id for i in top_rows(sims, max(cfg.dense_k, k)) if np.isfinite(sims[i])
+            ]
             rankings.append(dense)
             weights.append(cfg.dense_weight)
         if mode in ("hybrid", "sentence"):
@@ -173,7 +182,7 @@ class Retriever:
             if allowed is not None:
                 sims = np.where(allowed[ix.sentence_chunk], sims, -np.inf)
             best: dict[int, float] = {}
-            for row in np.argsort(-sims)[: max(cfg.dense_k, k) * 3]:
+            for row in top_rows(sims, max(cfg.dense_k, k) * 3):
                 if not np.isfinite(sims[row]):
                     break
                 ci = int(ix.sentence_chunk[row])

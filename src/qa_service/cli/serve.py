@@ -19,8 +19,16 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Worker processes (1 is fastest on 2 cores: see the README).")
     ] = 1,
+    ingest: Annotated[
+        bool | None,
+        typer.Option(
+            help="Ingest the corpus before serving. Default: yes with embedded Chroma and a corpus manifest, "
+            "no with a Chroma server (replicas serve what an `ingest` anywhere publishes)."
+        ),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API and web page, ingesting the corpus first if needed."""
+    """Serve the HTTP API and web page. The server follows the index: when an ingest (here or on another
+    machine) publishes a new build, it moves to it without a restart."""
     import uvicorn
 
     from api.app import create_app
@@ -29,16 +37,15 @@ def serve(
 
     s = settings()
     embedder = Embedder(s.index.model_path)  # one model for ingest and serving
-    report = run_ingest(s, embedder=embedder)
-    err.print(
-        f"index {report.generation}: {report.chunks} passages "
-        f"({'unchanged' if report.unchanged else 'built'} in {report.seconds:.1f} s)"
-    )
+    if ingest if ingest is not None else not s.chroma_host and (s.corpus_dir / "manifest.toml").exists():
+        report = run_ingest(s, embedder=embedder)
+        err.print(
+            f"index {report.generation}: {report.chunks} passages "
+            f"({'unchanged' if report.unchanged else 'built'} in {report.seconds:.1f} s)"
+        )
     h, p = host or s.server.host, port or s.server.port
     err.print(f"serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs, MCP: http://{h}:{p}/mcp)")
-    if workers == 1:
-        uvicorn.run(
-            create_app(s, engine=Engine.open(s, embedder=embedder)), host=h, port=p, log_level="warning"
-        )
+    if workers == 1:  # the app loads the index (or waits for one, saying so on /ready)
+        uvicorn.run(create_app(s, engine=Engine(s, embedder=embedder)), host=h, port=p, log_level="warning")
     else:  # each worker process loads its own engine
         uvicorn.run("api.main:app", host=h, port=p, workers=workers, log_level="warning")

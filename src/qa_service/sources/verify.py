@@ -109,21 +109,17 @@ def source_support(settings: Settings, engine: Any, ref: Reference, cited: list[
         {"sentence_id": s.id, **check_quote(q, pages)} for s in cited for q in quotations(s.text)
     ]
     info["passages"] = _supporting(engine, doc, target, cited)
-    if not any(_is_source_of(c, doc, target) for c in engine.index.chunks):
+    if not engine.index.source_rows(f"footnote:{target}", doc).size:
         info["note"] = "the source is fetched but not indexed yet: run `qa-service ingest`"
     return info
-
-
-def _is_source_of(chunk: Any, doc: str, n: int) -> bool:
-    return bool(chunk.source == f"footnote:{n}" and chunk.notes_doc == doc)
 
 
 def _supporting(
     engine: Any, doc: str, n: int, cited: list[Any], per_sentence: int = 3
 ) -> list[dict[str, Any]]:
     ix = engine.index
-    rows = [i for i, cid in enumerate(ix.sentence_chunk) if _is_source_of(ix.chunks[int(cid)], doc, n)]
-    if not rows or not cited:
+    rows = ix.source_rows(f"footnote:{n}", doc)  # looked up, not scanned: this runs per request
+    if not rows.size or not cited:
         return []
     out = []
     matrix = ix.sentence_vectors[rows]
