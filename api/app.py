@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -16,10 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import engine_of
+from api.deps import check_api_key, engine_of
 from qa_service.config import Settings
 from qa_service.engine import Engine
-from qa_service.errors import QAServiceError
+from qa_service.errors import QAServiceError, Unauthorized
 from qa_service.generate import Generator
 from qa_service.mcp_server import build_server, streamable_http_app
 from qa_service.schemas import validation_detail
@@ -62,7 +62,14 @@ class MCPEndpoint:
     """/mcp: hands the request to the MCP server's streamable-HTTP app, started in the lifespan."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        inner = scope["app"].state.mcp_http
+        app = scope["app"]
+        authorization = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+        try:  # the same API key as the HTTP routes
+            check_api_key(app.state.settings, authorization or None)
+        except Unauthorized as exc:
+            await _json(send, exc.status, exc.message, exc.headers)
+            return
+        inner = app.state.mcp_http
         if inner is None:
             await _json(send, 503, "the MCP server is not running")
             return
@@ -73,8 +80,8 @@ class _TooLarge(Exception):
     pass
 
 
-async def _json(send: Send, status: int, detail: str) -> None:
-    resp = JSONResponse({"detail": detail}, status_code=status)
+async def _json(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    resp = JSONResponse({"detail": detail}, status_code=status, headers=headers)
     await resp({"type": "http"}, _noop_receive, send)
 
 
@@ -130,7 +137,7 @@ def create_app(
 
     @app.exception_handler(QAServiceError)
     async def _qa_error(request: Request, exc: QAServiceError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -145,10 +152,12 @@ def create_app(
         log.exception("unexpected error on %s", request.url.path)
         return JSONResponse({"detail": f"internal error: {exc.__class__.__name__}"}, status_code=500)
 
+    from api.deps import require_api_key
     from api.routes import catalog, chat, health, openai_compat
 
-    for module in (health, chat, catalog, openai_compat):
-        app.include_router(module.router)
+    app.include_router(health.router)  # /health and /ready stay open (probes)
+    for module in (chat, catalog, openai_compat):  # the API key, when the server requires one
+        app.include_router(module.router, dependencies=[Depends(require_api_key)])
     # the MCP tools over streamable HTTP, beside the routes and before the web page's catch-all mount
     app.router.routes.append(Route("/mcp", endpoint=MCPEndpoint(), include_in_schema=False))
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")

@@ -5,6 +5,7 @@ never from app.py."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, TypeVar
@@ -14,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from qa_service.config import Settings
 from qa_service.engine import Engine
-from qa_service.errors import IndexMissing, RequestTimeout
+from qa_service.errors import IndexMissing, RequestTimeout, Unauthorized
 from qa_service.generate import AnswerMode, Generator
 from qa_service.schemas import ChatResponse, to_chat
 
@@ -44,6 +45,25 @@ def engine_of(app: Any) -> Engine:
 
 def get_engine(request: Request) -> Engine:
     return engine_of(request.app)
+
+
+def check_api_key(settings: Settings, authorization: str | None) -> None:
+    """Unauthorized unless no keys are configured (server.api_keys) or `authorization` is `Bearer <key>` with
+    one of them. Shared by the HTTP routes and the MCP endpoint."""
+    keys = settings.server.api_keys
+    if not keys:
+        return
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("this server requires an API key: send the header `Authorization: Bearer <key>`")
+    token = token.strip()
+    if not any(hmac.compare_digest(token.encode(), k.encode()) for k in keys):
+        raise Unauthorized("the API key is not valid")
+
+
+def require_api_key(request: Request) -> None:
+    """The route dependency for check_api_key (every route but /health and /ready)."""
+    check_api_key(get_settings(request), request.headers.get("authorization"))
 
 
 async def run_engine(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -53,6 +53,11 @@ class Error(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {
+        "model": Error,
+        "description": "The server requires an API key and the request has none or a wrong one "
+        "(send `Authorization: Bearer <key>`).",
+    },
     404: {"model": Error, "description": "No such footnote or passage."},
     413: {"model": Error, "description": "Request body over the size limit."},
     422: {"model": Error, "description": "Invalid input: the detail says what was wrong."},

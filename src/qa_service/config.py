@@ -183,6 +183,12 @@ class ServerSettings(BaseModel):
     max_question_chars: int = Field(1000, ge=10, description="Longest single message accepted.")
     request_timeout_s: float = Field(30.0, gt=0, description="Per-request time limit.")
     admin_token: str = Field("", description="Token for administrative endpoints; empty disables them.")
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="Bearer tokens accepted by the API and MCP (`Authorization: Bearer <key>`); empty: no "
+        "authentication. /health and /ready stay open. From the environment as JSON: "
+        "QA_SERVER__API_KEYS='[\"k1\"]'.",
+    )
     follow_interval_s: float = Field(
         5.0,
         ge=0,

@@ -7,6 +7,7 @@ class QAServiceError(Exception):
     """Base class. `status` is the HTTP status the edge maps it to; the message says what was wrong."""
 
     status: int = 500
+    headers: dict[str, str] | None = None  # response headers the HTTP edge adds
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -21,6 +22,13 @@ class InvalidInput(QAServiceError):
 
 class DuplicateDocument(InvalidInput):
     """A document id (or the same file) that the corpus already has."""
+
+
+class Unauthorized(QAServiceError):
+    """The server requires an API key (server.api_keys) and the request did not carry a valid one."""
+
+    status = 401
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 (read-only)
 
 
 class NotFound(QAServiceError):
