@@ -133,6 +133,7 @@ class Engine:
         self._word_vectors: dict[str, np.ndarray] = {}  # corpus words embedded once, kept across reloads
         self.server_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._loading = ""
+        self._refused: dict[str, str] = {}  # builds that could not be loaded (incomplete, damaged): why
         self._follower: threading.Thread | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -167,6 +168,10 @@ class Engine:
                     return False
                 held = self._snapshot.index.state.build if self._snapshot else ""
                 if state.build == held and not force:
+                    self._problem = ""
+                    return False
+                if state.build in self._refused and not force:  # damaged: not read again at every check
+                    self._problem = self._refused[state.build]
                     return False
                 self._loading = state.build
                 self._heartbeat()  # a lease on what is being loaded: no ingest prunes it meanwhile
@@ -179,6 +184,7 @@ class Engine:
                     if latest is not None and latest.build != state.build:
                         continue  # superseded while loading: load the newer one
                     self._problem = f"index build {state.build} cannot be served: {exc.message}"
+                    self._refused[state.build] = self._problem
                     if self._snapshot is None:
                         raise
                     log.warning("%s; still serving %s", self._problem, held)
@@ -198,8 +204,8 @@ class Engine:
             if c.kind == "reference" and c.sentences and c.sentences[0].covered_by
         }
         expander = self._build_expander(index) if self.settings.retrieval.expand else None
-        vocab_file = self.settings.corpus_dir / "vocabulary.toml"
-        vocabulary = Vocabulary.load(vocab_file) if self.settings.answer.vocabulary else Vocabulary()
+        # the corpus's vocabulary.toml as ingested: a replica has the index, not the corpus
+        vocabulary = Vocabulary(aliases=index.state.vocabulary if self.settings.answer.vocabulary else {})
         stats = TermStats(
             [lexical_text(c) for c in index.chunks], [c.kind == "reference" for c in index.chunks]
         )

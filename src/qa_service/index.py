@@ -35,6 +35,7 @@ from qa_service.errors import IndexCorrupt, IndexMissing, QAServiceError
 from qa_service.lexical import Expander, LexicalIndex
 from qa_service.models import Chunk, Paper
 from qa_service.progress import progress_bar
+from qa_service.question import Vocabulary
 from qa_service.store import MissingCollection, VectorStore
 
 SCHEMA = "6"
@@ -54,6 +55,7 @@ class IndexState(BaseModel):
     vectors: int
     papers: int
     words: bool = False
+    vocabulary: dict[str, list[str]] = {}  # the corpus's vocabulary.toml aliases: replicas have no corpus
     previous: str = ""
     schema_version: str = SCHEMA
 
@@ -173,10 +175,13 @@ def _pipeline_code() -> str:
     return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
 
 
-def generation_id(papers: list[Paper], settings: Settings, model: str) -> str:
+def generation_id(
+    papers: list[Paper], settings: Settings, model: str, vocabulary: dict[str, list[str]] | None = None
+) -> str:
     ix = settings.index
     parts = [SCHEMA, _pipeline_code(), model, str(ix.max_chunk_sentences), str(ix.max_chunk_words)]
     parts += [f"{p.doc_id}={p.sha256}" for p in sorted(papers, key=lambda p: p.doc_id)]
+    parts += [json.dumps(vocabulary or {}, sort_keys=True)]
     return content_id(*parts, length=12)
 
 
@@ -212,7 +217,8 @@ def ingest(
 ) -> IngestReport:
     t0 = time.perf_counter()
     model = embedder.name
-    gen = generation_id(papers, settings, model)
+    vocabulary = Vocabulary.load(settings.corpus_dir / "vocabulary.toml").aliases
+    gen = generation_id(papers, settings, model, vocabulary)
     try:
         state = current_state(store)
     except IndexCorrupt:
@@ -289,6 +295,7 @@ def ingest(
         vectors=len(vector_keys),
         papers=len(papers),
         words=bool(words),
+        vocabulary=vocabulary,
         previous=state.build if state else "",
     )
     doc = new_state.model_dump_json()
