@@ -274,3 +274,270 @@ async def _load(base: str, questions: list[str], concurrency: int, pid: int) -> 
         "chat_ms": _ms(chat),
         "search_ms": _ms(search),
     }, rss100
+
+
+# ---------------------------------------------------------------- scale
+
+
+def _du(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes], limit_s: float = 600) -> None:
+    import httpx
+
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server on {base} exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/ready", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the server on {base} did not become ready")
+
+
+def bench_scale(
+    settings: Settings,
+    sizes: list[int],
+    queries: int = 60,
+    seed: int = 0,
+    http: bool = True,
+    raw_limit: int = 0,
+    keep: Path | None = None,
+    embedder: Any = None,
+) -> dict[str, Any]:
+    """The corpus at each size (the bundled documents, then seeded synthetic papers of the paper's size up to
+    `size` documents), ingested incrementally into one embedded Chroma. Per size: ingest embeddings/s against
+    the bare model's encode rate on the same new texts (half measured before the ingest, half after, so that
+    a machine whose load drifts does not favour either), index size, then /search and /chat latency in-process
+    and over HTTP (a fresh server per size, its RSS) with distinct questions, every size and the bare query
+    embedding measured round-robin in the same loop, so the ratios between them hold on a loaded machine.
+    `raw_limit`: encode at most this many of the new texts raw (0: all of them; the rate is per text)."""
+    import random
+
+    from qa_service.corpus import load_corpus
+    from qa_service.embed import Embedder
+    from qa_service.engine import Engine, run_ingest
+    from qa_service.index import build_chunks, embedding_texts, prune
+    from qa_service.models import Message
+    from qa_service.sources.documents import source_papers
+    from qa_service.store import VectorStore
+    from qa_service.synthetic import write_corpus
+
+    sizes = sorted(set(sizes))
+    tmp = keep or Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
+    corpus = tmp / "corpus"
+    s = settings.model_copy(update={"data_dir": tmp / "data", "corpus_dir": corpus, "chroma_host": ""})
+    s = s.model_copy(update={"server": s.server.model_copy(update={"follow_interval_s": 0.0})})
+    embedder = embedder or Embedder(s.index.model_path)
+    model = embedder.model
+    words = (Path(embedder.model_path) / "vocab.txt").read_text(encoding="utf-8").split()
+    model.encode(["warm-up"] * 8)
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    per_size: dict[str, dict[str, Any]] = {}
+    engines: dict[int, Engine] = {}
+    servers: dict[int, tuple[subprocess.Popen[bytes], str]] = {}
+    t_start = time.perf_counter()
+    try:
+        for n in sizes:
+            write_corpus(corpus, n, seed=seed, base=settings.corpus_dir, words=words)
+            papers = load_corpus(corpus)
+            papers += source_papers(s, papers)
+            chunks = build_chunks(papers, s)
+            chunk_keys, sentence_keys, word_keys = embedding_texts(chunks, s, embedder.name)
+            texts = dict(zip(chunk_keys, (c.embed_text() for c in chunks), strict=True))
+            texts.update(sentence_keys)
+            texts.update(word_keys)
+            new = [t for k, t in texts.items() if k not in seen]
+            seen.update(texts)
+            sample = rng.sample(new, raw_limit) if 0 < raw_limit < len(new) else list(new)
+            half = len(sample) // 2
+            t0 = time.perf_counter()
+            model.encode(sample[:half], batch_size=s.index.batch_size, normalize_embeddings=True)
+            raw_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            report = run_ingest(s, embedder=embedder)
+            ingest_wall = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            model.encode(sample[half:], batch_size=s.index.batch_size, normalize_embeddings=True)
+            raw_s += time.perf_counter() - t0
+            store = VectorStore.from_settings(s)
+            prune(store, s, keep=set())  # only this size's build stays: the size on disk is one build
+            raw_rate = len(sample) / raw_s if raw_s else 0.0
+            ingest_rate = report.embedded / report.seconds if report.seconds else 0.0
+            per_size[str(n)] = {
+                "documents": report.documents,
+                "passages": report.chunks,
+                "sentences": report.sentences,
+                "texts_embedded": report.embedded,
+                "texts_reused": report.reused,
+                "raw_encode_texts": len(sample),
+                "raw_encode_texts_per_s": round(raw_rate, 1),
+                "ingest_s": report.seconds,
+                "ingest_with_parsing_s": round(ingest_wall, 3),
+                "ingest_embed_s": report.embed_seconds,
+                "ingest_texts_per_s": round(ingest_rate, 1),
+                "ingest_over_raw_encode_rate": round(ingest_rate / raw_rate, 3) if raw_rate else None,
+                "index_bytes_on_disk": _du(s.data_dir / "chroma"),
+                "vectors_bytes_in_memory": int((report.chunks + report.sentences) * 4 * embedder.dimension),
+            }
+            engine = Engine(s, embedder=embedder)
+            t0 = time.perf_counter()
+            engine.load()
+            per_size[str(n)]["engine_load_s"] = round(time.perf_counter() - t0, 3)
+            engines[n] = engine
+            if http:
+                port = _free_port()
+                env = dict(
+                    os.environ,
+                    QA_DATA_DIR=str(s.data_dir),
+                    QA_CORPUS_DIR=str(corpus),
+                    QA_SERVER__FOLLOW_INTERVAL_S="0",
+                    QA_PROGRESS="false",
+                )
+                argv = ["-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+                proc = subprocess.Popen([sys.executable, *argv, "--log-level", "warning"], env=env)
+                base = f"http://127.0.0.1:{port}"
+                servers[n] = (proc, base)
+                t0 = time.perf_counter()
+                _wait_ready(base, proc)
+                per_size[str(n)]["server_start_to_ready_s"] = round(time.perf_counter() - t0, 3)
+
+        questions = _questions(settings, queries)
+        timings: dict[str, list[float]] = {"embed": []}
+        for n in sizes:
+            for what in ("search", "chat", "http_search", "http_chat"):
+                timings[f"{what}_{n}"] = []
+        import httpx
+
+        clients = {n: httpx.Client(base_url=base, timeout=120) for n, (_, base) in servers.items()}
+        errors = 0
+        for i, q in enumerate(questions):
+            t0 = time.perf_counter()
+            model.encode([f"{q} (#{i} bare)"], normalize_embeddings=True)
+            timings["embed"].append(time.perf_counter() - t0)
+            for n in sizes:  # round-robin: every size in the same moment of the machine's load
+                e = engines[n]
+                t0 = time.perf_counter()
+                e.search(f"{q} (#{i} search {n})")
+                timings[f"search_{n}"].append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                e.ask([Message(role="user", content=f"{q} (#{i} chat {n})")])
+                timings[f"chat_{n}"].append(time.perf_counter() - t0)
+                if n in clients:
+                    c = clients[n]
+                    t0 = time.perf_counter()
+                    r = c.post("/search", json={"query": f"{q} (#{i} http search {n})", "k": 5})
+                    timings[f"http_search_{n}"].append(time.perf_counter() - t0)
+                    errors += r.status_code != 200
+                    t0 = time.perf_counter()
+                    msg = {"role": "user", "content": f"{q} (#{i} http chat {n})"}
+                    r = c.post("/chat", json={"messages": [msg]})
+                    timings[f"http_chat_{n}"].append(time.perf_counter() - t0)
+                    errors += r.status_code != 200
+        for c in clients.values():
+            c.close()
+        embed = _ms(timings["embed"])
+        first = str(sizes[0])
+        for n in sizes:
+            row = per_size[str(n)]
+            for what in ("search", "chat", "http_search", "http_chat"):
+                xs = timings[f"{what}_{n}"]
+                if xs:
+                    row[f"{what}_ms"] = _ms(xs)
+                    row[f"{what}_p50_over_embed_p50"] = round(row[f"{what}_ms"]["p50"] / embed["p50"], 3)
+            if n in servers:
+                pid = servers[n][0].pid
+                row["server_rss_mb"] = round(_rss_kb(pid) / 1024, 1)
+                row["server_peak_rss_mb"] = round(_rss_kb(pid, "VmHWM") / 1024, 1)
+        for n in sizes:
+            row = per_size[str(n)]
+            for what in ("search", "chat", "http_search", "http_chat"):
+                if f"{what}_ms" in row and f"{what}_ms" in per_size[first]:
+                    row[f"{what}_p50_over_{first}x"] = round(
+                        row[f"{what}_ms"]["p50"] / per_size[first][f"{what}_ms"]["p50"], 3
+                    )
+        largest = per_size[str(sizes[-1])]
+        result: dict[str, Any] = {
+            "machine": f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end",
+            "sizes": sizes,
+            "seed": seed,
+            "queries_per_size": len(questions),
+            "http_errors": errors,
+            "query_embed_ms": embed,
+            "run_s": round(time.perf_counter() - t_start, 1),
+            "per_size": per_size,
+            "goals": {
+                "chat_p50_at_largest_over_smallest (<= 1.3)": largest.get(f"chat_p50_over_{first}x"),
+                "http_chat_p50_at_largest_over_smallest (<= 1.3)": largest.get(
+                    f"http_chat_p50_over_{first}x"
+                ),
+                "search_p50_over_embed_p50, worst size (<= 1.3)": max(
+                    per_size[str(n)]["search_p50_over_embed_p50"] for n in sizes
+                ),
+                "http_search_p50_over_embed_p50, worst size (<= 1.3)": max(
+                    (per_size[str(n)].get("http_search_p50_over_embed_p50") or 0.0) for n in sizes
+                ),
+                "ingest_over_raw_encode_rate, worst size (>= 0.9)": min(
+                    per_size[str(n)]["ingest_over_raw_encode_rate"] or 0.0 for n in sizes
+                ),
+                "server_rss_mb_at_largest (<= 1536)": largest.get("server_rss_mb"),
+            },
+        }
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    _save(settings, "bench-scale", result)
+    _plot_scale(settings.eval_dir / "reports" / "bench-scale.png", result)
+    return result
+
+
+def _plot_scale(path: Path, result: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = result["sizes"]
+    rows = [result["per_size"][str(n)] for n in sizes]
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.5))
+    for key, label in (
+        ("search_ms", "/search in-process"),
+        ("chat_ms", "/chat in-process"),
+        ("http_search_ms", "/search over HTTP"),
+        ("http_chat_ms", "/chat over HTTP"),
+    ):
+        if all(key in r for r in rows):
+            ax1.plot(sizes, [r[key]["p50"] for r in rows], marker="o", label=f"{label} p50")
+    ax1.axhline(
+        result["query_embed_ms"]["p50"], color="grey", linestyle="--", label="bare query embedding p50"
+    )
+    ax1.set(xlabel="corpus size (x the paper)", ylabel="ms", title="Latency p50 by corpus size", xscale="log")
+    ax1.set_xticks(sizes, [f"{n}x" for n in sizes])
+    ax1.legend(fontsize=7)
+    ax2.bar(
+        [f"{n}x" for n in sizes], [r["ingest_over_raw_encode_rate"] or 0 for r in rows], color="tab:green"
+    )
+    ax2.axhline(0.9, color="grey", linestyle="--")
+    top = max([1.2, *((r["ingest_over_raw_encode_rate"] or 0) * 1.1 for r in rows)])
+    ax2.set(title="Ingest embeddings/s over raw encode rate (goal >= 0.9)", ylim=(0, top))
+    ax3.plot(sizes, [r["index_bytes_on_disk"] / 2**20 for r in rows], marker="o", label="index on disk (MiB)")
+    if all("server_rss_mb" in r for r in rows):
+        ax3.plot(sizes, [r["server_rss_mb"] for r in rows], marker="o", label="server RSS (MiB)")
+    ax3.set(xlabel="corpus size (x the paper)", title="Memory and disk", xscale="log")
+    ax3.set_xticks(sizes, [f"{n}x" for n in sizes])
+    ax3.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -193,6 +193,17 @@ def _sentence_texts(chunks: list[Chunk]) -> list[tuple[str, int, str]]:
     return [(s.id, ci, s.text) for ci, c in enumerate(chunks) for s in c.sentences]
 
 
+def embedding_texts(
+    chunks: list[Chunk], settings: Settings, model: str
+) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """What an index embeds, by content-hash key: the passages (one key per chunk, in order), their
+    sentences, and the corpus words the question expander compares a reader's words with."""
+    chunk_keys = [text_key(model, c.embed_text()) for c in chunks]
+    sentence_keys = {text_key(model, s.text): s.text for c in chunks for s in c.sentences}
+    words = Expander.corpus_words(c.text for c in chunks) if settings.retrieval.expand else []
+    return chunk_keys, sentence_keys, {text_key(model, w): w for w in words}
+
+
 def current_state(store: VectorStore) -> IndexState | None:
     """The published build's state, or None when nothing has been published yet."""
     raw = store.current()
@@ -225,7 +236,8 @@ def ingest(
         state = None  # a damaged record is rebuilt, not served
     chunks = build_chunks(papers, settings)
     sents = _sentence_texts(chunks)
-    words = Expander.corpus_words(c.text for c in chunks) if settings.retrieval.expand else []
+    chunk_keys, sentence_keys, word_keys = embedding_texts(chunks, settings, model)
+    words = list(word_keys.values())
 
     def report(
         build: str,
@@ -266,10 +278,7 @@ def ingest(
             cache = _stored_vectors(store, state.build)
         except QAServiceError:
             cache = {}  # pruned or damaged meanwhile: embed everything
-    chunk_keys = [text_key(model, c.embed_text()) for c in chunks]
     texts = dict(zip(chunk_keys, (c.embed_text() for c in chunks), strict=True))
-    sentence_keys = {text_key(model, t): t for _, _, t in sents}
-    word_keys = {text_key(model, w): w for w in words}
     texts.update(sentence_keys)
     texts.update(word_keys)
     missing = [k for k in texts if k not in cache]

@@ -1,4 +1,4 @@
-"""`qa-service bench retrieval | load`: speed and memory, reported as ratios."""
+"""`qa-service bench retrieval | load | scale`: speed and memory, reported as ratios."""
 
 from __future__ import annotations
 
@@ -44,6 +44,38 @@ def bench_load(
 
     levels = [int(x) for x in concurrency.split(",") if x.strip()]
     result = run(settings(), requests, levels, workers, unique)
+    if as_json:
+        emit_json(result)
+        return
+    for k, v in result.items():
+        out.print(f"{k}: {v}")
+
+
+@app.command("scale")
+@edge
+def bench_scale(
+    sizes: Annotated[
+        str, typer.Option(help="Corpus sizes, in multiples of the paper (comma-separated).")
+    ] = "1,10,50",
+    queries: Annotated[int, typer.Option(help="Distinct questions timed per size.")] = 60,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic papers.")] = 0,
+    http: Annotated[bool, typer.Option(help="Also time a real server per size over HTTP.")] = True,
+    raw_limit: Annotated[
+        int, typer.Option(help="Encode at most this many of each size's new texts raw (0: all).")
+    ] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ingest, latency, memory and disk as the corpus grows: seeded synthetic papers of the paper's size."""
+    from qa_service.bench import bench_scale as run
+    from qa_service.errors import InvalidInput
+
+    try:
+        levels = [int(x) for x in sizes.split(",") if x.strip()]
+    except ValueError as exc:
+        raise InvalidInput(f"--sizes must be whole numbers separated by commas, got {sizes!r}") from exc
+    if not levels or min(levels) < 1 or max(levels) > 500:
+        raise InvalidInput(f"--sizes must be between 1 and 500, got {sizes!r}")
+    result = run(settings(), levels, queries, seed, http, raw_limit)
     if as_json:
         emit_json(result)
         return

@@ -1,0 +1,247 @@
+"""Synthetic papers for scale benchmarks: seeded, distinct text, shaped like a real paper.
+
+Each paper is generated sentence by sentence over a vocabulary of pronounceable made-up words (nouns, verbs,
+adjectives, names), drawn with Zipf-like frequencies from a per-paper topic so that term statistics look like
+a real corpus and no two papers share their text. A paper has a title page, a table of contents, sections of
+paragraphs whose sentences carry superscript footnote markers, and a numbered reference list at the end: it
+goes through the real parser and chunker like any paper. Nothing here copies or names the bundled paper.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tomllib
+from pathlib import Path
+
+from qa_service.text import STOPWORDS, SUPERSCRIPT_DIGITS
+
+_ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "kr", "st", "tr"]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "eo", "ou"]
+_CODAS = ["", "", "n", "r", "s", "l", "m", "k", "nd", "st"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_PREPOSITIONS = [
+    "in",
+    "across",
+    "within",
+    "beyond",
+    "after",
+    "before",
+    "around",
+    "against",
+    "among",
+    "despite",
+]
+_LINKS = ["Moreover", "However", "In contrast", "At the same time", "As a result", "Meanwhile", "Still"]
+_SECTION_WORDS = ["Context", "Dynamics", "Prospects", "Constraints", "Patterns", "Outcomes", "Trends"]
+
+
+class Vocabulary:
+    """The words sentences are made of, seeded: drawn from `words` (e.g. the embedding model's own word-piece
+    vocabulary, so texts cost the model about as many tokens as English prose does), else made-up words."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        words: list[str] | None = None,
+        nouns: int = 4000,
+        verbs: int = 900,
+        adjectives: int = 900,
+    ) -> None:
+        if words:
+            pool = sorted({w for w in words if w.isalpha() and w.islower() and len(w) >= 4} - STOPWORDS)
+            rng.shuffle(pool)
+            self.nouns = pool[:nouns]
+            self.verbs = pool[nouns : nouns + verbs]
+            self.adjectives = pool[nouns + verbs : nouns + verbs + adjectives]
+            self.names = [w.capitalize() for w in pool[nouns + verbs + adjectives :][: nouns // 2]]
+            if len(self.names) >= 200:
+                return
+        seen: set[str] = set()
+
+        def word(syllables: int) -> str:
+            while True:
+                w = "".join(
+                    rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(syllables)
+                )
+                if w not in seen and len(w) >= 4:
+                    seen.add(w)
+                    return w
+
+        self.nouns = [word(rng.choice((2, 2, 3))) for _ in range(nouns)]
+        self.verbs = [word(2) for _ in range(verbs)]
+        self.adjectives = [
+            word(rng.choice((2, 3))) + rng.choice(("al", "ic", "ive", "ous")) for _ in range(adjectives)
+        ]
+        self.names = [word(rng.choice((2, 3))).capitalize() for _ in range(nouns // 2)]
+
+
+class _Topic:
+    """A paper's own slice of the vocabulary, drawn with Zipf-like weights."""
+
+    def __init__(self, vocab: Vocabulary, rng: random.Random) -> None:
+        self.rng = rng
+        self.nouns = rng.sample(vocab.nouns, 600)
+        self.verbs = rng.sample(vocab.verbs, 150)
+        self.adjectives = rng.sample(vocab.adjectives, 150)
+        self.names = rng.sample(vocab.names, 120)
+
+    def pick(self, words: list[str]) -> str:
+        # rank r drawn with probability ~ 1/r: a few words recur, most are rare
+        r = int(len(words) ** self.rng.random()) - 1
+        return words[max(0, min(r, len(words) - 1))]
+
+    def noun(self) -> str:
+        return self.pick(self.nouns)
+
+    def name(self) -> str:
+        return self.pick(self.names)
+
+    def verb(self) -> str:
+        v = self.pick(self.verbs)
+        return v + ("es" if v.endswith(("s", "z")) else "s")
+
+    def adj(self) -> str:
+        return self.pick(self.adjectives)
+
+    def date(self) -> str:
+        return f"{self.rng.choice(_MONTHS)} {self.rng.randint(1990, 2024)}"
+
+
+def _sentence(t: _Topic) -> str:
+    rng = t.rng
+    forms = [
+        lambda: (
+            f"The {t.adj()} {t.noun()} of {t.name()} {t.verb()} the {t.noun()} {rng.choice(_PREPOSITIONS)} {t.name()}"
+        ),
+        lambda: f"In {t.date()}, {t.name()} {t.verb()} a {t.adj()} {t.noun()} with {t.name()} and {t.name()}",
+        lambda: (
+            f"{rng.choice(_LINKS)}, the {t.noun()} {t.verb()} {rng.randint(2, 90)} {t.noun()}s of the {t.adj()} {t.noun()}"
+        ),
+        lambda: (
+            f"{t.name()} {t.verb()} that the {t.noun()} {t.verb()} the {t.adj()} {t.noun()} of {t.name()}"
+        ),
+        lambda: (
+            f"Its {t.noun()} {t.verb()} the {t.noun()} and the {t.adj()} {t.noun()} {rng.choice(_PREPOSITIONS)} the {t.noun()} of {t.name()}"
+        ),
+        lambda: (
+            f"The {t.noun()} {t.verb()} {t.adj()} {t.noun()}s, {t.adj()} {t.noun()}s and the {t.noun()} of {t.name()} since {rng.randint(1990, 2024)}"
+        ),
+        lambda: (
+            f"According to {t.name()}, the {t.adj()} {t.noun()} {t.verb()} {rng.randint(2, 40)} percent of the {t.noun()}"
+        ),
+    ]
+    s = rng.choice(forms)()
+    while rng.random() < 0.55:  # longer sentences: a clause more
+        s += f", while the {t.noun()} of {t.name()} {t.verb()} the {t.adj()} {t.noun()}"
+    return s[0].upper() + s[1:] + "."
+
+
+def _superscript(n: int) -> str:
+    return "".join(SUPERSCRIPT_DIGITS[int(d)] for d in str(n))
+
+
+def synthetic_paper(vocab: Vocabulary, seed: int, words: int = 5000) -> str:
+    """The text of one synthetic paper of about the bundled paper's size: some 270 sentences in 160 passages, with body text of about `words` words."""
+    rng = random.Random(seed)
+    t = _Topic(vocab, rng)
+    institute = f"{t.name()} {rng.choice(('Institute', 'Centre', 'Foundation', 'Council'))}".upper()
+    title = f"The {t.adj().capitalize()} {t.noun().capitalize()} of {t.name()}"
+    subtitle = (
+        f"{t.noun().capitalize()}, {t.noun().capitalize()} and {t.adj().capitalize()} {t.noun().capitalize()}"
+    )
+    author = f"{t.name()[0]}. {t.name()}"
+    n_sections = rng.randint(5, 8)
+    titles: list[str] = ["Objective"]
+    while len(titles) < n_sections - 1:
+        cand = f"{t.adj().capitalize()} {rng.choice(_SECTION_WORDS)} of {t.name()}"
+        if cand not in titles:
+            titles.append(cand)
+    titles.append("Conclusion")
+    body_words = 0
+    per_section = words // n_sections
+    note = 0
+    refs: list[str] = []
+    sections: list[str] = []
+    for title_ in titles:
+        paragraphs: list[str] = []
+        written = 0
+        while written < per_section:
+            sents = []
+            for _ in range(rng.randint(2, 6)):
+                s = _sentence(t)
+                if rng.random() < 0.2:  # a footnote marker after the full stop, as printed papers have them
+                    note += 1
+                    s += _superscript(note)
+                    refs.append(
+                        f"{note} {t.name()} {t.name()}, “The {t.adj().capitalize()} {t.noun().capitalize()},” "
+                        f"{t.name()} Review, {t.date()}, https://example.org/{t.noun()}/{seed}-{note}."
+                    )
+                sents.append(s)
+                written += len(s.split())
+            paragraphs.append(" ".join(sents))
+        body_words += written
+        sections.append(title_ + "\n\n" + "\n\n".join(paragraphs))
+    toc = "\n".join(f"{2 * i + 1}\t{x}" for i, x in enumerate(titles))
+    front = (
+        f"{institute}\n\n{title}\n\n{subtitle}\n\n{author}\n\n\n\n"
+        f"{institute}\n\n{title}: {subtitle}\n\n{author}\n\n"
+        f"The authors are responsible for the content of this report, as they reflect their personal views "
+        f"and not those of the {institute.title()}.\n\n"
+        f"{rng.choice(_MONTHS)} {rng.randint(2015, 2025)}\n\n"
+        f"Table of Contents\n\n{toc}"
+    )
+    back = (
+        f"{institute}\n\nThe {institute.title()} is an independent research organization that studies the "
+        f"{t.noun()} and the {t.noun()} of {t.name()}."
+    )
+    return "\n\n".join([front, *sections, "\n\n".join(refs), back]) + "\n"
+
+
+def write_corpus(
+    directory: Path, papers: int, seed: int = 0, base: Path | None = None, words: list[str] | None = None
+) -> Path:
+    """A corpus folder with `papers` documents: the documents of the `base` corpus first (copied), then
+    synthetic papers up to the count. Papers are seeded by position, so a corpus of 10 is the first 10 of a
+    corpus of 50 (an ingest that grows the corpus embeds only the new papers). `words`: see Vocabulary."""
+    (directory / "papers").mkdir(parents=True, exist_ok=True)
+    entries: list[str] = []
+    if base is not None:
+        manifest = tomllib.loads((base / "manifest.toml").read_text(encoding="utf-8"))
+        for doc in manifest.get("documents", [])[:papers]:
+            src = base / doc["path"]
+            dst = directory / "papers" / Path(doc["path"]).name
+            shutil.copyfile(src, dst)
+            fields = {**doc, "path": f"papers/{dst.name}"}
+            entries.append("[[documents]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in fields.items()))
+        if (base / "vocabulary.toml").exists():
+            shutil.copyfile(base / "vocabulary.toml", directory / "vocabulary.toml")
+    vocab = Vocabulary(random.Random(seed), words)
+    for i in range(len(entries), papers):
+        path = directory / "papers" / f"synthetic-{i:04d}.txt"
+        if not path.exists():
+            path.write_text(synthetic_paper(vocab, seed * 100_003 + i), encoding="utf-8")
+        entries.append(
+            f'[[documents]]\nid = "synthetic-{i:04d}"\npath = "papers/{path.name}"\nkind = "paper"\n'
+        )
+    (directory / "manifest.toml").write_text("\n".join(entries), encoding="utf-8")
+    return directory
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value).lower() if isinstance(value, bool) else str(value)
