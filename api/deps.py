@@ -27,7 +27,7 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_generator(request: Request) -> Generator:
+async def get_generator(request: Request) -> Generator:
     generator: Generator = request.app.state.generator
     return generator
 
@@ -43,7 +43,9 @@ def engine_of(app: Any) -> Engine:
     return engine.view()
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
+    """(async, like every dependency here: none blocks, and a sync dependency would cost every request a hop
+    to the thread pool and back.)"""
     return engine_of(request.app)
 
 
@@ -61,7 +63,7 @@ def check_api_key(settings: Settings, authorization: str | None) -> None:
         raise Unauthorized("the API key is not valid")
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     """The route dependency for check_api_key (every route but /health and /ready)."""
     check_api_key(get_settings(request), request.headers.get("authorization"))
 
