@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUPER_TO_DIGIT = str.maketrans(SUPERSCRIPT_DIGITS + "⁻", "0123456789-")
@@ -164,6 +165,7 @@ NUMBER_WORDS = {
 _DIGITS_RE = re.compile(r"\d+(?:\.\d+)?")
 
 
+@lru_cache(maxsize=16384)  # called on the same passage texts request after request
 def numbers_in(text: str) -> frozenset[str]:
     """The numbers a text states, as digit strings: '3', '2023', '12' for 'twelve' or 'a dozen', '5' for
     'fifth'; thousands separators dropped."""
