@@ -31,6 +31,44 @@ def _questions(settings: Settings, n: int) -> list[str]:
     return (qs * (n // max(len(qs), 1) + 1))[:n]
 
 
+# Ways to ask the same question that question analysis reads the same (stop words, punctuation): distinct
+# strings, hence no cache hits, without the digits of a counter, which analysis takes for a year or figure
+# the answer must state (so every "distinct" question used to abstain).
+_LEADS = (
+    "",
+    "According to the paper, ",
+    "According to the documents, ",
+    "In the paper, ",
+    "In the documents, ",
+)
+_ENDS = ("", "?", " ?", "!", " !?")
+
+
+def distinct_questions(settings: Settings, n: int, offset: int = 0) -> list[str]:
+    """n distinct questions (from `offset` on): the evaluation questions, asked in different words."""
+    qs = [i.question.rstrip() for i in load_items(settings.eval_dir / "questions.jsonl") if i.question]
+    out = []
+    for i in range(offset, offset + n):
+        q, variant = qs[i % len(qs)], i // len(qs)
+        lead, end = _LEADS[variant % len(_LEADS)], _ENDS[(variant // len(_LEADS)) % len(_ENDS)]
+        first, _, rest = q.partition(" ")
+        question_word = first.lower() in (
+            "what",
+            "when",
+            "where",
+            "which",
+            "who",
+            "whom",
+            "whose",
+            "why",
+            "how",
+        )
+        text = lead + (first.lower() if question_word else first) + (f" {rest}" if rest else "")
+        round_ = variant // (len(_LEADS) * len(_ENDS))
+        out.append(text + end + (f" (#{round_})" if round_ else ""))  # a counter only past 25 variants
+    return out
+
+
 def _save(settings: Settings, name: str, result: dict[str, Any]) -> None:
     out = settings.eval_dir / "reports"
     out.mkdir(parents=True, exist_ok=True)
@@ -184,7 +222,7 @@ def bench_load(
             raise RuntimeError("service did not become ready")
         questions = _questions(settings, requests)
         if unique:
-            questions = [f"{q} (#{i})" for i, q in enumerate(questions)]
+            questions = distinct_questions(settings, requests)
         emb = Embedder(settings.index.model_path)
         emb.encode_query("warm-up")
         bare = []
@@ -207,7 +245,9 @@ def bench_load(
             "levels": {},
         }
         rss_after_100 = None
-        for level in levels:
+        for li, level in enumerate(levels):
+            if unique:  # each level its own questions: no level is served from another's cache
+                questions = distinct_questions(settings, requests, offset=(li + 1) * requests)
             stats, rss100 = asyncio.run(_load(base, questions, level, proc.pid))
             rss_after_100 = rss_after_100 or rss100
             stats["chat_p50_over_idle_p50"] = round(
@@ -318,6 +358,8 @@ def bench_scale(
     `raw_limit`: encode at most this many of the new texts raw (0: all of them; the rate is per text)."""
     import random
 
+    from threadpoolctl import threadpool_limits
+
     from qa_service.corpus import load_corpus
     from qa_service.embed import Embedder
     from qa_service.engine import Engine, run_ingest
@@ -327,6 +369,7 @@ def bench_scale(
     from qa_service.store import VectorStore
     from qa_service.synthetic import write_corpus
 
+    threadpool_limits(limits=settings.server.blas_threads, user_api="blas")  # as the servers run
     sizes = sorted(set(sizes))
     tmp = keep or Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
     corpus = tmp / "corpus"
@@ -407,7 +450,7 @@ def bench_scale(
                 _wait_ready(base, proc)
                 per_size[str(n)]["server_start_to_ready_s"] = round(time.perf_counter() - t0, 3)
 
-        questions = _questions(settings, queries)
+        questions = distinct_questions(settings, queries * (4 * len(sizes) + 1))
         timings: dict[str, list[float]] = {"embed": []}
         for n in sizes:
             for what in ("search", "chat", "http_search", "http_chat"):
@@ -416,27 +459,28 @@ def bench_scale(
 
         clients = {n: httpx.Client(base_url=base, timeout=120) for n, (_, base) in servers.items()}
         errors = 0
-        for i, q in enumerate(questions):
+        asked = iter(questions)  # every call its own question: nothing is served from a cache
+        for _ in range(queries):
             t0 = time.perf_counter()
-            model.encode([f"{q} (#{i} bare)"], normalize_embeddings=True)
+            model.encode([next(asked)], normalize_embeddings=True)
             timings["embed"].append(time.perf_counter() - t0)
             for n in sizes:  # round-robin: every size in the same moment of the machine's load
                 e = engines[n]
                 t0 = time.perf_counter()
-                e.search(f"{q} (#{i} search {n})")
+                e.search(next(asked))
                 timings[f"search_{n}"].append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                e.ask([Message(role="user", content=f"{q} (#{i} chat {n})")])
+                e.ask([Message(role="user", content=next(asked))])
                 timings[f"chat_{n}"].append(time.perf_counter() - t0)
+                q_search, q_chat = next(asked), next(asked)
                 if n in clients:
                     c = clients[n]
                     t0 = time.perf_counter()
-                    r = c.post("/search", json={"query": f"{q} (#{i} http search {n})", "k": 5})
+                    r = c.post("/search", json={"query": q_search, "k": 5})
                     timings[f"http_search_{n}"].append(time.perf_counter() - t0)
                     errors += r.status_code != 200
                     t0 = time.perf_counter()
-                    msg = {"role": "user", "content": f"{q} (#{i} http chat {n})"}
-                    r = c.post("/chat", json={"messages": [msg]})
+                    r = c.post("/chat", json={"messages": [{"role": "user", "content": q_chat}]})
                     timings[f"http_chat_{n}"].append(time.perf_counter() - t0)
                     errors += r.status_code != 200
         for c in clients.values():
@@ -466,7 +510,7 @@ def bench_scale(
             "machine": f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end",
             "sizes": sizes,
             "seed": seed,
-            "queries_per_size": len(questions),
+            "queries_per_size": queries,
             "http_errors": errors,
             "query_embed_ms": embed,
             "run_s": round(time.perf_counter() - t_start, 1),
