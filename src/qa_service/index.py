@@ -363,6 +363,9 @@ def prune(store: VectorStore, settings: Settings, keep: set[str]) -> list[str]:
     now = time.time()
     ttl = settings.index.lease_ttl_s
     keep = set(keep)
+    # Collections first, records after: an ingest writes its build record before creating the build's
+    # collections, so every collection listed here has its record in what is read below.
+    names = store.owned_collections()
     current = current_state(store)
     if current is not None:
         keep.add(current.build)
@@ -382,7 +385,7 @@ def prune(store: VectorStore, settings: Settings, keep: set[str]) -> list[str]:
             dropped.append(r.build)
     known = {r.build for r in records} | keep
     owned = {store.collection(b, p) for b in known for p in ("passages", "vectors", "papers")}
-    for name in store.owned_collections():
+    for name in names:
         if name not in owned:
             store.drop(name)  # an older layout's, or a build whose record is gone
     return dropped
