@@ -72,7 +72,8 @@ class Embedder:
         """How many texts exceed the model's window (they would be cut silently)."""
         tok = self.model.tokenizer
         limit = self.max_tokens - 2
-        return sum(1 for t in texts if len(tok.tokenize(t)) > limit)
+        # a token covers at least one character: only texts longer than the limit in characters can exceed it
+        return sum(1 for t in texts if len(t) > limit and len(tok.tokenize(t)) > limit)
 
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, progress: Callable[[int], None] | None = None
