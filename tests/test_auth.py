@@ -1,6 +1,6 @@
-"""Serving beyond one's own machine: bearer-token auth on the API and MCP (server.api_keys; /health and /ready
-open),
-and Chroma's token auth passed through to a Chroma server that requires it (behind a checking proxy)."""
+"""Serving beyond one's own machine: bearer-token auth on the API and MCP (server.api_keys; /health and
+/ready open), and Chroma's token auth passed through to a Chroma server that requires it (behind a checking
+proxy)."""
 
 from __future__ import annotations
 

@@ -358,8 +358,6 @@ def bench_scale(
     `raw_limit`: encode at most this many of the new texts raw (0: all of them; the rate is per text)."""
     import random
 
-    from threadpoolctl import threadpool_limits
-
     from qa_service.corpus import load_corpus
     from qa_service.embed import Embedder
     from qa_service.engine import Engine, run_ingest
@@ -369,7 +367,6 @@ def bench_scale(
     from qa_service.store import VectorStore
     from qa_service.synthetic import write_corpus
 
-    threadpool_limits(limits=settings.server.blas_threads, user_api="blas")  # as the servers run
     sizes = sorted(set(sizes))
     tmp = keep or Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
     corpus = tmp / "corpus"
