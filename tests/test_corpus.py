@@ -19,7 +19,7 @@ from qa_service.corpus import add_document, load_corpus, read_manifest, remove_d
 from qa_service.embed import Embedder, text_key
 from qa_service.engine import Engine, run_ingest
 from qa_service.errors import DuplicateDocument, InvalidInput, NotFound, ParseError
-from qa_service.index import build_chunks
+from qa_service.index import build_chunks, embedding_texts
 
 PAPERS = Path(__file__).parent / "fixtures" / "papers"
 CLI = str(Path(sys.executable).with_name("qa-service"))
@@ -201,8 +201,10 @@ def test_next_ingest_embeds_only_the_new_document(
 
 
 def _texts(papers, settings) -> list[str]:  # type: ignore[no-untyped-def]
+    """What an ingest embeds for these papers: passages, sentences and the corpus words (index.py's list)."""
     chunks = build_chunks(papers, settings)
-    return [c.embed_text() for c in chunks] + [x.text for c in chunks for x in c.sentences]
+    _, sentences, words = embedding_texts(chunks, settings, "")
+    return [c.embed_text() for c in chunks] + list(sentences.values()) + list(words.values())
 
 
 def test_a_pdf_goes_from_corpus_add_to_cited_answers_with_pages(
