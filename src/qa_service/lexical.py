@@ -213,9 +213,10 @@ class Expander:
             {w for t in texts for w in words(t) if w.isalpha() and len(w) >= 3 and w not in STOPWORDS}
         )
 
-    def similarities(self, question_words: list[str]) -> tuple[list[str], np.ndarray]:
-        """The question's words that have a vector (the corpus's, or one embedded for the question), and the
-        cosine of each with every corpus word (rows: those words; columns: the vocabulary)."""
+    def question_vectors(self, question_words: list[str]) -> tuple[list[str], np.ndarray]:
+        """The question's words that have a vector (the corpus's, or one embedded for the question), and
+        those vectors (rows). Their cosine with a text's words is `self.vectors[self.ids(text)] @ vectors.T`:
+        only the words a candidate uses, not the whole vocabulary, which grows with the corpus."""
         with self._lock:
             have = [
                 (w, self.vectors[i] if (i := self._known.get(w)) is not None else self._cache.get(w))
@@ -223,8 +224,8 @@ class Expander:
             ]
         kept = [(w, v) for w, v in have if v is not None]
         if not kept or not self.vocabulary:
-            return [], np.zeros((0, len(self.vocabulary)), dtype=np.float32)
-        return [w for w, _ in kept], np.vstack([v for _, v in kept]) @ self.vectors.T
+            return [], np.zeros((0, self.vectors.shape[1] if self.vectors.ndim == 2 else 0), dtype=np.float32)
+        return [w for w, _ in kept], np.vstack([v for _, v in kept])
 
     def ids(self, text: str) -> np.ndarray:
         """The vocabulary rows of a text's words (remembered per text: passages are read again and again)."""

@@ -221,7 +221,9 @@ class Focus:
     numbers: list[str]
     max_idf: float
     expander: Expander | None = None
-    soft_words: np.ndarray | None = None  # cosine of each focus word with every corpus word
+    soft_words: np.ndarray | None = (
+        None  # the focus words' vectors (rows), for their cosine with a text's words
+    )
     soft_weights: np.ndarray | None = None
 
     @classmethod
@@ -242,9 +244,11 @@ class Focus:
         answer_type = p.answer_type if p else q.answer_type
         focus = cls(q, text, answer_type, list(groups.items()), total, p.numbers if p else q.required, rarest)
         if expander is not None:
-            have, sims = expander.similarities(list((p.focus if p else q.focus) or content_words(text)))
+            have, vectors = expander.question_vectors(
+                list((p.focus if p else q.focus) or content_words(text))
+            )
             if have:
-                focus.expander, focus.soft_words = expander, sims
+                focus.expander, focus.soft_words = expander, vectors
                 w = np.array(
                     [max((stats.idf(t) for t in terms(x) if stats.df.get(t)), default=rarest) for x in have]
                 )
@@ -259,7 +263,7 @@ class Focus:
         ids = self.expander.ids(text)
         if not len(ids):
             return 0.0
-        best = np.clip(self.soft_words[:, ids].max(axis=1), 0.0, 1.0)
+        best = np.clip((self.expander.vectors[ids] @ self.soft_words.T).max(axis=0), 0.0, 1.0)
         return float(best @ self.soft_weights)
 
     def share(self, ts: frozenset[str]) -> float:
