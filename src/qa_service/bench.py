@@ -565,7 +565,8 @@ def _plot_scale(path: Path, result: dict[str, Any]) -> None:
     )
     ax1.set(xlabel="corpus size (x the paper)", ylabel="ms", title="Latency p50 by corpus size", xscale="log")
     ax1.set_xticks(sizes, [f"{n}x" for n in sizes])
-    ax1.legend(fontsize=7)
+    ax1.set_ylim(bottom=0)
+    ax1.legend(fontsize=7, loc="lower right")
     ax2.bar(
         [f"{n}x" for n in sizes], [r["ingest_over_raw_encode_rate"] or 0 for r in rows], color="tab:green"
     )
