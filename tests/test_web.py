@@ -530,3 +530,37 @@ def test_phone_width(browser: Any, base_url: str) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "web-phone-passage.png")
     web.check()
+
+
+def test_a_server_with_api_keys_asks_the_reader_for_one_once(browser: Any, web_engine: Engine) -> None:
+    settings = web_engine.settings.model_copy(
+        update={"server": web_engine.settings.server.model_copy(update={"api_keys": ["reader-key"]})}
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine=web_engine), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    w = Page(browser, base)
+    prompts: list[str] = []
+
+    def answer_prompt(dialog: Any) -> None:
+        prompts.append(dialog.message)
+        dialog.accept("reader-key")
+
+    try:
+        page = w.page
+        page.on("dialog", answer_prompt)
+        page.goto(base + "/")
+        turn = ask(page, "When did the SCO create the Afghanistan Contact Group?")
+        expect(turn.locator(".answer")).to_contain_text("2005")
+        ask(page, "When was it revived?")
+        assert len(prompts) == 1 and "API key" in prompts[0]  # asked once, then kept
+        assert page.evaluate("localStorage.getItem('qa-service.api-key')") == "reader-key"
+        w.check()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

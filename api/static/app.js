@@ -142,13 +142,33 @@
     return `Server error ${r.status} (${words})${detail ? `: ${detail}` : "."}`;
   }
 
-  async function request(path, options) {
+  // A server started with API keys answers 401: ask the reader for a key once, keep it in this browser, and
+  // send it as `Authorization: Bearer <key>` from then on.
+  const KEY_STORE = "qa-service.api-key";
+
+  function withKey(options) {
+    const key = localStorage.getItem(KEY_STORE);
+    if (!key) return options;
+    const o = Object.assign({}, options || {});
+    o.headers = Object.assign({}, o.headers || {}, { Authorization: `Bearer ${key}` });
+    return o;
+  }
+
+  async function request(path, options, asked) {
     let r;
     try {
-      r = await fetch(path, options);
+      r = await fetch(path, withKey(options));
     } catch {
       throw new ApiError(NETWORK);
     }
+    if (r.status === 401 && !asked) {
+      const key = window.prompt("This server needs an API key. Enter it to continue:");
+      if (key && key.trim()) {
+        localStorage.setItem(KEY_STORE, key.trim());
+        return request(path, options, true);
+      }
+    }
+    if (r.status === 401) localStorage.removeItem(KEY_STORE);
     if (!r.ok) throw new ApiError(await describeError(r));
     return r;
   }
