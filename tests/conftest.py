@@ -113,3 +113,15 @@ def corpus_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "corpus"
     shutil.copytree(CORPUS, dst, ignore=shutil.ignore_patterns("sources"))
     return dst
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A PDF with one page per text (fpdf2), for source documents in tests."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    return bytes(pdf.output())

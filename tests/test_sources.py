@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import pytest
 
-from conftest import make_settings
+from conftest import make_pdf, make_settings
 from qa_service.config import SourcesSettings
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
@@ -38,17 +38,6 @@ HTML = (
     "<p>Analysts expect the partnership to continue despite repeated attacks on Chinese citizens.</p>"
     "</article><footer>Copyright</footer></body></html>"
 )
-
-
-def make_pdf(pages: list[str]) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=11)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 6, text)
-    return bytes(pdf.output())
 
 
 class Handler(BaseHTTPRequestHandler):

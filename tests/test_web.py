@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from conftest import CORPUS, make_settings
+from conftest import CORPUS, make_pdf, make_settings
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
 from qa_service.sources.fetch import add_file
@@ -92,17 +92,6 @@ REVIVED = (
     "Although the contact group was revived in 2017 and held annual meetings afterwards, it failed to produce "
     "any action plan in response to the situation in Afghanistan."
 )
-
-
-def make_pdf(pages: list[str]) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=11)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 6, text)
-    return bytes(pdf.output())
 
 
 @pytest.fixture(scope="module")

@@ -43,8 +43,8 @@ class CompletionRequest(BaseModel):
 
 
 def short_title(title: str, words: int = 4) -> str:
-    """A title's first words, up to a colon: 'International Cooperation on Afghanistan: Geopolitics...' ->
-    'International Cooperation on Afghanistan'."""
+    """A title's first words, up to a colon: 'Rivers Without Borders: Drought Diplomacy in the Lower Mekong' ->
+    'Rivers Without Borders'."""
     head = title.split(":")[0].split()
     return " ".join(head[:words]) + ("…" if len(head) > words else "")
 

@@ -63,10 +63,13 @@ _LIST_RE = re.compile(
     r":|;|\b(?:first|second|third|firstly|secondly|finally|include|includes|including)\b", re.I
 )
 _QUOTE_RE = re.compile(r"[“\"][^”\"]{6,}[”\"]")
+# A sentence that announces what follows: it ends with a colon, says "as follows", says someone was more direct
+# or explicit (the views come next), or opens by counting things it has not named yet ("Two major factors
+# explain...": a count and a plural noun among its first words).
 _LEAD_IN_RE = re.compile(
     r":\s*$|\b(?:as follows|the following|(?:more|most|less|quite|very|rather) (?:direct|explicit|blunt|clear|"
-    r"candid|forthright|outspoken|specific|vocal)|(?:two|three|four|five|several) (?:\w+ ){0,2}(?:factors|"
-    r"reasons|mechanisms|ways|elements|steps|goals|pillars|points|questions|issues|areas|groups|options))\b",
+    r"candid|forthright|outspoken|specific|vocal))\b|^(?:\S+ ){0,3}(?:two|three|four|five|six|several|a number of) "
+    r"(?:[a-z]+ ){0,2}[a-z]+s\b",
     re.I,
 )
 _ANAPHORIC_START_RE = re.compile(
