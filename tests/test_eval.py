@@ -100,6 +100,7 @@ def test_pipeline_stays_above_thresholds_on_the_test_split(engine: Engine) -> No
     assert set(report["splits"]) == {"test"}
     fails = check_thresholds(report["splits"]["test"], load_thresholds(EVAL / "thresholds.toml"))
     assert fails == [], fails
+    assert max(r["answer_words"] for r in report["rows"]) <= 100  # factual answers stay concise
 
 
 def test_runner_over_http_gives_the_in_process_numbers(

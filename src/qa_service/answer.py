@@ -132,14 +132,18 @@ def compose_answer(
             passages.append(next(h for h in order if h.chunk.id == c.chunk.id))
     marker = {h.chunk.id: i for i, h in enumerate(passages, 1)}
     chosen.sort(key=lambda c: (marker[c.chunk.id], c.pos))
-    sentences = [_sentence(c, marker[c.chunk.id]) for c in chosen]
-    text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
-    notes = _footnotes(sentences)
-    if q.about_sources and describe:
-        named = [f"footnote {n.number} ({d})" for n in notes if (d := describe(n))]
-        quoted = {c.chunk.id for c in chosen if c.chunk.kind == "reference"}
-        if named and not quoted:
-            text += " Source: " + "; ".join(named) + "."
+    while True:  # the sources named (for a question about sources) count against the answer's length too
+        sentences = [_sentence(c, marker[c.chunk.id]) for c in chosen]
+        text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
+        notes = _footnotes(sentences)
+        if q.about_sources and describe:
+            named = [f"footnote {n.number} ({d})" for n in notes if (d := describe(n))]
+            quoted = {c.chunk.id for c in chosen if c.chunk.kind == "reference"}
+            if named and not quoted:
+                text += " Source: " + "; ".join(named) + "."
+        if len(text.split()) <= cfg.longest_answer_words or len(chosen) <= 1:
+            break
+        chosen.remove(min(chosen, key=lambda c: c.score))  # the weakest sentence goes first
     return _answer(
         q, False, text, None, sentences, passages, confidence, notes, _evidence(cands, passages, cfg)
     )

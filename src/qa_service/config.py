@@ -107,6 +107,13 @@ class AnswerSettings(BaseModel):
         le=400,
         description="Word budget of an answer (one sentence per question part always fits).",
     )
+    longest_answer_words: int = Field(
+        100,
+        ge=10,
+        le=1000,
+        description="No answer is longer: with the sources it names, sentences are dropped, weakest first, "
+        "until it fits (a single sentence always stays).",
+    )
     candidate_passages: int = Field(
         20,
         ge=1,
