@@ -63,6 +63,7 @@ class EvidenceSentence(BaseModel):
     document: str = Field(description="The document the sentence is in.")
     footnote_document: str = Field(description="The document whose footnotes `footnotes` are.")
     footnotes: list[int] = Field(description="Footnotes that carry or cover it.")
+    page: int | None = Field(None, description="The page it is on, when known.")
 
 
 class GeneratedSentence(BaseModel):
@@ -135,6 +136,7 @@ def evidence_for(answer: Answer, limit: int) -> list[EvidenceSentence]:
                 document=s.document,
                 footnote_document=s.footnote_doc or s.document,
                 footnotes=list(s.footnotes),
+                page=s.page,
             )
         )
     return out
@@ -455,6 +457,7 @@ def _generated(answer: Answer, gen: Generation) -> Answer:
             document=e.document,
             footnote_doc=e.footnote_document,
             footnotes=e.footnotes,
+            page=e.page,
             score=0.0,
         )
         for e in used

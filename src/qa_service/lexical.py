@@ -166,7 +166,7 @@ _CAPITALISED_RUN_RE = re.compile(
 
 
 def _initialisms(texts: Iterable[str]) -> dict[str, str]:
-    """Initials of the capitalised names in the texts: 'SCO' -> 'Shanghai Cooperation Organisation'."""
+    """Initials of the capitalised names in the texts: 'IMF' -> 'International Monetary Fund'."""
     out: dict[str, str] = {}
     for t in texts:
         for m in _CAPITALISED_RUN_RE.finditer(t):

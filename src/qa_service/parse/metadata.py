@@ -38,7 +38,7 @@ MAX_WORDS = 20  # a front-matter line longer than this is prose (rights, credits
 
 
 def _is_names(text: str) -> bool:
-    """'A. Farid Tookhy', 'Linh Tran and Samuel Okafor', 'Ana Lima, Tomás Ruiz & Mei Chen'."""
+    """'J. K. Smith', 'Linh Tran and Samuel Okafor', 'Ana Lima, Tomás Ruiz & Mei Chen'."""
     if text.isupper():
         return False
     pieces = [p for p in re.split(r",\s*(?:and\s+)?|\s+(?:and|&)\s+", text) if p]

@@ -246,7 +246,7 @@ def _title_and_author(body: str) -> tuple[str | None, str | None]:
 
 _IBID_RE = re.compile(r"^(?:ibid|ibidem|id)\b\.?", re.IGNORECASE)
 _OP_CIT_RE = re.compile(r"^([^,“”\"*]{2,60}?),?\s+(?:op\.?\s*cit|loc\.?\s*cit)\b", re.IGNORECASE)
-_SHORT_AUTHOR_RE = re.compile(r"^([^,“*\"]+),\s*[\d–-]+(?:;.*)?\.?$")  # "Buzan and Wæver, 483–88."
+_SHORT_AUTHOR_RE = re.compile(r"^([^,“*\"]+),\s*[\d–-]+(?:;.*)?\.?$")  # "Smith and Jones, 483–88."
 
 
 def resolve_short_forms(refs: list[Reference]) -> None:
