@@ -42,8 +42,8 @@ def test_synthetic_papers_parse_like_the_paper_and_are_distinct(tmp_path: Path) 
 
 def test_bench_scale_reports_every_size(tmp_path: Path, embedder: Embedder) -> None:
     eval_dir = tmp_path / "eval"
-    eval_dir.mkdir()
-    shutil.copy(PROJECT_ROOT / "eval" / "questions.jsonl", eval_dir)
+    (eval_dir / "sets").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "eval" / "sets" / "team.jsonl", eval_dir / "sets")
     settings = make_settings(tmp_path / "unused", eval_dir=eval_dir, retrieval={"expand": False})
     result = bench_scale(settings, [2, 1], queries=3, http=False, raw_limit=40, embedder=embedder)
     saved = json.loads((eval_dir / "reports" / "bench-scale.json").read_text())

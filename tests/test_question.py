@@ -9,7 +9,17 @@ import pytest
 
 from qa_service.errors import InvalidInput, ParseError
 from qa_service.models import Message
-from qa_service.question import Vocabulary, analyse, entities, inflections, is_follow_up, resolve
+from qa_service.question import (
+    Vocabulary,
+    analyse,
+    answer_sentences,
+    entities,
+    enumeration,
+    inflections,
+    is_follow_up,
+    previous_answer,
+    resolve,
+)
 
 
 @pytest.mark.parametrize(
@@ -115,3 +125,48 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
         resolve([Message(role="assistant", content="hi")])
     with pytest.raises(InvalidInput, match="empty"):
         resolve([Message(role="user", content="   ")])
+
+
+def test_follow_ups_that_point_into_the_last_answer() -> None:
+    listing = (
+        "The review proposed three mechanisms: a large group of envoys; a contact group, charged with "
+        "continuous engagement; and a special envoy, tasked with coordination. [1]"
+    )
+    assert enumeration(listing.replace(" [1]", "")) == [
+        "a large group of envoys",
+        "a contact group, charged with continuous engagement",
+        "a special envoy, tasked with coordination",
+    ]
+    assert enumeration("These include Alpha, Beta (B) and Gamma.") == ["Alpha", "Beta (B)", "Gamma"]
+    assert enumeration("Nothing is listed here.") == []
+
+    def asked(answer: str, follow_up: str) -> str:
+        m = [
+            Message(role="user", content="What did the review propose?"),
+            Message(role="assistant", content=answer),
+            Message(role="user", content=follow_up),
+        ]
+        standalone, completed = resolve(m)
+        assert completed
+        return standalone
+
+    assert asked(listing, "What would the second one do?") == (
+        "What would a contact group, charged with continuous engagement do?"
+    )
+    assert asked(listing, "And the last of those?") == "And a special envoy, tasked with coordination?"
+    assert asked("The fund received $3.5 billion of the assets. [2]", "Where does that figure come from?") == (
+        "Where does $3.5 billion come from?"
+    )
+    assert "independent assessment report" in asked(
+        "In 2023 the independent assessment report was presented to the council. [1]", "Who wrote that report?"
+    )
+    said = asked("The minister accused the West of pushing the country into a dead end. [3]", "Who said that?")
+    assert said.startswith("Who said that? (") and "dead end" in said
+    # an abstention is no answer to point into: the earlier question's topic completes it instead
+    m = [
+        Message(role="user", content="What is the SCO?"),
+        Message(role="assistant", content="The documents don't say. No passage answers this."),
+        Message(role="user", content="When did it meet?"),
+    ]
+    assert previous_answer(m) == "" and resolve(m) == ("When did it meet? (SCO)", True)
+    assert answer_sentences([*m[:1], Message(role="assistant", content="A. [1] B c. [2]"), m[2]]) == ["A.", "B c."]

@@ -1,42 +1,26 @@
-"""compose_answer(question, hits) -> Answer: an extractive answer built from the documents' own sentences.
+"""choose() and compose(): the answer built from the documents' own sentences, with its citations.
 
-No language model. The sentences of the retrieved passages, and the sentences just before and after the best
-of them, compete under a learned model (selection.py) that reads the question analysis: does the sentence
-use the question's rare words and name its entities, does it hold the kind of answer asked for (a date for
-"when"), is it a lead-in whose content follows. Passages are re-ranked by their best sentence. Each part of
-a two-part question gets its own sentence; a lead-in brings its continuation, a sentence opening with a
-pronoun brings the one before. Every answer sentence ends with the marker [n] of its passage, and the
-footnotes cited are exactly those that carry or cover the sentences used, each scoped to its document.
-
-The composer answers only when the evidence suffices: a year or number the question names must be in the
-evidence, a name the documents never use cannot be answered from them, and a calibrated model of
-answerability must clear its threshold. Otherwise it abstains, with the reason and the nearest passages.
+No language model. `choose` takes the sentences the reader scored best: the best one for each part of the
+question, then further sentences in order of score while they score at least `relative_keep` of the best
+(or, next to a chosen sentence in the same paragraph, `adjacent_keep` of it) and fit the word budget; a
+lead-in ("X was more direct:") brings what it announces, a sentence that opens with a pronoun brings the one
+before it. `compose` writes them in passage order, each ending with the marker [n] of its passage, and cites
+exactly the footnotes that carry or cover the sentences used, each scoped to its document. When the decision
+(decide.py) is to abstain, the answer says why and `passages` holds the nearest passages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from qa_service.config import AnswerSettings
-from qa_service.index import LoadedIndex
-from qa_service.lexical import Expander, TermStats, terms
+from qa_service.decide import Decision
 from qa_service.models import FootnoteRef, Hit
 from qa_service.question import Question
-from qa_service.selection import (
-    FEATURE_NAMES,
-    Candidate,
-    Focus,
-    Selector,
-    featurize,
-    mentions,
-    numbers_share,
-    offers,
-    surface,
-)
-from qa_service.text import content_words
+from qa_service.read import Candidate, is_anaphoric, is_lead_in
 
 ABSTAIN_MESSAGE = "The documents don't say."
 INSTRUCTION_MESSAGE = (
@@ -74,235 +58,83 @@ class Answer(BaseModel):
     kind: str = Field("", description="The question's kind as analysed (when, who, why, ...).")
 
 
-def compose_answer(
-    q: Question,
-    qvec: np.ndarray,
-    hits: list[Hit],
-    index: LoadedIndex,
-    stats: TermStats,
-    selector: Selector,
-    cfg: AnswerSettings,
-    k: int,
-    pinned: frozenset[str] = frozenset(),
-    describe: Callable[[FootnoteRef], str | None] | None = None,
-    expander: Expander | None = None,
-) -> Answer:
-    """`hits`: fused retrieval, deepest first (the composer re-ranks them); `k`: passages to return;
-    `pinned`: ids of passages the question names (footnote N), which alone answer it; `describe`: a short
-    description of a footnote, named in answers to questions about sources."""
-    if q.injection:
-        return _answer(q, True, INSTRUCTION_MESSAGE, "The question gives instructions.", [], [], 0.0)
-    pool, cands, part_features = candidates(q, qvec, hits, index, stats, cfg, expander)
-    if not cands:
-        return _answer(q, True, ABSTAIN_MESSAGE, "No passage matches the question.", [], hits[:k], 0.0)
-    per_part = [selector.sentence(x) for x in part_features]
-    scores = np.max(np.vstack(per_part), axis=0)
-    for c, sc, f in zip(cands, scores, part_features[0], strict=True):
-        c.score, c.features = float(sc), f
+@dataclass(frozen=True)
+class Composition:
+    """How many sentences an answer takes (see AnswerSettings for each)."""
 
-    # Passages ranked by their best sentence; passages the question names come first.
-    best_of: dict[str, float] = {}
-    for c in cands:
-        best_of[c.chunk.id] = max(best_of.get(c.chunk.id, 0.0), c.score)
-    ranked = sorted(
-        range(len(pool)),
-        key=lambda i: (pool[i].chunk.id not in pinned, -best_of.get(pool[i].chunk.id, 0.0), i),
-    )
-    order = [pool[i] for i in ranked]
-
-    chosen = choose(cands, eligible(q, cands, pinned), per_part, cfg)
-    best = chosen[0] if chosen else max(cands, key=lambda c: c.score)
-    confidence, reason = _sufficiency(q, chosen or [best], cands, selector, cfg)
-    if pinned and chosen:
-        confidence, reason = max(confidence, 1.0), None  # the question named the passage: it answers
-    passages = order[:k]
-    if reason is not None or not chosen:
-        return _answer(
-            q,
-            True,
-            ABSTAIN_MESSAGE,
-            reason or "No sentence answers it.",
-            [],
-            passages,
-            confidence,
-            evidence=_evidence(cands, passages, cfg),
-        )
-    for c in chosen:  # a passage the answer uses is always shown
-        if all(h.chunk.id != c.chunk.id for h in passages):
-            passages.append(next(h for h in order if h.chunk.id == c.chunk.id))
-    marker = {h.chunk.id: i for i, h in enumerate(passages, 1)}
-    chosen.sort(key=lambda c: (marker[c.chunk.id], c.pos))
-    while True:  # the sources named (for a question about sources) count against the answer's length too
-        sentences = [_sentence(c, marker[c.chunk.id]) for c in chosen]
-        text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
-        notes = _footnotes(sentences)
-        if q.about_sources and describe:
-            named = [f"footnote {n.number} ({d})" for n in notes if (d := describe(n))]
-            quoted = {c.chunk.id for c in chosen if c.chunk.kind == "reference"}
-            if named and not quoted:
-                text += " Source: " + "; ".join(named) + "."
-        if len(text.split()) <= cfg.longest_answer_words or len(chosen) <= 1:
-            break
-        chosen.remove(min(chosen, key=lambda c: c.score))  # the weakest sentence goes first
-    return _answer(
-        q, False, text, None, sentences, passages, confidence, notes, _evidence(cands, passages, cfg)
-    )
-
-
-# ---------------------------------------------------------------- candidates
-
-
-def candidates(
-    q: Question,
-    qvec: np.ndarray,
-    hits: list[Hit],
-    index: LoadedIndex,
-    stats: TermStats,
-    cfg: AnswerSettings,
-    expander: Expander | None = None,
-) -> tuple[list[Hit], list[Candidate], list[np.ndarray]]:
-    """The passages whose sentences compete (the hits, then neighbours of the best), the candidate sentences,
-    and their feature matrix for each part of the question (one part for most questions)."""
-    pool = _pool(hits, index, cfg.neighbour_passages)
-    sims = {}  # sentence row -> cosine with the question, for the candidates and their neighbours
-    cands = []
-    for i, h in enumerate(pool):
-        for p, s in enumerate(h.chunk.sentences):
-            row = index.sentence_row.get(s.id)
-            if row is None:
-                continue
-            window = [r for r in (row - 1, row, row + 1) if _same_block(index, row, r)]
-            vec = index.sentence_vectors[window].sum(axis=0)
-            for r in window:
-                if r not in sims:
-                    sims[r] = float(index.sentence_vectors[r] @ qvec)
-            cands.append(
-                Candidate(
-                    hit=i,
-                    chunk=h.chunk,
-                    pos=p,
-                    dense=sims[row],
-                    row=row,
-                    dense_window=float(vec @ qvec) / max(float(np.linalg.norm(vec)), 1e-9),
-                    dense_rank=h.dense_rank,
-                    lexical_rank=h.lexical_rank,
-                )
-            )
-    if not cands:
-        return pool, [], []
-    parts: list[int | None] = list(range(len(q.parts))) if len(q.parts) > 1 else [None]
-    matrices = []
-    for part in parts:
-        featurize(Focus.of(q, stats, part, expander), cands, len(hits))
-        matrices.append(np.vstack([c.features for c in cands]))
-    return pool, cands, matrices
-
-
-def _same_block(index: LoadedIndex, row: int, other: int) -> bool:
-    """Rows `row` and `other` are sentences of the same paragraph (block)."""
-    if not 0 <= other < len(index.sentence_ids):
-        return False
-    a, b = int(index.sentence_chunk[row]), int(index.sentence_chunk[other])
-    return a == b or index.chunks[a].block_id == index.chunks[b].block_id
-
-
-def _pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
-    """The hits, then the passages just before and after the best `neighbours` of them in the same paragraph:
-    a reply, a list or the views a lead-in announces often continue in the next passage."""
-    pool = list(hits)
-    seen = {h.chunk.id for h in hits}
-    for h in hits[:neighbours]:
-        ci = index.by_id.get(h.chunk.id)
-        if ci is None:
-            continue
-        for cj in (ci - 1, ci + 1):
-            if 0 <= cj < len(index.chunks):
-                other = index.chunks[cj]
-                if other.block_id == h.chunk.block_id and other.id not in seen:
-                    pool.append(Hit(chunk=other, score=0.0))
-                    seen.add(other.id)
-    return pool
+    max_words: int
+    max_sentences: int
+    relative_keep: float
+    adjacent_keep: float
+    context: bool
 
 
 def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = frozenset()) -> list[Candidate]:
-    """The candidates that may answer: what the question names outright, alone; else any sentence but a
-    reference-list entry, which answers only a question about sources."""
+    """The candidates that may answer: what the question names outright (footnote N, the title page), alone;
+    else any sentence but a reference-list entry, which answers only a question about sources, and, for a
+    follow-up about something the last answer named ('the second one', 'that report'), any sentence but
+    those the last answer already gave."""
     if pinned:
         return [c for c in cands if c.chunk.id in pinned]
-    return [c for c in cands if q.about_sources or c.chunk.kind != "reference"]
+    return [
+        c
+        for c in cands
+        if (q.about_sources or c.chunk.kind != "reference") and not (q.refers and c.previous)
+    ]
 
 
 def choose(
-    cands: list[Candidate],
-    eligible: list[Candidate],
-    per_part: list[np.ndarray],
-    cfg: AnswerSettings,
+    cands: list[Candidate], allowed: list[Candidate], per_part: Sequence[np.ndarray], how: Composition
 ) -> list[Candidate]:
-    if not eligible:
+    """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
+    candidate), then what completes them, then further sentences nearly as good, within the budget."""
+    if not allowed:
         return []
     index_of = {id(c): i for i, c in enumerate(cands)}
     chosen: list[Candidate] = []
-    for part_scores in per_part:  # each part of the question gets its best sentence
-        top = max(eligible, key=lambda c: part_scores[index_of[id(c)]])
+    for scores in per_part:
+        top = max(allowed, key=lambda c: scores[index_of[id(c)]])
         if all(c is not top for c in chosen):
             chosen.append(top)
-    lead = chosen[0]
-    by_place = {(c.chunk.id, c.pos): c for c in cands}
-    extra: list[Candidate] = []
-    for c in list(chosen):
-        f = dict(zip(FEATURE_NAMES, c.features, strict=True))
-        if f["lead_in"]:  # "X was more direct in his views." : the views follow
-            extra += _following(c, by_place, cands, cfg.lead_in_sentences)
-        if f["anaphoric"]:  # "Its role in ..." needs the sentence that says whose
-            extra += _preceding(c, by_place)
-    for c in extra:
-        if all(c is not x for x in chosen):
-            chosen.append(c)
+    keep = len(chosen)
+    if how.context:
+        by_place = {(c.chunk.id, c.pos): c for c in cands}
+        for c in list(chosen):
+            extra = _following(c, by_place, cands) if is_lead_in(c.text) else []
+            if is_anaphoric(c.text) and (prev := by_place.get((c.chunk.id, c.pos - 1))) is not None:
+                extra.append(prev)
+            chosen += [x for x in extra if all(x is not y for y in chosen)]
+    lead = chosen[0].score
     words = sum(len(c.text.split()) for c in chosen)
-    for c in sorted(eligible, key=lambda c: -c.score):  # further sentences nearly as good as the best,
-        if len(chosen) >= cfg.max_sentences:  # or good enough and next to one already chosen
+    for c in sorted(allowed, key=lambda c: -c.score):
+        if len(chosen) >= how.max_sentences or c.score < how.adjacent_keep * lead:
             break
         if any(c is x or c.text.lower() == x.text.lower() for x in chosen):
             continue
-        if c.score < cfg.adjacent_keep * lead.score:
-            break
         next_to = any(x.chunk.block_id == c.chunk.block_id and abs(x.row - c.row) == 1 for x in chosen)
-        if not next_to and (c.score < cfg.relative_keep * lead.score or c.score < cfg.min_keep_probability):
+        if not next_to and c.score < how.relative_keep * lead:
             continue
-        w = len(c.text.split())
-        if words + w > cfg.max_words:
+        if words + len(c.text.split()) > how.max_words:
             continue
         chosen.append(c)
-        words += w
-    return _trim(chosen, cfg.max_words, keep=len(per_part))
+        words += len(c.text.split())
+    return _trim(chosen, how.max_words, keep)
 
 
 def _following(
-    c: Candidate, by_place: dict[tuple[str, int], Candidate], cands: list[Candidate], n: int
+    c: Candidate, by_place: dict[tuple[str, int], Candidate], cands: list[Candidate]
 ) -> list[Candidate]:
-    out = []
-    chunk, pos = c.chunk, c.pos
-    for _ in range(n):
-        nxt = by_place.get((chunk.id, pos + 1))
-        if nxt is None:  # the next passage of the same paragraph, when it is in the pool
-            nxt = next(
-                (
-                    x
-                    for x in cands
-                    if x.chunk.block_id == chunk.block_id and x.chunk.start > chunk.start and x.pos == 0
-                ),
-                None,
-            )
-        if nxt is None:
-            break
-        out.append(nxt)
-        chunk, pos = nxt.chunk, nxt.pos
-    return out
-
-
-def _preceding(c: Candidate, by_place: dict[tuple[str, int], Candidate]) -> list[Candidate]:
-    prev = by_place.get((c.chunk.id, c.pos - 1))
-    return [prev] if prev is not None else []
+    """The sentence after a lead-in: the next one of its passage, or the first of the next passage of the
+    same paragraph when that is among the candidates."""
+    nxt = by_place.get((c.chunk.id, c.pos + 1)) or next(
+        (
+            x
+            for x in cands
+            if x.chunk.block_id == c.chunk.block_id and x.chunk.start > c.chunk.start and x.pos == 0
+        ),
+        None,
+    )
+    return [nxt] if nxt is not None else []
 
 
 def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]:
@@ -317,116 +149,79 @@ def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]
     return out
 
 
-# ---------------------------------------------------------------- sufficiency
-
-
-def answerable_features(q: Question, chosen: list[Candidate], cands: list[Candidate]) -> np.ndarray:
-    """What the answerability model reads of the answer found (selection.ANSWERABLE_FEATURES): the best
-    sentence's features, and what the chosen sentences hold together."""
-    best = chosen[0]
-    f = dict(zip(FEATURE_NAMES, best.features, strict=True))
-    unknown = [e for e in q.entities if e.known is False]
-    others = [c.score for c in cands if c.chunk.id != best.chunk.id]
-    around = frozenset().union(*(surface(_context(c)) for c in chosen))
-    asked = [e for e in q.entities if e.asked]
-    text = " ".join(c.text for c in chosen)
-    return np.array(
-        [
-            best.score,
-            best.dense,
-            f["lex"],
-            f["lex_context"],
-            f["missing_rare"],
-            f["entities_context"],
-            f["numbers_context"],
-            f["offers"],
-            float(min(len(unknown), 2)),
-            sum(mentions(around, e) for e in asked) / len(asked) if asked else 1.0,
-            offers(text, q.answer_type, q.standalone),
-            best.score - (max(others) if others else 0.0),
-        ]
+def compose(
+    q: Question,
+    cands: list[Candidate],
+    chosen: list[Candidate],
+    decision: Decision,
+    passages: list[Hit],
+    k: int,
+    longest: int,
+    evidence_sentences: int,
+    pinned: frozenset[str] = frozenset(),
+    describe: Callable[[FootnoteRef], str | None] | None = None,
+) -> Answer:
+    """The answer: `chosen` written with markers and footnotes, or the abstention with its reason. `passages`:
+    the pool (retrieval order, then neighbours); `k`: passages to return; `longest`: no answer is longer (in
+    words, with the sources it names); `describe`: a short description of a footnote, for answers about
+    sources."""
+    best_of: dict[str, float] = {}
+    for c in cands:
+        best_of[c.chunk.id] = max(best_of.get(c.chunk.id, 0.0), c.score)
+    order = sorted(  # passages ranked by their best sentence; those the question names come first
+        range(len(passages)),
+        key=lambda i: (passages[i].chunk.id not in pinned, -best_of.get(passages[i].chunk.id, 0.0), i),
+    )
+    ranked = [passages[i] for i in order]
+    shown = ranked[:k]
+    if decision.abstain or not chosen:
+        return _answer(
+            q,
+            True,
+            ABSTAIN_MESSAGE,
+            decision.reason or "No sentence answers it.",
+            [],
+            shown,
+            decision.confidence,
+            evidence=_evidence(cands, shown, evidence_sentences),
+        )
+    chosen = list(chosen)
+    for c in chosen:  # a passage the answer uses is always shown
+        if all(h.chunk.id != c.chunk.id for h in shown):
+            shown.append(next(h for h in ranked if h.chunk.id == c.chunk.id))
+    marker = {h.chunk.id: i for i, h in enumerate(shown, 1)}
+    chosen.sort(key=lambda c: (marker[c.chunk.id], c.pos))
+    while True:  # the sources named (for a question about sources) count against the answer's length too
+        sentences = [_sentence(c, marker[c.chunk.id]) for c in chosen]
+        text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
+        notes = _footnotes(sentences)
+        if q.about_sources and describe:
+            named = [f"footnote {n.number} ({d})" for n in notes if (d := describe(n))]
+            if named and not any(c.chunk.kind == "reference" for c in chosen):
+                text += " Source: " + "; ".join(named) + "."
+        if len(text.split()) <= longest or len(chosen) <= 1:
+            break
+        chosen.remove(min(chosen, key=lambda c: c.score))  # the weakest sentence goes first
+    return _answer(
+        q,
+        False,
+        text,
+        None,
+        sentences,
+        shown,
+        decision.confidence,
+        notes,
+        _evidence(cands, shown, evidence_sentences),
     )
 
 
-def _context(c: Candidate) -> str:
-    """A sentence with what surrounds it: its section title, the text before its passage, its passage."""
-    return f"{c.chunk.section or ''} {c.chunk.context} {c.chunk.text}"
-
-
-def _sufficiency(
-    q: Question, chosen: list[Candidate], cands: list[Candidate], selector: Selector, cfg: AnswerSettings
-) -> tuple[float, str | None]:
-    """(confidence, reason to abstain or None)."""
-    best = chosen[0]
-    confidence = float(selector.answerable(answerable_features(q, chosen, cands)[None, :])[0])
-    threshold = cfg.abstain_threshold if cfg.abstain_threshold is not None else selector.threshold
-    unknown = [e.text for e in q.entities if e.known is False]
-    if unknown and cfg.abstain_on_unknown_names:
-        return confidence, f"The documents never mention {_join(unknown)}."
-    if q.required and not any(_has_all(c, q.required) for c in cands):
-        topic = _topic(q, best) or "this"
-        if q.years:
-            return confidence, f"The documents discuss {topic}, but say nothing about it in {_join(q.years)}."
-        return confidence, f"The documents discuss {topic}, but give no figure of {_join(q.numbers)}."
-    answer_text = " ".join(c.text for c in chosen)
-    if len(q.parts) == 1 and q.answer_type in ("date", "number") and not offers(answer_text, q.answer_type):
-        what = "date" if q.answer_type == "date" else "figure"
-        topic = _topic(q, best)
-        return confidence, (
-            f"The documents discuss {topic}, but give no {what} for what you ask."
-            if topic
-            else f"The documents give no {what} for what you ask."
-        )
-    if confidence < threshold:
-        return confidence, _missing(q, best)
-    return confidence, None
-
-
-def _has_all(c: Candidate, required: list[str]) -> bool:
-    return numbers_share(required, f"{c.chunk.section or ''} {c.chunk.context} {c.chunk.text}") == 1.0
-
-
-def _topic(q: Question, best: Candidate) -> str:
-    ctx = surface(f"{best.chunk.section or ''} {best.chunk.text}")
-    named = [e.text for e in q.entities if mentions(ctx, e)]
-    if named:
-        return _join(named)
-    focus = [w for w in q.focus if w in ctx]
-    return _join([f"“{w}”" for w in focus[:3]])
-
-
-def _missing(q: Question, best: Candidate) -> str:
-    """What the nearest passage lacks of what the question asks."""
-    ctx = surface(f"{best.chunk.section or ''} {best.chunk.context} {best.chunk.text}")
-    ctx_terms = terms(" ".join(ctx))
-    absent_entities = [e.text for e in q.entities if not mentions(ctx, e)]
-    present_entities = [e.text for e in q.entities if mentions(ctx, e)]
-    entity_words = {w for e in q.entities for w in content_words(e.text)}
-    focus = [w for w in q.focus if w not in entity_words]
-    absent = [w for w in focus if not (terms(w) & ctx_terms)]
-    present = [w for w in focus if terms(w) & ctx_terms]
-    if absent_entities and (present_entities or present):
-        near = _join(present_entities or [f"“{w}”" for w in present[:3]])
-        return (
-            f"The closest passages speak of {near}, but not of {_join(absent_entities)} in that connection."
-        )
-    if absent and (present or present_entities):
-        near = _join(present_entities + [f"“{w}”" for w in present[:3]])
-        return f"The closest passages speak of {near}, but none says anything about {_join([f'“{w}”' for w in absent[:3]])}."
-    return "No passage of the documents answers this; the closest ones are shown."
-
-
-def _join(xs: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'; '' for nothing."""
-    xs = list(dict.fromkeys(xs))
-    return ", ".join(xs[:-1]) + " and " + xs[-1] if len(xs) > 1 else "".join(xs)
-
-
-# ---------------------------------------------------------------- output
+def refuse(q: Question) -> Answer:
+    """The answer to a question that gives instructions."""
+    return _answer(q, True, INSTRUCTION_MESSAGE, "The question gives instructions.", [], [], 0.0)
 
 
 def _sentence(c: Candidate, marker: int) -> AnswerSentence:
-    s = c.chunk.sentences[c.pos]
+    s = c.sentence
     return AnswerSentence(
         text=s.text,
         marker=marker,
@@ -445,10 +240,10 @@ def _footnotes(sentences: list[AnswerSentence]) -> list[FootnoteRef]:
     return sorted(refs, key=lambda r: (r.document, r.number))
 
 
-def _evidence(cands: list[Candidate], passages: list[Hit], cfg: AnswerSettings) -> list[AnswerSentence]:
+def _evidence(cands: list[Candidate], passages: list[Hit], n: int) -> list[AnswerSentence]:
     marker = {h.chunk.id: i for i, h in enumerate(passages, 1)}
     best = sorted((c for c in cands if c.chunk.id in marker), key=lambda c: -c.score)
-    return [_sentence(c, marker[c.chunk.id]) for c in best[: cfg.evidence_sentences]]
+    return [_sentence(c, marker[c.chunk.id]) for c in best[:n]]
 
 
 def _answer(
@@ -462,8 +257,8 @@ def _answer(
     footnotes: list[FootnoteRef] | None = None,
     evidence: list[AnswerSentence] | None = None,
 ) -> Answer:
-    if abstained and reason:
-        text = f"{text} {reason}" if text != INSTRUCTION_MESSAGE else text
+    if abstained and reason and text != INSTRUCTION_MESSAGE:
+        text = f"{text} {reason}"
     return Answer(
         question=q.text,
         standalone_question=q.standalone,

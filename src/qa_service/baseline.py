@@ -1,5 +1,11 @@
-"""The llama-index quickstart pipeline on the same paper and model, as a baseline for eval and bench:
-SentenceSplitter (256-token chunks), HuggingFaceEmbedding, ChromaVectorStore, VectorStoreIndex, dense top-k."""
+"""Retrieval-only baselines, answering the evaluation's items beside the service on the same word budget:
+
+- the top passage of the service's own hybrid search (`/search`);
+- the top sentences by plain MiniLM cosine among the sentences of the search's best passages;
+- the llama-index quickstart pipeline on the same paper and model: SentenceSplitter (256-token chunks),
+  HuggingFaceEmbedding, ChromaVectorStore, VectorStoreIndex, dense top-k; its top node.
+
+A conversation is searched with its user turns joined (a retrieval-only system has no other memory)."""
 
 from __future__ import annotations
 
@@ -7,9 +13,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa_service.models import Paper
+
+if TYPE_CHECKING:
+    from qa_service.engine import Engine
+    from qa_service.evaluate import Target
 
 
 @dataclass
@@ -49,3 +59,73 @@ def build_baseline(paper: Paper, model_path: str, k: int = 5, workdir: Path | No
         embed_model=embed,
         texts=[n.get_content() for n in nodes],
     )
+
+
+def _query(messages: list[dict[str, str]]) -> str:
+    return " ".join(m["content"] for m in messages if m["role"] == "user")
+
+
+def _clip(text: str, words: int) -> str:
+    return " ".join(text.split()[:words])
+
+
+def top_passage_target(engine: Engine, words: int) -> Target:
+    """The first passage `/search` returns, as the answer, with its footnotes."""
+    from qa_service.models import FootnoteRef
+
+    def call(messages: list[dict[str, str]]) -> dict[str, Any]:
+        hits = engine.search(_query(messages), k=1)
+        if not hits:
+            return {"answer": "", "abstained": False, "passages": [], "footnotes": []}
+        c = hits[0].chunk
+        notes = [FootnoteRef(document=c.notes_doc, number=n) for n in c.footnotes]
+        return {
+            "answer": _clip(c.text, words),
+            "abstained": False,
+            "passages": [{"text": c.text}],
+            "footnotes": [{"number": f.number, "document": f.document} for f in notes],
+        }
+
+    return call
+
+
+def top_cosine_target(engine: Engine, words: int, passages: int = 10, sentences: int = 2) -> Target:
+    """The `sentences` sentences with the highest MiniLM cosine among those of the top `passages` passages of
+    `/search`, best first, with the footnotes that cover them."""
+
+    def call(messages: list[dict[str, str]]) -> dict[str, Any]:
+        query = _query(messages)
+        hits = engine.search(query, k=passages)
+        qvec = engine.retriever.embed(" ".join(query.split()))
+        index = engine.index
+        scored = []
+        for h in hits:
+            for s in h.chunk.sentences:
+                row = index.sentence_row.get(s.id)
+                if row is not None:
+                    scored.append((float(index.sentence_vectors[row] @ qvec), s, h.chunk))
+        best = sorted(scored, key=lambda t: -t[0])[:sentences]
+        notes = {(c.notes_doc, n) for _, s, c in best for n in s.covered_by}
+        return {
+            "answer": _clip(" ".join(s.text for _, s, _ in best), words),
+            "abstained": False,
+            "passages": [{"text": h.chunk.text} for h in hits],
+            "footnotes": [{"number": n, "document": d} for d, n in sorted(notes)],
+        }
+
+    return call
+
+
+def llama_index_target(base: Baseline, words: int) -> Target:
+    """The llama-index quickstart's top node as the answer (no footnotes: its chunks do not keep them)."""
+
+    def call(messages: list[dict[str, str]]) -> dict[str, Any]:
+        texts = base.search(_query(messages))
+        return {
+            "answer": _clip(texts[0], words) if texts else "",
+            "abstained": False,
+            "passages": [{"text": t} for t in texts],
+            "footnotes": [],
+        }
+
+    return call

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qa_service.config import Settings
-from qa_service.evaluate import load_items, percentile
+from qa_service.evaluate import load_eval_sets, percentile
 
 
 def _ms(xs: list[float]) -> dict[str, float]:
@@ -27,7 +27,7 @@ def _ms(xs: list[float]) -> dict[str, float]:
 
 
 def _questions(settings: Settings, n: int) -> list[str]:
-    qs = [i.question for i in load_items(settings.eval_dir / "questions.jsonl") if i.question]
+    qs = [i.question for i in load_eval_sets(settings.eval_dir) if i.question]
     return (qs * (n // max(len(qs), 1) + 1))[:n]
 
 
@@ -46,7 +46,7 @@ _ENDS = ("", "?", " ?", "!", " !?")
 
 def distinct_questions(settings: Settings, n: int, offset: int = 0) -> list[str]:
     """n distinct questions (from `offset` on): the evaluation questions, asked in different words."""
-    qs = [i.question.rstrip() for i in load_items(settings.eval_dir / "questions.jsonl") if i.question]
+    qs = [i.question.rstrip() for i in load_eval_sets(settings.eval_dir) if i.question]
     out = []
     for i in range(offset, offset + n):
         q, variant = qs[i % len(qs)], i // len(qs)

@@ -100,12 +100,36 @@ class RetrievalSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
-    max_sentences: int = Field(3, ge=1, le=10, description="Most sentences in a composed answer.")
-    max_words: int = Field(
-        80,
+    """How an answer is read, decided and composed. The composition fields default to None: the values chosen
+    on the training writers by `eval/train_reader.py` (src/qa_service/data/reader.json); set one to
+    override it."""
+
+    max_sentences: int | None = Field(
+        None, ge=1, le=10, description="Most sentences in a composed answer (None: as trained)."
+    )
+    max_words: int | None = Field(
+        None,
         ge=10,
         le=400,
-        description="Word budget of an answer (one sentence per question part always fits).",
+        description="Word budget of an answer; one sentence per question part always fits (None: as trained).",
+    )
+    relative_keep: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="A further sentence must score this share of the best one (None: as trained).",
+    )
+    adjacent_keep: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="A sentence next to one already chosen (same paragraph) joins from this share of the best "
+        "score (None: as trained).",
+    )
+    context: bool | None = Field(
+        None,
+        description="A lead-in brings the sentence it announces and a sentence opening with a pronoun the one "
+        "before it (None: as trained).",
     )
     longest_answer_words: int = Field(
         100,
@@ -131,32 +155,11 @@ class AnswerSettings(BaseModel):
         None,
         ge=0,
         le=1,
-        description="Answer only when the answerability model is at least this sure; None uses the value "
-        "calibrated by cross-validation (src/qa_service/data/selector.json).",
-    )
-    relative_keep: float = Field(
-        0.85, ge=0, le=1, description="Further sentences must score this share of the best one."
-    )
-    min_keep_probability: float = Field(
-        0.5, ge=0, le=1, description="Further sentences must also reach this sentence-model probability."
-    )
-    adjacent_keep: float = Field(
-        0.3,
-        ge=0,
-        le=1,
-        description="A sentence next to one already chosen (same paragraph) joins the answer from this share of "
-        "the best score (it usually goes on with the same point).",
-    )
-    lead_in_sentences: int = Field(
-        2, ge=0, le=5, description="Sentences that follow a lead-in ('He was more direct:') in the answer."
+        description="Answer only when the decider's probability that the answer is right is at least this; "
+        "None uses the threshold chosen on the training writers (src/qa_service/data/reader.json).",
     )
     evidence_sentences: int = Field(
         8, ge=1, le=50, description="Best candidate sentences returned as evidence (what an LLM is given)."
-    )
-    abstain_on_unknown_names: bool = Field(
-        True,
-        description="Abstain when the question names something the documents never mention (else that only "
-        "lowers the answerability model's confidence).",
     )
     vocabulary: bool = Field(
         True, description="Use the corpus's optional vocabulary.toml (aliases such as capitals for states)."
@@ -225,6 +228,7 @@ class LLMSettings(BaseModel):
     default_mode: Literal["extractive", "generate"] = Field(
         "extractive", description="Mode of a request that names none (generate needs base_url)."
     )
+    max_sentences: int = Field(3, ge=1, le=20, description="Most sentences the LLM is asked to write.")
     max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the LLM may write for one answer.")
     temperature: float = Field(
         0.0, ge=0, le=2, description="Sampling temperature (0: the most likely words)."

@@ -18,18 +18,21 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from qa_service.answer import Answer, compose_answer
+from qa_service.answer import Answer, choose, compose, eligible, refuse
 from qa_service.config import Settings
 from qa_service.corpus import load_corpus
+from qa_service.decide import Decision, decide
 from qa_service.embed import Embedder
 from qa_service.errors import IndexCorrupt, IndexMissing, InvalidInput, NotFound, QAServiceError
 from qa_service.index import IngestReport, LoadedIndex, current_state, ingest, lexical_text, load_index
 from qa_service.lexical import Expander, TermStats
 from qa_service.models import Chunk, FootnoteRef, Hit, Message, Paper, Reference
-from qa_service.question import Question, Vocabulary, analyse
+from qa_service.question import Question, Vocabulary, analyse, answer_sentences
+from qa_service.read import Candidate, gather, pool
 from qa_service.retrieve import Mode, Retriever
-from qa_service.selection import Selector
 from qa_service.store import VectorStore
+from qa_service.text import normalize
+from qa_service.weights import Weights
 
 log = logging.getLogger("qa_service.engine")
 
@@ -99,6 +102,18 @@ def describe_reference(ref: Reference) -> str:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """What the answer stage reads of one question: the analysis, the passage pool (retrieval order, then
+    neighbours), the candidate sentences, the passages the question names outright, and k."""
+
+    question: Question
+    passages: list[Hit]
+    candidates: list[Candidate]
+    pinned: frozenset[str]
+    k: int
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One index build and everything derived from it. A request reads one snapshot; a reload builds the next
     one beside it and swaps it in whole, so no request ever sees parts of two builds."""
@@ -126,7 +141,7 @@ class Engine:
         threadpool_limits(settings.index.blas_threads, user_api="blas")  # process-wide: see the setting
         self.embedder = embedder or Embedder(settings.index.model_path)
         self.store = store or VectorStore.from_settings(settings)
-        self.selector = Selector()
+        self._weights: Weights | None = None
         self._snapshot: Snapshot | None = None
         self._problem = ""  # why nothing is served, or why the newest build could not be loaded
         self._reload = threading.Lock()
@@ -146,11 +161,18 @@ class Engine:
         engine.load()
         return engine
 
-    def load(self, check_selector: bool = True) -> None:
-        """Load the published index. `check_selector=False` skips validating the sentence-selection weights
-        (the training script loads an engine to compute the very features those weights are fitted on)."""
-        if check_selector:  # a stale or missing weights file fails now, not on the first request
-            _ = self.selector.sentence, self.selector.answerable
+    @property
+    def weights(self) -> Weights:
+        """The trained reader, decider and composition, with what the settings override."""
+        if self._weights is None:
+            self._weights = Weights.load().with_settings(self.settings.answer)
+        return self._weights
+
+    def load(self, check_weights: bool = True) -> None:
+        """Load the published index. `check_weights=False` skips reading the answer stage's weights (the
+        training script loads an engine to compute the very features those weights are fitted on)."""
+        if check_weights:  # a stale or missing weights file fails now, not on the first request
+            _ = self.weights
         self.refresh(force=True)
         self.embedder.encode_query("warm-up")  # load the model now, not on the first request
 
@@ -434,6 +456,18 @@ class Engine:
         mode: Mode = "hybrid",
         documents: Sequence[str] | None = None,
     ) -> Answer:
+        """analyse -> retrieve -> read -> decide -> compose, each once."""
+        return self.answer(self.prepare(messages, k, mode, documents))
+
+    def prepare(
+        self,
+        messages: Sequence[Message],
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        documents: Sequence[str] | None = None,
+    ) -> Prepared:
+        """The question analysed, the passages retrieved and their sentences as the reader's candidates:
+        everything the answer stage reads, which no trained weight changes."""
         limits = self.settings.server
         if len(messages) > limits.max_messages:
             raise InvalidInput(f"{len(messages)} messages; the limit is {limits.max_messages}")
@@ -444,20 +478,55 @@ class Engine:
                 )
         q = self.analyse(messages)
         k = self.settings.retrieval.final_k if k is None else k
+        if q.injection:
+            return Prepared(q, [], [], frozenset(), k)
         q, query, hits, pinned = self.candidate_passages(q, k, mode, documents)
-        return compose_answer(
-            q,
-            self.retriever.embed(query),
-            hits,
-            self.index,
-            self.stats,
-            self.selector,
-            self.settings.answer,
-            k,
-            pinned=pinned,
-            describe=self._describe.get,
-            expander=self.expander,
+        previous: frozenset[str] = frozenset()
+        if q.follow_up:  # what the last answer used competes too: a follow-up often asks about it
+            chunks, previous = self._answered_from(messages)
+            present = {h.chunk.id for h in hits}
+            hits += [Hit(chunk=c, score=0.0) for c in chunks if c.id not in present]
+        passages = pool(hits, self.index, self.settings.answer.neighbour_passages)
+        cands = gather(
+            q, self.retriever.embed(query), passages, self.index, self.stats, len(hits), self.expander, previous
         )
+        return Prepared(q, passages, cands, pinned, k)
+
+    def answer(self, p: Prepared, weights: Weights | None = None) -> Answer:
+        """Read, decide and compose (`weights`: others than the trained ones, as the evaluation's folds)."""
+        w = weights or self.weights
+        q, cands = p.question, p.candidates
+        if q.injection:
+            return refuse(q)
+        w.reader.score(q, cands)
+        chosen = choose(cands, eligible(q, cands, p.pinned), w.reader.part_scores(cands), w.composition)
+        if p.pinned and chosen:  # the question named the passage (footnote N, the title page): it answers
+            decision = Decision(1.0, False, None)
+        else:
+            decision = decide(q, cands, chosen, self.stats, w.decider)
+        cfg = self.settings.answer
+        return compose(
+            q,
+            cands,
+            chosen,
+            decision,
+            p.passages,
+            p.k,
+            cfg.longest_answer_words,
+            cfg.evidence_sentences,
+            p.pinned,
+            self._describe.get,
+        )
+
+    def _answered_from(self, messages: Sequence[Message]) -> tuple[list[Chunk], frozenset[str]]:
+        """The passages and the sentence ids of the last answer in the conversation."""
+        index = self.index
+        where = index.derived(
+            "sentence_text",
+            lambda: {normalize(s.text): (c, s.id) for c in index.chunks for s in c.sentences},
+        )
+        found = [f for t in answer_sentences(messages) if (f := where.get(normalize(t))) is not None]
+        return list({c.id: c for c, _ in found}.values()), frozenset(sid for _, sid in found)
 
     def candidate_passages(
         self, q: Question, k: int, mode: Mode = "hybrid", documents: Sequence[str] | None = None

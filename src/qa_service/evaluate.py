@@ -11,7 +11,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -21,30 +21,28 @@ from qa_service.text import normalize
 
 class EvalItem(BaseModel):
     id: str
-    split: Literal["dev", "test"] = Field(
-        "dev", description="dev: tuned and trained on; test: only reported (fixed when the item is written)."
+    writer: str = Field(
+        "", description="Who wrote the item: the headline is leave-one-writer-out, so every item names one."
     )
     category: str = "general"
-    set: str = Field("", description="The file it came from (questions, readers, conversations).")
+    set: str = Field("", description="The file it came from (eval/sets/<set>.jsonl).")
     document: str = Field("", description="The document whose footnotes gold_footnotes are; empty: any.")
     question: str = ""
     turns: list[str] = Field(default_factory=list)
+    answers: list[str] = Field(
+        default_factory=list,
+        description="The writer's expected answers to the earlier turns (what a follow-up refers to); "
+        "documentation only: the service is asked with its own earlier answers.",
+    )
     answerable: bool = True
     answer: str = ""
     must_include: list[list[str]] = Field(default_factory=list)
     gold_footnotes: list[int] = Field(default_factory=list)
     gold_evidence: list[str] = Field(default_factory=list)
 
-    def messages(self) -> list[dict[str, str]]:
-        turns = self.turns or [self.question]
-        msgs: list[dict[str, str]] = []
-        for t in turns[
-            :-1
-        ]:  # earlier turns: the user's question (assistant replies are not needed to resolve)
-            msgs.append({"role": "user", "content": t})
-            msgs.append({"role": "assistant", "content": "(earlier answer)"})
-        msgs.append({"role": "user", "content": turns[-1]})
-        return msgs
+    @property
+    def conversation(self) -> bool:
+        return len(self.turns) > 1
 
 
 def load_items(path: Path, category: str | None = None) -> list[EvalItem]:
@@ -62,20 +60,19 @@ def load_items(path: Path, category: str | None = None) -> list[EvalItem]:
             raise InvalidInput(f"{path}:{i}: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from exc
         if not item.question and not item.turns:
             raise InvalidInput(f"{path}:{i}: item has neither question nor turns")
-        update = {"set": item.set or path.stem} | ({"category": category} if category else {})
+        update: dict[str, Any] = {"set": item.set or path.stem, "writer": item.writer or path.stem}
+        if category or item.conversation:
+            update["category"] = category or "conversation"
         items.append(item.model_copy(update=update))
     return items
 
 
-EVAL_SETS = (("questions.jsonl", None), ("readers.jsonl", None), ("conversations.jsonl", "conversation"))
-
-
 def load_eval_sets(eval_dir: Path) -> list[EvalItem]:
-    """All the evaluation sets in eval_dir that exist: the paper's wording, readers' wording, conversations."""
+    """Every set in eval_dir/sets/ (one file per writer and kind: `<writer>.jsonl`,
+    `<writer>-conversations.jsonl`)."""
     items: list[EvalItem] = []
-    for name, category in EVAL_SETS:
-        if (eval_dir / name).exists():
-            items += load_items(eval_dir / name, category=category)
+    for path in sorted((eval_dir / "sets").glob("*.jsonl")):
+        items += load_items(path)
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
         raise InvalidInput(f"{eval_dir}: duplicate item ids across the evaluation sets")
@@ -218,6 +215,18 @@ class Target(Protocol):
     def __call__(self, messages: list[dict[str, str]]) -> dict[str, Any]: ...
 
 
+def ask(target: Target, item: EvalItem) -> dict[str, Any]:
+    """The service's answer to the item's question; for a conversation, each earlier turn is asked first
+    and the service's own answer joins the history, as a person's client would send it."""
+    messages: list[dict[str, str]] = []
+    turns = item.turns or [item.question]
+    for t in turns[:-1]:
+        messages.append({"role": "user", "content": t})
+        messages.append({"role": "assistant", "content": str(target(list(messages)).get("answer", ""))})
+    messages.append({"role": "user", "content": turns[-1]})
+    return target(messages)
+
+
 def score_item(item: EvalItem, resp: dict[str, Any], seconds: float) -> dict[str, Any]:
     passages = [p["text"] for p in resp.get("passages", [])]
     rank = evidence_rank(passages, item.gold_evidence) if item.answerable and item.gold_evidence else None
@@ -232,7 +241,7 @@ def score_item(item: EvalItem, resp: dict[str, Any], seconds: float) -> dict[str
     precision, recall = footnote_scores(cited, item.gold_footnotes) if item.answerable else (None, None)
     return {
         "id": item.id,
-        "split": item.split,
+        "writer": item.writer,
         "set": item.set,
         "category": item.category,
         "kind": resp.get("kind", ""),
@@ -257,6 +266,7 @@ def score_item(item: EvalItem, resp: dict[str, Any], seconds: float) -> dict[str
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ans = [r for r in rows if r["answerable"]]
     una = [r for r in rows if not r["answerable"]]
+    convs = [r for r in rows if r["category"] == "conversation"]
     ranks = [r["evidence_rank"] for r in ans if r["has_evidence"]]
     lat = [r["seconds"] * 1000 for r in rows]
     return {
@@ -272,6 +282,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "abstention_rate": round(sum(r["abstained"] for r in una) / len(una), 4) if una else None,
         "false_abstention_rate": round(sum(r["abstained"] for r in ans) / len(ans), 4) if ans else None,
         "mean_answer_words": _mean([float(r["answer_words"]) for r in ans if not r["abstained"]]),
+        "follow_ups_right": round(sum(correct(r) for r in convs) / len(convs), 4) if convs else None,
         "latency_ms_p50": round(percentile(lat, 50), 2),
         "latency_ms_p95": round(percentile(lat, 95), 2),
     } | (citation_summary(rows) if any("citation_recall_raw" in r for r in rows) else {})
@@ -288,7 +299,7 @@ def run_eval(
     rows = []
     for item in items:
         t0 = time.perf_counter()
-        resp = target(item.messages())
+        resp = ask(target, item)
         row = score_item(item, resp, time.perf_counter() - t0)
         rows.append(row | citation_row(resp, judge) if judge else row)
         if on_item:
@@ -297,8 +308,8 @@ def run_eval(
 
 
 def report_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Summaries overall, per split (dev | test), per set and split, per category; and the reliability of
-    the confidence the service reports."""
+    """Summaries overall, per writer, per set, per category; and the reliability of the confidence the
+    service reports."""
 
     def group(key: Callable[[dict[str, Any]], str]) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
@@ -308,10 +319,8 @@ def report_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
     return {
         "summary": summarize(rows),
-        "splits": {k: summarize(v) for k, v in group(lambda r: r.get("split", "dev")).items()},
-        "sets": {
-            k: summarize(v) for k, v in group(lambda r: f"{r.get('set', '')}/{r.get('split', 'dev')}").items()
-        },
+        "writers": {k: summarize(v) for k, v in group(lambda r: r.get("writer", "")).items()},
+        "sets": {k: summarize(v) for k, v in group(lambda r: r.get("set", "")).items()},
         "categories": {c: summarize(rs) for c, rs in group(lambda r: r["category"]).items()},
         "reliability": reliability(rows),
         "rows": rows,
@@ -391,7 +400,7 @@ def dump(report: dict[str, Any], path: Path) -> None:
 
 
 def load_thresholds(path: Path) -> dict[str, dict[str, float]]:
-    """eval/thresholds.toml: [min] and [max] tables of metrics guarding the TEST split."""
+    """eval/thresholds.toml: [min] and [max] tables of metrics guarding the pure-test writer."""
     import tomllib
 
     try:
@@ -413,3 +422,16 @@ def check_thresholds(summary: dict[str, Any], thresholds: dict[str, dict[str, fl
         if v is None or v > ceiling:
             fails.append(f"{key} = {v} is above {ceiling}")
     return fails
+
+
+def load_pure_test(eval_dir: Path) -> set[str]:
+    """The writers in eval/writers.toml's `pure_test`: never trained or tuned on."""
+    import tomllib
+
+    path = eval_dir / "writers.toml"
+    if not path.exists():
+        return set()
+    try:
+        return {str(w) for w in tomllib.loads(path.read_text(encoding="utf-8")).get("pure_test", [])}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read ({exc})") from exc

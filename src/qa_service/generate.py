@@ -353,7 +353,7 @@ class Generator:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Generator:
-        return cls(settings.llm, max_sentences=settings.answer.max_sentences)
+        return cls(settings.llm, max_sentences=settings.llm.max_sentences)
 
     @property
     def configured(self) -> bool:

@@ -294,6 +294,9 @@ class Question(BaseModel):
         description="The question completed from the conversation when it is a follow-up."
     )
     follow_up: bool = False
+    refers: bool = Field(
+        False, description="A follow-up that points into the last answer ('the second one', 'that figure')."
+    )
     kind: Kind
     answer_type: AnswerType
     focus: list[str] = Field(description="Content words that say what it is about (lower case, in order).")
@@ -478,11 +481,14 @@ def entities(
     return out
 
 
-# Capitalised words that start a question without naming anything.
+# Capitalised words that start a question without naming anything: discourse markers and the imperative
+# verbs a request opens with ("Take the first one...", "Compare ...").
 _COMMON_START = frozenset(
     """tell list name give define describe explain please according besides apart also then so now since
     given bottom overall briefly basically honestly actually ok okay well yes no quick short roughly summing
-    summarise summarize looking thinking compared considering regarding concerning say suppose""".split()  # noqa: SIM905
+    summarise summarize looking thinking compared considering regarding concerning say suppose take
+    consider look compare assume imagine show help remind walk go back isn't wasn't aren't doesn't didn't
+    hasn't haven't""".split()  # noqa: SIM905
 )
 
 
@@ -495,10 +501,174 @@ def is_follow_up(question: str) -> bool:
     )
 
 
+# ---------------------------------------------------------------- follow-ups that point into the last answer
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "former": 1}
+_LAST = ("last", "final", "latter")
+# "the second one", "the last of those", "the first group you mentioned", "the latter": an ordinal that points
+# at an item of a list; not "its fifth meeting", an ordinal of the question's own subject
+_ORDINAL_RE = re.compile(
+    r"\b(?:the|that|this)\s+(first|second|third|fourth|fifth|sixth|last|final|latter|former)"
+    r"(?:\s+(?:one|ones)\b(?:\s+of\s+(?:them|those|these)\b)?"
+    r"(?:\s+(?:you|it|they|the answer)\s+(?:just\s+)?(?:mentioned|listed|named|gave|cited))?"
+    r"|\s+of\s+(?:them|those|these|the\s+\w+)\b"
+    r"|\s+[a-z]+\s+(?:you|it|they|the answer)\s+(?:just\s+)?(?:mentioned|listed|named|gave|cited)\b"
+    r"|(?=\s*[?,.;:!—-]|\s*$|\s+(?:and|but|or|on|in|from|to|for)\b))",
+    re.I,
+)
+# "that figure", "this report", "those countries", "these institutions": a demonstrative and its noun
+_DEMONSTRATIVE_RE = re.compile(r"\b(?:that|this|those|these)\s+([a-z]+)\b", re.I)
+_FIGURE_NOUNS_RE = re.compile(
+    r"^(?:figure|number|amount|sum|total|percentage|share|estimate|count|statistic)s?$", re.I
+)
+_QUANTITY_RE = re.compile(
+    r"(?:[$€£]\s?)?\d[\d,.]*(?:\s?(?:%|percent|per cent|billion|million|thousand))?(?:\s+[a-z]+)?|"
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|hundreds?|thousands?|millions?|"
+    r"billions?|dozens?)\b(?:\s+[a-z]+)?",
+    re.I,
+)
+# "Who said that?", "When was that?", "Why?": the question is about the last answer's statement as a whole
+_ABOUT_STATEMENT_RE = re.compile(r"\b(?:that|this|it|so)\s*[?.!]*\s*$", re.I)
+_MARKER_RE = re.compile(r"\s*\[\d+\]\s*")
+
+
+def answer_sentences(messages: Sequence[Message]) -> list[str]:
+    """The sentences of the assistant's last answer before the question, as the service wrote them (each
+    ended by its passage marker [n]; named sources dropped); none when there is no earlier answer or it
+    said the documents don't say."""
+    for m in reversed(messages[:-1]):
+        if m.role == "assistant":
+            text = m.content.split(" Source: ")[0]
+            if text.startswith(("The documents don't say", "I only answer")):
+                return []
+            return [" ".join(t.split()) for t in _MARKER_RE.split(text) if t.strip()]
+    return []
+
+
+def previous_answer(messages: Sequence[Message]) -> str:
+    """The assistant's last answer before the question, as plain text ('' when there is none)."""
+    return " ".join(answer_sentences(messages))
+
+
+_LINK_WORDS = frozenset("the of on for and in de al among between to with a an".split())  # noqa: SIM905
+_INTRODUCER_RE = re.compile(r"^.*?\b(?:include|includes|included|including|such as|namely|are|were)\s+|^.*:\s*")
+_NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|and|de|al|the)?\s*[A-Z][\w'’().-]*)*)")
+
+
+def _name_like(piece: str) -> bool:
+    """A list item that is a name: it opens with a capital (after 'the') and has at most two other lower-case
+    words ('the Foreign Ministers' Meetings among neighbouring countries' is; 'it goes against...' is not)."""
+    ws = piece.split()
+    if ws and ws[0].lower() == "the":
+        ws = ws[1:]
+    if not ws or not ws[0][:1].isupper():
+        return False
+    return sum(1 for w in ws if w[:1].islower() and w.lower() not in _LINK_WORDS) <= 2
+
+
+def _list_in(sentence: str) -> list[str]:
+    """The items of the list one sentence gives, in order; [] when it gives none."""
+    sentence = sentence.rstrip(" .")
+    body = sentence.split(":", 1)[1] if ":" in sentence else sentence
+    if ";" in body:  # "three mechanisms: A; B; and C"
+        items = [re.sub(r"^(?:and|or)\s+", "", p.strip(" ,;")) for p in body.split(";")]
+        return [i for i in items if i]
+    pieces = [p.strip() for p in re.split(r",\s+", body) if p.strip()]
+    last = max((i for i, p in enumerate(pieces) if re.search(r"(?:^|\s)(?:and|or)\s", p)), default=None)
+    if last is None or (last == 0 and not re.match(r"(?:and|or)\s", pieces[0])):
+        if last == 0:  # "A and B" alone is a pair only after a colon or an introducing verb
+            pair = re.split(r"\s+(?:and|or)\s+", pieces[0], maxsplit=1)
+            if ":" in sentence or (_INTRODUCER_RE.match(sentence) and len(pair) == 2):
+                return [_INTRODUCER_RE.sub("", pair[0]), pair[1]] if len(pair) == 2 else []
+        return []
+    tail = pieces[last]
+    if re.match(r"(?:and|or)\s", tail):  # "..., B, and C": the Oxford comma
+        before, after = pieces[last - 1], tail.split(maxsplit=1)[1]
+        start = last - 1
+    else:
+        before, after = re.split(r"\s+(?:and|or)\s+", tail, maxsplit=1)
+        start = last
+    names = _name_like(before)
+    if not names and len(before.split()) > 12:  # a clause, not a list item
+        return []
+    if names:  # the last item runs as far as the names do ("India—the three states ..." -> "India")
+        m = _NAME_RUN_RE.match(after)
+        after = m.group(0) if m else after
+    items = [before, after]
+    for p in reversed(pieces[:start]):
+        intro = _INTRODUCER_RE.match(p)
+        if intro:
+            items.insert(0, p[intro.end() :])
+            break
+        if names and not _name_like(p):
+            found = _NAME_RUN_RE.findall(p)
+            if found and p.rstrip().endswith(found[-1]):
+                items.insert(0, found[-1])
+            break
+        if len(p.split()) > 12:
+            break
+        items.insert(0, p)
+    items = [re.sub(r"^(?:and|or)\s+", "", i.strip(" ,;—-")) for i in items]
+    return [i for i in items if i] if len(items) >= 3 or ":" in sentence else []
+
+
+def enumeration(sentences: Sequence[str] | str) -> list[str]:
+    """The items of the longest list the sentences give ('three mechanisms: A; B; and C', 'A, B and C',
+    'These include A, B and C'), in order."""
+    if isinstance(sentences, str):
+        sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", sentences)
+    best: list[str] = []
+    for sentence in sentences:
+        items = [i for i in _list_in(sentence) if 0 < len(i.split()) <= 40]
+        if len(items) > len(best):
+            best = items
+    return best
+
+
+def _clip(text: str, n: int) -> str:
+    return " ".join(text.split()[:n])
+
+
+def refer(question: str, answer: str | Sequence[str]) -> str:
+    """The question with what points into the last answer replaced by what it points at: an ordinal by that
+    item of the answer's list, 'that figure' by the figure, 'that report' by the answer's phrase that ends
+    with 'report', 'those countries' by the names it gives; the question unchanged when nothing points."""
+    if not answer:
+        return question
+    items = enumeration(answer)
+    answer = answer if isinstance(answer, str) else " ".join(answer)
+    m = _ORDINAL_RE.search(question)
+    if m and items:
+        word = m.group(1).lower()
+        n = len(items) if word in _LAST else _ORDINALS.get(word, 0)
+        if 1 <= n <= len(items):
+            return f"{question[: m.start()]}{_clip(items[n - 1], 14)}{question[m.end() :]}"
+    m = _DEMONSTRATIVE_RE.search(question)
+    if m:
+        noun = m.group(1).lower()
+        found = ""
+        if _FIGURE_NOUNS_RE.match(noun):
+            found = next((q.group(0) for q in _QUANTITY_RE.finditer(answer)), "")
+            while found and found.split()[-1].lower() in STOPWORDS:  # "$3.5 billion of the" -> "$3.5 billion"
+                found = found.rsplit(maxsplit=1)[0] if " " in found else ""
+        else:
+            stem = noun[:-3] if noun.endswith("ies") else noun.rstrip("s")
+            phrase = re.search(rf"((?:\S+\s+){{0,4}}{re.escape(stem)}\w*)", answer, re.I)
+            if phrase:
+                found = phrase.group(1)
+            elif noun.endswith("s") and items:  # "those countries": the names the answer listed
+                found = ", ".join(_clip(i, 6) for i in items)
+        if found:
+            return f"{question[: m.start()]}{found.strip(' ,;.')}{question[m.end() :]}"
+    return question
+
+
 def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
     """The standalone question for the last user message, and whether it was completed from earlier turns.
-    A follow-up ("When did it create a contact group?") gets the names of the last earlier user turn that
-    has any ("(SCO)"); the server keeps no session: the history comes with each request."""
+    What points into the last answer ("the second one", "that figure", "who said that?") is resolved against
+    that answer; a follow-up about the same subject ("When did it create a contact group?") gets the names
+    and topic of the last earlier user turn that has any. The server keeps no session: the history comes
+    with each request."""
     if not messages:
         raise InvalidInput("messages is empty: send at least one user message")
     last = messages[-1]
@@ -510,6 +680,14 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
     earlier = [" ".join(m.content.split()) for m in messages[:-1] if m.role == "user" and m.content.strip()]
     if not earlier or not is_follow_up(question):
         return question, False
+    sentences = answer_sentences(messages)
+    answer = " ".join(sentences)
+    pointed = refer(question, sentences)
+    if pointed != question:
+        return pointed, True
+    if answer and _ABOUT_STATEMENT_RE.search(question) and len(_focus(question)) <= 3:
+        first = re.split(r"(?<=[.!?])\s+", answer)[0]
+        return f"{question} ({_clip(first, 30)})", True
     for prev in reversed(earlier):
         names = [e.text for e in entities(prev)]
         named = {w for n in names for w in words(n)}
@@ -552,6 +730,7 @@ def analyse(
     messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
     standalone, follow_up = resolve(messages)
     text = " ".join(messages[-1].content.split())
+    refers = follow_up and refer(text, answer_sentences(messages)) != text
     kind, answer_type = _kind(text)
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         kind, answer_type = _kind(standalone)
@@ -568,6 +747,7 @@ def analyse(
         text=text,
         standalone=standalone,
         follow_up=follow_up,
+        refers=refers,
         kind=kind,
         answer_type=answer_type,
         focus=_focus(standalone),

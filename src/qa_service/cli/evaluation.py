@@ -1,4 +1,4 @@
-"""`qa-service eval`: the evaluation runner, with ablations and the llama-index baseline."""
+"""`qa-service eval`: the evaluation runner, by writer, with the retrieval-only baselines and ablations."""
 
 from __future__ import annotations
 
@@ -14,58 +14,52 @@ from qa_service.errors import InvalidInput
 
 app = typer.Typer()
 
-# (name, retrieval mode, settings overrides as "group.field": value). Each is run in the same process on the
-# same items; the report shows dev and test side by side for each.
-ABLATIONS: list[tuple[str, str, dict[str, Any]]] = [
-    ("dense only", "dense", {}),
-    ("BM25 only", "lexical", {}),
-    ("sentence-dense only", "sentence", {}),
-    ("dense + BM25", "dense+lexical", {}),
-    ("hybrid, references not down-weighted", "hybrid", {"retrieval.reference_weight": 1.0}),
-    ("without corpus/vocabulary.toml", "hybrid", {"answer.vocabulary": False}),
-    (
-        "shallow: 5 candidate passages, no neighbours",
-        "hybrid",
-        {"answer.candidate_passages": 5, "answer.neighbour_passages": 0},
-    ),
-    ("no neighbouring passages", "hybrid", {"answer.neighbour_passages": 0}),
-    ("without word expansion", "hybrid", {"retrieval.expand": False}),
-    ("with BM25 pseudo-relevance feedback (3 terms)", "hybrid", {"retrieval.prf_terms": 3}),
-    ("full pipeline", "hybrid", {}),
-]
-RELOAD = {"answer.vocabulary", "retrieval.expand"}  # settings read when the engine loads
-
 
 @app.command("eval")
 @edge
 def eval_cmd(
     set_: Annotated[
         list[Path] | None,
-        typer.Option(
-            "--set",
-            help="Question set(s) (JSONL); default: every set in eval/ (questions, readers, conversations).",
-        ),
+        typer.Option("--set", help="Question set(s) (JSONL); default: every set in eval/sets/."),
     ] = None,
-    split: Annotated[str, typer.Option(help="dev, test or all.")] = "all",
+    writer: Annotated[
+        list[str] | None, typer.Option(help="Only these writers' items (repeatable); default: all.")
+    ] = None,
     url: Annotated[str | None, typer.Option(help="Evaluate a running service through POST /chat.")] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Where report.json, latest.md, chart.png go.")
     ] = None,
-    baseline: Annotated[Path | None, typer.Option(help="A previous report.json: print the deltas.")] = None,
-    ablations: Annotated[bool, typer.Option(help="Also run the ablations (in-process only).")] = True,
+    previous: Annotated[
+        Path | None, typer.Option("--previous", help="A previous report.json: print the deltas.")
+    ] = None,
+    held_out: Annotated[
+        bool,
+        typer.Option(
+            help="Leave-one-writer-out: train on the other writers, answer the held-out one (in-process; a "
+            "few minutes)."
+        ),
+    ] = True,
+    baselines: Annotated[
+        bool,
+        typer.Option(help="Answer the same items with the retrieval-only baselines (in-process)."),
+    ] = True,
+    ablations: Annotated[
+        bool, typer.Option(help="Leave-one-writer-out without each component of the answer stage.")
+    ] = True,
     mode: Annotated[
         str,
         typer.Option(
             help="extractive, or generate: the LLM at QA_LLM__BASE_URL writes the answers (checked), and the "
-            "report adds ALCE-style citation precision and recall (no ablations)."
+            "report adds ALCE-style citation precision and recall (no held-out runs)."
         ),
     ] = "extractive",
     check: Annotated[
-        bool, typer.Option(help="Exit 1 when a test-split metric is past eval/thresholds.toml.")
+        bool, typer.Option(help="Exit 1 when a pure-test writer's metric is past eval/thresholds.toml.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Evaluate retrieval, citations, answers and abstention; dev and test splits side by side."""
+    """Evaluate retrieval, citations, answers and abstention by writer: the shipped weights, each writer
+    answered by weights trained without it, and the retrieval-only baselines on the same items."""
     import json
 
     from qa_service.evaluate import (
@@ -75,15 +69,15 @@ def eval_cmd(
         http_target,
         load_eval_sets,
         load_items,
+        load_pure_test,
         load_thresholds,
+        report_of,
         run_eval,
     )
     from qa_service.progress import progress_bar
     from qa_service.report import chart, deltas, markdown
 
     s = settings()
-    if split not in ("dev", "test", "all"):
-        raise InvalidInput(f"--split must be dev, test or all, not '{split}'")
     if mode not in ("extractive", "generate"):
         raise InvalidInput(f"--mode must be extractive or generate, not '{mode}'")
     judge = None
@@ -97,11 +91,16 @@ def eval_cmd(
             raise InvalidInput("--mode generate needs an LLM: set QA_LLM__BASE_URL (see the README)")
         generator = Generator.from_settings(s)
         judge = partial(supports, cfg=s.llm)
-        ablations = False
+        held_out = ablations = baselines = False
     items = [i for p in set_ for i in load_items(p)] if set_ else load_eval_sets(s.eval_dir)
-    items = [i for i in items if split == "all" or i.split == split]
+    if writer:
+        unknown = set(writer) - {i.writer for i in items}
+        if unknown:
+            raise InvalidInput(f"no items by {', '.join(sorted(unknown))}")
+        items = [i for i in items if i.writer in writer]
     if not items:
         raise InvalidInput("no evaluation items to run")
+    pure = load_pure_test(s.eval_dir)
     engine = None
     if url:
         target = http_target(url, answer_mode=mode if mode == "generate" else None)
@@ -111,47 +110,59 @@ def eval_cmd(
     show = s.show_progress()
     with progress_bar("evaluating", len(items), show) as advance:
         report = run_eval(target, items, on_item=lambda: advance(1), judge=judge)
-    if engine is not None and ablations:
-        report["ablations"] = _ablations(engine, items, show)
+    if engine is not None and baselines:
+        report["baselines"] = _baselines(engine, items, show)
+    if engine is not None and held_out:
+        from qa_service.learn import held_out_rows
+
+        writers = sorted({i.writer for i in items})
+        cache: dict[str, Any] = {}
+        with progress_bar("leave-one-writer-out", len(writers), show) as advance:
+            rows, folds = held_out_rows(engine, items, pure, on_fold=lambda _w: advance(1), cache=cache)
+        report["held_out"] = report_of(rows)
+        report["folds"] = folds
+        if ablations:
+            report["ablations"] = _ablations(engine, items, pure, show, cache)
     th_path = s.eval_dir / "thresholds.toml"
     thresholds = load_thresholds(th_path) if th_path.exists() else {"min": {}, "max": {}}
     report["thresholds"] = {k: f">= {v}" for k, v in thresholds["min"].items()} | {
         k: f"<= {v}" for k, v in thresholds["max"].items()
     }
     report["meta"] = {
-        "sets": sorted({_shown(s.eval_dir / f"{i.set}.jsonl") for i in items})
+        "sets": sorted({_shown(s.eval_dir / "sets" / f"{i.set}.jsonl") for i in items})
         if not set_
         else [_shown(p) for p in set_],
-        "split": split,
+        "pure_test": sorted(pure),
         "target": url or "in-process",
         "mode": mode,
         **({"llm": s.llm.model or "(server default)"} if mode == "generate" and not url else {}),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    if baseline:
-        prev = json.loads(baseline.read_text(encoding="utf-8"))
+    if previous:
+        prev = json.loads(previous.read_text(encoding="utf-8"))
         report["deltas"] = deltas(report["summary"], prev.get("summary", {}))
     out_dir = out_dir or s.eval_dir / "reports" / ("generate" if mode == "generate" else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     dump(report, out_dir / "report.json")
     (out_dir / "latest.md").write_text(markdown(report), encoding="utf-8")
     chart(report, out_dir / "chart.png")
-    guarded = report["splits"].get("test")
-    fails = check_thresholds(guarded, thresholds) if guarded else []
+    guarded = [w for w in pure if w in report["writers"]]
+    fails = [f"{w}: {f}" for w in guarded for f in check_thresholds(report["writers"][w], thresholds)]
     if as_json:
         emit_json({k: report[k] for k in report if k != "rows"} | {"threshold_failures": fails})
     else:
-        t = Table("metric", *report["splits"], "delta" if baseline else "")
+        shown = report.get("held_out", report)["writers"]
+        t = Table("metric", *shown, "delta" if previous else "")
         for k in report["summary"]:
             t.add_row(
                 k,
-                *(str(v.get(k)) for v in report["splits"].values()),
-                f"{report['deltas'][k]:+.4f}" if baseline and k in report.get("deltas", {}) else "",
+                *(str(v.get(k)) for v in shown.values()),
+                f"{report['deltas'][k]:+.4f}" if previous and k in report.get("deltas", {}) else "",
             )
         out.print(t)
         out.print(f"report: {out_dir / 'latest.md'}")
         for f in fails:
-            err.print(f"[red]test split past threshold:[/red] {f}")
+            err.print(f"[red]pure-test writer past threshold:[/red] {f}")
     if check and fails:
         raise typer.Exit(1)
 
@@ -166,52 +177,68 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _ablations(engine: Any, items: list[Any], show: bool) -> dict[str, dict[str, Any]]:
-    """Each ablation's summary per split ({"dev": ..., "test": ...}), and the llama-index baseline."""
-    from qa_service.evaluate import engine_target, evidence_rank, mrr, recall_at, run_eval
+def _baselines(engine: Any, items: list[Any], show: bool) -> dict[str, dict[str, Any]]:
+    """The retrieval-only baselines on the same items and word budget (the service's longest answer)."""
+    from qa_service.baseline import build_baseline, llama_index_target, top_cosine_target, top_passage_target
+    from qa_service.evaluate import run_eval
     from qa_service.progress import progress_bar
 
-    results: dict[str, dict[str, Any]] = {}
-    with progress_bar("ablations", len(ABLATIONS) + 1, show) as advance:
-        for name, mode, overrides in ABLATIONS:
-            saved = {k: _setting(engine.settings, k) for k in overrides}
-            try:
-                for k, v in overrides.items():
-                    _setting(engine.settings, k, v)
-                if RELOAD & overrides.keys():
-                    engine.load()
-                engine.retriever.clear_cache()
-                results[name] = run_eval(engine_target(engine, mode), items)["splits"]
-            finally:
-                for k, v in saved.items():
-                    _setting(engine.settings, k, v)
-                if RELOAD & overrides.keys():
-                    engine.load()
-                engine.retriever.clear_cache()
+    words = engine.settings.answer.longest_answer_words
+    base = build_baseline(engine.paper, engine.embedder.model_path, k=1)
+    targets = {
+        "top /search passage": top_passage_target(engine, words),
+        "top-2 cosine sentences of the top-10 passages": top_cosine_target(engine, words),
+        "llama-index quickstart top node": llama_index_target(base, words),
+    }
+    out: dict[str, dict[str, Any]] = {}
+    with progress_bar("baselines", len(targets), show) as advance:
+        for name, target in targets.items():
+            report = run_eval(target, items)
+            out[name] = {"summary": report["summary"], "writers": report["writers"]}
             advance(1)
-        from qa_service.baseline import build_baseline
-
-        base = build_baseline(engine.paper, engine.embedder.model_path)
-        baseline: dict[str, Any] = {}
-        for sp in sorted({i.split for i in items}):
-            answerable = [
-                i for i in items if i.split == sp and i.answerable and i.gold_evidence and not i.turns
-            ]
-            ranks = [evidence_rank(base.search(i.question), i.gold_evidence) for i in answerable]
-            baseline[sp] = {
-                "evidence_recall_at_1": round(recall_at(ranks, 1), 4),
-                "evidence_recall_at_5": round(recall_at(ranks, 5), 4),
-                "mrr": round(mrr(ranks), 4),
-            }
-        results["llama-index quickstart (256-token chunks, dense top-5; retrieval only)"] = baseline
-        advance(1)
-    return results
+    return out
 
 
-def _setting(settings: Any, dotted: str, value: Any = ...) -> Any:
-    """Read (or, given a value, set) a nested setting such as "answer.neighbour_passages"."""
-    group, name = dotted.split(".")
-    target = getattr(settings, group)
-    if value is not ...:
-        setattr(target, name, value)
-    return getattr(target, name)
+def _ablations(
+    engine: Any, items: list[Any], pure: set[str], show: bool, cache: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Leave-one-writer-out without each component, on the shipped reader's features (no selection: each
+    variant fixes its features), summarised per held-out writer."""
+    from dataclasses import replace
+
+    from qa_service.answer import Composition
+    from qa_service.evaluate import report_of
+    from qa_service.learn import TrainingSettings, held_out_rows
+    from qa_service.progress import progress_bar
+
+    kept = tuple(engine.weights.reader.features)
+    base = TrainingSettings(fixed_features=kept)
+    variants: dict[str, TrainingSettings] = {
+        f"shipped features, fixed ({', '.join(kept)})": base,
+        "reader: plain cosine": replace(base, fixed_features=("cosine",)),
+        **{
+            f"reader without {f}": replace(base, fixed_features=tuple(x for x in kept if x != f))
+            for f in kept
+            if f != "cosine"
+        },
+        "composition: the best sentence only": replace(
+            base,
+            compositions=(
+                Composition(
+                    max_words=400, max_sentences=1, relative_keep=1.01, adjacent_keep=1.01, context=False
+                ),
+            ),
+        ),
+        "composition: no lead-in or pronoun context": replace(
+            base, compositions=tuple(c for c in base.compositions if not c.context)
+        ),
+        "decider off: never abstain": replace(base, abstain=False),
+    }
+    out: dict[str, dict[str, Any]] = {}
+    with progress_bar("ablations", len(variants), show) as advance:
+        for name, cfg in variants.items():
+            rows, _ = held_out_rows(engine, items, pure, cfg, cache=cache)
+            report = report_of(rows)
+            out[name] = {"summary": report["summary"], "writers": report["writers"]}
+            advance(1)
+    return out

@@ -1,0 +1,199 @@
+"""decide(question, candidates, chosen) -> Decision: answer or abstain, as one calibrated decision.
+
+The probability that the answer found is right, from a logistic model (`Decider`) over documented signals
+of the question and the evidence: how well the best sentence reads as an answer, how far it stands above
+the rest, whether the question names something the documents never mention, whether the years and
+numbers it writes are anywhere in the evidence, whether the answer holds the kind of thing asked for.
+None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`),
+and each weight is held to the sign its meaning gives it (more overlap can only make a right answer
+likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The service abstains when the probability is under the threshold chosen on the
+training writers. Only two cases are decided by rule: no evidence at all, and a question that gives
+instructions (the engine handles those before reading).
+
+When it abstains, the reason names what the evidence lacks: a name the documents never use, a year or
+figure they never give with it, or the question's content words the nearest passages do not use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from qa_service.lexical import TermStats, terms
+from qa_service.question import SCAFFOLD, Question
+from qa_service.read import Candidate, mentions, numbers_share, offers, surface
+from qa_service.text import content_words
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    description: str
+    sign: int  # +1: more of it can only make a right answer likelier; -1: only less likely
+
+
+SIGNALS: list[Signal] = [
+    Signal("best", "the best sentence's probability under the reader", 1),
+    Signal("best_cosine", "the best sentence's cosine with the question", 1),
+    Signal("margin", "the best probability minus the best from another passage", 1),
+    Signal("lexical", "rarity-weighted share of the question's focus terms around the answer", 1),
+    Signal("missing_rare", "rarity of the rarest focus term missing around the answer, over the largest", -1),
+    Signal("entities", "share of the question's named entities named around the answer", 1),
+    Signal("unknown_names", "names in the question the documents never use (0, 1, or 2 for several)", -1),
+    Signal("numbers_missing", "the question's years or numbers are stated with no candidate", -1),
+    Signal("offers", "the answer holds the kind of thing asked for (a date for when...; 0.5: none has a form)", 1),
+]
+SIGNAL_NAMES = [s.name for s in SIGNALS]
+SIGNAL_SIGNS = [s.sign for s in SIGNALS]
+
+
+@dataclass(frozen=True)
+class Decision:
+    confidence: float  # the probability that the answer is right
+    abstain: bool
+    reason: str | None  # why it abstains, in a sentence; None when it answers
+
+
+def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats: TermStats) -> np.ndarray:
+    """The SIGNALS of an answer (`chosen`, best first) found among `cands`."""
+    best = chosen[0]
+    around = " ".join(c.context for c in chosen)
+    around_terms = terms(around)
+    groups = [t for w in q.focus if (t := terms(w))]
+    weights = [min((stats.idf(x) for x in g), default=0.0) for g in groups]
+    total = sum(weights) or 1.0
+    present = sum(w for g, w in zip(groups, weights, strict=True) if g & around_terms)
+    absent = [w for g, w in zip(groups, weights, strict=True) if not g & around_terms]
+    others = [c.score for c in cands if c.chunk.id != best.chunk.id]
+    ents = q.entities
+    unknown = [e for e in ents if e.known is False]
+    text = " ".join(c.text for c in chosen)
+    return np.array(
+        [
+            best.score,
+            best.cosine,
+            best.score - (max(others) if others else 0.0),
+            present / total,
+            max(absent) / max(stats.idf(""), 1e-9) if absent else 0.0,
+            sum(mentions(surface(around), e) for e in ents) / len(ents) if ents else 1.0,
+            float(min(len(unknown), 2)),
+            float(bool(q.required) and not any(numbers_share(q.required, c.context) == 1.0 for c in cands)),
+            offers(text, q.answer_type, q.standalone) if len(q.parts) <= 1 else 0.5,
+        ]
+    )
+
+
+class Decider:
+    """A logistic model over SIGNALS (standardised) and the threshold under which the service abstains."""
+
+    def __init__(
+        self,
+        mean: list[float] | np.ndarray,
+        scale: list[float] | np.ndarray,
+        coef: list[float] | np.ndarray,
+        bias: float,
+        threshold: float,
+    ) -> None:
+        self.mean, self.scale = np.asarray(mean, dtype=float), np.asarray(scale, dtype=float)
+        self.coef, self.bias, self.threshold = np.asarray(coef, dtype=float), float(bias), float(threshold)
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = ((np.atleast_2d(x) - self.mean) / self.scale) @ self.coef + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "signals": SIGNAL_NAMES,
+            "mean": [round(float(x), 6) for x in self.mean],
+            "scale": [round(float(x), 6) for x in self.scale],
+            "coef": [round(float(x), 6) for x in self.coef],
+            "bias": round(self.bias, 6),
+            "threshold": round(self.threshold, 6),
+        }
+
+    @classmethod
+    def from_dict(cls, m: dict[str, object], threshold: float | None = None) -> Decider:
+        if m.get("signals") != SIGNAL_NAMES:
+            raise ValueError("the decider was trained on other signals; retrain it (eval/train_reader.py)")
+        t = float(m["threshold"]) if threshold is None else threshold  # type: ignore[arg-type]
+        return cls(m["mean"], m["scale"], m["coef"], float(m["bias"]), t)  # type: ignore[arg-type]
+
+
+def decide(
+    q: Question, cands: list[Candidate], chosen: list[Candidate], stats: TermStats, decider: Decider
+) -> Decision:
+    """Answer with `chosen` (best first), or abstain with the reason."""
+    if not chosen:
+        return Decision(0.0, True, "No passage of the documents matches the question.")
+    x = signals(q, cands, chosen, stats)
+    confidence = float(decider.probability(x)[0])
+    if confidence >= decider.threshold:
+        return Decision(confidence, False, None)
+    return Decision(confidence, True, reason(q, chosen[0], x, stats))
+
+
+def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str:
+    """What the evidence lacks, in a sentence: the strongest of the signals that count against it."""
+    s = dict(zip(SIGNAL_NAMES, x, strict=True))
+    unknown = [e.text for e in q.entities if e.known is False]
+    if unknown:
+        return f"The documents never mention {_join(unknown)}."
+    topic = _topic(q, best)
+    if s["numbers_missing"]:
+        if q.years:
+            return f"The documents discuss {topic or 'this'}, but say nothing about it in {_join(q.years)}."
+        return f"The documents discuss {topic or 'this'}, but give no figure of {_join(q.numbers)}."
+    if s["offers"] == 0.0 and q.answer_type in ("date", "number"):
+        what = "date" if q.answer_type == "date" else "figure"
+        return (
+            f"The documents discuss {topic}, but give no {what} for what you ask."
+            if topic
+            else f"The documents give no {what} for what you ask."
+        )
+    ctx = surface(best.context)
+    ctx_terms = terms(best.context)
+    absent_entities = [e.text for e in q.entities if not mentions(ctx, e)]
+    entity_words = {w for e in q.entities for w in content_words(e.text)}
+    asked = [w for w in _content(q.standalone) if w not in entity_words]
+    absent = [w for w in asked if not terms(w) & ctx_terms]
+    if absent_entities and topic:
+        return (
+            f"The closest passages speak of {topic}, but not of {_join(absent_entities)} in that connection."
+        )
+    if absent and topic:
+        return (
+            f"The closest passages speak of {topic}, but none says anything about "
+            f"{_join([f'“{w}”' for w in absent[:3]])}."
+        )
+    return "No passage of the documents answers this; the closest ones are shown."
+
+
+def _content(text: str) -> list[str]:
+    """The question's content words: no English function word (a standard stop list), no word that only
+    frames a question ('tell', 'explain', 'paper'), nothing shorter than three letters."""
+    return list(
+        dict.fromkeys(
+            w
+            for w in content_words(text)
+            if w not in ENGLISH_STOP_WORDS and w not in SCAFFOLD and len(w) >= 3 and not w.isdigit()
+        )
+    )
+
+
+def _topic(q: Question, best: Candidate) -> str:
+    """What the nearest passage and the question share: the names, else up to three content words."""
+    ctx = surface(f"{best.chunk.section or ''} {best.chunk.text}")
+    named = [e.text for e in q.entities if mentions(ctx, e)]
+    if named:
+        return _join(named)
+    ctx_terms = terms(f"{best.chunk.section or ''} {best.chunk.text}")
+    shared = [w for w in _content(q.standalone) if terms(w) & ctx_terms]
+    return _join([f"“{w}”" for w in shared[:3]])
+
+
+def _join(xs: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'; '' for nothing."""
+    xs = list(dict.fromkeys(xs))
+    return ", ".join(xs[:-1]) + " and " + xs[-1] if len(xs) > 1 else "".join(xs)

@@ -1,0 +1,453 @@
+"""Reader.score(question, candidates) -> probabilities: which sentence of the retrieved passages answers.
+
+`gather()` collects the candidates: every sentence of the passages the hybrid search found for the answer
+stage (and of the passages just before and after the best of them in the same paragraph), each with what a
+reader can see of it: its cosine with the question (MiniLM), its context, its passage's rank, and the
+documented features below. The Reader is a logistic model over a few of those features: the ones that
+earned their place by leave-one-writer-out evaluation (`eval/train_reader.py` chooses them, fits the
+weights on the training writers and writes `data/reader.json`). Its starting point is plain cosine, the
+strongest retrieval-only baseline; every feature named here is measured against it in the report.
+
+Nothing here names a paper: the features read the question analysis and the candidate's text and place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from qa_service.errors import QAServiceError
+from qa_service.index import LoadedIndex
+from qa_service.lexical import Expander, TermStats, terms
+from qa_service.models import Chunk, ChunkSentence, Hit
+from qa_service.question import AnswerType, Entity, Question
+from qa_service.text import STOPWORDS, content_words, numbers_in, words
+
+# ---------------------------------------------------------------- what a sentence offers
+
+_MONTH_RE = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_DATE_RE = re.compile(
+    rf"\b(?:1[89]\d\d|20\d\d)s?\b|\b{_MONTH_RE}\b|\b(?:last|next|this) (?:year|month|week)\b|"
+    r"\b(?:years?|months?|decades?|weeks?) (?:ago|later|earlier|after|before)\b|\bsince\b|\buntil\b"
+)
+_NUMBER_RE = re.compile(
+    r"\b\d[\d,.]*\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|third|quarter|"
+    r"percent|majority|minority)\b",
+    re.I,
+)
+_NAME_RE = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*|\b[A-Z]{2,}\b")
+_QUOTE_RE = re.compile(r"[“\"][^”\"]{6,}[”\"]")
+# A sentence that announces what follows: it ends with a colon, says "as follows", says someone was more direct
+# or explicit (the views come next), or opens by counting things it has not named yet ("Two major factors
+# explain...": a count and a plural noun among its first words).
+_LEAD_IN_RE = re.compile(
+    r":\s*$|\b(?:as follows|the following|(?:more|most|less|quite|very|rather) (?:direct|explicit|blunt|clear|"
+    r"candid|forthright|outspoken|specific|vocal))\b|^(?:\S+ ){0,3}(?:two|three|four|five|six|several|a number of) "
+    r"(?:[a-z]+ ){0,2}[a-z]+s\b",
+    re.I,
+)
+_ANAPHORIC_START_RE = re.compile(
+    r"^(?:It|Its|They|Their|Them|This|These|Those|He|His|She|Her|Such|The latter|The former)\b"
+)
+
+
+def is_lead_in(text: str) -> bool:
+    """The sentence announces what follows and is short enough to be only that."""
+    return bool(_LEAD_IN_RE.search(text)) and len(text.split()) <= 25
+
+
+def is_anaphoric(text: str) -> bool:
+    """The sentence opens with a pronoun that needs the sentence before it."""
+    return bool(_ANAPHORIC_START_RE.match(text))
+
+
+def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float:
+    """Does the text contain the kind of thing the question asks for (1.0) or not (0.0); 0.5 when the kind
+    has no surface form (a reason, a statement). A name only counts when the question does not give it."""
+    if answer_type == "date":
+        return float(bool(_DATE_RE.search(text)))
+    if answer_type == "number":
+        return float(bool(_NUMBER_RE.search(text)))
+    if answer_type in ("person", "place"):
+        given = {w.lower() for w in words(question_text)}
+        names = [m.group(0) for m in _NAME_RE.finditer(text) if m.group(0).lower() not in STOPWORDS]
+        return float(any(any(w.lower() not in given for w in n.split()) for n in names))
+    if answer_type == "quote":
+        return float(bool(_QUOTE_RE.search(text)))
+    return 0.5
+
+
+def mentions(text_words: frozenset[str], entity: Entity) -> bool:
+    """The text names the entity, under any of its names (every word of the name present)."""
+    return any(ws <= text_words for ws in _name_words(tuple(entity.names())))
+
+
+@lru_cache(maxsize=4096)
+def _name_words(names: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    return tuple(ws for n in names if (ws := frozenset(w.removesuffix("'s") for w in words(n))))
+
+
+@lru_cache(maxsize=65536)
+def surface(text: str) -> frozenset[str]:
+    """The words of a text, lower case, possessives dropped (cached: passages are read again and again)."""
+    return frozenset(w.removesuffix("'s") for w in words(text))
+
+
+def numbers_share(numbers: list[str], text: str) -> float:
+    """Share of the question's numbers ('2023', '25%') the text states (1.0 when the question names none)."""
+    if not numbers:
+        return 1.0
+    found = numbers_in(text)
+    return sum(1 for n in numbers if n.rstrip("%") in found) / len(numbers)
+
+
+# ---------------------------------------------------------------- candidates
+
+
+@dataclass
+class Candidate:
+    """A sentence competing to be (part of) the answer, with what the reader sees of it."""
+
+    hit: int  # index of its passage in the pool (the fused retrieval order, then the neighbours)
+    chunk: Chunk
+    pos: int  # position of the sentence in its passage
+    row: int  # its row among the index's sentences (document order)
+    cosine: float  # cosine of the question and the sentence (MiniLM)
+    window: float = 0.0  # cosine of the question and the sentence with its neighbours in the paragraph
+    passage_cosine: float = 0.0  # cosine of the question and the whole passage
+    previous: bool = False  # the sentence was part of the previous answer in the conversation
+    features: list[np.ndarray] = field(default_factory=list)  # one row of FEATURES per question part
+    score: float = 0.0
+
+    @property
+    def sentence(self) -> ChunkSentence:
+        return self.chunk.sentences[self.pos]
+
+    @property
+    def text(self) -> str:
+        return str(self.chunk.sentences[self.pos].text)
+
+    @property
+    def context(self) -> str:
+        """The sentence with what surrounds it: its section title, the text before its passage, its passage."""
+        return f"{self.chunk.section or ''} {self.chunk.context} {self.chunk.text}"
+
+
+def pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
+    """The hits, then the passages just before and after the best `neighbours` of them in the same paragraph:
+    a reply, a list or the views a lead-in announces often continue in the next passage."""
+    out = list(hits)
+    seen = {h.chunk.id for h in hits}
+    for h in hits[:neighbours]:
+        ci = index.by_id.get(h.chunk.id)
+        if ci is None:
+            continue
+        for cj in (ci - 1, ci + 1):
+            if 0 <= cj < len(index.chunks):
+                other = index.chunks[cj]
+                if other.block_id == h.chunk.block_id and other.id not in seen:
+                    out.append(Hit(chunk=other, score=0.0))
+                    seen.add(other.id)
+    return out
+
+
+def _same_block(index: LoadedIndex, row: int, other: int) -> bool:
+    if not 0 <= other < len(index.sentence_ids):
+        return False
+    a, b = int(index.sentence_chunk[row]), int(index.sentence_chunk[other])
+    return a == b or index.chunks[a].block_id == index.chunks[b].block_id
+
+
+def gather(
+    q: Question,
+    qvec: np.ndarray,
+    passages: list[Hit],
+    index: LoadedIndex,
+    stats: TermStats,
+    hits_count: int,
+    expander: Expander | None = None,
+    previous: frozenset[str] = frozenset(),
+) -> list[Candidate]:
+    """Every sentence of `passages` (the pool) as a candidate, its features computed for each part of the
+    question. `hits_count`: how many of the passages came from retrieval (the rest are neighbours);
+    `previous`: sentence ids of the previous answer in the conversation."""
+    cands = []
+    for i, h in enumerate(passages):
+        pvec = index.chunk_vectors[index.by_id[h.chunk.id]] if h.chunk.id in index.by_id else None
+        pcos = float(pvec @ qvec) if pvec is not None else 0.0
+        for p, s in enumerate(h.chunk.sentences):
+            row = index.sentence_row.get(s.id)
+            if row is None:
+                continue
+            window = [r for r in (row - 1, row, row + 1) if _same_block(index, row, r)]
+            vec = index.sentence_vectors[window].sum(axis=0)
+            cands.append(
+                Candidate(
+                    hit=i,
+                    chunk=h.chunk,
+                    pos=p,
+                    row=row,
+                    cosine=float(index.sentence_vectors[row] @ qvec),
+                    window=float(vec @ qvec) / max(float(np.linalg.norm(vec)), 1e-9),
+                    passage_cosine=pcos,
+                    previous=s.id in previous,
+                )
+            )
+    parts: list[int | None] = list(range(len(q.parts))) if len(q.parts) > 1 else [None]
+    for part in parts:
+        focus = Focus.of(q, stats, part, expander)
+        for c, row in zip(cands, featurize(focus, cands, hits_count), strict=True):
+            c.features.append(row)
+    return cands
+
+
+# ---------------------------------------------------------------- features
+
+
+@dataclass
+class Focus:
+    """What the features read of one part of a question, computed once per question: its focus terms as
+    groups of alternatives (a word, or a reader's word the corpus lacks and the corpus words nearest to it),
+    each group weighted by the rarity of its terms."""
+
+    question: Question
+    text: str
+    answer_type: AnswerType
+    groups: list[tuple[frozenset[str], float]]
+    total: float
+    numbers: list[str]
+    expander: Expander | None = None
+    soft_words: np.ndarray | None = None  # the focus words' vectors (rows)
+    soft_weights: np.ndarray | None = None
+
+    @classmethod
+    def of(
+        cls, q: Question, stats: TermStats, part: int | None = None, expander: Expander | None = None
+    ) -> Focus:
+        p = q.parts[part] if part is not None and len(q.parts) > 1 else None
+        text = p.text if p else q.standalone
+        focus_words = (p.focus if p else q.focus) or content_words(text)
+        groups: dict[frozenset[str], float] = {}
+        for word in focus_words:
+            alternatives = terms(word) | frozenset(t for w in q.expansions.get(word, []) for t in terms(w))
+            if not alternatives:
+                continue
+            used = [stats.idf(t) for t in alternatives if stats.df.get(t)]
+            groups[alternatives] = min(used) if used else stats.idf(next(iter(alternatives)))
+        total = sum(groups.values()) or 1.0
+        answer_type = p.answer_type if p else q.answer_type
+        focus = cls(q, text, answer_type, list(groups.items()), total, p.numbers if p else q.required)
+        if expander is not None:
+            have, vectors = expander.question_vectors(list(focus_words))
+            if have:
+                rarest = stats.idf("")
+                focus.expander, focus.soft_words = expander, vectors
+                w = np.array(
+                    [max((stats.idf(t) for t in terms(x) if stats.df.get(t)), default=rarest) for x in have]
+                )
+                focus.soft_weights = w / w.sum()
+        return focus
+
+    def soft(self, text: str) -> float:
+        """Soft overlap: for each focus word, the closest word of the text in meaning (cosine of word
+        embeddings), weighted by rarity."""
+        if self.expander is None or self.soft_words is None or self.soft_weights is None:
+            return 0.0
+        ids = self.expander.ids(text)
+        if not len(ids):
+            return 0.0
+        best = np.clip((self.expander.vectors[ids] @ self.soft_words.T).max(axis=0), 0.0, 1.0)
+        return float(best @ self.soft_weights)
+
+    def share(self, ts: frozenset[str]) -> float:
+        return sum(w for alts, w in self.groups if alts & ts) / self.total
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    description: str
+    value: Callable[[Focus, Candidate, int, float], float]  # (focus, candidate, hits_count, best cosine)
+
+
+def _entities(f: Focus, text: str) -> float:
+    ents = f.question.entities
+    return sum(mentions(surface(text), e) for e in ents) / len(ents) if ents else 1.0
+
+
+FEATURES: list[Feature] = [
+    Feature("cosine", "cosine of question and sentence (MiniLM)", lambda f, c, n, b: c.cosine),
+    Feature(
+        "cosine_gap",
+        "the sentence's cosine minus the best cosine among the candidates",
+        lambda f, c, n, b: c.cosine - b,
+    ),
+    Feature(
+        "window",
+        "cosine of the question and the sentence with its neighbours in the paragraph",
+        lambda f, c, n, b: c.window,
+    ),
+    Feature(
+        "passage_cosine",
+        "cosine of the question and the sentence's passage",
+        lambda f, c, n, b: c.passage_cosine,
+    ),
+    Feature(
+        "passage_rank",
+        "1 / rank of its passage in the fused retrieval (0 for a neighbouring passage)",
+        lambda f, c, n, b: 1.0 / (c.hit + 1) if c.hit < n else 0.0,
+    ),
+    Feature(
+        "lexical",
+        "rarity-weighted share of the question's focus terms the sentence uses",
+        lambda f, c, n, b: f.share(terms(c.text)),
+    ),
+    Feature(
+        "lexical_context",
+        "the same over the sentence's section title, passage and the text before it",
+        lambda f, c, n, b: f.share(terms(c.context)),
+    ),
+    Feature(
+        "soft_lexical",
+        "rarity-weighted mean over focus words of the closest sentence word in meaning (word vectors)",
+        lambda f, c, n, b: f.soft(c.text),
+    ),
+    Feature(
+        "entities",
+        "share of the question's named entities the sentence names (1 when it names none)",
+        lambda f, c, n, b: _entities(f, c.text),
+    ),
+    Feature(
+        "entities_context",
+        "share of the question's named entities named around the sentence",
+        lambda f, c, n, b: _entities(f, c.context),
+    ),
+    Feature(
+        "numbers",
+        "share of the question's years and numbers the sentence states (1 when it names none)",
+        lambda f, c, n, b: numbers_share(f.numbers, c.text),
+    ),
+    Feature(
+        "offers",
+        "the sentence holds the kind of answer asked for (a date for when, a number for how many, a name for "
+        "who); 0.5 when the kind has no surface form",
+        lambda f, c, n, b: offers(c.text, f.answer_type, f.text),
+    ),
+    Feature(
+        "lead_in",
+        "the sentence announces what follows (ends with ':', 'X was more direct in his views.')",
+        lambda f, c, n, b: float(is_lead_in(c.text)),
+    ),
+    Feature(
+        "anaphoric",
+        "the sentence opens with a pronoun that needs the sentence before",
+        lambda f, c, n, b: float(is_anaphoric(c.text)),
+    ),
+    Feature(
+        "is_question",
+        "the sentence is itself a question (rhetorical questions rarely answer)",
+        lambda f, c, n, b: float(c.text.rstrip().endswith("?")),
+    ),
+    Feature(
+        "reference_fit",
+        "+1 a reference-list entry for a question about sources, -1 for any other question",
+        lambda f, c, n, b: (
+            (1.0 if f.question.about_sources else -1.0) if c.chunk.kind == "reference" else 0.0
+        ),
+    ),
+    Feature(
+        "front_fit",
+        "+1 front matter for a question about the document itself, -1 for any other question",
+        lambda f, c, n, b: (
+            (1.0 if f.question.about_document else -1.0) if c.chunk.section_kind == "front" else 0.0
+        ),
+    ),
+    Feature("caption", "a figure or photo caption", lambda f, c, n, b: float(c.chunk.kind == "caption")),
+    Feature(
+        "previous",
+        "the sentence was part of the previous answer in the conversation",
+        lambda f, c, n, b: float(c.previous),
+    ),
+    Feature(
+        "log_words",
+        "log of the sentence's length in words",
+        lambda f, c, n, b: math.log(1 + len(c.text.split())),
+    ),
+]
+FEATURE_NAMES = [f.name for f in FEATURES]
+
+
+def featurize(f: Focus, cands: list[Candidate], hits_count: int) -> np.ndarray:
+    """The FEATURES of every candidate for one question part, as rows."""
+    best = max((c.cosine for c in cands), default=0.0)
+    return np.array(
+        [[ft.value(f, c, hits_count, best) for ft in FEATURES] for c in cands], dtype=np.float64
+    ).reshape(len(cands), len(FEATURES))
+
+
+# ---------------------------------------------------------------- the model
+
+
+class Reader:
+    """A logistic model over some of FEATURES (standardised). `Reader.cosine()` is plain cosine, the baseline
+    every learned reader is measured against."""
+
+    def __init__(
+        self,
+        features: list[str],
+        mean: list[float] | np.ndarray,
+        scale: list[float] | np.ndarray,
+        coef: list[float] | np.ndarray,
+        bias: float,
+    ) -> None:
+        unknown = [f for f in features if f not in FEATURE_NAMES]
+        if unknown:
+            raise QAServiceError(f"the reader's weights name unknown features: {', '.join(unknown)}")
+        self.features = list(features)
+        self.columns = np.array([FEATURE_NAMES.index(f) for f in features], dtype=np.int64)
+        self.mean, self.scale = np.asarray(mean, dtype=float), np.asarray(scale, dtype=float)
+        self.coef, self.bias = np.asarray(coef, dtype=float), float(bias)
+
+    @classmethod
+    def cosine(cls) -> Reader:
+        return cls(["cosine"], [0.0], [1.0], [10.0], 0.0)
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """Rows of all FEATURES -> probability that each row's sentence answers."""
+        z = ((x[:, self.columns] - self.mean) / self.scale) @ self.coef + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def score(self, question: Question, candidates: list[Candidate]) -> np.ndarray:
+        """The probability that each candidate answers the question (for a question of several parts, that it
+        answers one of them). Sets `Candidate.score` too."""
+        if not candidates:
+            return np.zeros(0)
+        parts = len(candidates[0].features)
+        per_part = [self.probabilities(np.vstack([c.features[p] for c in candidates])) for p in range(parts)]
+        scores = np.max(np.vstack(per_part), axis=0)
+        for c, s in zip(candidates, scores, strict=True):
+            c.score = float(s)
+        return scores
+
+    def part_scores(self, candidates: list[Candidate]) -> list[np.ndarray]:
+        parts = len(candidates[0].features) if candidates else 0
+        return [self.probabilities(np.vstack([c.features[p] for c in candidates])) for p in range(parts)]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "features": self.features,
+            "mean": [round(float(x), 6) for x in self.mean],
+            "scale": [round(float(x), 6) for x in self.scale],
+            "coef": [round(float(x), 6) for x in self.coef],
+            "bias": round(self.bias, 6),
+        }
+
+    @classmethod
+    def from_dict(cls, m: dict[str, object]) -> Reader:
+        return cls(m["features"], m["mean"], m["scale"], m["coef"], float(m["bias"]))  # type: ignore[arg-type]

@@ -1,0 +1,63 @@
+"""Training the answer stage: the fitting pieces on small data, and one leave-one-writer-out run over a few
+real items of two writers with the real engine (no item of the held-out writer reaches its training)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa_service.config import PROJECT_ROOT
+from qa_service.decide import SIGNAL_NAMES
+from qa_service.engine import Engine
+from qa_service.evaluate import load_eval_sets
+from qa_service.learn import (
+    TrainingSettings,
+    _logistic,
+    examples_for,
+    fit_decider,
+    held_out_rows,
+    is_evidence,
+)
+
+
+def test_sign_constraints_hold_a_weight_at_zero_rather_than_flip_it() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] - x[:, 1] + rng.normal(scale=0.3, size=400)) > 0  # column 1 works against the label
+    _, _, free, _ = _logistic(x, y, 1.0)
+    assert free[0] > 0 and free[1] < 0
+    _, _, held, _ = _logistic(x, y, 1.0, signs=[1, 1])
+    assert held[0] > 0 and held[1] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_threshold_keeps_false_abstention_within_the_target() -> None:
+    rng = np.random.default_rng(1)
+    n = 300
+    answerable = rng.random(n) < 0.7
+    x = rng.normal(size=(n, len(SIGNAL_NAMES))) + answerable[:, None] * 0.8
+    right = answerable & (rng.random(n) < 0.8)
+    d = fit_decider(x, right, answerable, TrainingSettings(max_false_abstention=0.05))
+    p = d.probability(x)
+    assert np.mean(p[answerable] < d.threshold) <= 0.05
+    assert np.mean(p[~answerable] < d.threshold) > np.mean(p[answerable] < d.threshold)
+
+
+def test_evidence_matching_reads_through_quotes_and_case() -> None:
+    assert is_evidence('He said "the West" failed.', ["he said “the west” failed"])
+    assert not is_evidence("Something else entirely.", ["he said"])
+
+
+def test_leave_one_writer_out_answers_each_writer_with_weights_it_never_trained_on(engine: Engine) -> None:
+    items = [i for i in load_eval_sets(PROJECT_ROOT / "eval") if i.writer in ("reader-a", "student")]
+    items = [i for i in items if not i.conversation][:12] + [i for i in items if not i.conversation][-12:]
+    assert {i.writer for i in items} == {"reader-a", "student"}
+    cfg = TrainingSettings(
+        fixed_features=("cosine", "lexical"), compositions=TrainingSettings().compositions[:4]
+    )
+    rows, folds = held_out_rows(engine, items, set(), cfg)
+    assert set(folds) == {"reader-a", "student"}
+    assert sorted(r["id"] for r in rows) == sorted(i.id for i in items)
+    assert all(
+        f["writers"] == [next(w for w in ("reader-a", "student") if w != held)] for held, f in folds.items()
+    )
+    assert len(examples_for(engine, items)) == len(items)
