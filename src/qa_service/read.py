@@ -21,7 +21,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa_service.errors import QAServiceError
 from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
@@ -408,7 +407,7 @@ class Reader:
     ) -> None:
         unknown = [f for f in features if f not in FEATURE_NAMES]
         if unknown:
-            raise QAServiceError(f"the reader's weights name unknown features: {', '.join(unknown)}")
+            raise ValueError(f"the reader's weights name unknown features: {', '.join(unknown)}")
         self.features = list(features)
         self.columns = np.array([FEATURE_NAMES.index(f) for f in features], dtype=np.int64)
         self.mean, self.scale = np.asarray(mean, dtype=float), np.asarray(scale, dtype=float)
