@@ -465,9 +465,11 @@ class Engine:
         k: int | None = None,
         mode: Mode = "hybrid",
         documents: Sequence[str] | None = None,
+        features: frozenset[str] | None = None,
     ) -> Prepared:
         """The question analysed, the passages retrieved and their sentences as the reader's candidates:
-        everything the answer stage reads, which no trained weight changes."""
+        everything the answer stage reads, which no trained weight changes. `features`: the candidate
+        features to compute; by default the shipped reader's (training asks for all of them)."""
         limits = self.settings.server
         if len(messages) > limits.max_messages:
             raise InvalidInput(f"{len(messages)} messages; the limit is {limits.max_messages}")
@@ -488,7 +490,15 @@ class Engine:
             hits += [Hit(chunk=c, score=0.0) for c in chunks if c.id not in present]
         passages = pool(hits, self.index, self.settings.answer.neighbour_passages)
         cands = gather(
-            q, self.retriever.embed(query), passages, self.index, self.stats, len(hits), self.expander, previous
+            q,
+            self.retriever.embed(query),
+            passages,
+            self.index,
+            self.stats,
+            len(hits),
+            self.expander,
+            previous,
+            frozenset(self.weights.reader.features) if features is None else features,
         )
         return Prepared(q, passages, cands, pinned, k)
 

@@ -32,6 +32,7 @@ from qa_service.text import normalize
 from qa_service.weights import Weights
 
 log = logging.getLogger("qa_service.learn")
+ALL_FEATURES = frozenset(FEATURE_NAMES)  # training and held-out answering compute every feature
 
 if TYPE_CHECKING:
     from qa_service.engine import Prepared
@@ -338,7 +339,8 @@ def examples_for(engine: Any, items: Sequence[EvalItem]) -> list[Example]:
     for item in items:
         if item.conversation:
             continue
-        out.append(example(item, engine.prepare([Message(role="user", content=item.question)])))
+        messages = [Message(role="user", content=item.question)]
+        out.append(example(item, engine.prepare(messages, features=ALL_FEATURES)))
     return out
 
 
@@ -352,7 +354,8 @@ def weights_target(engine: Any, weights: Weights, cache: dict[str, Any]) -> Targ
         key = json_key(messages)
         prepared = cache.get(key)
         if prepared is None:
-            prepared = cache[key] = engine.prepare([Message(**m) for m in messages])
+            prepared = engine.prepare([Message(**m) for m in messages], features=ALL_FEATURES)
+            cache[key] = prepared
         return dict(to_chat(engine.answer(prepared, weights), engine).model_dump())
 
     return call

@@ -172,10 +172,12 @@ def gather(
     hits_count: int,
     expander: Expander | None = None,
     previous: frozenset[str] = frozenset(),
+    features: frozenset[str] | None = None,
 ) -> list[Candidate]:
     """Every sentence of `passages` (the pool) as a candidate, its features computed for each part of the
     question. `hits_count`: how many of the passages came from retrieval (the rest are neighbours);
-    `previous`: sentence ids of the previous answer in the conversation."""
+    `previous`: sentence ids of the previous answer in the conversation; `features`: the features to compute
+    (None: all, for training)."""
     cands = []
     for i, h in enumerate(passages):
         pvec = index.chunk_vectors[index.by_id[h.chunk.id]] if h.chunk.id in index.by_id else None
@@ -200,8 +202,8 @@ def gather(
             )
     parts: list[int | None] = list(range(len(q.parts))) if len(q.parts) > 1 else [None]
     for part in parts:
-        focus = Focus.of(q, stats, part, expander)
-        for c, row in zip(cands, featurize(focus, cands, hits_count), strict=True):
+        focus = Focus.of(q, stats, part, expander if features is None or "soft_lexical" in features else None)
+        for c, row in zip(cands, featurize(focus, cands, hits_count, features), strict=True):
             c.features.append(row)
     return cands
 
@@ -382,12 +384,18 @@ FEATURES: list[Feature] = [
 FEATURE_NAMES = [f.name for f in FEATURES]
 
 
-def featurize(f: Focus, cands: list[Candidate], hits_count: int) -> np.ndarray:
-    """The FEATURES of every candidate for one question part, as rows."""
+def featurize(
+    f: Focus, cands: list[Candidate], hits_count: int, names: frozenset[str] | None = None
+) -> np.ndarray:
+    """The FEATURES of every candidate for one question part, as rows; with `names`, only those are
+    computed (a request needs only the reader's) and the others are 0."""
     best = max((c.cosine for c in cands), default=0.0)
-    return np.array(
-        [[ft.value(f, c, hits_count, best) for ft in FEATURES] for c in cands], dtype=np.float64
-    ).reshape(len(cands), len(FEATURES))
+    wanted = [(i, ft) for i, ft in enumerate(FEATURES) if names is None or ft.name in names]
+    x = np.zeros((len(cands), len(FEATURES)), dtype=np.float64)
+    for r, c in enumerate(cands):
+        for i, ft in wanted:
+            x[r, i] = ft.value(f, c, hits_count, best)
+    return x
 
 
 # ---------------------------------------------------------------- the model
