@@ -71,16 +71,10 @@ class Composition:
 
 def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = frozenset()) -> list[Candidate]:
     """The candidates that may answer: what the question names outright (footnote N, the title page), alone;
-    else any sentence but a reference-list entry, which answers only a question about sources, and, for a
-    follow-up about something the last answer named ('the second one', 'that report'), any sentence but
-    those the last answer already gave."""
+    else any sentence but a reference-list entry, which answers only a question about sources."""
     if pinned:
         return [c for c in cands if c.chunk.id in pinned]
-    return [
-        c
-        for c in cands
-        if (q.about_sources or c.chunk.kind != "reference") and not (q.refers and c.previous)
-    ]
+    return [c for c in cands if q.about_sources or c.chunk.kind != "reference"]
 
 
 def choose(

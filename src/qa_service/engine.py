@@ -483,9 +483,8 @@ class Engine:
         if q.injection:
             return Prepared(q, [], [], frozenset(), k)
         q, query, hits, pinned = self.candidate_passages(q, k, mode, documents)
-        previous: frozenset[str] = frozenset()
         if q.follow_up:  # what the last answer used competes too: a follow-up often asks about it
-            chunks, previous = self._answered_from(messages)
+            chunks = self._answered_from(messages)
             present = {h.chunk.id for h in hits}
             hits += [Hit(chunk=c, score=0.0) for c in chunks if c.id not in present]
         passages = pool(hits, self.index, self.settings.answer.neighbour_passages)
@@ -497,7 +496,6 @@ class Engine:
             self.stats,
             len(hits),
             self.expander,
-            previous,
             frozenset(self.weights.reader.features) if features is None else features,
         )
         return Prepared(q, passages, cands, pinned, k)
@@ -528,15 +526,14 @@ class Engine:
             self._describe.get,
         )
 
-    def _answered_from(self, messages: Sequence[Message]) -> tuple[list[Chunk], frozenset[str]]:
-        """The passages and the sentence ids of the last answer in the conversation."""
+    def _answered_from(self, messages: Sequence[Message]) -> list[Chunk]:
+        """The passages of the sentences of the last answer in the conversation."""
         index = self.index
         where = index.derived(
-            "sentence_text",
-            lambda: {normalize(s.text): (c, s.id) for c in index.chunks for s in c.sentences},
+            "sentence_text", lambda: {normalize(s.text): c for c in index.chunks for s in c.sentences}
         )
-        found = [f for t in answer_sentences(messages) if (f := where.get(normalize(t))) is not None]
-        return list({c.id: c for c, _ in found}.values()), frozenset(sid for _, sid in found)
+        found = [c for t in answer_sentences(messages) if (c := where.get(normalize(t))) is not None]
+        return list({c.id: c for c in found}.values())
 
     def candidate_passages(
         self, q: Question, k: int, mode: Mode = "hybrid", documents: Sequence[str] | None = None

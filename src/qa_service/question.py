@@ -294,9 +294,6 @@ class Question(BaseModel):
         description="The question completed from the conversation when it is a follow-up."
     )
     follow_up: bool = False
-    refers: bool = Field(
-        False, description="A follow-up that points into the last answer ('the second one', 'that figure')."
-    )
     kind: Kind
     answer_type: AnswerType
     focus: list[str] = Field(description="Content words that say what it is about (lower case, in order).")
@@ -517,7 +514,9 @@ _ORDINAL_RE = re.compile(
     re.I,
 )
 # "that figure", "this report", "those countries", "these institutions": a demonstrative and its noun
-_DEMONSTRATIVE_RE = re.compile(r"\b(?:that|this|those|these)\s+([a-z]+)\b", re.I)
+_DEMONSTRATIVE_RE = re.compile(
+    r"\b(?:that|this|those|these)\s+(?:(?:two|three|four|five|six|several|many)\s+)?([a-z]+)\b", re.I
+)
 _FIGURE_NOUNS_RE = re.compile(
     r"^(?:figure|number|amount|sum|total|percentage|share|estimate|count|statistic)s?$", re.I
 )
@@ -578,8 +577,12 @@ def _list_in(sentence: str) -> list[str]:
     if last is None or (last == 0 and not re.match(r"(?:and|or)\s", pieces[0])):
         if last == 0:  # "A and B" alone is a pair only after a colon or an introducing verb
             pair = re.split(r"\s+(?:and|or)\s+", pieces[0], maxsplit=1)
-            if ":" in sentence or (_INTRODUCER_RE.match(sentence) and len(pair) == 2):
-                return [_INTRODUCER_RE.sub("", pair[0]), pair[1]] if len(pair) == 2 else []
+            if len(pair) == 2 and (":" in sentence or _INTRODUCER_RE.match(sentence)):
+                first = _INTRODUCER_RE.sub("", pair[0]) if ":" in sentence else pair[0]
+                second = pair[1]
+                if _name_like(first) and (m := _NAME_RUN_RE.match(second)):
+                    second = m.group(0)  # "the Haqqani Network—a ... affiliate" -> "the Haqqani Network"
+                return [first, second]
         return []
     tail = pieces[last]
     if re.match(r"(?:and|or)\s", tail):  # "..., B, and C": the Oxford comma
@@ -730,7 +733,6 @@ def analyse(
     messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
     standalone, follow_up = resolve(messages)
     text = " ".join(messages[-1].content.split())
-    refers = follow_up and refer(text, answer_sentences(messages)) != text
     kind, answer_type = _kind(text)
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         kind, answer_type = _kind(standalone)
@@ -747,7 +749,6 @@ def analyse(
         text=text,
         standalone=standalone,
         follow_up=follow_up,
-        refers=refers,
         kind=kind,
         answer_type=answer_type,
         focus=_focus(standalone),

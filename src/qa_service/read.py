@@ -120,7 +120,6 @@ class Candidate:
     cosine: float  # cosine of the question and the sentence (MiniLM)
     window: float = 0.0  # cosine of the question and the sentence with its neighbours in the paragraph
     passage_cosine: float = 0.0  # cosine of the question and the whole passage
-    previous: bool = False  # the sentence was part of the previous answer in the conversation
     features: list[np.ndarray] = field(default_factory=list)  # one row of FEATURES per question part
     score: float = 0.0
 
@@ -171,13 +170,11 @@ def gather(
     stats: TermStats,
     hits_count: int,
     expander: Expander | None = None,
-    previous: frozenset[str] = frozenset(),
     features: frozenset[str] | None = None,
 ) -> list[Candidate]:
     """Every sentence of `passages` (the pool) as a candidate, its features computed for each part of the
     question. `hits_count`: how many of the passages came from retrieval (the rest are neighbours);
-    `previous`: sentence ids of the previous answer in the conversation; `features`: the features to compute
-    (None: all, for training)."""
+    `features`: the features to compute (None: all, for training)."""
     cands = []
     for i, h in enumerate(passages):
         pvec = index.chunk_vectors[index.by_id[h.chunk.id]] if h.chunk.id in index.by_id else None
@@ -197,7 +194,6 @@ def gather(
                     cosine=float(index.sentence_vectors[row] @ qvec),
                     window=float(vec @ qvec) / max(float(np.linalg.norm(vec)), 1e-9),
                     passage_cosine=pcos,
-                    previous=s.id in previous,
                 )
             )
     parts: list[int | None] = list(range(len(q.parts))) if len(q.parts) > 1 else [None]
@@ -370,11 +366,6 @@ FEATURES: list[Feature] = [
         ),
     ),
     Feature("caption", "a figure or photo caption", lambda f, c, n, b: float(c.chunk.kind == "caption")),
-    Feature(
-        "previous",
-        "the sentence was part of the previous answer in the conversation",
-        lambda f, c, n, b: float(c.previous),
-    ),
     Feature(
         "log_words",
         "log of the sentence's length in words",
