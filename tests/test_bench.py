@@ -7,8 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import CORPUS, make_settings
-from qa_service.bench import bench_scale
+from conftest import CORPUS, make_settings, small_corpus
+from qa_service.bench import bench_encoder, bench_scale, quality_drops
 from qa_service.config import PROJECT_ROOT
 from qa_service.corpus import load_corpus
 from qa_service.embed import Embedder, default_model_path
@@ -55,3 +55,45 @@ def test_bench_scale_reports_every_size(tmp_path: Path, embedder: Embedder) -> N
     for row in (one, two):
         assert row["ingest_over_raw_encode_rate"] > 0 and row["index_bytes_on_disk"] > 0
         assert row["search_ms"]["p50"] > 0 and row["chat_p50_over_1x"] > 0
+
+
+def test_quality_drops_reads_each_metric_in_its_direction() -> None:
+    fp32 = {"evidence_recall_at_1": 0.8, "false_abstention_rate": 0.1, "items": 10, "latency_ms_p50": 5.0}
+    int8 = {"evidence_recall_at_1": 0.75, "false_abstention_rate": 0.05, "items": 10, "latency_ms_p50": 1.0}
+    assert quality_drops(fp32, int8) == {"evidence_recall_at_1": 0.05, "false_abstention_rate": -0.05}
+
+
+def test_bench_encoder_compares_both_encoders_in_one_run(
+    tmp_path: Path, embedder: Embedder, int8_embedder: Embedder
+) -> None:
+    corpus = small_corpus(tmp_path / "corpus")
+    eval_dir = tmp_path / "eval"
+    eval_dir.mkdir()
+    items = [
+        {"id": "m1", "split": "dev", "question": "When was the Mekong River Commission created?",
+         "gold_evidence": ["created in 1995"], "must_include": [["1995"]]},
+        {"id": "m2", "split": "test", "question": "Which countries created the Mekong River Commission?",
+         "gold_evidence": ["Cambodia, Laos, Thailand and Vietnam"], "must_include": [["Cambodia"]]},
+        {"id": "m3", "split": "test", "question": "What did the brief say about Antarctic krill quotas?",
+         "answerable": False},
+    ]  # fmt: skip
+    (eval_dir / "questions.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    settings = make_settings(tmp_path / "data", corpus, eval_dir=eval_dir)
+    result = bench_encoder(settings, queries=16, embedders=(embedder, int8_embedder))
+    assert json.loads((eval_dir / "reports" / "bench-encoder.json").read_text()) == result
+    sentences = {s.text for c in build_chunks(load_corpus(corpus), settings) for s in c.sentences}
+    agree = result["agreement"]
+    assert agree["sentences"]["texts"] == len(sentences) and agree["sentences"]["cosine_mean"] > 0.98
+    assert agree["sentences"]["cosine_min"] <= agree["sentences"]["cosine_p1"] <= 1.0
+    speed = result["speed"]
+    for name in ("torch", "onnx-int8"):
+        assert speed["single_query_ms"][name]["p50"] > 0 and speed["batch_of_16_ms"][name]["p50"] > 0
+        assert speed["ingest"][name]["texts_embedded"] > len(sentences)
+    assert speed["single_query_p50_fp32_over_int8"] > 0
+    ev = result["eval"]
+    assert set(ev["splits"]) == {"dev", "test"} and ev["items"] == 3
+    assert ev["splits"]["test"]["torch"]["items"] == ev["splits"]["test"]["onnx-int8"]["items"] == 2
+    fp32_dev, int8_dev = ev["splits"]["dev"]["torch"], ev["splits"]["dev"]["onnx-int8"]
+    assert ev["int8_drop_per_metric"]["dev"]["mrr"] == round(fp32_dev["mrr"] - int8_dev["mrr"], 4)
+    assert result["recommendation"]["int8_default"] == (ev["worst_drop"] <= 0.01)
+    assert result["load_average"]["before"] >= 0

@@ -583,3 +583,197 @@ def _plot_scale(path: Path, result: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- encoders
+
+# Evaluation metrics where a lower value is the better one (a rise is the drop); the others are better higher.
+_LOWER_IS_BETTER = {"false_abstention_rate"}
+# Figures of an evaluation summary that describe the run, not its quality: not compared.
+_NOT_QUALITY = {
+    "items",
+    "answerable",
+    "unanswerable",
+    "mean_answer_words",
+    "latency_ms_p50",
+    "latency_ms_p95",
+}
+
+
+def _loadavg() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def quality_drops(fp32: dict[str, Any], int8: dict[str, Any]) -> dict[str, float]:
+    """Per quality metric of two evaluation summaries, how much worse the second is (negative: better)."""
+    out: dict[str, float] = {}
+    for k, a in fp32.items():
+        b = int8.get(k)
+        if k in _NOT_QUALITY or not isinstance(a, int | float) or not isinstance(b, int | float):
+            continue
+        out[k] = round((b - a) if k in _LOWER_IS_BETTER else (a - b), 4)
+    return out
+
+
+def bench_encoder(
+    settings: Settings,
+    queries: int = 100,
+    max_drop: float = 0.01,
+    embedders: tuple[Any, Any] | None = None,
+) -> dict[str, Any]:
+    """PyTorch fp32 against ONNX Runtime int8, the same model, in one run: the cosine agreement of their vectors
+    over every sentence (and passage) of the corpus, the evaluation (every metric, dev and test) under each,
+    and their speed: a single query, a batch of 16, and ingest (texts embedded per second by a real ingest,
+    against the bare fp32 encode rate on the same texts, half timed before the ingests and half after).
+    Single queries and batches alternate between the encoders, so load on a shared machine falls on both.
+    `embedders`: (fp32, int8) already loaded (tests)."""
+    import numpy as np
+
+    from qa_service.corpus import load_corpus
+    from qa_service.embed import Embedder
+    from qa_service.engine import Engine, run_ingest
+    from qa_service.evaluate import engine_target, load_eval_sets, run_eval
+    from qa_service.index import build_chunks, embedding_texts
+    from qa_service.sources.documents import source_papers
+
+    load_before = _loadavg()
+    t_start = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="qa-bench-encoder-"))
+    fp32, int8 = embedders or (
+        Embedder(settings.index.model_path, "torch"),
+        Embedder(
+            settings.index.model_path,
+            "onnx-int8",
+            settings.embed.onnx_dir or settings.data_dir / "models",
+            settings.embed.threads,
+        ),
+    )
+    encoders = {"torch": fp32, "onnx-int8": int8}
+    try:
+        for e in encoders.values():
+            e.encode(["warm-up"] * 8)
+        papers = load_corpus(settings.corpus_dir)
+        papers += source_papers(settings, papers)
+        chunks = build_chunks(papers, settings)
+        sentences = list(dict.fromkeys(s.text for c in chunks for s in c.sentences))
+        passages = list(dict.fromkeys(c.embed_text() for c in chunks))
+
+        def agreement(texts: list[str]) -> dict[str, Any]:
+            a, b = fp32.encode(texts), int8.encode(texts)
+            cos = (a * b).sum(axis=1)
+            return {
+                "texts": len(texts),
+                "cosine_mean": round(float(cos.mean()), 5),
+                "cosine_p1": round(float(np.percentile(cos, 1)), 5),
+                "cosine_min": round(float(cos.min()), 5),
+            }
+
+        questions = distinct_questions(settings, queries)
+        q32, q8 = fp32.encode(questions), int8.encode(questions)
+        s32, s8 = fp32.encode(sentences), int8.encode(sentences)
+        agree = {
+            "sentences": agreement(sentences),
+            "passages": agreement(passages),
+            "questions": {
+                "texts": len(questions),
+                "cosine_mean": round(float((q32 * q8).sum(axis=1).mean()), 5),
+                "same_nearest_sentence": round(
+                    float(((q32 @ s32.T).argmax(1) == (q8 @ s8.T).argmax(1)).mean()), 4
+                ),
+            },
+        }
+
+        single: dict[str, list[float]] = {k: [] for k in encoders}
+        batch: dict[str, list[float]] = {k: [] for k in encoders}
+        for i, q in enumerate(questions):
+            names = list(encoders) if i % 2 == 0 else list(reversed(encoders))
+            for name in names:
+                t0 = time.perf_counter()
+                encoders[name].encode([q], batch_size=1)
+                single[name].append(time.perf_counter() - t0)
+        batches = [questions[i : i + 16] for i in range(0, len(questions) - 15, 16)] or [questions]
+        for i, b in enumerate(batches):
+            for name in list(encoders) if i % 2 == 0 else list(reversed(encoders)):
+                t0 = time.perf_counter()
+                encoders[name].encode(b, batch_size=16)
+                batch[name].append(time.perf_counter() - t0)
+
+        # ingest: what a real ingest embeds (passages, sentences, corpus words), under each encoder
+        s0 = settings.model_copy(update={"chroma_host": "", "progress": False})
+        _, sentence_keys, word_keys = embedding_texts(chunks, s0, fp32.name)
+        texts = list(
+            dict.fromkeys([c.embed_text() for c in chunks] + [*sentence_keys.values(), *word_keys.values()])
+        )
+        half = len(texts) // 2
+        t0 = time.perf_counter()
+        fp32.encode(texts[:half], settings.index.batch_size)
+        raw32 = time.perf_counter() - t0
+        ingests: dict[str, Any] = {}
+        engines: dict[str, Engine] = {}
+        for name, e in encoders.items():
+            s = s0.model_copy(update={"data_dir": tmp / name})
+            report = run_ingest(s, embedder=e)
+            ingests[name] = {
+                "texts_embedded": report.embedded,
+                "ingest_s": report.seconds,
+                "embed_s": report.embed_seconds,
+                "ingest_texts_per_s": round(report.embedded / report.seconds, 1) if report.seconds else None,
+            }
+            engines[name] = Engine(s, embedder=e)
+        t0 = time.perf_counter()
+        fp32.encode(texts[half:], settings.index.batch_size)
+        raw32 += time.perf_counter() - t0
+        raw_rate = len(texts) / raw32
+        t0 = time.perf_counter()
+        int8.encode(texts, settings.index.batch_size)
+        raw8_rate = len(texts) / (time.perf_counter() - t0)
+        for row in ingests.values():
+            row["over_fp32_raw_encode_rate"] = round((row["ingest_texts_per_s"] or 0) / raw_rate, 3)
+
+        # evaluation: every set, both splits, on the answer stage as it is
+        items = load_eval_sets(settings.eval_dir)
+        evals: dict[str, dict[str, Any]] = {}
+        for name, engine in engines.items():
+            engine.load()
+            evals[name] = run_eval(engine_target(engine), items)["splits"]
+        drops = {
+            split: quality_drops(evals["torch"][split], evals["onnx-int8"].get(split, {}))
+            for split in evals["torch"]
+        }
+        worst = max((d for per in drops.values() for d in per.values()), default=0.0)
+        single_ms, batch_ms = ({k: _ms(v) for k, v in d.items()} for d in (single, batch))
+        result: dict[str, Any] = {
+            "machine": f"{os.cpu_count()} CPUs",
+            "load_average": {"before": load_before, "after": _loadavg()},
+            "encoders": {k: e.description for k, e in encoders.items()},
+            "agreement": agree,
+            "speed": {
+                "single_query_ms": single_ms,
+                "batch_of_16_ms": batch_ms,
+                "single_query_p50_fp32_over_int8": round(
+                    single_ms["torch"]["p50"] / single_ms["onnx-int8"]["p50"], 2
+                ),
+                "batch_of_16_p50_fp32_over_int8": round(
+                    batch_ms["torch"]["p50"] / batch_ms["onnx-int8"]["p50"], 2
+                ),
+                "raw_encode_texts": len(texts),
+                "raw_encode_texts_per_s": {"torch": round(raw_rate, 1), "onnx-int8": round(raw8_rate, 1)},
+                "ingest": ingests,
+            },
+            "eval": {
+                "items": len(items),
+                "splits": {split: {k: evals[k].get(split) for k in evals} for split in evals["torch"]},
+                "int8_drop_per_metric": drops,
+                "worst_drop": worst,
+            },
+            "recommendation": {
+                "rule": f"int8 the default only if no evaluation metric drops by more than {max_drop}",
+                "int8_default": worst <= max_drop,
+            },
+            "queries": len(questions),
+            "run_s": round(time.perf_counter() - t_start, 1),
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _save(settings, "bench-encoder", result)
+    return result

@@ -1,4 +1,4 @@
-"""`qa-service bench retrieval | load | scale`: speed and memory, reported as ratios."""
+"""`qa-service bench retrieval | load | scale | encoder`: speed and memory, reported as ratios."""
 
 from __future__ import annotations
 
@@ -76,6 +76,24 @@ def bench_scale(
     if not levels or min(levels) < 1 or max(levels) > 500:
         raise InvalidInput(f"--sizes must be between 1 and 500, got {sizes!r}")
     result = run(settings(), levels, queries, seed, http, raw_limit)
+    if as_json:
+        emit_json(result)
+        return
+    for k, v in result.items():
+        out.print(f"{k}: {v}")
+
+
+@app.command("encoder")
+@edge
+def bench_encoder(
+    queries: Annotated[int, typer.Option(min=16, help="Distinct questions timed (single and in 16s).")] = 100,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """PyTorch fp32 against ONNX Runtime int8: agreement over the corpus, every evaluation metric under each,
+    single-query, batch and ingest speed, in one run (eval/reports/bench-encoder.json)."""
+    from qa_service.bench import bench_encoder as run
+
+    result = run(settings(), queries)
     if as_json:
         emit_json(result)
         return
