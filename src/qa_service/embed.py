@@ -100,7 +100,7 @@ class OnnxEncoder:
     """The shipped model on ONNX Runtime with int8 weights: the graph ends in mean pooling and normalisation,
     so one run gives the final vectors; the model's own tokenizer (tokenizer.json) feeds it."""
 
-    def __init__(self, model_path: str, cache_dir: Path, threads: int = 0) -> None:
+    def __init__(self, model_path: str, cache_dir: Path, threads: int = 0, spinning: bool = False) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -119,6 +119,7 @@ class OnnxEncoder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads  # 0: one per physical core
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         options.log_severity_level = 3  # errors only
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
@@ -230,6 +231,7 @@ class Embedder:
         backend: Backend = "torch",
         cache_dir: Path | None = None,
         threads: int = 0,
+        spinning: bool = False,
     ) -> None:
         if backend not in BACKENDS:
             raise QAServiceError(f"unknown embedding backend {backend!r}; one of: {', '.join(BACKENDS)}")
@@ -238,7 +240,7 @@ class Embedder:
         self.backend: Backend = backend
         self.name = encoder_id(self.model_name, backend)
         self._cache_dir = cache_dir
-        self._threads = threads
+        self._threads, self._spinning = threads, spinning
         self._model: Encoder | None = None
         self._lock = threading.Lock()
         # One encode at a time: Hugging Face fast tokenizers fail ("Already borrowed") when one instance is
@@ -254,6 +256,7 @@ class Embedder:
             e.backend,
             e.onnx_dir or settings.data_dir / "models",
             e.threads,
+            e.spinning,
         )
 
     @property
@@ -279,7 +282,7 @@ class Embedder:
 
                             default = Settings.model_fields["data_dir"].default / "models"
                             self._model = OnnxEncoder(
-                                self.model_path, self._cache_dir or default, self._threads
+                                self.model_path, self._cache_dir or default, self._threads, self._spinning
                             )
                     except QAServiceError:
                         raise
