@@ -223,27 +223,41 @@ def bench_load(
         questions = _questions(settings, requests)
         if unique:
             questions = distinct_questions(settings, requests)
-        emb = Embedder(settings.index.model_path)
-        emb.encode_query("warm-up")
-        bare = []
-        for q in questions[:100]:
-            t0 = time.perf_counter()
-            emb.encode_query(q)
-            bare.append(time.perf_counter() - t0)
-        idle = []
+        # the bare fp32 query embedding every figure is compared to, and the service's own encoder bare
+        encoders = {"torch": Embedder(settings.index.model_path)}
+        if settings.embed.backend != "torch":
+            encoders[settings.embed.backend] = Embedder.from_settings(settings)
+        bare: dict[str, list[float]] = {k: [] for k in encoders}
+        for name, emb in encoders.items():
+            emb.encode_query("warm-up")
+            for q in questions[:100]:
+                t0 = time.perf_counter()
+                emb.encode_query(q)
+                bare[name].append(time.perf_counter() - t0)
+        idle, idle_search = [], []
         with httpx.Client(base_url=base, timeout=60) as c:
             for q in questions[:50]:
                 t0 = time.perf_counter()
                 c.post("/chat", json={"messages": [{"role": "user", "content": q + " (idle)"}]})
                 idle.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                c.post("/search", json={"query": q + " (idle search)", "k": 5})
+                idle_search.append(time.perf_counter() - t0)
         result: dict[str, Any] = {
+            "encoder": encoders[settings.embed.backend].description,
+            "load_average_before": _loadavg(),
             "unique_questions": unique,
             "workers": workers,
             "requests_per_level": requests,
-            "query_embed_ms": _ms(bare),
+            "query_embed_ms": _ms(bare["torch"]),  # bare fp32
+            "service_encoder_query_embed_ms": _ms(bare[settings.embed.backend]),
             "idle_chat_ms": _ms(idle),
+            "idle_search_ms": _ms(idle_search),
             "levels": {},
         }
+        result["idle_search_p50_over_fp32_embed_p50"] = round(
+            result["idle_search_ms"]["p50"] / result["query_embed_ms"]["p50"], 3
+        )
         rss_after_100 = None
         for li, level in enumerate(levels):
             if unique:  # each level its own questions: no level is served from another's cache
@@ -262,13 +276,15 @@ def bench_load(
         result["server_rss_mb_at_end"] = round(rss_end / 1024, 1)
         result["server_peak_rss_mb"] = round(_rss_kb(proc.pid, "VmHWM") / 1024, 1)
         result["rss_growth_ratio"] = round(rss_end / rss_after_100, 3) if rss_after_100 else None
+        result["load_average_after"] = _loadavg()
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-    _save(settings, f"bench-load-w{workers}-{'unique' if unique else 'repeated'}", result)
+    encoder = "" if settings.embed.backend == "torch" else f"-{settings.embed.backend}"
+    _save(settings, f"bench-load-w{workers}-{'unique' if unique else 'repeated'}{encoder}", result)
     return result
 
 

@@ -69,10 +69,14 @@ class EmbedSettings(BaseModel):
         "None: <data_dir>/models.",
     )
     threads: int = Field(
-        0,
+        1,
         ge=0,
         le=64,
-        description="ONNX Runtime's threads for one batch (onnx-int8 only); 0: one per physical core.",
+        description="Threads that encode one batch: ONNX Runtime's intra-op threads, or torch's (process-wide); "
+        "0: the library's default, one per core. One: a server encodes a batch while its request threads need "
+        "the other cores, and on this shared 2-core machine torch's two threads spin-waited for a core another "
+        "process held (under `bench load`: 77 ms of CPU per request and 10 requests/s with two, 17 ms and 43 "
+        "requests/s with one). An ingest-only machine may want 0.",
     )
     spinning: bool = Field(
         False,

@@ -73,11 +73,14 @@ class Encoder(Protocol):
 class TorchEncoder:
     """The shipped model through sentence-transformers, in fp32."""
 
-    def __init__(self, model_path: str) -> None:
+    def __init__(self, model_path: str, threads: int = 0) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own progress bars only, and none in CI
+        if threads:
+            torch.set_num_threads(threads)  # process-wide: torch has one intra-op pool
         self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.dimension = int(self.model.get_embedding_dimension() or 0)
         self.max_tokens = int(self.model.max_seq_length or 0)
@@ -276,7 +279,7 @@ class Embedder:
                 if self._model is None:
                     try:
                         if self.backend == "torch":
-                            self._model = TorchEncoder(self.model_path)
+                            self._model = TorchEncoder(self.model_path, self._threads)
                         else:
                             from qa_service.config import Settings
 
