@@ -85,7 +85,7 @@ def bench_retrieval(settings: Settings, n_queries: int = 100) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     s = settings.model_copy(update={"data_dir": tmp / "data", "chroma_host": ""})
-    embedder = Embedder(s.index.model_path)
+    embedder = Embedder(s.index.model_path, threads=s.embed.threads)
     model = embedder.model
     papers = load_corpus(s.corpus_dir)
     chunks = build_chunks(papers, s)
@@ -224,7 +224,8 @@ def bench_load(
         if unique:
             questions = distinct_questions(settings, requests)
         # the bare fp32 query embedding every figure is compared to, and the service's own encoder bare
-        encoders = {"torch": Embedder(settings.index.model_path)}
+        # (with the service's threads: torch's default two spin-wait for a core another process holds)
+        encoders = {"torch": Embedder(settings.index.model_path, threads=settings.embed.threads)}
         if settings.embed.backend != "torch":
             encoders[settings.embed.backend] = Embedder.from_settings(settings)
         bare: dict[str, list[float]] = {k: [] for k in encoders}
@@ -395,7 +396,9 @@ def bench_scale(
     s = s.model_copy(update={"server": s.server.model_copy(update={"follow_interval_s": 0.0})})
     embedder = embedder or Embedder.from_settings(settings)  # the int8 model where the service keeps it
     # the bare fp32 model every figure is compared to, whatever encoder the service runs
-    reference = embedder if embedder.backend == "torch" else Embedder(s.index.model_path)
+    reference = (
+        embedder if embedder.backend == "torch" else Embedder(s.index.model_path, threads=s.embed.threads)
+    )
     model = reference.model
     words = (Path(reference.model_path) / "vocab.txt").read_text(encoding="utf-8").split()
     model.encode(["warm-up"] * 8)
@@ -685,7 +688,7 @@ def bench_encoder(
     t_start = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="qa-bench-encoder-"))
     fp32, int8 = embedders or (
-        Embedder(settings.index.model_path, "torch"),
+        Embedder(settings.index.model_path, "torch", threads=settings.embed.threads),
         Embedder(
             settings.index.model_path,
             "onnx-int8",
