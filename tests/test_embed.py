@@ -16,7 +16,7 @@ from qa_service.config import Settings
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
 from qa_service.errors import EncoderMismatch
-from qa_service.index import build_chunks, current_state
+from qa_service.index import IndexState, build_chunks, current_state
 from qa_service.models import Message, Paper
 from qa_service.store import VectorStore
 
@@ -113,3 +113,19 @@ def test_an_index_records_its_encoder_and_is_never_mixed(
     ready, why = engine.ready()
     assert ready and re.search("PyTorch fp32.*ONNX Runtime int8", why)
     Engine(s, embedder=embedder).load()  # its own encoder's server serves it
+
+
+def test_a_build_recorded_before_the_choice_is_a_pytorch_one() -> None:
+    record = {
+        "generation": "g",
+        "build": "g-1",
+        "model": "all-MiniLM-L6-v2",
+        "created": "2025-01-01T00:00:00+00:00",
+        "documents": {},
+        "chunks": 0,
+        "sentences": 0,
+        "vectors": 0,
+        "papers": 0,
+    }
+    state = IndexState.model_validate(record)
+    assert state.encoder == "torch" and Embedder().name == state.model  # its vectors' keys are unchanged
