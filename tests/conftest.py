@@ -125,3 +125,24 @@ def make_pdf(pages: list[str]) -> bytes:
         pdf.add_page()
         pdf.multi_cell(0, 6, text)
     return bytes(pdf.output())
+
+
+@pytest.fixture(scope="session")
+def int8_embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    """The ONNX Runtime int8 encoder, exported from the shipped model once per test session."""
+    e = Embedder(backend="onnx-int8", cache_dir=tmp_path_factory.mktemp("onnx"))
+    e.encode_query("warm-up")
+    return e
+
+
+def small_corpus(directory: Path) -> Path:
+    """A corpus of one short fixture paper: an index of it embeds a few hundred texts, not thousands."""
+    (directory / "papers").mkdir(parents=True)
+    shutil.copy(
+        PROJECT_ROOT / "tests" / "fixtures" / "papers" / "mekong-drought-brief.md", directory / "papers"
+    )
+    (directory / "manifest.toml").write_text(
+        '[[documents]]\nid = "mekong"\npath = "papers/mekong-drought-brief.md"\nkind = "paper"\n',
+        encoding="utf-8",
+    )
+    return directory

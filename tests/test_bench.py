@@ -4,18 +4,20 @@ the benchmark itself runs end to end on a small size and writes its JSON and plo
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
-from conftest import CORPUS, make_settings
-from qa_service.bench import bench_scale
+from conftest import CORPUS, PAPER_FILE, make_settings, small_corpus
+from qa_service.bench import bench_encoder, bench_scale, quality_drops
 from qa_service.config import PROJECT_ROOT
 from qa_service.corpus import load_corpus
 from qa_service.embed import Embedder, default_model_path
 from qa_service.index import build_chunks
-from qa_service.synthetic import write_corpus
+from qa_service.synthetic import topical_swaps, write_corpus
 
 WORDS = (Path(default_model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
+PAPER_TEXT = PAPER_FILE.read_text(encoding="utf-8")
 
 
 def test_synthetic_papers_parse_like_the_paper_and_are_distinct(tmp_path: Path) -> None:
@@ -55,3 +57,92 @@ def test_bench_scale_reports_every_size(tmp_path: Path, embedder: Embedder) -> N
     for row in (one, two):
         assert row["ingest_over_raw_encode_rate"] > 0 and row["index_bytes_on_disk"] > 0
         assert row["search_ms"]["p50"] > 0 and row["chat_p50_over_1x"] > 0
+
+
+def test_quality_drops_reads_each_metric_in_its_direction() -> None:
+    fp32 = {"evidence_recall_at_1": 0.8, "false_abstention_rate": 0.1, "items": 10, "latency_ms_p50": 5.0}
+    int8 = {"evidence_recall_at_1": 0.75, "false_abstention_rate": 0.05, "items": 10, "latency_ms_p50": 1.0}
+    assert quality_drops(fp32, int8) == {"evidence_recall_at_1": 0.05, "false_abstention_rate": -0.05}
+
+
+def test_bench_encoder_compares_both_encoders_in_one_run(
+    tmp_path: Path, embedder: Embedder, int8_embedder: Embedder
+) -> None:
+    corpus = small_corpus(tmp_path / "corpus")
+    eval_dir = tmp_path / "eval"
+    eval_dir.mkdir()
+    items = [
+        {"id": "m1", "split": "dev", "question": "When was the Mekong River Commission created?",
+         "gold_evidence": ["created in 1995"], "must_include": [["1995"]]},
+        {"id": "m2", "split": "test", "question": "Which countries created the Mekong River Commission?",
+         "gold_evidence": ["Cambodia, Laos, Thailand and Vietnam"], "must_include": [["Cambodia"]]},
+        {"id": "m3", "split": "test", "question": "What did the brief say about Antarctic krill quotas?",
+         "answerable": False},
+    ]  # fmt: skip
+    (eval_dir / "questions.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    settings = make_settings(tmp_path / "data", corpus, eval_dir=eval_dir)
+    result = bench_encoder(settings, queries=16, embedders=(embedder, int8_embedder))
+    assert json.loads((eval_dir / "reports" / "bench-encoder.json").read_text()) == result
+    sentences = {s.text for c in build_chunks(load_corpus(corpus), settings) for s in c.sentences}
+    agree = result["agreement"]
+    assert agree["sentences"]["texts"] == len(sentences) and agree["sentences"]["cosine_mean"] > 0.98
+    assert agree["sentences"]["cosine_min"] <= agree["sentences"]["cosine_p1"] <= 1.0
+    speed = result["speed"]
+    for name in ("torch", "onnx-int8"):
+        assert speed["single_query_ms"][name]["p50"] > 0 and speed["batch_of_16_ms"][name]["p50"] > 0
+        assert speed["ingest"][name]["texts_embedded"] > len(sentences)
+    assert speed["single_query_p50_fp32_over_int8"] > 0
+    ev = result["eval"]
+    assert set(ev["splits"]) == {"dev", "test"} and ev["items"] == 3
+    assert ev["splits"]["test"]["torch"]["items"] == ev["splits"]["test"]["onnx-int8"]["items"] == 2
+    fp32_dev, int8_dev = ev["splits"]["dev"]["torch"], ev["splits"]["dev"]["onnx-int8"]
+    assert ev["int8_drop_per_metric"]["dev"]["mrr"] == round(fp32_dev["mrr"] - int8_dev["mrr"], 4)
+    assert result["recommendation"]["int8_default"] == (ev["worst_drop"] <= 0.01)
+    assert result["load_average"]["before"] >= 0
+
+
+def test_topical_papers_are_the_paper_with_other_names_and_numbers(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "a", 3, seed=5, base=CORPUS, topical=True)
+    paper, *topical = load_corpus(corpus)
+    assert [p.doc_id for p in topical] == ["topical-0001", "topical-0002"]
+    own = [s.text for _, _, s in paper.sentences()]
+    for p in topical:
+        assert p.problems == [] and len(p.references) == len(paper.references)
+        assert [r.number for r in p.references] == [r.number for r in paper.references]
+        marked = {n for _, _, s in p.sentences() for n in s.footnotes}
+        assert marked == {n for _, _, s in paper.sentences() for n in s.footnotes}  # markers untouched
+        texts = [s.text for _, _, s in p.sentences()]
+        assert abs(len(texts) - len(own)) <= 0.05 * len(own)  # the same sentences...
+        assert len(set(texts) - set(own)) >= 0.6 * len(own)  # ...most with other names or numbers
+        assert p.metadata.title != paper.metadata.title or p.metadata.author != paper.metadata.author
+        # a name is replaced by one other name, everywhere
+        target = topical_swaps(PAPER_TEXT, 5 * 100_003 + int(p.doc_id[-4:]))["Afghanistan"]
+        assert target != "Afghanistan" and _count("Afghanistan", texts) < _count("Afghanistan", own) / 5
+        assert _count(target, texts) >= 0.95 * _count("Afghanistan", own)
+    again = write_corpus(tmp_path / "b", 3, seed=5, base=CORPUS, topical=True)
+    other = write_corpus(tmp_path / "c", 3, seed=6, base=CORPUS, topical=True)
+    name = "papers/topical-0002.txt"
+    assert (again / name).read_text() == (corpus / name).read_text() != (other / name).read_text()
+
+
+def _count(word: str, texts: list[str]) -> int:
+    return sum(len(re.findall(rf"(?<![\w-]){word}(?![\w-])", t)) for t in texts)
+
+
+def test_bench_scale_topical_with_the_int8_encoder(
+    tmp_path: Path, embedder: Embedder, int8_embedder: Embedder
+) -> None:
+    eval_dir = tmp_path / "eval"
+    eval_dir.mkdir()
+    shutil.copy(PROJECT_ROOT / "eval" / "questions.jsonl", eval_dir)
+    settings = make_settings(tmp_path / "unused", eval_dir=eval_dir, retrieval={"expand": False})
+    result = bench_scale(
+        settings, [1, 2], queries=3, http=False, raw_limit=40, embedder=int8_embedder, topical=True
+    )
+    assert (eval_dir / "reports" / "bench-scale-topical.json").exists()
+    assert not (eval_dir / "reports" / "bench-scale.json").exists()
+    assert "int8" in result["encoder"] and "fp32" in result["reference"]
+    one, two = result["per_size"]["1"], result["per_size"]["2"]
+    assert two["documents"] == 2 and 0.9 * 2 * one["passages"] <= two["passages"] <= 1.1 * 2 * one["passages"]
+    assert two["texts_embedded"] < one["texts_embedded"]  # its sentences without names or numbers: reused
+    assert 0 <= two["chat_answered_share"] <= 1 and two["chat_p50_over_1x"] > 0

@@ -55,6 +55,37 @@ class IndexSettings(BaseModel):
     )
 
 
+class EmbedSettings(BaseModel):
+    backend: Literal["torch", "onnx-int8"] = Field(
+        "torch",
+        description="The encoder of the embedding model, for queries and ingest: 'torch' (PyTorch, fp32 weights) "
+        "or 'onnx-int8' (ONNX Runtime, int8 weights exported from the shipped model on first use into "
+        "onnx_dir). An index records its encoder: servers refuse a build of another encoder and ingest "
+        "re-embeds everything only with --rebuild. See the README's measurements for speed and agreement.",
+    )
+    onnx_dir: Path | None = Field(
+        None,
+        description="Where the exported int8 ONNX model is kept (about 23 MB; made once per model); "
+        "None: <data_dir>/models.",
+    )
+    threads: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description="Threads that encode one batch: ONNX Runtime's intra-op threads, or torch's (process-wide); "
+        "0: the library's default, one per core. One: a server encodes a batch while its request threads need "
+        "the other cores, and on this shared 2-core machine torch's two threads spin-waited for a core another "
+        "process held (under `bench load`: 77 ms of CPU per request and 10 requests/s with two, 17 ms and 43 "
+        "requests/s with one). An ingest-only machine may want 0.",
+    )
+    spinning: bool = Field(
+        False,
+        description="Let ONNX Runtime's threads spin, waiting for the next batch, instead of sleeping (onnx-int8 "
+        "only). Spinning saves a wake-up per batch when the encoder has the cores to itself; in a server it "
+        "takes CPU from the request threads (question analysis, retrieval, the answer stage).",
+    )
+
+
 class RetrievalSettings(BaseModel):
     dense_k: int = Field(30, ge=1, le=500, description="Candidates taken from the vector index.")
     lexical_k: int = Field(30, ge=1, le=500, description="Candidates taken from BM25.")
@@ -279,6 +310,9 @@ class Settings(BaseSettings):
         False, validation_alias=AliasChoices("CI", "QA_CI"), description="Set by CI (CI=true): quiet."
     )
     index: IndexSettings = Field(default_factory=IndexSettings, description="Chunking and embedding.")
+    embed: EmbedSettings = Field(
+        default_factory=EmbedSettings, description="The embedding model's encoder (PyTorch or ONNX int8)."
+    )
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Hybrid retrieval.")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer composition.")
     sources: SourcesSettings = Field(default_factory=SourcesSettings, description="Primary-source fetching.")

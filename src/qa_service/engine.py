@@ -87,7 +87,7 @@ def run_ingest(
     return ingest(
         papers,
         settings,
-        embedder or Embedder(settings.index.model_path),
+        embedder or Embedder.from_settings(settings),
         store or VectorStore.from_settings(settings),
         rebuild=rebuild,
     )
@@ -139,7 +139,7 @@ class Engine:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(settings.index.blas_threads, user_api="blas")  # process-wide: see the setting
-        self.embedder = embedder or Embedder(settings.index.model_path)
+        self.embedder = embedder or Embedder.from_settings(settings)
         self.store = store or VectorStore.from_settings(settings)
         self._weights: Weights | None = None
         self._snapshot: Snapshot | None = None
@@ -199,7 +199,13 @@ class Engine:
                 self._heartbeat()  # a lease on what is being loaded: no ingest prunes it meanwhile
                 try:
                     snapshot = self._build_snapshot(
-                        load_index(self.settings, self.embedder.name, self.store, state)
+                        load_index(
+                            self.settings,
+                            self.embedder.model_name,
+                            self.store,
+                            state,
+                            encoder=self.embedder.backend,
+                        )
                     )
                 except IndexCorrupt as exc:
                     latest = current_state(self.store)

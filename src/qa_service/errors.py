@@ -55,6 +55,10 @@ class IndexCorrupt(QAServiceError):
     status = 503
 
 
+class EncoderMismatch(IndexCorrupt):
+    """An index embedded by another model or encoder (embed.backend) than the one asking: never mixed."""
+
+
 class StoreUnavailable(QAServiceError):
     """The vector store (e.g. a Chroma server) cannot be reached."""
 

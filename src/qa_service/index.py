@@ -30,8 +30,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from qa_service.chunk import chunk_document, content_id
 from qa_service.config import Settings
-from qa_service.embed import Embedder, text_key
-from qa_service.errors import IndexCorrupt, IndexMissing, QAServiceError
+from qa_service.embed import Embedder, describe_encoder, encoder_id, text_key
+from qa_service.errors import EncoderMismatch, IndexCorrupt, IndexMissing, QAServiceError
 from qa_service.lexical import Expander, LexicalIndex
 from qa_service.models import Chunk, Paper
 from qa_service.progress import progress_bar
@@ -48,6 +48,7 @@ class IndexState(BaseModel):
     generation: str
     build: str
     model: str
+    encoder: str = "torch"  # embed.backend of the vectors (builds older than the choice: PyTorch fp32)
     created: str
     documents: dict[str, str]
     chunks: int
@@ -227,7 +228,7 @@ def ingest(
     papers: list[Paper], settings: Settings, embedder: Embedder, store: VectorStore, rebuild: bool = False
 ) -> IngestReport:
     t0 = time.perf_counter()
-    model = embedder.name
+    model = embedder.name  # the model and its encoder: what vectors are keyed by
     vocabulary = Vocabulary.load(settings.corpus_dir / "vocabulary.toml").aliases
     gen = generation_id(papers, settings, model, vocabulary)
     try:
@@ -264,6 +265,14 @@ def ingest(
             pruned=pruned,
         )
 
+    if not rebuild and state and (state.model, state.encoder) != (embedder.model_name, embedder.backend):
+        raise EncoderMismatch(
+            f"the published index build {state.build} was embedded with "
+            f"{describe_encoder(state.model, state.encoder)}; this ingest uses {embedder.description}. "
+            "Vectors of two encoders are never mixed in one index: run `qa-service ingest --rebuild` to "
+            "re-embed everything with this one (servers running the other encoder will then refuse the new "
+            "build until they switch), or set QA_EMBED__BACKEND to the index's encoder"
+        )
     if not rebuild and state and state.generation == gen and state.words == bool(words):
         try:
             if _is_complete(store, state):
@@ -296,7 +305,8 @@ def ingest(
     new_state = IndexState(
         generation=gen,
         build=build,
-        model=model,
+        model=embedder.model_name,
+        encoder=embedder.backend,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         documents={p.doc_id: p.sha256 for p in papers},
         chunks=len(chunks),
@@ -403,18 +413,27 @@ def _stored_vectors(store: VectorStore, build: str) -> dict[str, np.ndarray]:
 
 
 def load_index(
-    settings: Settings, model: str, store: VectorStore, state: IndexState | None = None
+    settings: Settings,
+    model: str,
+    store: VectorStore,
+    state: IndexState | None = None,
+    encoder: str = "torch",
 ) -> LoadedIndex:
-    """Load the published build (or `state`'s) into memory. IndexMissing before the first ingest;
-    IndexCorrupt when the build is incomplete or unreadable (it is never served)."""
+    """Load the published build (or `state`'s) into memory, for a server whose queries are embedded by `model`
+    on `encoder` (embed.backend). IndexMissing before the first ingest; IndexCorrupt when the build is
+    incomplete or unreadable, EncoderMismatch when it was embedded by another model or encoder (it is never
+    served)."""
     state = state or current_state(store)
     if state is None:
         raise IndexMissing(f"no index in {store.mode} yet: run `qa-service ingest` to build it")
-    if state.model != model:
-        raise IndexCorrupt(
-            f"index build {state.build} was embedded with {state.model}, this server uses {model}; "
-            "run `qa-service ingest` with the server's model"
+    if (state.model, state.encoder) != (model, encoder):
+        raise EncoderMismatch(
+            f"index build {state.build} was embedded with {describe_encoder(state.model, state.encoder)}; "
+            f"this server embeds queries with {describe_encoder(model, encoder)}, and vectors of two "
+            "encoders are not comparable: run this server with the index's encoder, or `qa-service ingest "
+            "--rebuild` with this one"
         )
+    model = encoder_id(model, encoder)  # what the build's vectors are keyed by
     where = f"index build {state.build} in {store.mode}"
     try:
         if not _is_complete(store, state):

@@ -5,11 +5,18 @@ adjectives, names), drawn with Zipf-like frequencies from a per-paper topic so t
 a real corpus and no two papers share their text. A paper has a title page, a table of contents, sections of
 paragraphs whose sentences carry superscript footnote markers, and a numbered reference list at the end: it
 goes through the real parser and chunker like any paper. Nothing here copies or names the bundled paper.
+
+Topical papers (`write_corpus(..., topical=True)`) are the other kind: copies of the corpus's own papers whose
+names, acronyms, years and numbers are swapped among the paper's own (seeded, consistently within a copy), so
+they share the paper's subject, wording and structure and compete with it for every question, while stating
+other facts. They go through the same parser; reference-list and contents numbering, footnote markers and
+URLs are left as they are, so every marker still resolves.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -211,16 +218,76 @@ def synthetic_paper(vocab: Vocabulary, seed: int, words: int = 5000) -> str:
     return "\n\n".join([front, *sections, "\n\n".join(refs), back]) + "\n"
 
 
+# A line that starts with its number (a reference-list entry, a contents line), a URL, a bracketed marker: kept.
+_KEPT = re.compile(r"^\d+(?=[\t .)])|<?https?://\S+|www\.\S+|\[\d[\d,\s\u2013-]*\]", re.MULTILINE)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*\b")
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+_NUMBER = re.compile(r"\b\d+\b")
+_TOKEN = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]{2,}|\d+)\b")
+
+
+def _is_year(n: str) -> bool:
+    return len(n) == 4 and n[:2] in ("19", "20")
+
+
+def topical_swaps(text: str, seed: int) -> dict[str, str]:
+    """A seeded permutation of the paper's own names (words it capitalises inside sentences and never writes in
+    lower case), months, acronyms, years and other numbers (each among those of its kind and, for numbers, of
+    its length)."""
+    rng = random.Random(seed)
+    prose = _KEPT.sub(" ", text)  # not the words of URLs
+    lower = set(re.findall(r"\b[a-z]+\b", prose))
+    # a name is written capitalised inside a sentence (not only at its start, where any word is) and never
+    # in lower case; months are swapped among months
+    inside = set(re.findall(r"(?<=[a-z,;:] )" + _NAME.pattern, prose))
+    names = sorted(w for w in inside if w.lower() not in lower | STOPWORDS and w not in _MONTHS)
+    numbers = sorted(set(_NUMBER.findall(prose)))
+    months = [m for m in _MONTHS if m in inside]
+    groups = [names, months, sorted(set(_ACRONYM.findall(prose))), [n for n in numbers if _is_year(n)]]
+    for length in sorted({len(n) for n in numbers}):
+        groups.append([n for n in numbers if len(n) == length and not _is_year(n)])
+    swaps: dict[str, str] = {}
+    for group in groups:
+        shuffled = list(group)
+        rng.shuffle(shuffled)
+        swaps.update(zip(group, shuffled, strict=True))
+    return swaps
+
+
+def topical_paper(text: str, seed: int) -> str:
+    """The paper with its names, acronyms, years and numbers swapped (topical_swaps), everything else as is."""
+    swaps = topical_swaps(text, seed)
+    out, last = [], 0
+    for m in _KEPT.finditer(text):
+        out += [_swap(text[last : m.start()], swaps), m.group(0)]
+        last = m.end()
+    return "".join([*out, _swap(text[last:], swaps)])
+
+
+def _swap(segment: str, swaps: dict[str, str]) -> str:
+    return _TOKEN.sub(lambda m: swaps.get(m.group(0), m.group(0)), segment)
+
+
 def write_corpus(
-    directory: Path, papers: int, seed: int = 0, base: Path | None = None, words: list[str] | None = None
+    directory: Path,
+    papers: int,
+    seed: int = 0,
+    base: Path | None = None,
+    words: list[str] | None = None,
+    topical: bool = False,
 ) -> Path:
     """A corpus folder with `papers` documents: the documents of the `base` corpus first (copied), then
-    synthetic papers up to the count. Papers are seeded by position, so a corpus of 10 is the first 10 of a
-    corpus of 50 (an ingest that grows the corpus embeds only the new papers). `words`: see Vocabulary."""
+    synthetic papers (or, with `topical`, topical copies of the base's papers, in turn) up to the count.
+    Papers are seeded by position, so a corpus of 10 is the first 10 of a corpus of 50 (an ingest that grows
+    the corpus embeds only the new papers). `words`: see Vocabulary."""
     (directory / "papers").mkdir(parents=True, exist_ok=True)
     entries: list[str] = []
+    originals: list[tuple[dict[str, object], str]] = []
     if base is not None:
         manifest = tomllib.loads((base / "manifest.toml").read_text(encoding="utf-8"))
+        for doc in manifest.get("documents", []):
+            if doc.get("kind", "paper") == "paper":
+                originals.append((doc, (base / doc["path"]).read_text(encoding="utf-8")))
         for doc in manifest.get("documents", [])[:papers]:
             src = base / doc["path"]
             dst = directory / "papers" / Path(doc["path"]).name
@@ -229,6 +296,29 @@ def write_corpus(
             entries.append("[[documents]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in fields.items()))
         if (base / "vocabulary.toml").exists():
             shutil.copyfile(base / "vocabulary.toml", directory / "vocabulary.toml")
+    if topical:
+        if not originals:
+            raise ValueError("topical papers are derived from the base corpus's papers: give `base`")
+        for i in range(len(entries), papers):
+            doc, text = originals[i % len(originals)]
+            suffix = Path(str(doc["path"])).suffix
+            path = directory / "papers" / f"topical-{i:04d}{suffix}"
+            paper_seed = seed * 100_003 + i
+            if not path.exists():
+                path.write_text(topical_paper(text, paper_seed), encoding="utf-8")
+            swaps = topical_swaps(text, paper_seed)
+            entry: dict[str, object] = {
+                "id": f"topical-{i:04d}",
+                "path": f"papers/{path.name}",
+                "kind": "paper",
+            }
+            for key in ("format", "title", "subtitle", "author", "publisher", "date"):
+                if key in doc:
+                    value = str(doc[key])
+                    entry[key] = value if key == "format" else _swap(value, swaps)
+            entries.append("[[documents]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in entry.items()))
+        (directory / "manifest.toml").write_text("\n".join(entries), encoding="utf-8")
+        return directory
     vocab = Vocabulary(random.Random(seed), words)
     for i in range(len(entries), papers):
         path = directory / "papers" / f"synthetic-{i:04d}.txt"

@@ -1,4 +1,4 @@
-"""`qa-service bench retrieval | load | scale`: speed and memory, reported as ratios."""
+"""`qa-service bench retrieval | load | scale | encoder`: speed and memory, reported as ratios."""
 
 from __future__ import annotations
 
@@ -63,9 +63,17 @@ def bench_scale(
     raw_limit: Annotated[
         int, typer.Option(help="Encode at most this many of each size's new texts raw (0: all).")
     ] = 0,
+    topical: Annotated[
+        bool,
+        typer.Option(
+            help="Grow the corpus with copies of its own papers, names and numbers swapped (papers that "
+            "compete for every question), not synthetic ones; writes bench-scale-topical.json."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Ingest, latency, memory and disk as the corpus grows: seeded synthetic papers of the paper's size."""
+    """Ingest, latency, memory and disk as the corpus grows: seeded synthetic papers of the paper's size, or
+    topical ones derived from the corpus's own papers."""
     from qa_service.bench import bench_scale as run
     from qa_service.errors import InvalidInput
 
@@ -75,7 +83,25 @@ def bench_scale(
         raise InvalidInput(f"--sizes must be whole numbers separated by commas, got {sizes!r}") from exc
     if not levels or min(levels) < 1 or max(levels) > 500:
         raise InvalidInput(f"--sizes must be between 1 and 500, got {sizes!r}")
-    result = run(settings(), levels, queries, seed, http, raw_limit)
+    result = run(settings(), levels, queries, seed, http, raw_limit, topical=topical)
+    if as_json:
+        emit_json(result)
+        return
+    for k, v in result.items():
+        out.print(f"{k}: {v}")
+
+
+@app.command("encoder")
+@edge
+def bench_encoder(
+    queries: Annotated[int, typer.Option(min=16, help="Distinct questions timed (single and in 16s).")] = 100,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """PyTorch fp32 against ONNX Runtime int8: agreement over the corpus, every evaluation metric under each,
+    single-query, batch and ingest speed, in one run (eval/reports/bench-encoder.json)."""
+    from qa_service.bench import bench_encoder as run
+
+    result = run(settings(), queries)
     if as_json:
         emit_json(result)
         return

@@ -36,7 +36,7 @@ def serve(
     from qa_service.engine import Engine, run_ingest
 
     s = settings()
-    embedder = Embedder(s.index.model_path)  # one model for ingest and serving
+    embedder = Embedder.from_settings(s)  # one model for ingest and serving
     if ingest if ingest is not None else not s.chroma_host and (s.corpus_dir / "manifest.toml").exists():
         report = run_ingest(s, embedder=embedder)
         err.print(
