@@ -182,6 +182,31 @@ class SourcesSettings(BaseModel):
     )
 
 
+class PaperLimits(BaseModel):
+    """What a paper added to the corpus (`corpus add`, or POST /documents) may be: it is refused, naming the
+    limit, before any of it is stored. Papers already in the corpus are not checked again."""
+
+    max_pages: int = Field(
+        500,
+        ge=1,
+        description="Most pages of a PDF; counted before any text is read (a 5,000-page file is refused at "
+        "once, not parsed for minutes).",
+    )
+    max_chars: int = Field(
+        2_000_000,
+        ge=1000,
+        description="Most characters of a paper's text (the bundled paper has about 46,000; this is some 40 "
+        "times that, or about 1,000 pages of prose).",
+    )
+    max_stream_bytes: int = Field(
+        200_000_000,
+        ge=1_000_000,
+        description="Most bytes a PDF's compressed streams (page content, fonts, forms; not images, which "
+        "are never decoded) may expand to, all together: a decompression bomb is refused before it is read. "
+        "One stream may also expand to at most 75 MB (pypdf's own limit).",
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address `serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` binds.")
@@ -279,6 +304,10 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer composition.")
     sources: SourcesSettings = Field(default_factory=SourcesSettings, description="Primary-source fetching.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server limits.")
+    papers: PaperLimits = Field(
+        default_factory=PaperLimits,
+        description="Limits on a paper added to the corpus (pages, text, PDF streams).",
+    )
     llm: LLMSettings = Field(
         default_factory=LLMSettings, description="Optional LLM-written answers (off by default)."
     )

@@ -131,11 +131,13 @@ def corpus_add(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Add a paper (.txt, .md or .pdf): validated, copied into corpus/papers/, listed in the manifest.
-    Then `qa-service ingest` embeds only the new document."""
+    Then `qa-service ingest` embeds only the new document. Papers over the limits
+    (QA_PAPERS__*: pages, characters, what a PDF's streams expand to) are refused."""
     from qa_service.corpus import add_document
 
+    s = settings()
     meta = {"title": title, "subtitle": subtitle, "author": author, "publisher": publisher, "date": date}
-    spec, paper = add_document(settings().corpus_dir, file, doc_id, meta)
+    spec, paper = add_document(s.corpus_dir, file, doc_id, meta, limits=s.papers)
     if as_json:
         emit_json({"added": spec.model_dump(), "document": _summary_json(paper)})
         return
