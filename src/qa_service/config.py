@@ -210,7 +210,27 @@ class PaperLimits(BaseModel):
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address `serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` binds.")
-    max_body_bytes: int = Field(64_000, ge=1024, description="Largest request body accepted.")
+    max_body_bytes: int = Field(
+        64_000, ge=1024, description="Largest request body accepted (uploads: max_upload_bytes)."
+    )
+    max_upload_bytes: int = Field(
+        25_000_000,
+        ge=1024,
+        description="Largest file accepted by POST /documents (a paper to add); the request body may be this "
+        "plus max_body_bytes for the form's other fields.",
+    )
+    corpus_writes: bool | None = Field(
+        None,
+        description="Accept changes to the corpus over HTTP (POST and DELETE /documents, fetching sources) and "
+        "ingest them here. None: yes when this server has the corpus (its manifest) and an embedded Chroma; no "
+        "with a Chroma server (QA_CHROMA_HOST: a replica, whose corpus is elsewhere), unless set true on the "
+        "one server that holds the corpus. Refused changes answer 409, saying where to make them.",
+    )
+    jobs_kept: int = Field(
+        200,
+        ge=1,
+        description="Finished job records kept under <data_dir>/jobs (the oldest are dropped at start-up).",
+    )
     max_messages: int = Field(50, ge=1, description="Most messages in one chat request.")
     max_question_chars: int = Field(1000, ge=10, description="Longest single message accepted.")
     request_timeout_s: float = Field(30.0, gt=0, description="Per-request time limit.")

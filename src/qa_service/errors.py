@@ -30,6 +30,13 @@ class TooLarge(InvalidInput):
     status = 413
 
 
+class Conflict(QAServiceError):
+    """The request cannot be done on this server as it stands: e.g. a change to the corpus on a replica whose
+    corpus is on another machine."""
+
+    status = 409
+
+
 class Unauthorized(QAServiceError):
     """The server requires an API key (server.api_keys) and the request did not carry a valid one."""
 
