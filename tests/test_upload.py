@@ -539,6 +539,8 @@ def test_a_job_left_running_by_a_dead_server_is_reported_failed_and_undone(
         assert "grid" not in {d["id"] for d in http.get("/documents").json()}
         assert served is not None and http.get("/ready").json()["detail"].count(served.build) == 1
         assert follow(http, crashed.id) == [job]  # a finished job's stream: one event, then the end
+        raw = http.get(f"/jobs/{crashed.id}/events").text
+        assert raw.startswith("event: job\ndata: {") and raw.endswith("}\n\n") and raw.count("\n") == 3
     assert recover(s, VectorStore.from_settings(s)) == []  # once
 
 

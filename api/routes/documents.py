@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import JobsDep
@@ -122,7 +122,7 @@ async def job_events(job_id: JobId, jobs: JobsDep) -> Any:
     done or failed. A client that goes away stops only its stream, never the job."""
     jobs.get(job_id)  # 404 before the stream starts
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
+    async def events() -> AsyncIterator[dict[str, str]]:
         seen = -1
         with jobs.listening() as changed:
             while True:
@@ -130,7 +130,7 @@ async def job_events(job_id: JobId, jobs: JobsDep) -> Any:
                 job = jobs.get(job_id)
                 if job.version != seen:
                     seen = job.version
-                    yield ServerSentEvent(data=job.model_dump_json(), event="job")
+                    yield {"event": "job", "data": job.model_dump_json()}
                 if job.state in FINISHED:
                     return
                 with contextlib.suppress(TimeoutError):
