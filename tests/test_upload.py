@@ -96,7 +96,7 @@ def bundled(tmp: Path, engine: Engine, **kw: Any) -> Settings:
     corpus = tmp / "corpus"
     shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("sources"))
     s = make_settings(tmp / "data", corpus, **kw)
-    shutil.copytree(engine.settings.data_dir, s.data_dir)
+    shutil.copytree(engine.settings.data_dir, s.data_dir, ignore=shutil.ignore_patterns("jobs"))
     return s
 
 
