@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -21,6 +22,7 @@ from qa_service.config import Settings
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError, Unauthorized
 from qa_service.generate import Generator
+from qa_service.jobs import JobManager
 from qa_service.mcp_server import build_server, streamable_http_app
 from qa_service.schemas import validation_detail
 
@@ -29,18 +31,22 @@ STATIC = Path(__file__).parent / "static"
 
 
 class BodyLimit:
-    """Refuse request bodies over the limit with 413, whether or not Content-Length is sent."""
+    """Refuse request bodies over the limit with 413, whether or not Content-Length is sent. `larger`: other
+    limits by (method, path), each with what to say of it (the upload of a paper)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self, app: ASGIApp, limit: int, larger: dict[tuple[str, str], tuple[int, str]] | None = None
+    ) -> None:
+        self.app, self.default, self.larger = app, limit, larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, why = self.larger.get((scope.get("method", ""), scope.get("path", "")), (self.default, ""))
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _json(send, 413, f"request body is {int(value)} bytes; the limit is {self.limit}")
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _json(send, 413, f"request body is {int(value)} bytes; " + (why or f"the limit is {limit}"))
                 return
         seen = 0
 
@@ -48,14 +54,14 @@ class BodyLimit:
             nonlocal seen
             msg = await receive()
             seen += len(msg.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge()
+            if seen > limit:
+                raise _TooLarge(limit, why)
             return msg
 
         try:
             await self.app(scope, limited, send)
-        except _TooLarge:
-            await _json(send, 413, f"request body exceeds the limit of {self.limit} bytes")
+        except _TooLarge as exc:
+            await _json(send, 413, exc.detail)
 
 
 class MCPEndpoint:
@@ -76,8 +82,11 @@ class MCPEndpoint:
         await inner(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """An HTTP exception, so that a route reading its body (a form, JSON) answers it as the 413 it is."""
+
+    def __init__(self, limit: int, why: str = "") -> None:
+        super().__init__(413, f"request body exceeds the limit of {limit} bytes" + (f"; {why}" if why else ""))
 
 
 async def _json(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
@@ -87,6 +96,11 @@ async def _json(send: Send, status: int, detail: str, headers: dict[str, str] | 
 
 async def _noop_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+def _serve_new(engine: Engine) -> None:
+    """After a job publishes a build: serve it now (the follower would within server.follow_interval_s)."""
+    engine.refresh()
 
 
 def create_app(
@@ -112,6 +126,14 @@ def create_app(
         app.state.engine = served
         if served is not None:
             served.follow(settings.server.follow_interval_s)
+            jobs = JobManager(
+                settings, served.embedder, served.store, on_published=partial(_serve_new, served)
+            )
+            try:
+                await run_in_threadpool(jobs.start)  # reports jobs a dead server left, then takes new ones
+                app.state.jobs = jobs
+            except (QAServiceError, OSError) as exc:
+                log.error("corpus jobs not started: %s", getattr(exc, "message", exc))
         mcp_app = streamable_http_app(mcp, settings)  # a fresh session manager for each start
         try:
             async with mcp.session_manager.run():
@@ -119,6 +141,9 @@ def create_app(
                 yield
                 app.state.mcp_http = None
         finally:
+            if app.state.jobs is not None:
+                app.state.jobs.stop()
+                app.state.jobs = None
             if served is not None:
                 await run_in_threadpool(served.stop_following)
 
@@ -132,6 +157,7 @@ def create_app(
     app.state.settings = settings
     app.state.generator = generator or Generator.from_settings(settings)
     app.state.mcp_http = None
+    app.state.jobs = None
     mcp = build_server(lambda: engine_of(app), app.state.generator, settings)
     app.state.engine_error = ""
 
@@ -153,13 +179,16 @@ def create_app(
         return JSONResponse({"detail": f"internal error: {exc.__class__.__name__}"}, status_code=500)
 
     from api.deps import require_api_key
-    from api.routes import catalog, chat, health, openai_compat
+    from api.routes import catalog, chat, documents, health, openai_compat
 
     app.include_router(health.router)  # /health and /ready stay open (probes)
-    for module in (chat, catalog, openai_compat):  # the API key, when the server requires one
+    for module in (chat, catalog, documents, openai_compat):  # the API key, when the server requires one
         app.include_router(module.router, dependencies=[Depends(require_api_key)])
     # the MCP tools over streamable HTTP, beside the routes and before the web page's catch-all mount
     app.router.routes.append(Route("/mcp", endpoint=MCPEndpoint(), include_in_schema=False))
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
-    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
+    limits = settings.server
+    upload = limits.max_upload_bytes + limits.max_body_bytes  # the file, and the form's other fields
+    why = f"a paper's file may have at most {limits.max_upload_bytes:,} bytes (QA_SERVER__MAX_UPLOAD_BYTES)"
+    app.add_middleware(BodyLimit, limit=limits.max_body_bytes, larger={("POST", "/documents"): (upload, why)})
     return app

@@ -10,13 +10,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from qa_service.config import Settings
 from qa_service.engine import Engine
 from qa_service.errors import IndexMissing, RequestTimeout, Unauthorized
 from qa_service.generate import AnswerMode, Generator
+from qa_service.jobs import JobManager
 from qa_service.schemas import ChatResponse, to_chat
 
 T = TypeVar("T")
@@ -43,10 +44,26 @@ def engine_of(app: Any) -> Engine:
     return engine.view()
 
 
-async def get_engine(request: Request) -> Engine:
-    """(async, like every dependency here: none blocks, and a sync dependency would cost every request a hop
+BUILD_HEADER = "X-Index-Build"  # the index build that answered a request (see get_engine)
+
+
+async def get_engine(request: Request, response: Response) -> Engine:
+    """The engine fixed to one build for this request; its id goes back in the X-Index-Build header.
+    (async, like every dependency here: none blocks, and a sync dependency would cost every request a hop
     to the thread pool and back.)"""
-    return engine_of(request.app)
+    engine = engine_of(request.app)
+    if engine.loaded:
+        response.headers[BUILD_HEADER] = engine.index.state.build
+    return engine
+
+
+async def get_jobs(request: Request) -> JobManager:
+    """The server's corpus jobs, or 503 saying why there are none (the engine did not start)."""
+    jobs: JobManager | None = request.app.state.jobs
+    if jobs is None:
+        reason = request.app.state.engine_error or "the engine is not running"
+        raise IndexMissing(f"{reason}: this server cannot ingest papers")
+    return jobs
 
 
 def check_api_key(settings: Settings, authorization: str | None) -> None:
@@ -104,3 +121,4 @@ async def answer(
 EngineDep = Annotated[Engine, Depends(get_engine)]
 GeneratorDep = Annotated[Generator, Depends(get_generator)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+JobsDep = Annotated[JobManager, Depends(get_jobs)]

@@ -220,3 +220,57 @@ def footnoted_pdf() -> bytes:
         c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def _raw_pdf(content: bytes, extra: bytes = b"") -> bytes:
+    """A one-page PDF written by hand around one content stream (`extra`: the stream's dictionary entries)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << >> >>",
+        b"<< /Length %d %s>>\nstream\n" % (len(content), extra) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def bomb_pdf(expands_to: int = 400_000_000) -> bytes:
+    """A decompression bomb: a page whose content stream is a few hundred kilobytes of zlib that expand to
+    `expands_to` bytes of blanks."""
+    import zlib
+
+    z = zlib.compressobj(9)
+    block = b" " * 1_000_000
+    data = b"".join(z.compress(block) for _ in range(expands_to // len(block))) + z.flush()
+    return _raw_pdf(data, b"/Filter /FlateDecode ")
+
+
+def many_pages_pdf(pages: int = 5000) -> bytes:
+    """A PDF of `pages` pages, one short line of text on each."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=A4, invariant=1)
+    for n in range(1, pages + 1):
+        c.drawString(72, 720, f"Page {n} of a very long report.")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def zip_named_pdf() -> bytes:
+    """A zip archive (what a .docx is), to be sent under a .pdf name."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("word/document.xml", "<w:document>Grid resilience</w:document>")
+    return buf.getvalue()

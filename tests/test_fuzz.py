@@ -43,6 +43,8 @@ PATHS = [
     "GET /ready",
     "POST /v1/chat/completions",
     "GET /v1/models",
+    "GET /jobs",  # (the writes are not fuzzed: this app's corpus is the repository's own)
+    "GET /jobs/{job_id}",
 ]
 
 

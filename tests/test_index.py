@@ -154,3 +154,27 @@ def test_server_mode(tmp_path: Path, chroma_server: tuple[str, int], embedder: E
     hits = e.search("When did the SCO create a contact group?", 3, "dense")
     assert any("2005" in h.chunk.text for h in hits)
     assert run_ingest(s, embedder=embedder).unchanged
+
+
+def test_ingest_reports_its_progress(tmp_path: Path, embedder: Embedder) -> None:
+    from qa_service.corpus import load_corpus
+    from qa_service.index import ingest
+
+    corpus = tmp_path / "corpus"
+    (corpus / "papers").mkdir(parents=True)
+    shutil.copyfile(
+        Path(__file__).parent / "fixtures" / "papers" / "mekong-drought-brief.md", corpus / "papers" / "m.md"
+    )
+    (corpus / "manifest.toml").write_text('[[documents]]\nid = "m"\npath = "papers/m.md"\n', encoding="utf-8")
+    s = make_settings(tmp_path / "data", corpus, index={"batch_size": 50})
+    store = VectorStore.from_settings(s)
+    seen: list[tuple[str, int, int]] = []
+    report = ingest(load_corpus(corpus), s, embedder, store, progress=lambda *a: seen.append(a))
+    total = report.embedded
+    steps = [done for stage, done, _ in seen if stage == "embedding"]
+    assert steps == [*range(0, total, 50), total] and {t for st, _, t in seen if st == "embedding"} == {total}
+    assert [st for st, _, _ in seen if st != "embedding"] == ["writing", "published"]
+    assert current_state(store) is not None  # "published" came once it was
+    seen.clear()
+    assert ingest(load_corpus(corpus), s, embedder, store, progress=lambda *a: seen.append(a)).unchanged
+    assert seen == [("published", 0, 0)]

@@ -18,10 +18,20 @@ from pathlib import Path
 
 import pytest
 
-from fixture_pdfs import NOTES, damaged_pdf, encrypted_pdf, footnoted_pdf, grid_resilience_pdf, image_only_pdf
-from qa_service.errors import ParseError
+from fixture_pdfs import (
+    NOTES,
+    bomb_pdf,
+    damaged_pdf,
+    encrypted_pdf,
+    footnoted_pdf,
+    grid_resilience_pdf,
+    image_only_pdf,
+    many_pages_pdf,
+)
+from qa_service.config import PaperLimits
+from qa_service.errors import ParseError, TooLarge
 from qa_service.models import Paper
-from qa_service.parse import parse_file, parse_paper
+from qa_service.parse import parse_bytes, parse_file, parse_paper
 
 PAPERS = Path(__file__).parent / "fixtures" / "papers"
 MALFORMED = PAPERS / "malformed"
@@ -699,3 +709,28 @@ def test_a_numbered_run_shorter_than_the_markers_is_not_taken_for_the_list() -> 
     )
     with pytest.raises(ParseError, match=r"line 5: marker 2 but the numbered list found at line 7 ends at 1"):
         parse_paper(text)
+
+
+def test_pdf_limits_are_checked_before_the_pdf_is_read() -> None:
+    limits = PaperLimits()
+    for make, words in [
+        (bomb_pdf, "decompression bomb"),
+        (lambda: many_pages_pdf(5000), "5,000 pages; the limit is 500"),
+    ]:
+        with pytest.raises(TooLarge) as err:
+            parse_bytes(make(), ".pdf", "x", limits=limits)
+        assert words in err.value.message
+    # Under pypdf's limit for one stream, over ours for the whole file.
+    small_cap = PaperLimits(max_stream_bytes=2_000_000)
+    with pytest.raises(TooLarge, match="expand past 2,000,000 bytes in all"):
+        parse_bytes(bomb_pdf(5_000_000), ".pdf", "x", limits=small_cap)
+    with pytest.raises(TooLarge, match="the limit is 3 "):
+        parse_bytes(many_pages_pdf(4), ".pdf", "x", limits=PaperLimits(max_pages=3))
+    with pytest.raises(TooLarge, match="runs past 1,000 characters by page 2"):
+        parse_bytes(grid_resilience_pdf(), ".pdf", "x", limits=PaperLimits(max_chars=1000))
+    paper = parse_bytes(grid_resilience_pdf(), ".pdf", "grid", limits=limits)  # within them: read as ever
+    assert paper.metadata.title == "Grid Resilience After Storms" and len(paper.references) == 8
+    with pytest.raises(ParseError, match="encrypted"):  # the other checks say what they said
+        parse_bytes(encrypted_pdf(), ".pdf", "x", limits=limits)
+    with pytest.raises(TooLarge, match=r"the limit is 1,000 \(QA_PAPERS__MAX_CHARS\)"):
+        parse_bytes(b"word " * 300, ".txt", "x", limits=PaperLimits(max_chars=1000))

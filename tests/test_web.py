@@ -4,10 +4,15 @@ loopback, over a real index of the paper plus a second paper full of markup and 
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +23,8 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from conftest import CORPUS, make_pdf, make_settings
+from conftest import CORPUS, free_port, make_pdf, make_settings
+from fixture_pdfs import grid_resilience_pdf
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
 from qa_service.sources.fetch import add_file
@@ -553,3 +559,162 @@ def test_a_server_with_api_keys_asks_the_reader_for_one_once(browser: Any, web_e
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+# ---------------------------------------------------------------------------------------------- adding papers
+
+CLI = str(Path(sys.executable).with_name("qa-service"))
+GRID_TITLE = "Grid Resilience After Storms"
+PARAMETRIC = "What can parametric insurance pay for after a storm?"  # one sentence of that paper answers it
+MARKUP_OVERRIDE = '<b>Harbour</b> <img src=x onerror="window.__xss=3"> Notes'
+
+
+@pytest.fixture()
+def fresh_serve(tmp_path: Path, engine: Engine) -> Iterator[str]:
+    """`qa-service serve` and nothing else, as on a fresh clone: the repository's corpus (the bundled paper
+    only), its own data directory. (The data directory starts as a copy of the index the session built of
+    that corpus, so serve's start-up ingest finds it unchanged instead of embedding the paper again.)"""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("sources"))
+    shutil.copytree(engine.settings.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("jobs"))
+    port = free_port()
+    env = dict(os.environ, QA_CORPUS_DIR=str(corpus), QA_DATA_DIR=str(tmp_path / "data"), QA_PROGRESS="false")
+    proc = subprocess.Popen(
+        [CLI, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(6000):  # bounded: until it serves (it loads the model and the index first)
+            assert proc.poll() is None, "serve exited"
+            try:
+                if httpx.get(base + "/ready", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def last_answer(page: Any) -> dict[str, Any]:
+    """The whole answer the page received last (the final event of its stream), as the page keeps it."""
+    return dict(
+        page.evaluate("JSON.parse(localStorage.getItem('qa-service.conversation.v1')).turns.at(-1).res")
+    )
+
+
+def test_a_reader_adds_a_paper_asks_about_it_and_removes_it(
+    browser: Any, fresh_serve: str, tmp_path: Path
+) -> None:
+    pdf = tmp_path / f"{GRID_TITLE}.pdf"
+    pdf.write_bytes(grid_resilience_pdf())
+    web = Page(browser, fresh_serve)
+    page = web.page
+    page.goto(fresh_serve + "/")
+    expect(page.locator("#doc-title")).to_have_text(PRIMARY_TITLE)
+    expect(page.locator("#filter")).to_be_hidden()  # one paper: nothing to choose from
+
+    # Add the PDF from the file picker; its progress shows above the conversation.
+    page.get_by_role("button", name="Papers").click()
+    expect(page.locator("#panel-title")).to_have_text("Papers")
+    expect(page.locator("#panel .paper")).to_have_count(1)
+    page.locator("#paper-file").set_input_files(str(pdf))
+    job = page.locator("#jobs .job[data-kind=add]")
+    expect(job.locator(".job-title")).to_contain_text(re.compile(r"^(Adding|Added) "))
+    expect(job).to_have_class(re.compile(r"\bdone\b"), timeout=ANSWER_WAIT_MS)
+    expect(job.locator(".job-title")).to_have_text(f"Added “{GRID_TITLE}”")  # the title it was read with
+    steps = job.locator(".job-steps li")
+    expect(steps.first).to_have_text("Parsed")
+    expect(steps.filter(has_text=re.compile(r"^Embedded \d+ of \d+ texts$"))).to_have_count(1)
+    expect(steps.last).to_have_text("Published")
+    expect(job.locator(".job-status")).to_have_text(f"“{GRID_TITLE}” is published: ask about it.")
+    # As soon as it is published: in the document filter and in the list of papers.
+    expect(page.locator("#filter")).to_be_visible()
+    expect(page.locator("#filter-docs label").filter(has_text=GRID_TITLE)).to_have_count(1)
+    expect(page.locator("#panel .paper").filter(has_text=GRID_TITLE)).to_have_count(1)
+    shot(page, "web-desktop-paper-added.png")
+    page.get_by_role("button", name="Close the panel").click()
+
+    # Ask about it: the answer cites that paper's own footnotes, with its pages.
+    turn = ask(page, PARAMETRIC)
+    answer = last_answer(page)
+    grid = next(d["id"] for d in httpx.get(fresh_serve + "/documents").json() if d["title"] == GRID_TITLE)
+    assert not answer["abstained"] and answer["footnotes"] and answer["citations"]
+    assert {f["document"] for f in answer["footnotes"]} == {grid}
+    assert all(c["document"] == grid and isinstance(c["page"], int) for c in answer["citations"])
+    chips = turn.locator(".chip")
+    expect(chips).to_have_count(len(answer["footnotes"]))
+    for chip in chips.all():
+        expect(chip.locator(".chip-d")).to_have_text("Grid Resilience After Storms")
+    turn.locator(".marker").first.click()
+    expect(page.locator("#panel .facts")).to_contain_text(f"Document{GRID_TITLE}")
+    expect(page.locator("#panel .facts")).to_contain_text(f"Page{answer['citations'][0]['page']}")
+    shot(page, "web-desktop-paper-answer.png")
+
+    # Remove it, after saying yes: gone from the filter, from /documents and from answers.
+    page.get_by_role("button", name="Papers").click()
+    page.get_by_role("button", name=f"Remove {GRID_TITLE}").click()
+    expect(page.locator("#panel .confirm")).to_contain_text(f"Remove “{GRID_TITLE}” and its fetched sources?")
+    page.get_by_role("button", name="Remove it").click()
+    removal = page.locator("#jobs .job[data-kind=remove]")
+    expect(removal).to_have_class(re.compile(r"\bdone\b"), timeout=ANSWER_WAIT_MS)
+    expect(removal.locator(".job-status")).to_have_text(
+        f"“{GRID_TITLE}” is removed: answers no longer use it."
+    )
+    expect(page.locator("#filter")).to_be_hidden()
+    expect(page.locator("#filter-docs label")).to_have_count(0)
+    expect(page.locator("#panel .paper")).to_have_count(1)
+    assert grid not in {d["id"] for d in httpx.get(fresh_serve + "/documents").json()}
+    page.get_by_role("button", name="Close the panel").click()
+    again = ask(page, PARAMETRIC)
+    after = last_answer(page)
+    assert all(f["document"] != grid for f in after["footnotes"])
+    assert all(p["document"] != grid for p in after["passages"])
+    expect(again.locator(".chip-d").filter(has_text="Grid")).to_have_count(0)
+    web.check()
+
+
+def test_a_paper_dropped_on_the_page_with_markup_in_its_title_is_shown_as_text(
+    browser: Any, fresh_serve: str
+) -> None:
+    web = Page(browser, fresh_serve)
+    page = web.page
+    page.goto(fresh_serve + "/")
+    page.get_by_role("button", name="Papers").click()
+    page.get_by_text("Id and title page (optional)").click()
+    page.get_by_label("Title").fill(MARKUP_OVERRIDE)
+    data = page.evaluate_handle(
+        """([name, b64]) => {
+            const dt = new DataTransfer();
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            dt.items.add(new File([bytes], name, { type: "text/plain" }));
+            return dt;
+        }""",
+        ["harbour notes.txt", base64.b64encode(MARKUP_PAPER.encode()).decode()],
+    )
+    page.locator("#dropzone").dispatch_event("drop", {"dataTransfer": data})
+    job = page.locator("#jobs .job[data-kind=add]")
+    expect(job).to_have_class(re.compile(r"\bdone\b"), timeout=ANSWER_WAIT_MS)
+    expect(job.locator(".job-title")).to_have_text(f"Added “{MARKUP_OVERRIDE}”")
+    choice = page.locator("#filter-docs label").filter(has_text="Harbour")
+    expect(choice).to_have_text("<b>Harbour</b> <img src=x…")  # clipped to 40 characters, as text
+    expect(choice).to_have_attribute("title", re.compile("^" + re.escape(MARKUP_OVERRIDE + " · ")))
+    expect(page.locator("#panel .paper-title").filter(has_text="Harbour")).to_have_text(MARKUP_OVERRIDE)
+    for tag in ("b", "img"):
+        expect(page.locator(f"#jobs {tag}, #panel {tag}, #filter {tag}")).to_have_count(0)
+    assert page.evaluate("window.__xss") is None
+
+    # A file the server refuses: its reason, and nothing else changes.
+    page.locator("#paper-file").set_input_files(
+        files=[{"name": "empty.md", "mimeType": "text/markdown", "buffer": b""}]
+    )
+    expect(page.locator("#panel .add-error [role=alert]")).to_have_text(
+        "Server error 422 (not accepted): empty.md: the document is empty"
+    )
+    expect(page.locator("#jobs .job")).to_have_count(1)
+    page.reload()  # a finished job is not shown again; the paper stays
+    expect(page.locator("#jobs .job")).to_have_count(0)
+    expect(page.locator("#filter-docs label")).to_have_count(2)
+    web.check()

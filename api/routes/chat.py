@@ -4,9 +4,9 @@ import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse
 
-from api.deps import EngineDep, GeneratorDep, answer
+from api.deps import BUILD_HEADER, EngineDep, GeneratorDep, answer
 from api.schemas import ERRORS, ChatRequest, ChatResponse
 from qa_service.models import Message
 
@@ -20,7 +20,7 @@ router = APIRouter(tags=["chat"], responses=ERRORS)
 )
 async def chat(
     body: ChatRequest, request: Request, engine: EngineDep, generator: GeneratorDep
-) -> ChatResponse | StreamingResponse:
+) -> ChatResponse | EventSourceResponse:
     """Answer the last user message, in the context of the earlier ones. Every sentence of the answer ends
     with [n], the passage it comes from; `footnotes` are the references those sentences cite, each with its
     `document`. When the documents don't say, `abstained` is true, `reason` says why, and `passages` are the
@@ -31,10 +31,11 @@ async def chat(
     response = await answer(request, engine, generator, messages, body.k, body.mode, body.documents)
     if not body.stream:
         return response
-    return StreamingResponse(_events(response), media_type="text/event-stream")
+    headers = {BUILD_HEADER: engine.index.state.build}
+    return EventSourceResponse(_events(response), sep="\n", headers=headers)
 
 
-async def _events(response: ChatResponse) -> AsyncIterator[str]:
+async def _events(response: ChatResponse) -> AsyncIterator[dict[str, str]]:
     yield _sse("passages", {"passages": [p.model_dump() for p in response.passages]})
     if response.mode == "generate":  # only sentences that passed the checks are ever sent
         for g in response.generated:
@@ -48,5 +49,6 @@ async def _events(response: ChatResponse) -> AsyncIterator[str]:
     yield _sse("final", response.model_dump())
 
 
-def _sse(event: str, data: object) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+def _sse(event: str, data: object) -> dict[str, str]:
+    """One event, framed by EventSourceResponse (with its separator, "\n")."""
+    return {"event": event, "data": json.dumps(data, ensure_ascii=False)}

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse
 
 from api.deps import EngineDep, GeneratorDep, answer
 from api.schemas import ERRORS, MAX_CONTENT, AnswerMode, ChatResponse
@@ -136,8 +136,8 @@ async def completions(
             "usage": usage,
         }
 
-    async def chunks() -> AsyncIterator[str]:
-        def chunk(delta: dict[str, Any], finish: str | None) -> str:
+    async def chunks() -> AsyncIterator[dict[str, str]]:
+        def chunk(delta: dict[str, Any], finish: str | None) -> dict[str, str]:
             data = {
                 "id": cid,
                 "object": "chat.completion.chunk",
@@ -145,12 +145,12 @@ async def completions(
                 "model": body.model,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
             }
-            return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+            return {"data": json.dumps(data, ensure_ascii=False)}
 
         yield chunk({"role": "assistant", "content": ""}, None)
         for line in content.splitlines(keepends=True):
             yield chunk({"content": line}, None)
         yield chunk({}, "stop")
-        yield "data: [DONE]\n\n"
+        yield {"data": "[DONE]"}
 
-    return StreamingResponse(chunks(), media_type="text/event-stream")
+    return EventSourceResponse(chunks(), sep="\n")

@@ -219,32 +219,39 @@
         throw new ApiError("The server's reply could not be read. Try again.");
       }
     }
-    const reader = r.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
     let final = null;
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
-        buffer = buffer.replace(/\r\n/g, "\n");
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const ev = parseEvent(buffer.slice(0, cut));
-          buffer = buffer.slice(cut + 2);
-          if (!ev) continue;
-          if (ev.event === "final") final = ev.data;
-          else if (ev.event === "error") throw new ApiError(`Server error: ${formatDetail(ev.data.detail) || "the answer failed"}`);
-          else if (ev.event === "delta" && typeof ev.data.text === "string") onDelta(ev.data.text);
-        }
-        if (done) break;
-      }
+      await readEvents(r, (ev) => {
+        if (ev.event === "final") final = ev.data;
+        else if (ev.event === "error") throw new ApiError(`Server error: ${formatDetail(ev.data.detail) || "the answer failed"}`);
+        else if (ev.event === "delta" && typeof ev.data.text === "string") onDelta(ev.data.text);
+      });
     } catch (e) {
       if (e instanceof ApiError) throw e;
       throw new ApiError("The connection broke while the answer was arriving. Your conversation is kept; try again.");
     }
     if (!final) throw new ApiError("The answer stopped before it was complete. Your conversation is kept; try again.");
     return final;
+  }
+
+  // A response of Server-Sent Events, read to its end: onEvent({event, data}) for each event with JSON data.
+  // (fetch rather than EventSource: it sends the API key, and EventSource cannot.)
+  async function readEvents(r, onEvent) {
+    const reader = r.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+      buffer = buffer.replace(/\r\n/g, "\n");
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const ev = parseEvent(buffer.slice(0, cut));
+        buffer = buffer.slice(cut + 2);
+        if (ev) onEvent(ev);
+      }
+      if (done) break;
+    }
   }
 
   const citationPath = (doc, n) =>
@@ -1003,7 +1010,10 @@
   function renderFilter() {
     const list = papers();
     $("filter").hidden = list.length < 2;
-    if (list.length < 2) return;
+    if (list.length < 2) {
+      $("filter-docs").replaceChildren(); // a removed paper leaves no choice behind
+      return;
+    }
     const chosen = new Set(activeFilter());
     $("filter-docs").replaceChildren(
       ...list.map((d) =>
@@ -1038,6 +1048,290 @@
     }
   }
 
+  // ------------------------------------------------------------------ papers: add, remove, fetch sources
+  //
+  // Each change is a job on the server (POST /documents, DELETE /documents/{id}, POST .../sources/fetch answer
+  // 202 with its id); the page follows it through GET /jobs/{id}/events and shows its progress in #jobs,
+  // outside the panel, so that closing the panel or reloading the page loses nothing (running jobs are
+  // picked up again from GET /jobs). Once a job is done, the documents (and the filter) are read again.
+
+  const JOB_VERB = { add: "Adding", remove: "Removing", fetch: "Fetching the sources of" };
+  const JOB_PAST = { add: "Added", remove: "Removed", fetch: "Fetched the sources of" };
+  const JOB_DONE = {
+    add: "is published: ask about it.",
+    remove: "is removed: answers no longer use it.",
+    fetch: "has its sources fetched and published.",
+  };
+  const SOURCE_WORDS = { ok: "fetched", failed: "failed", skipped: "not fetched", pending: "waiting" };
+  const jobs = new Map(); // id -> {job, steps: Map(stage -> line), el}
+  let changes = { accepts: false, detail: "" };
+
+  function stepLine(job) {
+    const p = job.progress || {};
+    if (job.stage === "parsed") return "Parsed";
+    if (job.stage === "embedding") return p.total ? `Embedded ${p.done} of ${p.total} texts` : "Nothing new to embed";
+    if (job.stage === "published") return "Published";
+    if (job.stage === "removing") return "Removed from the corpus";
+    if (job.stage === "fetching") return `Fetched ${p.done || 0} of ${p.total || 0} sources`;
+    return null;
+  }
+
+  function trackJob(job) {
+    let t = jobs.get(job.id);
+    if (!t) {
+      t = { job, steps: new Map(), el: null };
+      jobs.set(job.id, t);
+      follow(job.id);
+    }
+    updateJob(t, job);
+  }
+
+  function updateJob(t, job) {
+    t.job = job;
+    const line = stepLine(job);
+    if (line) t.steps.set(job.stage, line);
+    if (job.state === "done" && job.kind === "add") t.steps.set("published", "Published");
+    const el = renderJob(t);
+    if (t.el && t.el.isConnected) t.el.replaceWith(el);
+    else $("jobs").append(el);
+    t.el = el;
+  }
+
+  function renderJob(t) {
+    const job = t.job;
+    const title = job.title || job.document;
+    const finished = job.state === "done" || job.state === "failed";
+    const p = job.progress || {};
+    const bar = finished
+      ? null
+      : h("progress", p.total ? { max: p.total, value: p.done, "aria-label": `${title}: progress` } : { "aria-label": `${title}: progress` });
+    const status =
+      job.state === "done"
+        ? `“${title}” ${JOB_DONE[job.kind] || "is done."}`
+        : job.state === "failed"
+          ? `Failed: ${job.error || "the job failed"}`
+          : job.state === "queued"
+            ? "Waiting for the jobs before it…"
+            : job.message || job.stage;
+    return h(
+      "div",
+      { class: `job ${job.state}`, id: `job-${job.id}`, "data-kind": job.kind },
+      h("p", { class: "job-title" }, `${(job.state === "done" ? JOB_PAST : JOB_VERB)[job.kind] || "Changing"} “${title}”`),
+      bar,
+      h("p", { class: "job-status", role: job.state === "failed" ? "alert" : null }, status),
+      t.steps.size ? h("ol", { class: "job-steps" }, [...t.steps.values()].map((x) => h("li", {}, x))) : null,
+      job.sources && job.sources.length
+        ? h(
+            "ol",
+            { class: "job-sources" },
+            job.sources.map((x) =>
+              h(
+                "li",
+                { class: `source ${x.status}` },
+                `Footnote ${x.number}: ${SOURCE_WORDS[x.status] || x.status}`,
+                x.status === "ok" ? ` (${[String(x.kind || "").toUpperCase(), x.pages ? plural(x.pages, "page", "pages") : ""].filter(Boolean).join(", ")})` : "",
+                x.reason && x.status !== "ok" ? ` — ${x.reason}` : "",
+              ),
+            ),
+          )
+        : null,
+      finished ? h("button", { type: "button", class: "tool", onclick: () => dismissJob(job.id) }, "Dismiss") : null,
+    );
+  }
+
+  function dismissJob(id) {
+    const t = jobs.get(id);
+    if (t && t.el) t.el.remove();
+    jobs.delete(id);
+    $("question").focus();
+  }
+
+  // Follow a job's event stream to its end; if the stream breaks (the network, a restart), ask once where it is.
+  async function follow(id) {
+    let last = null;
+    try {
+      const r = await request(`/jobs/${encodeURIComponent(id)}/events`, { headers: { Accept: "text/event-stream" } });
+      await readEvents(r, (ev) => {
+        if (ev.event === "job" && ev.data && ev.data.id === id) {
+          last = ev.data;
+          updateJob(jobs.get(id), ev.data);
+        }
+      });
+    } catch {
+      last = null;
+    }
+    if (!last || (last.state !== "done" && last.state !== "failed")) {
+      try {
+        last = await getJSON(`/jobs/${encodeURIComponent(id)}`);
+        updateJob(jobs.get(id), last);
+      } catch (e) {
+        const t = jobs.get(id);
+        updateJob(t, { ...t.job, state: "failed", error: e instanceof ApiError ? e.message : String(e) });
+        return;
+      }
+      if (last.state !== "done" && last.state !== "failed") return follow(id);
+    }
+    if (last.state === "done") {
+      await loadDocuments();
+      renderThread();
+      refreshPapersView();
+    }
+  }
+
+  async function loadJobs() {
+    try {
+      const list = await getJSON("/jobs");
+      changes = { accepts: !!list.accepts_changes, detail: list.detail || "" };
+      for (const job of list.jobs || []) if (job.state === "queued" || job.state === "running") trackJob(job);
+    } catch {
+      changes = { accepts: false, detail: "This server does not say whether it accepts papers." };
+    }
+  }
+
+  // Send a change; on 202 follow its job. `what`: {kind, title} until the job says more.
+  async function startJob(path, init, what, errorBox) {
+    if (errorBox) errorBox.replaceChildren();
+    try {
+      const r = await request(path, init);
+      const started = await r.json();
+      trackJob({ id: started.job, document: started.document, state: "queued", stage: "queued", ...what });
+      return true;
+    } catch (e) {
+      const msg = e instanceof ApiError ? e.message : `Something went wrong: ${e && e.message ? e.message : e}`;
+      if (errorBox) errorBox.replaceChildren(h("p", { class: "error", role: "alert" }, msg));
+      return false;
+    }
+  }
+
+  async function uploadPaper(file, form, errorBox) {
+    if (!file) return;
+    const data = new FormData();
+    data.append("file", file, file.name);
+    for (const input of form.querySelectorAll("input[name]")) if (input.value.trim()) data.append(input.name, input.value.trim());
+    if (await startJob("/documents", { method: "POST", body: data }, { kind: "add", title: file.name }, errorBox)) form.reset();
+  }
+
+  function addPaperSection() {
+    if (!changes.accepts) {
+      return section("Add a paper", h("p", { class: "meta" }, changes.detail || "This server does not accept papers."));
+    }
+    const errorBox = h("div", { class: "add-error" });
+    const form = h(
+      "form",
+      { class: "add-form", onsubmit: (ev) => ev.preventDefault() },
+      h(
+        "details",
+        {},
+        h("summary", {}, "Id and title page (optional)"),
+        [
+          ["id", "Id"],
+          ["title", "Title"],
+          ["author", "Author"],
+          ["date", "Date"],
+        ].map(([name, label]) =>
+          h("label", { class: "field" }, h("span", {}, label), h("input", { name, type: "text", autocomplete: "off" })),
+        ),
+      ),
+    );
+    const input = h("input", {
+      type: "file",
+      id: "paper-file",
+      class: "visually-hidden",
+      accept: ".pdf,.txt,.md,.markdown,.text",
+      onchange: (ev) => uploadPaper(ev.target.files[0], form, errorBox).then(() => (ev.target.value = "")),
+    });
+    const zone = h(
+      "div",
+      {
+        id: "dropzone",
+        class: "dropzone",
+        ondragover: (ev) => {
+          ev.preventDefault();
+          zone.classList.add("over");
+        },
+        ondragleave: () => zone.classList.remove("over"),
+        ondrop: (ev) => {
+          ev.preventDefault();
+          zone.classList.remove("over");
+          const files = ev.dataTransfer ? [...ev.dataTransfer.files] : [];
+          if (files.length !== 1) {
+            errorBox.replaceChildren(h("p", { class: "error", role: "alert" }, "Drop one file at a time."));
+            return;
+          }
+          uploadPaper(files[0], form, errorBox);
+        },
+      },
+      h("p", {}, "Drop a PDF, .txt or .md file here, or "),
+      h("label", { class: "tool", for: "paper-file" }, "Choose a file…"),
+      input,
+    );
+    return section(
+      "Add a paper",
+      form,
+      zone,
+      h("p", { class: "meta" }, "It is checked, stored and indexed; its progress shows above the conversation."),
+      errorBox,
+    );
+  }
+
+  function paperItem(d, errorBox) {
+    const title = d.title || d.id;
+    const actions = h("div", { class: "paper-actions" });
+    const confirmRemove = () => {
+      actions.replaceChildren(
+        h(
+          "div",
+          { class: "confirm", role: "group", "aria-label": `Remove ${title}?` },
+          h("p", {}, `Remove “${title}” and its fetched sources? A build without them is published.`),
+          h("button", { type: "button", class: "tool danger", onclick: () => startJob(`/documents/${encodeURIComponent(d.id)}`, { method: "DELETE" }, { kind: "remove", title }, errorBox).then(() => actions.replaceChildren(...buttons())) }, "Remove it"),
+          " ",
+          h("button", { type: "button", class: "tool", onclick: () => actions.replaceChildren(...buttons()) }, "Keep it"),
+        ),
+      );
+      actions.querySelector("button").focus();
+    };
+    const buttons = () =>
+      changes.accepts
+        ? [
+            h("button", { type: "button", class: "tool", "aria-label": `Fetch the sources of ${title}`, onclick: () => startJob(`/documents/${encodeURIComponent(d.id)}/sources/fetch`, { method: "POST" }, { kind: "fetch", title }, errorBox) }, "Fetch its sources"),
+            " ",
+            h("button", { type: "button", class: "tool", "aria-label": `Remove ${title}`, onclick: confirmRemove }, "Remove…"),
+          ]
+        : [];
+    actions.replaceChildren(...buttons());
+    const sources = state.docs.filter((x) => x.kind === "source" && x.cites_document === d.id).length;
+    return h(
+      "li",
+      { class: "paper", "data-id": d.id },
+      h("p", { class: "paper-title" }, title),
+      h(
+        "p",
+        { class: "meta" },
+        [d.id, d.primary ? "primary" : "", plural(d.passages || 0, "passage", "passages"), plural(d.footnotes || 0, "footnote", "footnotes"), sources ? plural(sources, "fetched source", "fetched sources") : ""]
+          .filter(Boolean)
+          .join(" · "),
+      ),
+      actions,
+    );
+  }
+
+  async function papersView() {
+    await Promise.all([loadJobs(), loadDocuments()]);
+    const errorBox = h("div", { class: "paper-error" });
+    return {
+      title: "Papers",
+      body: [
+        addPaperSection(),
+        section(`Papers in the index (${papers().length})`, h("ul", { class: "paper-list" }, papers().map((d) => paperItem(d, errorBox))), errorBox),
+      ],
+    };
+  }
+
+  function refreshPapersView() {
+    const top = panelStack[panelStack.length - 1];
+    if (top === papersView && !$("panel").hidden) draw(papersView);
+  }
+
   // ------------------------------------------------------------------ start
 
   function submit(ev) {
@@ -1063,6 +1357,7 @@
     $("footnotes-btn").addEventListener("click", (ev) =>
       showView(() => footnotesView(state.primary), ev.currentTarget, true),
     );
+    $("papers-btn").addEventListener("click", (ev) => showView(papersView, ev.currentTarget, true));
     $("panel-close").addEventListener("click", closePanel);
     $("panel-back").addEventListener("click", back);
     document.addEventListener("keydown", (ev) => {
@@ -1071,6 +1366,7 @@
 
     await loadDocuments();
     renderThread(); // document titles are known now
+    loadJobs(); // jobs still running (a reload, another tab) are shown and followed again
 
     // ?q=... asks that question in a new conversation (the link under each question); ?cite=N[&doc=D] opens
     // footnote N. The parameters are then dropped so that a reload does not ask again.

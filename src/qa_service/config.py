@@ -216,10 +216,55 @@ class SourcesSettings(BaseModel):
     )
 
 
+class PaperLimits(BaseModel):
+    """What a paper added to the corpus (`corpus add`, or POST /documents) may be: it is refused, naming the
+    limit, before any of it is stored. Papers already in the corpus are not checked again."""
+
+    max_pages: int = Field(
+        500,
+        ge=1,
+        description="Most pages of a PDF; counted before any text is read (a 5,000-page file is refused at "
+        "once, not parsed for minutes).",
+    )
+    max_chars: int = Field(
+        2_000_000,
+        ge=1000,
+        description="Most characters of a paper's text (the bundled paper has about 46,000; this is some 40 "
+        "times that, or about 1,000 pages of prose).",
+    )
+    max_stream_bytes: int = Field(
+        200_000_000,
+        ge=1_000_000,
+        description="Most bytes a PDF's compressed streams (page content, fonts, forms; not images, which "
+        "are never decoded) may expand to, all together: a decompression bomb is refused before it is read. "
+        "One stream may also expand to at most 75 MB (pypdf's own limit).",
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address `serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` binds.")
-    max_body_bytes: int = Field(64_000, ge=1024, description="Largest request body accepted.")
+    max_body_bytes: int = Field(
+        64_000, ge=1024, description="Largest request body accepted (uploads: max_upload_bytes)."
+    )
+    max_upload_bytes: int = Field(
+        25_000_000,
+        ge=1024,
+        description="Largest file accepted by POST /documents (a paper to add); the request body may be this "
+        "plus max_body_bytes for the form's other fields.",
+    )
+    corpus_writes: bool | None = Field(
+        None,
+        description="Accept changes to the corpus over HTTP (POST and DELETE /documents, fetching sources) and "
+        "ingest them here. None: yes when this server has the corpus (its manifest) and an embedded Chroma; no "
+        "with a Chroma server (QA_CHROMA_HOST: a replica, whose corpus is elsewhere), unless set true on the "
+        "one server that holds the corpus. Refused changes answer 409, saying where to make them.",
+    )
+    jobs_kept: int = Field(
+        200,
+        ge=1,
+        description="Finished job records kept under <data_dir>/jobs (the oldest are dropped at start-up).",
+    )
     max_messages: int = Field(50, ge=1, description="Most messages in one chat request.")
     max_question_chars: int = Field(1000, ge=10, description="Longest single message accepted.")
     request_timeout_s: float = Field(30.0, gt=0, description="Per-request time limit.")
@@ -317,6 +362,10 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer composition.")
     sources: SourcesSettings = Field(default_factory=SourcesSettings, description="Primary-source fetching.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server limits.")
+    papers: PaperLimits = Field(
+        default_factory=PaperLimits,
+        description="Limits on a paper added to the corpus (pages, text, PDF streams).",
+    )
     llm: LLMSettings = Field(
         default_factory=LLMSettings, description="Optional LLM-written answers (off by default)."
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from qa_service.config import PaperLimits
 from qa_service.errors import DuplicateDocument, InvalidInput, NotFound, ParseError
 from qa_service.models import Paper
 from qa_service.parse import SUFFIXES, parse_file
@@ -104,10 +105,15 @@ def _toml_table(spec: DocumentSpec) -> str:
 
 
 def add_document(
-    corpus_dir: Path, file: Path, doc_id: str | None = None, metadata: dict[str, str] | None = None
+    corpus_dir: Path,
+    file: Path,
+    doc_id: str | None = None,
+    metadata: dict[str, str] | None = None,
+    limits: PaperLimits | None = None,
 ) -> tuple[DocumentSpec, Paper]:
     """Validate `file` (.txt, .md or .pdf) as a paper, copy it into papers/ and add its manifest entry.
-    Raises (and changes nothing) when the file cannot be read or parsed, or the id or file is already there."""
+    Raises (and changes nothing) when the file cannot be read or parsed, is over `limits` (pages, characters,
+    what a PDF's streams expand to), or the id or file is already there."""
     suffix = file.suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInput(f"{file}: unsupported file type '{file.suffix}'; add a .txt, .md or .pdf file")
@@ -130,7 +136,7 @@ def add_document(
         if other.exists() and hashlib.sha256(other.read_bytes()).hexdigest() == digest:
             raise DuplicateDocument(f"{file}: the same file is already in the corpus as '{s.id}' ({s.path})")
     meta = {k: v for k, v in (metadata or {}).items() if k in METADATA_FIELDS and v}
-    paper = parse_file(file, doc_id=doc_id, overrides=meta)  # ParseError names the file and the line
+    paper = parse_file(file, doc_id=doc_id, overrides=meta, limits=limits)  # errors name the file and line
     dest = corpus_dir / "papers" / f"{doc_id}{suffix}"
     if dest.exists():
         raise DuplicateDocument(f"{dest} already exists: choose another id with --id")

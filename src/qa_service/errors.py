@@ -24,6 +24,19 @@ class DuplicateDocument(InvalidInput):
     """A document id (or the same file) that the corpus already has."""
 
 
+class TooLarge(InvalidInput):
+    """An input over a configured size limit (an uploaded file's bytes, a PDF's pages, a paper's text)."""
+
+    status = 413
+
+
+class Conflict(QAServiceError):
+    """The request cannot be done on this server as it stands: e.g. a change to the corpus on a replica whose
+    corpus is on another machine."""
+
+    status = 409
+
+
 class Unauthorized(QAServiceError):
     """The server requires an API key (server.api_keys) and the request did not carry a valid one."""
 

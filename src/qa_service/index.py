@@ -224,10 +224,22 @@ def _is_complete(store: VectorStore, state: IndexState) -> bool:
     return counts == {"passages": state.chunks, "vectors": state.vectors, "papers": state.papers}
 
 
+IngestProgress = Callable[[str, int, int], None]
+"""progress(stage, done, total) during ingest: ("embedding", texts embedded, texts to embed) from 0 and after
+each batch, ("writing", 0, 0) once the build's records are being written, ("published", 0, 0) once the build
+is the one served (also for an unchanged corpus, already published)."""
+
+
 def ingest(
-    papers: list[Paper], settings: Settings, embedder: Embedder, store: VectorStore, rebuild: bool = False
+    papers: list[Paper],
+    settings: Settings,
+    embedder: Embedder,
+    store: VectorStore,
+    rebuild: bool = False,
+    progress: IngestProgress | None = None,
 ) -> IngestReport:
     t0 = time.perf_counter()
+    tell = progress or (lambda stage, done, total: None)
     model = embedder.name  # the model and its encoder: what vectors are keyed by
     vocabulary = Vocabulary.load(settings.corpus_dir / "vocabulary.toml").aliases
     gen = generation_id(papers, settings, model, vocabulary)
@@ -276,6 +288,7 @@ def ingest(
     if not rebuild and state and state.generation == gen and state.words == bool(words):
         try:
             if _is_complete(store, state):
+                tell("published", 0, 0)
                 return report(state.build, 0, len(chunks) + len(sents), 0, 0.0, True, [])
         except MissingCollection:
             pass
@@ -293,9 +306,18 @@ def ingest(
     missing = [k for k in texts if k not in cache]
     truncated = 0
     t_embed = time.perf_counter()
+    tell("embedding", 0, len(missing))
     if missing:
+        embedded = 0
         with progress_bar("embedding", len(missing), settings.show_progress()) as advance:
-            vecs = embedder.encode([texts[k] for k in missing], settings.index.batch_size, progress=advance)
+
+            def step(n: int) -> None:
+                nonlocal embedded
+                embedded += n
+                advance(n)
+                tell("embedding", embedded, len(missing))
+
+            vecs = embedder.encode([texts[k] for k in missing], settings.index.batch_size, progress=step)
         cache.update(zip(missing, vecs, strict=True))
         truncated = embedder.count_truncated([texts[k] for k in missing])
     embed_s = time.perf_counter() - t_embed
@@ -318,6 +340,7 @@ def ingest(
         previous=state.build if state else "",
     )
     doc = new_state.model_dump_json()
+    tell("writing", 0, 0)
     store.begin_build(build, doc)
     store.add(
         store.collection(build, "papers"),
@@ -362,6 +385,7 @@ def ingest(
         raise IndexCorrupt(f"build {build} in {store.mode} is incomplete after writing it; run ingest again")
     store.complete_build(build, doc)
     store.publish(doc)
+    tell("published", 0, 0)
     pruned = prune(store, settings, keep={build, new_state.previous})
     return report(build, len(missing), len(texts) - len(missing), truncated, embed_s, False, pruned)
 

@@ -131,11 +131,15 @@ def corpus_add(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Add a paper (.txt, .md or .pdf): validated, copied into corpus/papers/, listed in the manifest.
-    Then `qa-service ingest` embeds only the new document."""
+    Then `qa-service ingest` embeds only the new document. The same checks and limits (QA_PAPERS__*) as
+    POST /documents."""
     from qa_service.corpus import add_document
+    from qa_service.jobs import corpus_lock
 
+    s = settings()
     meta = {"title": title, "subtitle": subtitle, "author": author, "publisher": publisher, "date": date}
-    spec, paper = add_document(settings().corpus_dir, file, doc_id, meta)
+    with corpus_lock(s):  # a server adding or removing a paper meanwhile waits, and the other way round
+        spec, paper = add_document(s.corpus_dir, file, doc_id, meta, limits=s.papers)
     if as_json:
         emit_json({"added": spec.model_dump(), "document": _summary_json(paper)})
         return
@@ -148,8 +152,11 @@ def corpus_add(
 def corpus_remove(doc_id: Annotated[str, typer.Argument(metavar="ID", help="The document id.")]) -> None:
     """Remove a document: its manifest entry, its copy in corpus/papers/ and its fetched sources."""
     from qa_service.corpus import remove_document
+    from qa_service.jobs import corpus_lock
 
-    spec = remove_document(settings().corpus_dir, doc_id)
+    s = settings()
+    with corpus_lock(s):
+        spec = remove_document(s.corpus_dir, doc_id)
     out.print(
         f"removed '{spec.id}' ({spec.path}). Run `qa-service ingest` to update the index.", highlight=False
     )

@@ -34,9 +34,13 @@ def serve(
     from api.app import create_app
     from qa_service.embed import Embedder
     from qa_service.engine import Engine, run_ingest
+    from qa_service.jobs import recover
+    from qa_service.store import VectorStore
 
     s = settings()
     embedder = Embedder.from_settings(s)  # one model for ingest and serving
+    for job in recover(s, VectorStore.from_settings(s)):  # before an ingest could publish a half-done upload
+        err.print(f"job {job.id} ({job.kind} {job.document}): {job.error or job.message}", highlight=False)
     if ingest if ingest is not None else not s.chroma_host and (s.corpus_dir / "manifest.toml").exists():
         report = run_ingest(s, embedder=embedder)
         err.print(

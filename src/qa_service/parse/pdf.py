@@ -21,7 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from qa_service.errors import ParseError
+from qa_service.config import PaperLimits
+from qa_service.errors import ParseError, TooLarge
 from qa_service.models import Repair
 from qa_service.parse.lines import Line, drop_running_lines
 from qa_service.text import SUPERSCRIPT_DIGITS
@@ -80,26 +81,102 @@ class _PdfLine:
         self.text = " ".join(out)
 
 
-def read_pdf(raw: bytes) -> tuple[list[Line], list[Repair], dict[str, str]]:
-    """(lines, repairs, the file's own title and author) of a PDF; ParseError when it cannot be read."""
+_ENCRYPTED = "the PDF is encrypted (it needs a password): save an unencrypted copy"
+
+
+def check_pdf(raw: bytes, limits: PaperLimits) -> int:
+    """Before pdfminer reads it (pdfminer decodes every stream it meets, whatever its size): the number of
+    pages, and what the file's streams expand to, with pypdf, whose decoders stop at a limit. TooLarge over
+    `limits`; ParseError when it needs a password or cannot be read at all. Returns the page count."""
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError, PyPdfError
+    from pypdf.filters import decode_stream_data
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+    bomb = (
+        f"its compressed streams expand past {limits.max_stream_bytes:,} bytes in all (a decompression "
+        "bomb?): refused before reading it (QA_PAPERS__MAX_STREAM_BYTES)"
+    )
+    one_bomb = (
+        "one of its compressed streams expands past pypdf's limit for one stream (a decompression bomb?): "
+        "refused before reading it"
+    )
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):  # an empty user password opens many PDFs
+            raise ParseError(_ENCRYPTED)
+        pages = len(reader.pages)
+        if pages > limits.max_pages:
+            raise TooLarge(
+                f"the PDF has {pages:,} pages; the limit is {limits.max_pages:,} (QA_PAPERS__MAX_PAGES)"
+            )
+        total, seen = 0, set()
+        stack: list[Any] = [reader.trailer]
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, IndirectObject):
+                if (obj.idnum, obj.generation) in seen:
+                    continue
+                seen.add((obj.idnum, obj.generation))
+                obj = obj.get_object()
+            if isinstance(obj, StreamObject):
+                if obj.get("/Subtype") != "/Image":  # images are never decoded for their text
+                    try:
+                        total += len(decode_stream_data(obj))
+                    except LimitReachedError as exc:
+                        raise TooLarge(one_bomb) from exc
+                    except (PyPdfError, NotImplementedError, ValueError):
+                        pass  # a filter pypdf lacks or a damaged stream: pdfminer decides what it can read
+                    if total > limits.max_stream_bytes:
+                        raise TooLarge(bomb)
+                stack.extend(obj.values())
+            elif isinstance(obj, DictionaryObject):
+                stack.extend(obj.values())
+            elif isinstance(obj, ArrayObject):
+                stack.extend(obj)
+    except (ParseError, TooLarge):
+        raise
+    except LimitReachedError as exc:
+        raise TooLarge(one_bomb) from exc
+    except Exception as exc:  # pypdf raises many kinds on a damaged file
+        raise ParseError(f"unreadable PDF ({exc.__class__.__name__}: {exc})") from exc
+    return pages
+
+
+def read_pdf(
+    raw: bytes, limits: PaperLimits | None = None
+) -> tuple[list[Line], list[Repair], dict[str, str]]:
+    """(lines, repairs, the file's own title and author) of a PDF; ParseError when it cannot be read.
+    `limits`: a paper being added is checked first (check_pdf), and its text is counted as it is read."""
     import pdfplumber
     from pdfplumber.utils.exceptions import PdfminerException
 
     if b"%PDF-" not in raw[:1024]:
         raise ParseError("not a PDF file (no %PDF- header)")
+    if limits is not None:
+        check_pdf(raw, limits)
     try:
         pdf = pdfplumber.open(io.BytesIO(raw))
     except PdfminerException as exc:
         cause = exc.args[0] if exc.args else exc
         if cause.__class__.__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError"):
-            raise ParseError("the PDF is encrypted (it needs a password): save an unencrypted copy") from exc
+            raise ParseError(_ENCRYPTED) from exc
         raise ParseError(f"unreadable PDF ({cause.__class__.__name__}: {cause})") from exc
     with pdf:
+        pages: list[tuple[float, list[dict[str, Any]]]] = []
+        chars = 0
         try:
-            pages = [
-                (p.height, p.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False))
-                for p in pdf.pages
-            ]
+            for p in pdf.pages:
+                words = p.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False)
+                chars += sum(len(w["text"]) for w in words)
+                if limits is not None and chars > limits.max_chars:
+                    raise TooLarge(
+                        f"the PDF's text runs past {limits.max_chars:,} characters by page {len(pages) + 1} "
+                        "(QA_PAPERS__MAX_CHARS)"
+                    )
+                pages.append((p.height, words))
+        except TooLarge:
+            raise
         except Exception as exc:  # pdfminer raises many kinds on a damaged content stream
             raise ParseError(f"unreadable PDF page ({exc.__class__.__name__}: {exc})") from exc
         meta = pdf.metadata or {}
