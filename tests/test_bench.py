@@ -70,16 +70,16 @@ def test_bench_encoder_compares_both_encoders_in_one_run(
 ) -> None:
     corpus = small_corpus(tmp_path / "corpus")
     eval_dir = tmp_path / "eval"
-    eval_dir.mkdir()
+    (eval_dir / "sets").mkdir(parents=True)
     items = [
-        {"id": "m1", "split": "dev", "question": "When was the Mekong River Commission created?",
+        {"id": "m1", "writer": "a", "question": "When was the Mekong River Commission created?",
          "gold_evidence": ["created in 1995"], "must_include": [["1995"]]},
-        {"id": "m2", "split": "test", "question": "Which countries created the Mekong River Commission?",
+        {"id": "m2", "writer": "b", "question": "Which countries created the Mekong River Commission?",
          "gold_evidence": ["Cambodia, Laos, Thailand and Vietnam"], "must_include": [["Cambodia"]]},
-        {"id": "m3", "split": "test", "question": "What did the brief say about Antarctic krill quotas?",
+        {"id": "m3", "writer": "b", "question": "What did the brief say about Antarctic krill quotas?",
          "answerable": False},
     ]  # fmt: skip
-    (eval_dir / "questions.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    (eval_dir / "sets" / "mekong.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
     settings = make_settings(tmp_path / "data", corpus, eval_dir=eval_dir)
     result = bench_encoder(settings, queries=16, embedders=(embedder, int8_embedder))
     assert json.loads((eval_dir / "reports" / "bench-encoder.json").read_text()) == result
@@ -93,10 +93,10 @@ def test_bench_encoder_compares_both_encoders_in_one_run(
         assert speed["ingest"][name]["texts_embedded"] > len(sentences)
     assert speed["single_query_p50_fp32_over_int8"] > 0
     ev = result["eval"]
-    assert set(ev["splits"]) == {"dev", "test"} and ev["items"] == 3
-    assert ev["splits"]["test"]["torch"]["items"] == ev["splits"]["test"]["onnx-int8"]["items"] == 2
-    fp32_dev, int8_dev = ev["splits"]["dev"]["torch"], ev["splits"]["dev"]["onnx-int8"]
-    assert ev["int8_drop_per_metric"]["dev"]["mrr"] == round(fp32_dev["mrr"] - int8_dev["mrr"], 4)
+    assert set(ev["writers"]) == {"a", "b"} and ev["items"] == 3
+    assert ev["writers"]["b"]["torch"]["items"] == ev["writers"]["b"]["onnx-int8"]["items"] == 2
+    fp32_a, int8_a = ev["writers"]["a"]["torch"], ev["writers"]["a"]["onnx-int8"]
+    assert ev["int8_drop_per_metric"]["a"]["mrr"] == round(fp32_a["mrr"] - int8_a["mrr"], 4)
     assert result["recommendation"]["int8_default"] == (ev["worst_drop"] <= 0.01)
     assert result["load_average"]["before"] >= 0
 
@@ -133,8 +133,8 @@ def test_bench_scale_topical_with_the_int8_encoder(
     tmp_path: Path, embedder: Embedder, int8_embedder: Embedder
 ) -> None:
     eval_dir = tmp_path / "eval"
-    eval_dir.mkdir()
-    shutil.copy(PROJECT_ROOT / "eval" / "questions.jsonl", eval_dir)
+    (eval_dir / "sets").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "eval" / "sets" / "team.jsonl", eval_dir / "sets")
     settings = make_settings(tmp_path / "unused", eval_dir=eval_dir, retrieval={"expand": False})
     result = bench_scale(
         settings, [1, 2], queries=3, http=False, raw_limit=40, embedder=int8_embedder, topical=True

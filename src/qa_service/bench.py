@@ -783,15 +783,15 @@ def bench_encoder(
         for row in ingests.values():
             row["over_fp32_raw_encode_rate"] = round((row["ingest_texts_per_s"] or 0) / raw_rate, 3)
 
-        # evaluation: every set, both splits, on the answer stage as it is
+        # evaluation: every set, per writer, on the answer stage as it is
         items = load_eval_sets(settings.eval_dir)
         evals: dict[str, dict[str, Any]] = {}
         for name, engine in engines.items():
             engine.load()
-            evals[name] = run_eval(engine_target(engine), items)["splits"]
+            evals[name] = run_eval(engine_target(engine), items)["writers"]
         drops = {
-            split: quality_drops(evals["torch"][split], evals["onnx-int8"].get(split, {}))
-            for split in evals["torch"]
+            writer: quality_drops(evals["torch"][writer], evals["onnx-int8"].get(writer, {}))
+            for writer in evals["torch"]
         }
         worst = max((d for per in drops.values() for d in per.values()), default=0.0)
         single_ms, batch_ms = ({k: _ms(v) for k, v in d.items()} for d in (single, batch))
@@ -815,7 +815,7 @@ def bench_encoder(
             },
             "eval": {
                 "items": len(items),
-                "splits": {split: {k: evals[k].get(split) for k in evals} for split in evals["torch"]},
+                "writers": {w: {k: evals[k].get(w) for k in evals} for w in evals["torch"]},
                 "int8_drop_per_metric": drops,
                 "worst_drop": worst,
             },
