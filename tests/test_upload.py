@@ -251,12 +251,17 @@ def test_upload_is_ingested_as_a_job_with_progress_then_answers_and_removal(
         assert doc == "grid-resilience-final"
         assert doc in {d.id for d in read_manifest(s.corpus_dir)}  # stored at once...
         events = follow(http, job)
-        stages = [ev["stage"] for ev in events]
         assert events[-1]["state"] == "done" and events[-1]["error"] == ""
-        assert {"parsed", "embedding", "published"} <= set(stages)
-        assert stages.index("parsed") < stages.index("embedding") < stages.index("published")
-        # A stream sends the job as it is when it looks (a slow client skips versions, never lags behind).
+        # A stream sends the job as it is when it looks (a slow client skips versions, never lags behind);
+        # `steps` keeps every stage reached, with its last message and progress.
         assert [ev["version"] for ev in events] == sorted({ev["version"] for ev in events})
+        steps = {st["stage"]: st for st in events[-1]["steps"]}
+        assert list(steps) == ["starting", "parsing", "parsed", "embedding", "writing", "published"]
+        assert steps["parsed"]["message"] == "2 papers and 0 fetched sources parsed"
+        n = steps["embedding"]["progress"]["total"]
+        assert n > 0 and steps["embedding"]["progress"]["done"] == n
+        assert steps["embedding"]["message"] == f"{n:,} of {n:,} texts embedded"
+        assert steps["published"]["message"] == f"build {events[-1]['build']} published"
         embedding = [ev for ev in events if ev["stage"] == "embedding"]
         assert all(ev["progress"]["unit"] == "texts" for ev in embedding)
         assert all(
@@ -281,7 +286,7 @@ def test_upload_is_ingested_as_a_job_with_progress_then_answers_and_removal(
         r = http.delete(f"/documents/{doc}")
         assert r.status_code == 202
         removal = follow(http, r.json()["job"])
-        assert removal[-1]["state"] == "done" and "removing" in {ev["stage"] for ev in removal}
+        assert removal[-1]["state"] == "done" and removal[-1]["steps"][1]["stage"] == "removing"
         assert removal[-1]["documents"] == ["tookhy-2025"]
         assert doc not in {d["id"] for d in http.get("/documents").json()}
         assert not (s.corpus_dir / "papers" / f"{doc}.pdf").exists()
@@ -659,7 +664,9 @@ def test_fetching_a_papers_sources_is_a_job_with_each_sources_outcome(
         events = follow(http, r.json()["job"])
         end = events[-1]
         assert end["state"] == "done" and end["kind"] == "fetch"
-        assert any(ev["stage"] == "fetching" and ev["progress"]["unit"] == "sources" for ev in events)
+        fetching = next(st for st in end["steps"] if st["stage"] == "fetching")
+        assert fetching["message"] == "2 fetched, 1 failed, 1 not fetchable"
+        assert fetching["progress"] == {"done": 4, "total": 4, "unit": "sources"}
         outcome = {x["number"]: x for x in end["sources"]}
         assert (outcome[1]["status"], outcome[1]["kind"], outcome[1]["pages"]) == ("ok", "pdf", 1)
         assert (outcome[2]["status"], outcome[2]["kind"]) == ("ok", "html")

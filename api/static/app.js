@@ -1066,20 +1066,22 @@
   const jobs = new Map(); // id -> {job, steps: Map(stage -> line), el}
   let changes = { accepts: false, detail: "" };
 
-  function stepLine(job) {
-    const p = job.progress || {};
-    if (job.stage === "parsed") return "Parsed";
-    if (job.stage === "embedding") return p.total ? `Embedded ${p.done} of ${p.total} texts` : "Nothing new to embed";
-    if (job.stage === "published") return "Published";
-    if (job.stage === "removing") return "Removed from the corpus";
-    if (job.stage === "fetching") return `Fetched ${p.done || 0} of ${p.total || 0} sources`;
+  // The stages a job reached (job.steps: the server keeps them, so nothing is missed by a stream that skipped
+  // a version or a page opened late), in words; the others (starting, parsing, writing) are not shown.
+  function stepLine(step) {
+    const p = step.progress || {};
+    if (step.stage === "parsed") return "Parsed";
+    if (step.stage === "embedding") return p.total ? `Embedded ${p.done} of ${p.total} texts` : "Nothing new to embed";
+    if (step.stage === "published") return "Published";
+    if (step.stage === "removing") return "Removed from the corpus";
+    if (step.stage === "fetching") return `Sources: ${step.message}`;
     return null;
   }
 
   function trackJob(job) {
     let t = jobs.get(job.id);
     if (!t) {
-      t = { job, steps: new Map(), el: null };
+      t = { job, el: null };
       jobs.set(job.id, t);
       follow(job.id);
     }
@@ -1088,9 +1090,6 @@
 
   function updateJob(t, job) {
     t.job = job;
-    const line = stepLine(job);
-    if (line) t.steps.set(job.stage, line);
-    if (job.state === "done" && job.kind === "add") t.steps.set("published", "Published");
     const el = renderJob(t);
     if (t.el && t.el.isConnected) t.el.replaceWith(el);
     else $("jobs").append(el);
@@ -1102,6 +1101,7 @@
     const title = job.title || job.document;
     const finished = job.state === "done" || job.state === "failed";
     const p = job.progress || {};
+    const steps = (job.steps || []).map(stepLine).filter(Boolean);
     const bar = finished
       ? null
       : h("progress", p.total ? { max: p.total, value: p.done, "aria-label": `${title}: progress` } : { "aria-label": `${title}: progress` });
@@ -1119,7 +1119,7 @@
       h("p", { class: "job-title" }, `${(job.state === "done" ? JOB_PAST : JOB_VERB)[job.kind] || "Changing"} “${title}”`),
       bar,
       h("p", { class: "job-status", role: job.state === "failed" ? "alert" : null }, status),
-      t.steps.size ? h("ol", { class: "job-steps" }, [...t.steps.values()].map((x) => h("li", {}, x))) : null,
+      steps.length ? h("ol", { class: "job-steps" }, steps.map((x) => h("li", {}, x))) : null,
       job.sources && job.sources.length
         ? h(
             "ol",

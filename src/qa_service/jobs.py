@@ -58,6 +58,14 @@ class Progress(BaseModel):
     unit: str = Field("", description="What is counted: 'texts' (embedded) or 'sources' (fetched).")
 
 
+class Step(BaseModel):
+    """A stage the job reached, as it stood when it left it (or stands now, for the last one)."""
+
+    stage: str
+    message: str = ""
+    progress: Progress = Field(default_factory=Progress)
+
+
 class SourceResult(BaseModel):
     """One footnote's source in a fetch job: its outcome as it comes in."""
 
@@ -82,6 +90,11 @@ class Job(BaseModel):
     )
     progress: Progress = Field(default_factory=Progress)
     message: str = Field("", description="What is happening, in words: '120 of 340 texts embedded'.")
+    steps: list[Step] = Field(
+        default_factory=list,
+        description="Every stage reached, in order, with its last message and progress: what a client that "
+        "looked only now (or an event stream that skipped versions) would have seen.",
+    )
     error: str = Field("", description="Why it failed (state 'failed').")
     build: str = Field("", description="The index build it published.")
     documents: list[str] = Field(
@@ -407,6 +420,10 @@ class JobManager:
         with self._cond:
             job = self._jobs[job_id]
             job = job.model_copy(update={**changes, "version": job.version + 1})
+            if job.state == "running":
+                step = Step(stage=job.stage, message=job.message, progress=job.progress)
+                same = job.steps and job.steps[-1].stage == job.stage
+                job.steps = [*job.steps[:-1], step] if same else [*job.steps, step]
             self._jobs[job_id] = job
             self._save(job)
             for loop, event in list(self._listeners):
