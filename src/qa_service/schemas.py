@@ -132,7 +132,7 @@ class ChatResponse(BaseModel):
         "passages are then the nearest ones, not evidence. In generate mode, when the extractive answer was "
         "sent instead of the LLM's, why."
     )
-    confidence: float = Field(description="Calibrated probability that the question is answered.")
+    confidence: float = Field(description="The probability that the answer is right (decide.py), trained on other writers; its reliability per band is in eval/reports/latest.md.")
     kind: str = Field("", description="The question's kind as analysed (when, who, why, which_source, ...).")
     question: str
     standalone_question: str
