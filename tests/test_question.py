@@ -17,7 +17,6 @@ from qa_service.question import (
     enumeration,
     inflections,
     is_follow_up,
-    previous_answer,
     resolve,
 )
 
@@ -168,5 +167,5 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
         Message(role="assistant", content="The documents don't say. No passage answers this."),
         Message(role="user", content="When did it meet?"),
     ]
-    assert previous_answer(m) == "" and resolve(m) == ("When did it meet? (SCO)", True)
+    assert answer_sentences(m) == [] and resolve(m) == ("When did it meet? (SCO)", True)
     assert answer_sentences([*m[:1], Message(role="assistant", content="A. [1] B c. [2]"), m[2]]) == ["A.", "B c."]

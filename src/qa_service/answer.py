@@ -78,7 +78,7 @@ def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = froze
 
 
 def choose(
-    cands: list[Candidate], allowed: list[Candidate], per_part: Sequence[np.ndarray], how: Composition
+    cands: list[Candidate], allowed: list[Candidate], per_part: Sequence[np.ndarray] | np.ndarray, how: Composition
 ) -> list[Candidate]:
     """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
     candidate), then what completes them, then further sentences nearly as good, within the budget."""

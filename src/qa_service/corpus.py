@@ -157,16 +157,20 @@ def add_document(
     return spec, paper
 
 
+def find_document(specs: list[DocumentSpec], doc_id: str, where: str = "the corpus") -> DocumentSpec:
+    """The manifest entry of `doc_id`; NotFound naming the documents `where` holds when there is none."""
+    spec = next((s for s in specs if s.id == doc_id), None)
+    if spec is None:
+        raise NotFound(f"no document '{doc_id}' in {where}; the documents are: {', '.join(s.id for s in specs)}")
+    return spec
+
+
 def remove_document(corpus_dir: Path, doc_id: str) -> DocumentSpec:
     """Drop a document's manifest entry, its file in papers/ (unless another entry uses it) and its
     fetched sources."""
     manifest = manifest_file(corpus_dir)
     specs = read_manifest(corpus_dir)
-    spec = next((s for s in specs if s.id == doc_id), None)
-    if spec is None:
-        raise NotFound(
-            f"no document '{doc_id}' in {manifest}; the documents are: {', '.join(s.id for s in specs)}"
-        )
+    spec = find_document(specs, doc_id, str(manifest))
     if len(specs) == 1:
         raise InvalidInput(f"'{doc_id}' is the only document of the corpus: add another before removing it")
     text = manifest.read_text(encoding="utf-8")

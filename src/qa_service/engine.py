@@ -512,8 +512,8 @@ class Engine:
         q, cands = p.question, p.candidates
         if q.injection:
             return refuse(q)
-        w.reader.score(q, cands)
-        chosen = choose(cands, eligible(q, cands, p.pinned), w.reader.part_scores(cands), w.composition)
+        per_part = w.reader.score(q, cands)
+        chosen = choose(cands, eligible(q, cands, p.pinned), per_part, w.composition)
         if p.pinned and chosen:  # the question named the passage (footnote N, the title page): it answers
             decision = Decision(1.0, False, None)
         else:

@@ -37,7 +37,14 @@ from typing import IO, Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from qa_service.config import Settings
-from qa_service.corpus import add_document, load_corpus, manifest_file, read_manifest, remove_document
+from qa_service.corpus import (
+    add_document,
+    find_document,
+    load_corpus,
+    manifest_file,
+    read_manifest,
+    remove_document,
+)
 from qa_service.embed import Embedder
 from qa_service.errors import Conflict, InvalidInput, NotFound, QAServiceError, TooLarge
 from qa_service.index import current_state, ingest
@@ -303,11 +310,7 @@ class JobManager:
         self._require_changes()
         with corpus_lock(self.settings):
             specs = read_manifest(self.settings.corpus_dir)
-            spec = next((s for s in specs if s.id == doc), None)
-            if spec is None:
-                raise NotFound(
-                    f"no paper '{doc}' in the corpus; its papers are: {', '.join(s.id for s in specs)}"
-                )
+            spec = find_document(specs, doc)
             if len(specs) == 1:
                 raise InvalidInput(f"'{doc}' is the only paper of the corpus: add another before removing it")
             return self._queue_job("remove", doc, spec.title or self._title(doc), self._run_remove)
@@ -561,11 +564,7 @@ class JobManager:
 
         with corpus_lock(self.settings):
             specs = read_manifest(self.settings.corpus_dir)
-            spec = next((s for s in specs if s.id == doc), None)
-            if spec is None:
-                raise NotFound(
-                    f"no paper '{doc}' in the corpus; its papers are: {', '.join(s.id for s in specs)}"
-                )
+            spec = find_document(specs, doc)
             return parse_file(
                 self.settings.corpus_dir / spec.path, doc_id=spec.id, overrides=_overrides(spec)
             )

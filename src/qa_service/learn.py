@@ -27,7 +27,7 @@ from qa_service.answer import Composition, choose, eligible
 from qa_service.decide import SIGNAL_NAMES, SIGNAL_SIGNS, Decider, signals
 from qa_service.evaluate import EvalItem, Target, fact_coverage
 from qa_service.lexical import TermStats
-from qa_service.read import FEATURE_NAMES, Reader
+from qa_service.read import FEATURE_NAMES, Reader, best_of_parts
 from qa_service.text import normalize
 from qa_service.weights import Weights
 
@@ -159,10 +159,8 @@ def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list
     cands = e.prepared.candidates
     if not cands:
         return []
-    best = np.max(np.vstack(per_part), axis=0)
-    for c, s in zip(cands, best, strict=True):
-        c.score = float(s)
-    return choose(cands, eligible(e.prepared.question, cands, e.prepared.pinned), per_part, how)
+    scores = best_of_parts(cands, np.vstack(per_part))
+    return choose(cands, eligible(e.prepared.question, cands, e.prepared.pinned), scores, how)
 
 
 def coverage(e: Example, chosen: list[Any]) -> float:

@@ -544,11 +544,6 @@ def answer_sentences(messages: Sequence[Message]) -> list[str]:
     return []
 
 
-def previous_answer(messages: Sequence[Message]) -> str:
-    """The assistant's last answer before the question, as plain text ('' when there is none)."""
-    return " ".join(answer_sentences(messages))
-
-
 _LINK_WORDS = frozenset("the of on for and in de al among between to with a an".split())  # noqa: SIM905
 _INTRODUCER_RE = re.compile(r"^.*?\b(?:include|includes|included|including|such as|namely|are|were)\s+|^.*:\s*")
 _NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|and|de|al|the)?\s*[A-Z][\w'’().-]*)*)")

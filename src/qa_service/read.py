@@ -392,6 +392,13 @@ def featurize(
 # ---------------------------------------------------------------- the model
 
 
+def best_of_parts(candidates: list[Candidate], per_part: np.ndarray) -> np.ndarray:
+    """Set each candidate's score to its best probability over the question's parts; `per_part` back."""
+    for c, value in zip(candidates, per_part.max(axis=0) if per_part.size else [], strict=True):
+        c.score = float(value)
+    return per_part
+
+
 class Reader:
     """A logistic model over some of FEATURES (standardised). `Reader.cosine()` is plain cosine, the baseline
     every learned reader is measured against."""
@@ -422,20 +429,15 @@ class Reader:
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
     def score(self, question: Question, candidates: list[Candidate]) -> np.ndarray:
-        """The probability that each candidate answers the question (for a question of several parts, that it
-        answers one of them). Sets `Candidate.score` too."""
-        if not candidates:
-            return np.zeros(0)
-        parts = len(candidates[0].features)
-        per_part = [self.probabilities(np.vstack([c.features[p] for c in candidates])) for p in range(parts)]
-        scores = np.max(np.vstack(per_part), axis=0)
-        for c, s in zip(candidates, scores, strict=True):
-            c.score = float(s)
-        return scores
-
-    def part_scores(self, candidates: list[Candidate]) -> list[np.ndarray]:
-        parts = len(candidates[0].features) if candidates else 0
-        return [self.probabilities(np.vstack([c.features[p] for c in candidates])) for p in range(parts)]
+        """The probability that each candidate answers each part of the question: one row per part (one
+        for most questions). Sets `Candidate.score` to its best over the parts."""
+        parts = len(candidates[0].features) if candidates else 1
+        per_part = np.vstack(
+            [self.probabilities(np.vstack([c.features[p] for c in candidates])) for p in range(parts)]
+            if candidates
+            else [np.zeros(0)]
+        )
+        return best_of_parts(candidates, per_part)
 
     def to_dict(self) -> dict[str, object]:
         return {
