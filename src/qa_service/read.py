@@ -155,11 +155,22 @@ def pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
     return out
 
 
-def _same_block(index: LoadedIndex, row: int, other: int) -> bool:
-    if not 0 <= other < len(index.sentence_ids):
-        return False
-    a, b = int(index.sentence_chunk[row]), int(index.sentence_chunk[other])
-    return a == b or index.chunks[a].block_id == index.chunks[b].block_id
+def _neighbours(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Per sentence row: whether the row before it, and the row after it, is in the same paragraph (the same
+    passage or the same block), computed once per build."""
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        codes: dict[str, int] = {}
+        block = np.array([codes.setdefault(c.block_id, len(codes)) for c in index.chunks], dtype=np.int64)
+        chunk = index.sentence_chunk.astype(np.int64)
+        same = np.zeros(len(chunk), dtype=bool)
+        if len(chunk) > 1:
+            same[1:] = (chunk[1:] == chunk[:-1]) | (block[chunk[1:]] == block[chunk[:-1]])
+        after = np.zeros(len(chunk), dtype=bool)
+        after[:-1] = same[1:]
+        return same, after
+
+    return index.derived("sentence_neighbours", build)
 
 
 def gather(
@@ -175,27 +186,43 @@ def gather(
     """Every sentence of `passages` (the pool) as a candidate, its features computed for each part of the
     question. `hits_count`: how many of the passages came from retrieval (the rest are neighbours);
     `features`: the features to compute (None: all, for training)."""
-    cands = []
+    placed: list[tuple[int, Hit, int, int]] = []  # (passage, hit, position, sentence row)
     for i, h in enumerate(passages):
-        pvec = index.chunk_vectors[index.by_id[h.chunk.id]] if h.chunk.id in index.by_id else None
-        pcos = float(pvec @ qvec) if pvec is not None else 0.0
         for p, s in enumerate(h.chunk.sentences):
             row = index.sentence_row.get(s.id)
-            if row is None:
-                continue
-            window = [r for r in (row - 1, row, row + 1) if _same_block(index, row, r)]
-            vec = index.sentence_vectors[window].sum(axis=0)
-            cands.append(
-                Candidate(
-                    hit=i,
-                    chunk=h.chunk,
-                    pos=p,
-                    row=row,
-                    cosine=float(index.sentence_vectors[row] @ qvec),
-                    window=float(vec @ qvec) / max(float(np.linalg.norm(vec)), 1e-9),
-                    passage_cosine=pcos,
-                )
-            )
+            if row is not None:
+                placed.append((i, h, p, row))
+    if not placed:
+        return []
+    # every cosine in a few matrix products rather than one small product per sentence
+    rows = np.array([r for *_, r in placed], dtype=np.int64)
+    vectors = index.sentence_vectors
+    cosine = vectors[rows] @ qvec
+    before, after = _neighbours(index)
+    last = len(vectors) - 1
+    window = (
+        vectors[rows]
+        + vectors[np.maximum(rows - 1, 0)] * before[rows, None]
+        + vectors[np.minimum(rows + 1, last)] * after[rows, None]
+    )
+    window_cos = (window @ qvec) / np.maximum(np.linalg.norm(window, axis=1), 1e-9)
+    chunk_rows = [index.by_id.get(h.chunk.id) for h in passages]
+    known = [r for r in chunk_rows if r is not None]
+    pcos_known = index.chunk_vectors[known] @ qvec if known else np.zeros(0)
+    it = iter(pcos_known.tolist())
+    pcos = [next(it) if r is not None else 0.0 for r in chunk_rows]
+    cands = [
+        Candidate(
+            hit=i,
+            chunk=h.chunk,
+            pos=p,
+            row=row,
+            cosine=cos,
+            window=win,
+            passage_cosine=pcos[i],
+        )
+        for (i, h, p, row), cos, win in zip(placed, cosine.tolist(), window_cos.tolist(), strict=True)
+    ]
     parts: list[int | None] = list(range(len(q.parts))) if len(q.parts) > 1 else [None]
     for part in parts:
         focus = Focus.of(q, stats, part, expander if features is None or "soft_lexical" in features else None)
@@ -222,6 +249,7 @@ class Focus:
     expander: Expander | None = None
     soft_words: np.ndarray | None = None  # the focus words' vectors (rows)
     soft_weights: np.ndarray | None = None
+    softs: dict[str, float] = field(default_factory=dict)  # soft overlap per text, filled by soft_many
 
     @classmethod
     def of(
@@ -254,13 +282,24 @@ class Focus:
     def soft(self, text: str) -> float:
         """Soft overlap: for each focus word, the closest word of the text in meaning (cosine of word
         embeddings), weighted by rarity."""
-        if self.expander is None or self.soft_words is None or self.soft_weights is None:
-            return 0.0
-        ids = self.expander.ids(text)
-        if not len(ids):
-            return 0.0
-        best = np.clip((self.expander.vectors[ids] @ self.soft_words.T).max(axis=0), 0.0, 1.0)
-        return float(best @ self.soft_weights)
+        if (known := self.softs.get(text)) is not None:
+            return known
+        return float(self.soft_many([text])[0])
+
+    def soft_many(self, texts: list[str]) -> np.ndarray:
+        """`soft` of each text, in one matrix product over all their words (remembered for `soft`)."""
+        out = np.zeros(len(texts))
+        if self.expander is None or self.soft_words is None or self.soft_weights is None or not texts:
+            return out
+        ids = [self.expander.ids(t) for t in texts]
+        filled = [i for i, x in enumerate(ids) if len(x)]
+        if filled:
+            sims = self.expander.vectors[np.concatenate([ids[i] for i in filled])] @ self.soft_words.T
+            starts = np.cumsum([0] + [len(ids[i]) for i in filled[:-1]])
+            best = np.clip(np.maximum.reduceat(sims, starts, axis=0), 0.0, 1.0)
+            out[filled] = best @ self.soft_weights
+        self.softs.update(zip(texts, out.tolist(), strict=True))
+        return out
 
     def share(self, ts: frozenset[str]) -> float:
         return sum(w for alts, w in self.groups if alts & ts) / self.total
@@ -382,6 +421,8 @@ def featurize(
     computed (a request needs only the reader's) and the others are 0."""
     best = max((c.cosine for c in cands), default=0.0)
     wanted = [(i, ft) for i, ft in enumerate(FEATURES) if names is None or ft.name in names]
+    if names is None or "soft_lexical" in names:
+        f.soft_many([c.text for c in cands])
     x = np.zeros((len(cands), len(FEATURES)), dtype=np.float64)
     for r, c in enumerate(cands):
         for i, ft in wanted:
