@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,14 @@ from qa_service.models import Paper
 
 CORPUS = PROJECT_ROOT / "corpus"
 PAPER_FILE = CORPUS / "papers" / "tookhy-2025-international-cooperation-on-afghanistan.txt"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Servers the tests start export the ONNX encoder (the default) on first use: once per session, into one
+    folder every process of the session shares, not once per temporary data directory."""
+    folder = tempfile.mkdtemp(prefix="qa-test-onnx-")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    os.environ.setdefault("QA_EMBED__ONNX_DIR", folder)
 
 
 @pytest.fixture(scope="session")

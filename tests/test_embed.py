@@ -1,6 +1,6 @@
-"""The two encoders of the shipped model: ONNX Runtime int8 agrees with PyTorch fp32 on the corpus, cuts at the
-same 256 word pieces, is exported once into its folder; an index records its encoder, and neither a server nor
-an ingest mixes vectors of two encoders."""
+"""The encoders of the shipped model: ONNX Runtime fp32 gives PyTorch's vectors and shares its index; int8 agrees
+with fp32 on the corpus, cuts at the same 256 word pieces, is exported once into its folder; an index records its
+encoder, and neither a server nor an ingest mixes vectors of two encoders that differ."""
 
 from __future__ import annotations
 
@@ -58,25 +58,46 @@ def test_the_int8_model_is_exported_once_and_reused(
     folder = int8_embedder._cache_dir
     assert folder is not None
     files = sorted(folder.glob("*.onnx"))
-    assert len(files) == 1 and files[0].stat().st_size < 40_000_000  # int8: a quarter of fp32's 90 MB
-    mtime = files[0].stat().st_mtime_ns
+    sizes = {p.name.rsplit("-", 1)[-1]: p.stat().st_size for p in files}
+    assert set(sizes) == {"fp32.onnx", "int8.onnx"}  # the fp32 export it was quantised from is kept
+    assert sizes["int8.onnx"] < 40_000_000 < sizes["fp32.onnx"]  # int8: a quarter of fp32's 90 MB
+    mtimes = [p.stat().st_mtime_ns for p in files]
     again = Embedder(backend="onnx-int8", cache_dir=folder)
     assert np.array_equal(again.encode(["frozen assets"]), int8_embedder.encode(["frozen assets"]))
-    assert sorted(folder.glob("*.onnx")) == files and files[0].stat().st_mtime_ns == mtime
+    assert sorted(folder.glob("*.onnx")) == files and [p.stat().st_mtime_ns for p in files] == mtimes
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file left
     # a new recipe is a new file: the old one is not taken for it
     monkeypatch.setattr(embed, "EXPORT_VERSION", "test-recipe")
     exported: list[Path] = []
-    monkeypatch.setattr(
-        embed, "_export_int8", lambda _m, _f, out: (exported.append(out), out.write_bytes(b"x"))
-    )
-    path = embed.int8_model(int8_embedder.model_path, tmp_path)
-    assert path.read_bytes() == b"x" and path.name != files[0].name and len(exported) == 1
+    monkeypatch.setattr(embed, "_export", lambda _m, out: (exported.append(out), out.write_bytes(b"x")))
+    path = embed.onnx_model(int8_embedder.model_path, tmp_path, quantized=False)
+    assert path.read_bytes() == b"x" and path.name not in {p.name for p in files} and len(exported) == 1
+
+
+def test_onnx_fp32_gives_pytorchs_vectors_and_serves_its_index(
+    tmp_path: Path, embedder: Embedder, int8_embedder: Embedder
+) -> None:
+    onnx = Embedder(backend="onnx", cache_dir=int8_embedder._cache_dir)  # the fp32 file is already there
+    texts = [LONG, "A short sentence.", "When was the Mekong River Commission created?", "frozen assets"]
+    cos = (onnx.encode(texts) * embedder.encode(texts)).sum(axis=1)
+    assert cos.min() > 0.99999
+    assert onnx.name == embedder.name != int8_embedder.name  # one key, one vector per text
+    s = make_settings(tmp_path / "data", small_corpus(tmp_path / "corpus"))
+    run_ingest(s, embedder=embedder)
+    engine = Engine(s, embedder=onnx)
+    engine.load()  # a PyTorch build is served by ONNX Runtime fp32, and the other way round
+    answer = engine.ask([Message(role="user", content="When was the Mekong River Commission created?")])
+    assert not answer.abstained and "1995" in answer.answer
+    again = run_ingest(s, embedder=onnx)
+    assert again.unchanged and again.embedded == 0
+    with pytest.raises(EncoderMismatch, match="ONNX Runtime int8"):
+        Engine(s, embedder=int8_embedder).load()
 
 
 def test_settings_choose_the_encoder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("QA_EMBED__BACKEND", "onnx-int8")
     monkeypatch.setenv("QA_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("QA_EMBED__ONNX_DIR", raising=False)
     e = Embedder.from_settings(Settings())
     assert e.backend == "onnx-int8" and e._cache_dir == tmp_path / "models"
     assert e.name != Embedder().name  # vectors of the two are keyed apart

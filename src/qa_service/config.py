@@ -56,16 +56,19 @@ class IndexSettings(BaseModel):
 
 
 class EmbedSettings(BaseModel):
-    backend: Literal["torch", "onnx-int8"] = Field(
-        "torch",
-        description="The encoder of the embedding model, for queries and ingest: 'torch' (PyTorch, fp32 weights) "
-        "or 'onnx-int8' (ONNX Runtime, int8 weights exported from the shipped model on first use into "
-        "onnx_dir). An index records its encoder: servers refuse a build of another encoder and ingest "
-        "re-embeds everything only with --rebuild. See the README's measurements for speed and agreement.",
+    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "onnx",
+        description="The encoder of the embedding model, for queries and ingest: 'onnx' (ONNX Runtime, fp32: the "
+        "same vectors as PyTorch, several times faster on a single query and without torch in the server), "
+        "'torch' (PyTorch, fp32 weights) or 'onnx-int8' (ONNX Runtime, int8 weights: faster still, vectors close "
+        "but not equal). The ONNX files are exported from the shipped model on first use into onnx_dir. An "
+        "index records its encoder: servers refuse a build whose vectors another encoder made (torch and onnx "
+        "share theirs) and ingest re-embeds everything only with --rebuild. See the README's measurements.",
     )
     onnx_dir: Path | None = Field(
         None,
-        description="Where the exported int8 ONNX model is kept (about 23 MB; made once per model); "
+        description="Where the exported ONNX models are kept (fp32 about 90 MB, int8 about 23 MB; made once per "
+        "model); "
         "None: <data_dir>/models.",
     )
     threads: int = Field(
@@ -80,7 +83,7 @@ class EmbedSettings(BaseModel):
     )
     spinning: bool = Field(
         False,
-        description="Let ONNX Runtime's threads spin, waiting for the next batch, instead of sleeping (onnx-int8 "
+        description="Let ONNX Runtime's threads spin, waiting for the next batch, instead of sleeping (the onnx "
         "only). Spinning saves a wake-up per batch when the encoder has the cores to itself; in a server it "
         "takes CPU from the request threads (question analysis, retrieval, the answer stage).",
     )

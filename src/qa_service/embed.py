@@ -1,10 +1,11 @@
 """The embedder: the shipped sentence-transformers model, loaded once, batched, normalised, offline.
 
-Two encoders of the same model sit behind it (`embed.backend`): PyTorch in fp32 (sentence-transformers), and
-ONNX Runtime with int8 weights, exported from the shipped model and quantised on first use into the data
-directory (`<data_dir>/models/`, never downloaded). Both tokenise with the model's own tokenizer, cut at the
-model's 256 word pieces, mean-pool over the real tokens and normalise. Vectors of two encoders are close but
-not equal, so an index records its encoder and is never mixed with, or queried by, another (index.py).
+Three encoders of the same model sit behind it (`embed.backend`): PyTorch in fp32 (sentence-transformers), and
+ONNX Runtime in fp32 or with int8 weights, exported from the shipped model (and quantised) on first use into the
+data directory (`<data_dir>/models/`, never downloaded). All tokenise with the model's own tokenizer, cut at the
+model's 256 word pieces, mean-pool over the real tokens and normalise. The two fp32 encoders give the same
+vectors (to float rounding) and share an index; int8 vectors are close but not equal, so an index records its
+encoder and is never mixed with, or queried by, one whose vectors differ (index.py).
 
 Vectors are cached by content hash (encoder + text), so unchanged text is never embedded twice.
 """
@@ -29,8 +30,11 @@ from qa_service.errors import QAServiceError
 if TYPE_CHECKING:
     from qa_service.config import Settings
 
-Backend = Literal["torch", "onnx-int8"]
-BACKENDS: dict[str, str] = {"torch": "PyTorch fp32", "onnx-int8": "ONNX Runtime int8"}
+Backend = Literal["torch", "onnx", "onnx-int8"]
+BACKENDS: dict[str, str] = {"torch": "PyTorch fp32", "onnx": "ONNX Runtime fp32", "onnx-int8": "ONNX Runtime int8"}
+# Encoders whose vectors are the same model's fp32 output: one index serves either (measured over the corpus's
+# sentences, ONNX Runtime fp32 against PyTorch: cosine 1.00000 at the minimum).
+FP32 = frozenset({"torch", "onnx"})
 # The ONNX graph's opset: new enough for everything a BERT encoder uses, old enough for any onnxruntime >= 1.16.
 ONNX_OPSET = 17
 # Bumped when the export or the quantisation recipe changes: an older file in the data directory is not reused.
@@ -48,9 +52,14 @@ def text_key(model_name: str, text: str) -> str:
 
 
 def encoder_id(model: str, backend: str) -> str:
-    """What vectors are keyed by and an index generation hashes: the model alone for PyTorch (the builds made
-    before there was a choice stay valid), the model and the encoder otherwise."""
-    return model if backend == "torch" else f"{model}+{backend}"
+    """What vectors are keyed by and an index generation hashes: the model alone for its fp32 vectors (the
+    builds made before there was a choice stay valid), the model and the encoder otherwise."""
+    return model if backend in FP32 else f"{model}+{backend}"
+
+
+def same_vectors(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Whether two (model, backend) pairs give the same vectors: an index embedded by one serves the other."""
+    return encoder_id(*a) == encoder_id(*b)
 
 
 def describe_encoder(model: str, backend: str) -> str:
@@ -100,10 +109,17 @@ class TorchEncoder:
 
 
 class OnnxEncoder:
-    """The shipped model on ONNX Runtime with int8 weights: the graph ends in mean pooling and normalisation,
-    so one run gives the final vectors; the model's own tokenizer (tokenizer.json) feeds it."""
+    """The shipped model on ONNX Runtime, in fp32 or with int8 weights: the graph ends in mean pooling and
+    normalisation, so one run gives the final vectors; the model's own tokenizer (tokenizer.json) feeds it."""
 
-    def __init__(self, model_path: str, cache_dir: Path, threads: int = 0, spinning: bool = False) -> None:
+    def __init__(
+        self,
+        model_path: str,
+        cache_dir: Path,
+        threads: int = 0,
+        spinning: bool = False,
+        quantized: bool = True,
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -117,7 +133,7 @@ class OnnxEncoder:
         tok.enable_truncation(max_length=self.max_tokens)
         tok.enable_padding(pad_id=tok.token_to_id("[PAD]") or 0, pad_token="[PAD]")  # to the longest
         self.tokenizer = tok
-        path = int8_model(model_path, cache_dir)
+        path = onnx_model(model_path, cache_dir, quantized)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads  # 0: one per physical core
@@ -137,11 +153,11 @@ class OnnxEncoder:
         return len(self.counter.encode(text, add_special_tokens=False).ids)
 
 
-def int8_model(model_path: str, cache_dir: Path) -> Path:
-    """The int8 ONNX file of the model at `model_path` in `cache_dir`, exported and quantised when missing. Its
-    name carries a hash of the model's weights and configuration and of the recipe, so a changed model or recipe
-    gets a new file. Written under a temporary name and renamed: processes exporting at once never read a
-    half-written file."""
+def onnx_model(model_path: str, cache_dir: Path, quantized: bool = True) -> Path:
+    """The ONNX file of the model at `model_path` in `cache_dir` (fp32, or int8 weights), exported (and
+    quantised) when missing. Its name carries a hash of the model's weights and configuration and of the recipe,
+    so a changed model or recipe gets a new file. Written under a temporary name and renamed: processes
+    exporting at once never read a half-written file."""
     src = Path(model_path)
     digest = hashlib.sha256(EXPORT_VERSION.encode())
     for name in ("config.json", "tokenizer.json", "sentence_bert_config.json", "1_Pooling/config.json"):
@@ -151,30 +167,32 @@ def int8_model(model_path: str, cache_dir: Path) -> Path:
         with weights.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
-    path = cache_dir / f"encoder-{digest.hexdigest()[:16]}-int8.onnx"
+    path = cache_dir / f"encoder-{digest.hexdigest()[:16]}-{'int8' if quantized else 'fp32'}.onnx"
     if path.exists():
         return path
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cache_dir / f".{path.stem}.{os.getpid()}.{threading.get_ident()}"
+    tmp = cache_dir / f".{path.stem}.{os.getpid()}.{threading.get_ident()}.onnx"
     try:
-        _export_int8(model_path, tmp.with_suffix(".fp32.onnx"), tmp.with_suffix(".int8.onnx"))
-        os.replace(tmp.with_suffix(".int8.onnx"), path)
+        if quantized:
+            _quantize(onnx_model(model_path, cache_dir, quantized=False), tmp)
+        else:
+            _export(model_path, tmp)
+        os.replace(tmp, path)
+    except QAServiceError:
+        raise
     except Exception as exc:
         raise QAServiceError(
-            f"cannot export the int8 ONNX encoder of {model_path} into {cache_dir}: {exc}"
+            f"cannot export the {'int8' if quantized else 'fp32'} ONNX encoder of {model_path} into "
+            f"{cache_dir}: {exc}"
         ) from exc
     finally:
-        for leftover in (tmp.with_suffix(".fp32.onnx"), tmp.with_suffix(".int8.onnx")):
-            leftover.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
     return path
 
 
-def _export_int8(model_path: str, fp32: Path, int8: Path) -> None:
-    """torch.onnx export of the model with its pooling and normalisation, then onnxruntime's dynamic int8
-    quantisation of every matrix product's weights, per output channel (per tensor, the corpus's sentences
-    agreed with fp32 at a mean cosine of 0.958; per channel, 0.992)."""
+def _export(model_path: str, fp32: Path) -> None:
+    """torch.onnx export of the model with its pooling and normalisation, in fp32."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -215,7 +233,14 @@ def _export_int8(model_path: str, fp32: Path, int8: Path) -> None:
             dynamo=False,
             do_constant_folding=True,
         )
+
+
+def _quantize(fp32: Path, int8: Path) -> None:
+    """onnxruntime's dynamic int8 quantisation of every matrix product's weights, per output channel (per
+    tensor, the corpus's sentences agreed with fp32 at a mean cosine of 0.958; per channel, 0.992)."""
     import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quiet = logging.getLogger()
     level, quiet.level = quiet.level, logging.ERROR  # its advice to pre-process is for static quantisation
@@ -285,7 +310,11 @@ class Embedder:
 
                             default = Settings.model_fields["data_dir"].default / "models"
                             self._model = OnnxEncoder(
-                                self.model_path, self._cache_dir or default, self._threads, self._spinning
+                                self.model_path,
+                                self._cache_dir or default,
+                                self._threads,
+                                self._spinning,
+                                quantized=self.backend == "onnx-int8",
                             )
                     except QAServiceError:
                         raise

@@ -30,7 +30,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from qa_service.chunk import chunk_document, content_id
 from qa_service.config import Settings
-from qa_service.embed import Embedder, describe_encoder, encoder_id, text_key
+from qa_service.embed import Embedder, describe_encoder, encoder_id, same_vectors, text_key
 from qa_service.errors import EncoderMismatch, IndexCorrupt, IndexMissing, QAServiceError
 from qa_service.lexical import Expander, LexicalIndex
 from qa_service.models import Chunk, Paper
@@ -277,7 +277,7 @@ def ingest(
             pruned=pruned,
         )
 
-    if not rebuild and state and (state.model, state.encoder) != (embedder.model_name, embedder.backend):
+    if not rebuild and state and not same_vectors((state.model, state.encoder), (embedder.model_name, embedder.backend)):
         raise EncoderMismatch(
             f"the published index build {state.build} was embedded with "
             f"{describe_encoder(state.model, state.encoder)}; this ingest uses {embedder.description}. "
@@ -450,7 +450,7 @@ def load_index(
     state = state or current_state(store)
     if state is None:
         raise IndexMissing(f"no index in {store.mode} yet: run `qa-service ingest` to build it")
-    if (state.model, state.encoder) != (model, encoder):
+    if not same_vectors((state.model, state.encoder), (model, encoder)):
         raise EncoderMismatch(
             f"index build {state.build} was embedded with {describe_encoder(state.model, state.encoder)}; "
             f"this server embeds queries with {describe_encoder(model, encoder)}, and vectors of two "
