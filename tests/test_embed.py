@@ -150,3 +150,35 @@ def test_a_build_recorded_before_the_choice_is_a_pytorch_one() -> None:
     }
     state = IndexState.model_validate(record)
     assert state.encoder == "torch" and Embedder().name == state.model  # its vectors' keys are unchanged
+
+
+class _Recorder:
+    """An Encoder that records the batches it is given (each text's vector: its length, then ones)."""
+
+    dimension, max_tokens = 3, 256
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def encode_batch(self, texts: list[str]) -> np.ndarray:
+        self.batches.append(list(texts))
+        return np.array([[len(t), 1.0, 1.0] for t in texts], dtype=np.float32)
+
+    def token_count(self, text: str) -> int:
+        return len(text.split())
+
+
+def test_texts_embedded_together_are_batched_by_length_not_padded_to_the_longest() -> None:
+    e = Embedder(batch_length_ratio=2.0)
+    recorder = _Recorder()
+    e._model = recorder
+    question = "Which countries took part in the meetings held in Moscow in 2023?"
+    texts = ["gatherings", question, "talks", question.replace("Moscow", "Tehran"), "neighbours"]
+    vectors = e.encode_together(texts)
+    assert [v[0] for v in vectors] == [len(t) for t in texts]  # each text's own vector, in order
+    assert sorted(map(sorted, recorder.batches)) == [
+        sorted([question, question.replace("Moscow", "Tehran")]),
+        ["gatherings", "neighbours", "talks"],
+    ]
+    # through the query batcher (its worker thread) each caller still gets its own text's vector
+    assert [v[0] for v in e.encode_queries(["one question", "a second, longer question"])] == [12, 25]

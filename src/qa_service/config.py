@@ -87,6 +87,14 @@ class EmbedSettings(BaseModel):
         "only). Spinning saves a wake-up per batch when the encoder has the cores to itself; in a server it "
         "takes CPU from the request threads (question analysis, retrieval, the answer stage).",
     )
+    batch_length_ratio: float = Field(
+        2.0,
+        ge=1.0,
+        description="Texts waiting to be embedded together (concurrent queries, a question and its words to "
+        "expand) share a batch only while the longest is at most this many times the shortest, in characters: "
+        "a batch pads every text to its longest, and a 20-word question padded with three single words cost "
+        "10.3 ms on ONNX Runtime int8 against 5.1 ms for the two apart (one core).",
+    )
 
 
 class RetrievalSettings(BaseModel):

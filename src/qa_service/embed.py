@@ -260,6 +260,7 @@ class Embedder:
         cache_dir: Path | None = None,
         threads: int = 0,
         spinning: bool = False,
+        batch_length_ratio: float | None = None,
     ) -> None:
         if backend not in BACKENDS:
             raise QAServiceError(f"unknown embedding backend {backend!r}; one of: {', '.join(BACKENDS)}")
@@ -274,7 +275,12 @@ class Embedder:
         # One encode at a time: Hugging Face fast tokenizers fail ("Already borrowed") when one instance is
         # used from several threads at once, and one batch already uses both cores.
         self._encode_lock = threading.Lock()
-        self._batcher = _Batcher(lambda texts: self.encode(texts, batch_size=len(texts)))
+        if batch_length_ratio is None:
+            from qa_service.config import EmbedSettings
+
+            batch_length_ratio = float(EmbedSettings.model_fields["batch_length_ratio"].default)
+        self.batch_length_ratio = batch_length_ratio
+        self._batcher = _Batcher(self.encode_together)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
@@ -285,6 +291,7 @@ class Embedder:
             e.onnx_dir or settings.data_dir / "models",
             e.threads,
             e.spinning,
+            e.batch_length_ratio,
         )
 
     @property
@@ -357,6 +364,24 @@ class Embedder:
                 progress(len(batch))
         vectors = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
         vectors[order] = np.vstack(out)
+        return vectors
+
+    def encode_together(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts that arrived together (the batcher's): one batch per group of similar length (the longest at
+        most `batch_length_ratio` times the shortest), so that a short text is not padded to a long one."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        groups: list[list[int]] = []
+        for i in sorted(range(len(texts)), key=lambda j: -len(texts[j])):
+            if groups and len(texts[i]) * self.batch_length_ratio >= len(texts[groups[-1][0]]):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        if len(groups) == 1:
+            return self.encode(texts, batch_size=len(texts))
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for g in groups:
+            vectors[g] = self.encode([texts[i] for i in g], batch_size=len(g))
         return vectors
 
     def encode_query(self, text: str) -> np.ndarray:

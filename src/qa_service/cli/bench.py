@@ -97,8 +97,9 @@ def bench_encoder(
     queries: Annotated[int, typer.Option(min=16, help="Distinct questions timed (single and in 16s).")] = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """PyTorch fp32 against ONNX Runtime int8: agreement over the corpus, every evaluation metric under each,
-    single-query, batch and ingest speed, in one run (eval/reports/bench-encoder.json)."""
+    """PyTorch fp32 against ONNX Runtime fp32 and int8: agreement over the corpus, every evaluation metric
+    under each (shipped weights and leave-one-writer-out), single-query, batch and ingest speed, in one run
+    (eval/reports/bench-encoder.json)."""
     from qa_service.bench import bench_encoder as run
 
     result = run(settings(), queries)
