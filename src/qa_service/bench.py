@@ -83,10 +83,15 @@ def bench_retrieval(settings: Settings, n_queries: int = 100) -> dict[str, Any]:
     from qa_service.index import build_chunks
     from qa_service.models import Message
 
+    load_before = _loadavg()
     tmp = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     s = settings.model_copy(update={"data_dir": tmp / "data", "chroma_host": ""})
-    embedder = Embedder(s.index.model_path, threads=s.embed.threads)
-    model = embedder.model
+    embedder = Embedder.from_settings(settings)  # the service's encoder (embed.backend)
+    # the bare PyTorch fp32 model every figure is compared to, whatever encoder the service runs
+    reference = (
+        embedder if embedder.backend == "torch" else Embedder(s.index.model_path, threads=s.embed.threads)
+    )
+    model = reference.model
     papers = load_corpus(s.corpus_dir)
     chunks = build_chunks(papers, s)
     texts = list(
@@ -126,6 +131,9 @@ def bench_retrieval(settings: Settings, n_queries: int = 100) -> dict[str, Any]:
     b, se, a, bs = _ms(bare), _ms(search), _ms(ask), _ms(base_search)
     result = {
         "machine": f"{os.cpu_count()} CPUs",
+        "load_average": {"before": load_before, "after": _loadavg()},
+        "encoder": embedder.description,
+        "reference": f"{reference.description} (bare, for the ratios)",
         "texts_embedded": len(texts),
         "chunks": len(chunks),
         "raw_encode_s": round(raw_encode, 3),
@@ -296,6 +304,7 @@ async def _load(base: str, questions: list[str], concurrency: int, pid: int) -> 
     chat: list[float] = []
     search: list[float] = []
     errors = 0
+    why: dict[str, int] = {}  # what the errors were: HTTP status, or the client's exception
     done = 0
     rss100 = 0
 
@@ -310,8 +319,11 @@ async def _load(base: str, questions: list[str], concurrency: int, pid: int) -> 
                 else:
                     r = await client.post("/search", json={"query": q, "k": 5})
                 ok = r.status_code == 200
-            except httpx.HTTPError:
+                if not ok:
+                    why[f"HTTP {r.status_code}"] = why.get(f"HTTP {r.status_code}", 0) + 1
+            except httpx.HTTPError as exc:
                 ok = False
+                why[type(exc).__name__] = why.get(type(exc).__name__, 0) + 1
             (chat if i % 2 == 0 else search).append(time.perf_counter() - t0)
             errors += not ok
             done += 1
@@ -327,6 +339,7 @@ async def _load(base: str, questions: list[str], concurrency: int, pid: int) -> 
         "concurrency": concurrency,
         "requests": len(questions),
         "errors": errors,
+        "error_kinds": why,
         "throughput_rps": round(len(questions) / wall, 1),
         "chat_ms": _ms(chat),
         "search_ms": _ms(search),
