@@ -83,9 +83,9 @@ class EmbedSettings(BaseModel):
     )
     spinning: bool = Field(
         False,
-        description="Let ONNX Runtime's threads spin, waiting for the next batch, instead of sleeping (the onnx "
-        "only). Spinning saves a wake-up per batch when the encoder has the cores to itself; in a server it "
-        "takes CPU from the request threads (question analysis, retrieval, the answer stage).",
+        description="Let ONNX Runtime's threads spin, waiting for the next batch, instead of sleeping (the ONNX "
+        "Runtime encoders only). Spinning saves a wake-up per batch when the encoder has the cores to itself; in "
+        "a server it takes CPU from the request threads (question analysis, retrieval, the answer stage).",
     )
     batch_length_ratio: float = Field(
         2.0,
