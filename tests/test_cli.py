@@ -71,3 +71,46 @@ def test_ingest_unchanged_is_fast_and_says_so(engine: Engine) -> None:
     r = run(engine, "ingest", "--json")
     report = json.loads(r.stdout)
     assert report["unchanged"] is True and report["embedded"] == 0 and report["seconds"] < 2
+
+
+def test_serve_keeps_an_idle_connection_open_past_uvicorns_default(tmp_path: Path, engine: Engine) -> None:
+    """A client that reuses a kept-alive connection after a pause must not find it closed under it (that lost
+    requests under load): serve keeps idle connections server.keep_alive_s (75 s), not uvicorn's 5 s."""
+    import http.client
+    import shutil
+    import time
+
+    import httpx
+
+    from conftest import free_port
+
+    shutil.copytree(engine.settings.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("jobs"))
+    port = free_port()
+    env = dict(os.environ, QA_DATA_DIR=str(tmp_path / "data"), QA_PROGRESS="false")
+    proc = subprocess.Popen(
+        [CLI, "serve", "--port", str(port), "--no-ingest"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(6000):  # bounded: until it serves (it loads the model and the index first)
+            assert proc.poll() is None, "serve exited"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/health")
+        assert conn.getresponse().read() == b'{"status":"ok"}'
+        first = conn.sock
+        time.sleep(6)  # idle for longer than uvicorn's default keep-alive (5 s)
+        conn.request("GET", "/health")  # on a connection the server had closed: RemoteDisconnected
+        assert conn.getresponse().read() == b'{"status":"ok"}'
+        assert conn.sock is first  # the same connection served both
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)

@@ -211,6 +211,8 @@ def bench_load(
             str(port),
             "--workers",
             str(workers),
+            "--timeout-keep-alive",
+            str(settings.server.keep_alive_s),
             "--log-level",
             "warning",
         ],
@@ -482,6 +484,7 @@ def bench_scale(
                     QA_EMBED__ONNX_DIR=str(s.embed.onnx_dir or settings.data_dir / "models"),
                 )
                 argv = ["-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+                argv += ["--timeout-keep-alive", str(s.server.keep_alive_s)]
                 proc = subprocess.Popen([sys.executable, *argv, "--log-level", "warning"], env=env)
                 base = f"http://127.0.0.1:{port}"
                 servers[n] = (proc, base)

@@ -17,7 +17,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
     workers: Annotated[
-        int, typer.Option(help="Worker processes (1 is fastest on 2 cores: see the README).")
+        int, typer.Option(help="Worker processes, each with its own index and model in memory (see the README).")
     ] = 1,
     ingest: Annotated[
         bool | None,
@@ -50,6 +50,19 @@ def serve(
     h, p = host or s.server.host, port or s.server.port
     err.print(f"serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs, MCP: http://{h}:{p}/mcp)")
     if workers == 1:  # the app loads the index (or waits for one, saying so on /ready)
-        uvicorn.run(create_app(s, engine=Engine(s, embedder=embedder)), host=h, port=p, log_level="warning")
+        uvicorn.run(
+            create_app(s, engine=Engine(s, embedder=embedder)),
+            host=h,
+            port=p,
+            log_level="warning",
+            timeout_keep_alive=s.server.keep_alive_s,
+        )
     else:  # each worker process loads its own engine
-        uvicorn.run("api.main:app", host=h, port=p, workers=workers, log_level="warning")
+        uvicorn.run(
+            "api.main:app",
+            host=h,
+            port=p,
+            workers=workers,
+            log_level="warning",
+            timeout_keep_alive=s.server.keep_alive_s,
+        )
