@@ -48,8 +48,8 @@ def test_bench_scale_reports_every_size(tmp_path: Path, embedder: Embedder) -> N
     shutil.copy(PROJECT_ROOT / "eval" / "sets" / "team.jsonl", eval_dir / "sets")
     settings = make_settings(tmp_path / "unused", eval_dir=eval_dir, retrieval={"expand": False})
     result = bench_scale(settings, [2, 1], queries=3, http=False, raw_limit=40, embedder=embedder)
-    saved = json.loads((eval_dir / "reports" / "bench-scale.json").read_text())
-    assert saved == result and (eval_dir / "reports" / "bench-scale.png").stat().st_size > 10_000
+    saved = json.loads((eval_dir / "reports" / "bench-scale-torch.json").read_text())  # named by its encoder
+    assert saved == result and (eval_dir / "reports" / "bench-scale-torch.png").stat().st_size > 10_000
     one, two = result["per_size"]["1"], result["per_size"]["2"]
     assert result["sizes"] == [1, 2] and two["documents"] == 2 and two["passages"] > 1.5 * one["passages"]
     assert two["texts_reused"] >= one["texts_embedded"]  # the larger corpus embeds only its new papers
@@ -159,8 +159,8 @@ def test_bench_scale_topical_with_the_int8_encoder(
     result = bench_scale(
         settings, [1, 2], queries=3, http=False, raw_limit=40, embedder=int8_embedder, topical=True
     )
-    assert (eval_dir / "reports" / "bench-scale-topical.json").exists()
-    assert not (eval_dir / "reports" / "bench-scale.json").exists()
+    reports = sorted(p.name for p in (eval_dir / "reports").iterdir())
+    assert reports == ["bench-scale-topical-onnx-int8.json", "bench-scale-topical-onnx-int8.png"]
     assert "int8" in result["encoder"] and "fp32" in result["reference"]
     one, two = result["per_size"]["1"], result["per_size"]["2"]
     assert two["documents"] == 2 and 0.9 * 2 * one["passages"] <= two["passages"] <= 1.1 * 2 * one["passages"]

@@ -94,14 +94,16 @@ def test_serve_keeps_an_idle_connection_open_past_uvicorns_default(tmp_path: Pat
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(6000):  # bounded: until it serves (it loads the model and the index first)
+        for _ in range(600):  # bounded: until it serves (it loads the model and the index first)
             assert proc.poll() is None, "serve exited"
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        else:
+            pytest.fail("serve never became ready")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/health")
         assert conn.getresponse().read() == b'{"status":"ok"}'

@@ -92,6 +92,13 @@ def test_onnx_fp32_gives_pytorchs_vectors_and_serves_its_index(
     assert again.unchanged and again.embedded == 0
     with pytest.raises(EncoderMismatch, match="ONNX Runtime int8"):
         Engine(s, embedder=int8_embedder).load()
+    rebuilt = run_ingest(s, rebuild=True, embedder=onnx)  # a build ONNX Runtime embedded...
+    state = current_state(VectorStore.from_settings(s))
+    assert rebuilt.embedded > 0 and state is not None and state.encoder == "onnx"
+    torch_engine = Engine(s, embedder=embedder)  # ...is served by PyTorch, with the same answer
+    torch_engine.load()
+    again_answer = torch_engine.ask([Message(role="user", content="When was the Mekong River Commission created?")])
+    assert again_answer.answer == answer.answer
 
 
 def test_settings_choose_the_encoder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -169,7 +176,7 @@ class _Recorder:
 
 
 def test_texts_embedded_together_are_batched_by_length_not_padded_to_the_longest() -> None:
-    e = Embedder(batch_length_ratio=2.0)
+    e = Embedder(backend="onnx", batch_length_ratio=2.0)
     recorder = _Recorder()
     e._model = recorder
     question = "Which countries took part in the meetings held in Moscow in 2023?"
@@ -180,5 +187,10 @@ def test_texts_embedded_together_are_batched_by_length_not_padded_to_the_longest
         sorted([question, question.replace("Moscow", "Tehran")]),
         ["gatherings", "neighbours", "talks"],
     ]
+    # PyTorch pays a fixed cost per call, more than the padding: its texts share one batch
+    pytorch = Embedder(backend="torch", batch_length_ratio=2.0)
+    pytorch._model = torch_recorder = _Recorder()
+    assert [v[0] for v in pytorch.encode_together(texts)] == [len(t) for t in texts]
+    assert len(torch_recorder.batches) == 1
     # through the query batcher (its worker thread) each caller still gets its own text's vector
     assert [v[0] for v in e.encode_queries(["one question", "a second, longer question"])] == [12, 25]

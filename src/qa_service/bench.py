@@ -409,7 +409,7 @@ def bench_scale(
     corpus = tmp / "corpus"
     s = settings.model_copy(update={"data_dir": tmp / "data", "corpus_dir": corpus, "chroma_host": ""})
     s = s.model_copy(update={"server": s.server.model_copy(update={"follow_interval_s": 0.0})})
-    embedder = embedder or Embedder.from_settings(settings)  # the int8 model where the service keeps it
+    embedder = embedder or Embedder.from_settings(settings)  # the service's encoder (embed.backend)
     # the bare fp32 model every figure is compared to, whatever encoder the service runs
     reference = (
         embedder if embedder.backend == "torch" else Embedder(s.index.model_path, threads=s.embed.threads)
@@ -600,7 +600,11 @@ def bench_scale(
                 proc.kill()
         if keep is None:
             shutil.rmtree(tmp, ignore_errors=True)
-    name = "bench-scale-topical" if topical else "bench-scale"
+    from qa_service.config import EmbedSettings
+
+    default = EmbedSettings.model_fields["backend"].default
+    suffix = "" if embedder.backend == default else f"-{embedder.backend}"  # one report per encoder
+    name = ("bench-scale-topical" if topical else "bench-scale") + suffix
     _save(settings, name, result)
     _plot_scale(settings.eval_dir / "reports" / f"{name}.png", result)
     return result

@@ -371,6 +371,8 @@ class Embedder:
         most `batch_length_ratio` times the shortest), so that a short text is not padded to a long one."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.backend == "torch":  # its fixed cost per call outweighs the padding (see batch_length_ratio)
+            return self.encode(texts, batch_size=len(texts))
         groups: list[list[int]] = []
         for i in sorted(range(len(texts)), key=lambda j: -len(texts[j])):
             if groups and len(texts[i]) * self.batch_length_ratio >= len(texts[groups[-1][0]]):

@@ -277,7 +277,8 @@ def ingest(
             pruned=pruned,
         )
 
-    if not rebuild and state and not same_vectors((state.model, state.encoder), (embedder.model_name, embedder.backend)):
+    own = (embedder.model_name, embedder.backend)
+    if not rebuild and state and not same_vectors((state.model, state.encoder), own):
         raise EncoderMismatch(
             f"the published index build {state.build} was embedded with "
             f"{describe_encoder(state.model, state.encoder)}; this ingest uses {embedder.description}. "
