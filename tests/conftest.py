@@ -81,6 +81,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def until_ready(http: httpx.Client, proc: subprocess.Popen[bytes]) -> str:
+    """The /ready detail of a server process once it serves (it loads the model and the index first)."""
+    for _ in range(6000):  # bounded: until the server answers /ready (it loads the model and the index)
+        assert proc.poll() is None, "the server exited"
+        try:
+            r = http.get("/ready")
+            if r.status_code == 200:
+                return str(r.json()["detail"])
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the server never became ready")
+
+
 def start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
     chroma = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen(

@@ -82,7 +82,7 @@ def test_serve_keeps_an_idle_connection_open_past_uvicorns_default(tmp_path: Pat
 
     import httpx
 
-    from conftest import free_port
+    from conftest import free_port, until_ready
 
     shutil.copytree(engine.settings.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("jobs"))
     port = free_port()
@@ -94,16 +94,8 @@ def test_serve_keeps_an_idle_connection_open_past_uvicorns_default(tmp_path: Pat
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(600):  # bounded: until it serves (it loads the model and the index first)
-            assert proc.poll() is None, "serve exited"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("serve never became ready")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            until_ready(client, proc)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/health")
         assert conn.getresponse().read() == b'{"status":"ok"}'

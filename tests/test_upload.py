@@ -28,7 +28,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from conftest import CORPUS, free_port, make_pdf, make_settings
+from conftest import CORPUS, free_port, make_pdf, make_settings, until_ready
 from fixture_pdfs import (
     bomb_pdf,
     encrypted_pdf,
@@ -555,19 +555,6 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     )
 
 
-def _until_ready(http: httpx.Client, proc: subprocess.Popen[bytes]) -> str:
-    for _ in range(6000):  # bounded: until the server answers /ready (it loads the model and the index)
-        assert proc.poll() is None, "the server exited"
-        try:
-            r = http.get("/ready")
-            if r.status_code == 200:
-                return str(r.json()["detail"])
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the server never became ready")
-
-
 @pytest.mark.slow
 def test_a_server_killed_mid_ingest_serves_the_previous_build_and_reports_the_job_failed(
     tmp_path: Path, engine: Engine
@@ -581,7 +568,7 @@ def test_a_server_killed_mid_ingest_serves_the_previous_build_and_reports_the_jo
     proc = _serve(env, port)
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
         try:
-            before = _until_ready(http, proc)
+            before = until_ready(http, proc)
             corpus = snapshot(s.corpus_dir)
             started = upload(http, "annex.txt", paper).json()
             with http.stream("GET", f"/jobs/{started['job']}/events", timeout=600) as r:
@@ -591,7 +578,7 @@ def test_a_server_killed_mid_ingest_serves_the_previous_build_and_reports_the_jo
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=60)
             proc = _serve(env, port)  # `serve` again, nothing else
-            after = _until_ready(http, proc)
+            after = until_ready(http, proc)
             job = http.get(f"/jobs/{started['job']}").json()
             assert job["state"] == "failed" and job["stage"] == "interrupted", job
             assert "was running (at embedding)" in job["error"] and "taken out of the corpus" in job["error"]

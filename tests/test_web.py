@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from conftest import CORPUS, free_port, make_pdf, make_settings
+from conftest import CORPUS, free_port, make_pdf, make_settings, until_ready
 from fixture_pdfs import grid_resilience_pdf
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
@@ -584,14 +583,8 @@ def fresh_serve(tmp_path: Path, engine: Engine) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(6000):  # bounded: until it serves (it loads the model and the index first)
-            assert proc.poll() is None, "serve exited"
-            try:
-                if httpx.get(base + "/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=5) as http:
+            until_ready(http, proc)
         yield base
     finally:
         proc.terminate()

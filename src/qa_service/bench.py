@@ -88,9 +88,7 @@ def bench_retrieval(settings: Settings, n_queries: int = 100) -> dict[str, Any]:
     s = settings.model_copy(update={"data_dir": tmp / "data", "chroma_host": ""})
     embedder = Embedder.from_settings(settings)  # the service's encoder (embed.backend)
     # the bare PyTorch fp32 model every figure is compared to, whatever encoder the service runs
-    reference = (
-        embedder if embedder.backend == "torch" else Embedder(s.index.model_path, threads=s.embed.threads)
-    )
+    reference = embedder if embedder.backend == "torch" else Embedder.from_settings(settings, "torch")
     model = reference.model
     papers = load_corpus(s.corpus_dir)
     chunks = build_chunks(papers, s)
@@ -235,7 +233,7 @@ def bench_load(
             questions = distinct_questions(settings, requests)
         # the bare fp32 query embedding every figure is compared to, and the service's own encoder bare
         # (with the service's threads: torch's default two spin-wait for a core another process holds)
-        encoders = {"torch": Embedder(settings.index.model_path, threads=settings.embed.threads)}
+        encoders = {"torch": Embedder.from_settings(settings, "torch")}
         if settings.embed.backend != "torch":
             encoders[settings.embed.backend] = Embedder.from_settings(settings)
         bare: dict[str, list[float]] = {k: [] for k in encoders}
@@ -411,9 +409,7 @@ def bench_scale(
     s = s.model_copy(update={"server": s.server.model_copy(update={"follow_interval_s": 0.0})})
     embedder = embedder or Embedder.from_settings(settings)  # the service's encoder (embed.backend)
     # the bare fp32 model every figure is compared to, whatever encoder the service runs
-    reference = (
-        embedder if embedder.backend == "torch" else Embedder(s.index.model_path, threads=s.embed.threads)
-    )
+    reference = embedder if embedder.backend == "torch" else Embedder.from_settings(settings, "torch")
     model = reference.model
     words = (Path(reference.model_path) / "vocab.txt").read_text(encoding="utf-8").split()
     model.encode(["warm-up"] * 8)
@@ -682,17 +678,6 @@ def quality_drops(fp32: dict[str, Any], int8: dict[str, Any]) -> dict[str, float
     return out
 
 
-def macro(writers: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """Each numeric metric of per-writer summaries averaged over the writers that have it (the headline's
-    macro average)."""
-    keys = {k for row in writers.values() for k, v in row.items() if isinstance(v, int | float)}
-    out: dict[str, float] = {}
-    for k in sorted(keys):
-        xs = [row[k] for row in writers.values() if isinstance(row.get(k), int | float)]
-        out[k] = round(sum(xs) / len(xs), 4)
-    return out
-
-
 def bench_encoder(
     settings: Settings,
     queries: int = 100,
@@ -716,16 +701,14 @@ def bench_encoder(
     from qa_service.evaluate import engine_target, load_eval_sets, load_pure_test, report_of, run_eval
     from qa_service.index import build_chunks, embedding_texts
     from qa_service.learn import held_out_rows
+    from qa_service.report import macros
     from qa_service.sources.documents import source_papers
 
     load_before = _loadavg()
     t_start = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="qa-bench-encoder-"))
-    cache_dir = settings.embed.onnx_dir or settings.data_dir / "models"
-    e = settings.embed
     encoders: dict[str, Any] = embedders or {
-        name: Embedder(settings.index.model_path, name, cache_dir, e.threads, e.spinning, e.batch_length_ratio)
-        for name in get_args(Backend)
+        name: Embedder.from_settings(settings, name) for name in get_args(Backend)
     }
     fp32 = encoders["torch"]
     others = [name for name in encoders if name != "torch"]
@@ -831,8 +814,8 @@ def bench_encoder(
             held[name] = report_of(rows)["writers"]
         drops: dict[str, Any] = {}
         for name in others:
-            macro_shipped = quality_drops(macro(shipped["torch"]), macro(shipped[name]))
-            macro_held = quality_drops(macro(held["torch"]), macro(held[name]))
+            macro_shipped = quality_drops(macros(shipped["torch"]), macros(shipped[name]))
+            macro_held = quality_drops(macros(held["torch"]), macros(held[name]))
             drops[name] = {
                 "held_out_macro": macro_held,
                 "shipped_macro": macro_shipped,
@@ -863,8 +846,8 @@ def bench_encoder(
             },
             "eval": {
                 "items": len(items),
-                "held_out": {"macro": {k: macro(v) for k, v in held.items()}, "writers": held},
-                "shipped": {"macro": {k: macro(v) for k, v in shipped.items()}, "writers": shipped},
+                "held_out": {"macro": {k: macros(v) for k, v in held.items()}, "writers": held},
+                "shipped": {"macro": {k: macros(v) for k, v in shipped.items()}, "writers": shipped},
                 "drop_from_torch": drops,
             },
             "recommendation": {

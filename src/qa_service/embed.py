@@ -283,11 +283,12 @@ class Embedder:
         self._batcher = _Batcher(self.encode_together)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Embedder:
+    def from_settings(cls, settings: Settings, backend: Backend | None = None) -> Embedder:
+        """The encoder the settings choose, or `backend` with the same settings (the benches' comparisons)."""
         e = settings.embed
         return cls(
             settings.index.model_path,
-            e.backend,
+            backend or e.backend,
             e.onnx_dir or settings.data_dir / "models",
             e.threads,
             e.spinning,

@@ -61,6 +61,12 @@ def macro(writers: dict[str, dict[str, Any]], key: str) -> float | None:
     return round(sum(vals) / len(vals), 4) if vals else None
 
 
+def macros(writers: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """`macro` of every numeric metric the writers' summaries have."""
+    keys = sorted({k for w in writers.values() for k, v in w.items() if isinstance(v, int | float)})
+    return {k: m for k in keys if (m := macro(writers, k)) is not None}
+
+
 def gains(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per held-out writer: the service's fact coverage, each baseline's, and the service minus the best."""
     held = report.get("held_out", {}).get("writers", {})
