@@ -4,8 +4,7 @@
     .venv/bin/python eval/train_reader.py --check    # trains and prints what it chose, writes nothing
 
 On the single-question items of eval/sets/ whose writer is not listed as pure test in eval/writers.toml:
-forward selection of the reader's features from plain cosine (each kept only when it raises fact coverage on
-writers left out of the fit), the reader itself, the composition, the decider and its threshold
+the reader over every feature of qa_service.read.FEATURES, the composition, the decider and its threshold
 (qa_service.learn.train). Deterministic: no randomness; the output depends only on the items and the index.
 How well this procedure does on writers it never saw is what `qa-service eval` reports, leave-one-writer-out.
 """

@@ -13,7 +13,7 @@ from qa_service.config import AnswerSettings
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
 from qa_service.models import Message
-from qa_service.read import FEATURE_NAMES, Reader, offers
+from qa_service.read import FEATURE_NAMES, GROUPS, Reader, offers
 from qa_service.weights import WEIGHTS_FILE, Weights
 
 
@@ -167,7 +167,9 @@ def test_what_a_sentence_offers() -> None:
 
 def test_the_shipped_weights_name_known_features_and_fail_clearly_when_stale(tmp_path) -> None:  # type: ignore[no-untyped-def]
     w = Weights.load()
-    assert set(w.reader.features) <= set(FEATURE_NAMES) and w.reader.features[0] == "cosine"
+    assert w.reader.features == FEATURE_NAMES  # the reader reads every documented feature
+    grouped = [f for names in GROUPS.values() for f in names]  # each ablated as part of one group
+    assert sorted(["cosine", *grouped]) == sorted(FEATURE_NAMES)
     assert 0.0 <= w.decider.threshold < 1.0
     stale = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
     stale["reader"]["features"] = [*stale["reader"]["features"][:-1], "no_such_feature"]

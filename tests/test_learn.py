@@ -51,9 +51,7 @@ def test_leave_one_writer_out_answers_each_writer_with_weights_it_never_trained_
     items = [i for i in load_eval_sets(PROJECT_ROOT / "eval") if i.writer in ("reader-a", "student")]
     items = [i for i in items if not i.conversation][:12] + [i for i in items if not i.conversation][-12:]
     assert {i.writer for i in items} == {"reader-a", "student"}
-    cfg = TrainingSettings(
-        fixed_features=("cosine", "lexical"), compositions=TrainingSettings().compositions[:4]
-    )
+    cfg = TrainingSettings(features=("cosine", "lexical"), compositions=TrainingSettings().compositions[:4])
     rows, folds = held_out_rows(engine, items, set(), cfg)
     assert set(folds) == {"reader-a", "student"}
     assert sorted(r["id"] for r in rows) == sorted(i.id for i in items)

@@ -500,7 +500,6 @@ class Engine:
             passages,
             self.index,
             self.stats,
-            len(hits),
             self.expander,
             frozenset(self.weights.reader.features) if features is None else features,
         )

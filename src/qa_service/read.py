@@ -113,7 +113,6 @@ def numbers_share(numbers: list[str], text: str) -> float:
 class Candidate:
     """A sentence competing to be (part of) the answer, with what the reader sees of it."""
 
-    hit: int  # index of its passage in the pool (the fused retrieval order, then the neighbours)
     chunk: Chunk
     pos: int  # position of the sentence in its passage
     row: int  # its row among the index's sentences (document order)
@@ -179,13 +178,11 @@ def gather(
     passages: list[Hit],
     index: LoadedIndex,
     stats: TermStats,
-    hits_count: int,
     expander: Expander | None = None,
     features: frozenset[str] | None = None,
 ) -> list[Candidate]:
     """Every sentence of `passages` (the pool) as a candidate, its features computed for each part of the
-    question. `hits_count`: how many of the passages came from retrieval (the rest are neighbours);
-    `features`: the features to compute (None: all, for training)."""
+    question. `features`: the features to compute (None: all, for training)."""
     placed: list[tuple[int, Hit, int, int]] = []  # (passage, hit, position, sentence row)
     for i, h in enumerate(passages):
         for p, s in enumerate(h.chunk.sentences):
@@ -213,7 +210,6 @@ def gather(
     pcos = [next(it) if r is not None else 0.0 for r in chunk_rows]
     cands = [
         Candidate(
-            hit=i,
             chunk=h.chunk,
             pos=p,
             row=row,
@@ -226,7 +222,7 @@ def gather(
     parts: list[int | None] = list(range(len(q.parts))) if len(q.parts) > 1 else [None]
     for part in parts:
         focus = Focus.of(q, stats, part, expander if features is None or "soft_lexical" in features else None)
-        for c, row in zip(cands, featurize(focus, cands, hits_count, features), strict=True):
+        for c, row in zip(cands, featurize(focus, cands, features), strict=True):
             c.features.append(row)
     return cands
 
@@ -309,7 +305,7 @@ class Focus:
 class Feature:
     name: str
     description: str
-    value: Callable[[Focus, Candidate, int, float], float]  # (focus, candidate, hits_count, best cosine)
+    value: Callable[[Focus, Candidate, float], float]  # (focus, candidate, best cosine among candidates)
 
 
 def _entities(f: Focus, text: str) -> float:
@@ -318,105 +314,93 @@ def _entities(f: Focus, text: str) -> float:
 
 
 FEATURES: list[Feature] = [
-    Feature("cosine", "cosine of question and sentence (MiniLM)", lambda f, c, n, b: c.cosine),
+    Feature("cosine", "cosine of question and sentence (MiniLM)", lambda f, c, b: c.cosine),
     Feature(
         "cosine_gap",
         "the sentence's cosine minus the best cosine among the candidates",
-        lambda f, c, n, b: c.cosine - b,
+        lambda f, c, b: c.cosine - b,
     ),
     Feature(
         "window",
         "cosine of the question and the sentence with its neighbours in the paragraph",
-        lambda f, c, n, b: c.window,
+        lambda f, c, b: c.window,
     ),
     Feature(
         "passage_cosine",
         "cosine of the question and the sentence's passage",
-        lambda f, c, n, b: c.passage_cosine,
-    ),
-    Feature(
-        "passage_rank",
-        "1 / rank of its passage in the fused retrieval (0 for a neighbouring passage)",
-        lambda f, c, n, b: 1.0 / (c.hit + 1) if c.hit < n else 0.0,
+        lambda f, c, b: c.passage_cosine,
     ),
     Feature(
         "lexical",
         "rarity-weighted share of the question's focus terms the sentence uses",
-        lambda f, c, n, b: f.share(terms(c.text)),
+        lambda f, c, b: f.share(terms(c.text)),
     ),
     Feature(
         "lexical_context",
         "the same over the sentence's section title, passage and the text before it",
-        lambda f, c, n, b: f.share(terms(c.context)),
+        lambda f, c, b: f.share(terms(c.context)),
     ),
     Feature(
         "soft_lexical",
         "rarity-weighted mean over focus words of the closest sentence word in meaning (word vectors)",
-        lambda f, c, n, b: f.soft(c.text),
+        lambda f, c, b: f.soft(c.text),
     ),
     Feature(
         "entities",
         "share of the question's named entities the sentence names (1 when it names none)",
-        lambda f, c, n, b: _entities(f, c.text),
+        lambda f, c, b: _entities(f, c.text),
     ),
     Feature(
         "entities_context",
         "share of the question's named entities named around the sentence",
-        lambda f, c, n, b: _entities(f, c.context),
+        lambda f, c, b: _entities(f, c.context),
     ),
     Feature(
         "numbers",
         "share of the question's years and numbers the sentence states (1 when it names none)",
-        lambda f, c, n, b: numbers_share(f.numbers, c.text),
+        lambda f, c, b: numbers_share(f.numbers, c.text),
     ),
     Feature(
         "offers",
         "the sentence holds the kind of answer asked for (a date for when, a number for how many, a name for "
         "who); 0.5 when the kind has no surface form",
-        lambda f, c, n, b: offers(c.text, f.answer_type, f.text),
+        lambda f, c, b: offers(c.text, f.answer_type, f.text),
     ),
     Feature(
         "lead_in",
         "the sentence announces what follows (ends with ':', 'X was more direct in his views.')",
-        lambda f, c, n, b: float(is_lead_in(c.text)),
+        lambda f, c, b: float(is_lead_in(c.text)),
     ),
     Feature(
         "anaphoric",
         "the sentence opens with a pronoun that needs the sentence before",
-        lambda f, c, n, b: float(is_anaphoric(c.text)),
+        lambda f, c, b: float(is_anaphoric(c.text)),
     ),
     Feature(
         "is_question",
         "the sentence is itself a question (rhetorical questions rarely answer)",
-        lambda f, c, n, b: float(c.text.rstrip().endswith("?")),
+        lambda f, c, b: float(c.text.rstrip().endswith("?")),
     ),
-    Feature(
-        "reference_fit",
-        "+1 a reference-list entry for a question about sources, -1 for any other question",
-        lambda f, c, n, b: (
-            (1.0 if f.question.about_sources else -1.0) if c.chunk.kind == "reference" else 0.0
-        ),
-    ),
-    Feature(
-        "front_fit",
-        "+1 front matter for a question about the document itself, -1 for any other question",
-        lambda f, c, n, b: (
-            (1.0 if f.question.about_document else -1.0) if c.chunk.section_kind == "front" else 0.0
-        ),
-    ),
-    Feature("caption", "a figure or photo caption", lambda f, c, n, b: float(c.chunk.kind == "caption")),
+    Feature("caption", "a figure or photo caption", lambda f, c, b: float(c.chunk.kind == "caption")),
     Feature(
         "log_words",
         "log of the sentence's length in words",
-        lambda f, c, n, b: math.log(1 + len(c.text.split())),
+        lambda f, c, b: math.log(1 + len(c.text.split())),
     ),
 ]
 FEATURE_NAMES = [f.name for f in FEATURES]
+# The features beside plain cosine, by what they read; the evaluation's ablations drop one group at a time.
+# Three more (the passage's retrieval rank, and fits of reference-list entries and front matter to the kind of
+# question) were here until the leave-one-writer-out ablation showed the reader better without them.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "similarity": ("cosine_gap", "window", "passage_cosine"),
+    "lexical": ("lexical", "lexical_context", "soft_lexical"),
+    "question analysis": ("entities", "entities_context", "numbers", "offers"),
+    "form": ("lead_in", "anaphoric", "is_question", "caption", "log_words"),
+}
 
 
-def featurize(
-    f: Focus, cands: list[Candidate], hits_count: int, names: frozenset[str] | None = None
-) -> np.ndarray:
+def featurize(f: Focus, cands: list[Candidate], names: frozenset[str] | None = None) -> np.ndarray:
     """The FEATURES of every candidate for one question part, as rows; with `names`, only those are
     computed (a request needs only the reader's) and the others are 0."""
     best = max((c.cosine for c in cands), default=0.0)
@@ -426,7 +410,7 @@ def featurize(
     x = np.zeros((len(cands), len(FEATURES)), dtype=np.float64)
     for r, c in enumerate(cands):
         for i, ft in wanted:
-            x[r, i] = ft.value(f, c, hits_count, best)
+            x[r, i] = ft.value(f, c, best)
     return x
 
 

@@ -108,7 +108,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "Reproduce: `.venv/bin/qa-service eval` (writes eval/reports/). Every item names its writer. "
         "Leave-one-writer-out: for each training writer, the whole training procedure (`qa_service.learn.train`: "
-        "feature selection, reader, composition, decider and threshold) runs on the other writers and answers "
+        "reader, composition, decider and threshold) runs on the other writers and answers "
         f"the held-out one. Pure-test writers ({', '.join(pure) or 'none'}) are answered by weights trained on "
         "all training writers (the shipped procedure) and are never trained or tuned on; their failures are "
         "not listed item by item.",
@@ -156,7 +156,7 @@ def markdown(report: dict[str, Any]) -> str:
         for w, f in report["folds"].items():
             c = f.get("composition", {})
             comp = ", ".join(f"{k}={v}" for k, v in c.items())
-            feats = ", ".join(f["selection"][-1]["features"]) if f.get("selection") else ""
+            feats = ", ".join(f.get("features", []))
             lines.append(f"| {w} | {feats} | {comp} | {_fmt(f.get('threshold'))} |")
     if report.get("ablations"):
         lines += [

@@ -202,24 +202,25 @@ def _baselines(engine: Any, items: list[Any], show: bool) -> dict[str, dict[str,
 def _ablations(
     engine: Any, items: list[Any], pure: set[str], show: bool, cache: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
-    """Leave-one-writer-out without each component, on the shipped reader's features (no selection: each
-    variant fixes its features), summarised per held-out writer."""
+    """Leave-one-writer-out without each component: each group of the reader's features (read.GROUPS), the
+    composition's extras, the decider; summarised per held-out writer."""
     from dataclasses import replace
 
     from qa_service.answer import Composition
     from qa_service.evaluate import report_of
     from qa_service.learn import TrainingSettings, held_out_rows
     from qa_service.progress import progress_bar
+    from qa_service.read import GROUPS
 
-    kept = tuple(engine.weights.reader.features)
-    base = TrainingSettings(fixed_features=kept)
+    base = TrainingSettings()
     variants: dict[str, TrainingSettings] = {
-        f"shipped features, fixed ({', '.join(kept)})": base,
-        "reader: plain cosine": replace(base, fixed_features=("cosine",)),
+        f"the reader as shipped ({len(base.features)} features)": base,
+        "reader: plain cosine": replace(base, features=("cosine",)),
         **{
-            f"reader without {f}": replace(base, fixed_features=tuple(x for x in kept if x != f))
-            for f in kept
-            if f != "cosine"
+            f"reader without {group} ({', '.join(names)})": replace(
+                base, features=tuple(f for f in base.features if f not in names)
+            )
+            for group, names in GROUPS.items()
         },
         "composition: the best sentence only": replace(
             base,
