@@ -3,7 +3,8 @@
     .venv/bin/python eval/train_reader.py            # writes src/qa_service/data/reader.json
     .venv/bin/python eval/train_reader.py --check    # trains and prints what it chose, writes nothing
 
-On the single-question items of eval/sets/ whose writer is not listed as pure test in eval/writers.toml:
+On the items of eval/sets/ whose writer is not listed as pure test in eval/writers.toml (single questions;
+conversations teach the reader follow-ups):
 the reader over every feature of qa_service.read.FEATURES, the composition, the decider and its threshold
 (qa_service.learn.train). Deterministic: no randomness; the output depends only on the items and the index.
 How well this procedure does on writers it never saw is what `qa-service eval` reports, leave-one-writer-out.
@@ -22,7 +23,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from qa_service.config import Settings
 from qa_service.engine import Engine, run_ingest
 from qa_service.evaluate import load_eval_sets, load_pure_test
-from qa_service.learn import examples_for, train
+from qa_service.learn import conversations_for, examples_for, train
 from qa_service.weights import WEIGHTS_FILE
 
 
@@ -37,7 +38,7 @@ def main() -> int:
     pure = load_pure_test(settings.eval_dir)
     items = [i for i in load_eval_sets(settings.eval_dir) if i.writer not in pure]
     examples = examples_for(engine, items)
-    weights, info = train(examples, engine.stats)
+    weights, info = train(examples, engine.stats, conversations=conversations_for(engine, items, {}))
     print(json.dumps(info, indent=2))
     print("reader:", json.dumps(weights.reader.to_dict()))
     print("decider threshold:", round(weights.decider.threshold, 4))

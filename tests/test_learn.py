@@ -3,6 +3,9 @@ real items of two writers with the real engine (no item of the held-out writer r
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -13,11 +16,14 @@ from qa_service.evaluate import load_eval_sets
 from qa_service.learn import (
     TrainingSettings,
     _logistic,
+    conversations_for,
     examples_for,
     fit_decider,
     held_out_rows,
     is_evidence,
 )
+from qa_service.models import Message
+from qa_service.weights import Weights
 
 
 def test_sign_constraints_hold_a_weight_at_zero_rather_than_flip_it() -> None:
@@ -48,9 +54,11 @@ def test_evidence_matching_reads_through_quotes_and_case() -> None:
 
 
 def test_leave_one_writer_out_answers_each_writer_with_weights_it_never_trained_on(engine: Engine) -> None:
-    items = [i for i in load_eval_sets(PROJECT_ROOT / "eval") if i.writer in ("reader-a", "student")]
-    items = [i for i in items if not i.conversation][:12] + [i for i in items if not i.conversation][-12:]
-    assert {i.writer for i in items} == {"reader-a", "student"}
+    every = [i for i in load_eval_sets(PROJECT_ROOT / "eval") if i.writer in ("reader-a", "student")]
+    singles = [i for i in every if not i.conversation]
+    convs = {w: [i for i in every if i.conversation and i.writer == w][:2] for w in ("reader-a", "student")}
+    items = singles[:12] + singles[-12:] + convs["reader-a"] + convs["student"]
+    assert {i.writer for i in items} == {"reader-a", "student"} and all(len(c) == 2 for c in convs.values())
     cfg = TrainingSettings(features=("cosine", "lexical"), compositions=TrainingSettings().compositions[:4])
     rows, folds = held_out_rows(engine, items, set(), cfg)
     assert set(folds) == {"reader-a", "student"}
@@ -58,4 +66,24 @@ def test_leave_one_writer_out_answers_each_writer_with_weights_it_never_trained_
     assert all(
         f["writers"] == [next(w for w in ("reader-a", "student") if w != held)] for held, f in folds.items()
     )
-    assert len(examples_for(engine, items)) == len(items)
+    # each fold's reader also learnt from the other writer's conversations, never from its own writer's
+    assert all(f["follow_ups"] == 2 for f in folds.values())
+    assert len(examples_for(engine, items)) == len(singles[:12] + singles[-12:])
+
+
+def test_a_conversation_is_learnt_in_the_history_the_weights_being_trained_write(engine: Engine) -> None:
+    item = next(i for i in load_eval_sets(PROJECT_ROOT / "eval") if i.conversation and len(i.turns) == 2)
+    cache: dict[str, Any] = {}
+    (conv,) = conversations_for(engine, [item], cache)
+    weights = Weights.load()
+    ex = conv.build(weights)
+    first = engine.answer(engine.prepare([Message(role="user", content=item.turns[0])]), weights).answer
+    history = [
+        {"role": "user", "content": item.turns[0]},
+        {"role": "assistant", "content": first},
+        {"role": "user", "content": item.turns[1]},
+    ]
+    assert conv.writer == item.writer and ex.item is item
+    assert cache[json.dumps(history)] is ex.prepared  # the last question, after the service's own first answer
+    assert ex.prepared.question.text == " ".join(item.turns[1].split())
+    assert ex.positive.shape == (len(ex.prepared.candidates),)

@@ -215,16 +215,21 @@ class Target(Protocol):
     def __call__(self, messages: list[dict[str, str]]) -> dict[str, Any]: ...
 
 
-def ask(target: Target, item: EvalItem) -> dict[str, Any]:
-    """The service's answer to the item's question; for a conversation, each earlier turn is asked first
-    and the service's own answer joins the history, as a person's client would send it."""
+def history(target: Target, item: EvalItem) -> list[dict[str, str]]:
+    """The messages that ask the item's question: for a conversation, each earlier turn is asked first and
+    the service's own answer joins the history, as a person's client would send it."""
     messages: list[dict[str, str]] = []
     turns = item.turns or [item.question]
     for t in turns[:-1]:
         messages.append({"role": "user", "content": t})
         messages.append({"role": "assistant", "content": str(target(list(messages)).get("answer", ""))})
     messages.append({"role": "user", "content": turns[-1]})
-    return target(messages)
+    return messages
+
+
+def ask(target: Target, item: EvalItem) -> dict[str, Any]:
+    """The service's answer to the item's question (see `history`)."""
+    return target(history(target, item))
 
 
 def score_item(item: EvalItem, resp: dict[str, Any], seconds: float) -> dict[str, Any]:

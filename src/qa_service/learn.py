@@ -5,8 +5,8 @@ another: `train(examples)` fits the reader over every documented feature (L2-reg
 did not earn its place in the leave-one-writer-out ablations is removed from read.FEATURES, not chosen per
 fold: forward selection per fold chose a different set for every fold and held out worse than all of
 them together), picks the composition, and fits the decider with its threshold, all on the examples it
-is given;
-`lowo(examples)` runs `train` once per writer on the other writers and answers the held-out writer's
+is given; the training writers' conversations teach the reader follow-ups, in the history the weights
+being trained would have written (`Conversation`). `lowo(examples)` runs `train` once per writer on the other writers and answers the held-out writer's
 questions with the result. Nothing in `train` sees the writer it is judged on.
 
 A candidate sentence is a positive when it holds one of the item's gold evidence strings (or is held by one).
@@ -60,6 +60,7 @@ class TrainingSettings:
     )
     features: tuple[str, ...] = tuple(FEATURE_NAMES)  # the reader's features (ablations use fewer)
     abstain: bool = True  # False: the threshold is 0 (an ablation: never abstain but on empty evidence)
+    follow_ups: bool = True  # False: the reader learns from single questions only (an ablation)
 
 
 DEFAULT_COMPOSITION = Composition(
@@ -261,19 +262,27 @@ def fit_decider(x: np.ndarray, right: np.ndarray, answerable: np.ndarray, cfg: T
     return Decider(mean, scale, coef, bias, threshold)
 
 
-def train(
-    examples: Sequence[Example], stats: TermStats, cfg: TrainingSettings | None = None
+@dataclass(frozen=True)
+class Conversation:
+    """A training writer's conversation: its last question becomes an example once the earlier turns are
+    answered, by the weights being trained (`build(weights)`), as the service would have answered them."""
+
+    writer: str
+    build: Callable[[Weights], Example]
+
+
+def _fit(
+    examples: Sequence[Example], stats: TermStats, cfg: TrainingSettings, follow_ups: Sequence[Example] = ()
 ) -> tuple[Weights, dict[str, Any]]:
-    """Reader, composition, decider and threshold, all from `examples` alone."""
-    cfg = cfg or TrainingSettings()
+    """The reader from `examples` and `follow_ups`; the composition and the decider from `examples` alone."""
     features = list(cfg.features)
-    scores = held_out_scores(examples, features, cfg.regularisation)
+    scores = held_out_scores([*examples, *follow_ups], features, cfg.regularisation)
     how = choose_composition(examples, scores, cfg)
     x, right, answerable = decider_rows(examples, scores, how, stats)
     decider = fit_decider(x, right, answerable, cfg)
     if not cfg.abstain:
         decider = Decider(decider.mean, decider.scale, decider.coef, decider.bias, 0.0)
-    reader = fit_reader(examples, features, cfg.regularisation)
+    reader = fit_reader([*examples, *follow_ups], features, cfg.regularisation)
     info = {
         "writers": sorted({e.writer for e in examples}),
         "examples": len(examples),
@@ -284,17 +293,44 @@ def train(
     return Weights(reader, decider, how), info
 
 
+def train(
+    examples: Sequence[Example],
+    stats: TermStats,
+    cfg: TrainingSettings | None = None,
+    conversations: Sequence[Conversation] = (),
+) -> tuple[Weights, dict[str, Any]]:
+    """Reader, composition, decider and threshold, all from `examples` and `conversations` alone. With
+    conversations, twice: the first weights answer each conversation's earlier turns, and its last question, in
+    that history, joins the reader's examples in the second fit, so that the reader learns how a follow-up's
+    own words weigh against those completed from earlier turns. The composition and the decider stay fitted on
+    single questions: with the follow-ups among the decider's examples, leave-one-writer-out near-miss
+    abstention fell from 0.21 to 0.16 for no gain elsewhere."""
+    cfg = cfg or TrainingSettings()
+    weights, info = _fit(examples, stats, cfg)
+    if conversations and cfg.follow_ups:
+        follow_ups = [c.build(weights) for c in conversations]
+        weights, info = _fit(examples, stats, cfg, follow_ups)
+        info["follow_ups"] = len(follow_ups)
+    return weights, info
+
+
 def lowo(
     examples: Sequence[Example],
     stats: TermStats,
     answer: Callable[[str, Weights], None],
     cfg: TrainingSettings | None = None,
+    conversations: Sequence[Conversation] = (),
 ) -> dict[str, dict[str, Any]]:
     """For every writer: train on the others, then `answer(writer, weights)` (which answers that writer's
     items with those weights). Returns what each fold's training chose."""
     out = {}
     for w in sorted({e.writer for e in examples}):
-        weights, info = train([e for e in examples if e.writer != w], stats, cfg)
+        weights, info = train(
+            [e for e in examples if e.writer != w],
+            stats,
+            cfg,
+            [c for c in conversations if c.writer != w],
+        )
         log.info("fold %s: features %s", w, weights.reader.features)
         answer(w, weights)
         out[w] = info
@@ -305,7 +341,7 @@ def lowo(
 
 
 def examples_for(engine: Any, items: Sequence[EvalItem]) -> list[Example]:
-    """The single-question items as the answer stage sees them (conversations are answered, not trained on)."""
+    """The single-question items as the answer stage sees them (conversations: `conversations_for`)."""
     from qa_service.models import Message
 
     out = []
@@ -317,21 +353,42 @@ def examples_for(engine: Any, items: Sequence[EvalItem]) -> list[Example]:
     return out
 
 
-def weights_target(engine: Any, weights: Weights, cache: dict[str, Any]) -> Target:
-    """POST /chat's answer in-process, with these weights; what the answer stage reads is prepared once per
-    message list and reused across folds (`cache`)."""
+def prepared_for(engine: Any, messages: list[dict[str, str]], cache: dict[str, Any]) -> Prepared:
+    """What the answer stage reads of a message list, prepared once and reused across folds (`cache`)."""
     from qa_service.models import Message
+
+    key = json_key(messages)
+    prepared = cache.get(key)
+    if prepared is None:
+        prepared = engine.prepare([Message(**m) for m in messages], features=ALL_FEATURES)
+        cache[key] = prepared
+    return prepared
+
+
+def weights_target(engine: Any, weights: Weights, cache: dict[str, Any]) -> Target:
+    """POST /chat's answer in-process, with these weights."""
     from qa_service.schemas import to_chat
 
     def call(messages: list[dict[str, str]]) -> dict[str, Any]:
-        key = json_key(messages)
-        prepared = cache.get(key)
-        if prepared is None:
-            prepared = engine.prepare([Message(**m) for m in messages], features=ALL_FEATURES)
-            cache[key] = prepared
-        return dict(to_chat(engine.answer(prepared, weights), engine).model_dump())
+        return dict(
+            to_chat(engine.answer(prepared_for(engine, messages, cache), weights), engine).model_dump()
+        )
 
     return call
+
+
+def conversations_for(engine: Any, items: Sequence[EvalItem], cache: dict[str, Any]) -> list[Conversation]:
+    """The conversation items as training examples, each built in the history its weights would write."""
+    from qa_service.evaluate import history
+
+    def builder(item: EvalItem) -> Callable[[Weights], Example]:
+        def build(weights: Weights) -> Example:
+            messages = history(weights_target(engine, weights, cache), item)
+            return example(item, prepared_for(engine, messages, cache))
+
+        return build
+
+    return [Conversation(i.writer, builder(i)) for i in items if i.conversation]
 
 
 def held_out_rows(
@@ -369,9 +426,10 @@ def held_out_rows(
         if on_fold:
             on_fold(writer)
 
-    folds = lowo(training, engine.stats, answer, cfg)
+    convs = conversations_for(engine, [i for i in items if i.writer not in pure_test], cache)
+    folds = lowo(training, engine.stats, answer, cfg, convs)
     if pure_test & {i.writer for i in items}:
-        weights, info = train(training, engine.stats, cfg)
+        weights, info = train(training, engine.stats, cfg, convs)
         for w in sorted(pure_test):
             answer(w, weights)
         folds["(pure test: " + ", ".join(sorted(pure_test)) + ")"] = info

@@ -222,6 +222,7 @@ def _ablations(
             )
             for group, names in GROUPS.items()
         },
+        "reader trained on single questions only (no follow-ups)": replace(base, follow_ups=False),
         "composition: the best sentence only": replace(
             base,
             compositions=(
