@@ -116,6 +116,14 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
     q = analyse([*m[:2], Message(role="user", content="And why?")])
     assert q.follow_up and q.kind == "why" and "SCO" in q.standalone
     assert resolve([Message(role="user", content="Who is the envoy?")]) == ("Who is the envoy?", False)
+    # a pronoun before the question's own names points back at the earlier ones; "what about X" replaces them
+    assert "SCO" in resolve([*m[:2], Message(role="user", content="Does it work with Iran?")])[0]
+    china = [
+        Message(role="user", content="Is China pressing the Taliban?"),
+        Message(role="assistant", content="No."),
+    ]
+    other = resolve([*china, Message(role="user", content="What about Russia, does it agree?")])[0]
+    assert other == "What about Russia, does it agree? (pressing)"  # the topic kept, the names replaced
     assert is_follow_up("When did it reopen its embassy?")
     assert not is_follow_up("When did India reopen the embassy in the capital?")
     with pytest.raises(InvalidInput, match="empty"):
@@ -158,6 +166,11 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     )
     assert "independent assessment report" in asked(
         "In 2023 the independent assessment report was presented to the council. [1]", "Who wrote that report?"
+    )
+    # "that was", "this has": a pronoun, not a demonstrative with its noun; the first one with a noun counts
+    assert asked("The fund received $3.5 billion. [2]", "Was that in 2023?").startswith("Was that in 2023?")
+    assert asked("The fund received $3.5 billion. [2]", "Was that before that figure?") == (
+        "Was that before $3.5 billion?"
     )
     said = asked("The minister accused the West of pushing the country into a dead end. [3]", "Who said that?")
     assert said.startswith("Who said that? (") and "dead end" in said

@@ -189,6 +189,8 @@ _ANAPHORA_RE = re.compile(
     r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|this|that|these|those|the same|there|then)\b",
     re.I,
 )
+# a pronoun that stands for someone or something named before ("did it", "its members", "they")
+_PERSONAL_PRONOUN_RE = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her)\b", re.I)
 _FOLLOW_START_RE = re.compile(
     r"^\s*(and|but|also|what about|how about|why|why not|how so|so|then|what else|anything else|and then|"
     r"what happened next|more on)\b",
@@ -641,7 +643,8 @@ def refer(question: str, answer: str | Sequence[str]) -> str:
         n = len(items) if word in _LAST else _ORDINALS.get(word, 0)
         if 1 <= n <= len(items):
             return f"{question[: m.start()]}{_clip(items[n - 1], 14)}{question[m.end() :]}"
-    m = _DEMONSTRATIVE_RE.search(question)
+    # the first demonstrative with a noun: in "that was", "this has" it is a pronoun, not "that figure"
+    m = next((d for d in _DEMONSTRATIVE_RE.finditer(question) if d.group(1).lower() not in STOPWORDS), None)
     if m:
         noun = m.group(1).lower()
         found = ""
@@ -691,8 +694,14 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
         named = {w for n in names for w in words(n)}
         topic = [w for w in content_words(prev) if w not in SCAFFOLD and w not in named and not w.isdigit()]
         # "What about Russia?" after a question about China asks the same of another: keep the topic, not
-        # the names it replaces
-        context = topic[:6] if entities(question) else (names + topic)[:8]
+        # the names it replaces; but a pronoun before the question's own names points back at the earlier
+        # ones ("Does it work with Iran?" after a question about an organisation; not "What about Russia,
+        # does it agree?")
+        own = entities(question)
+        first_name = min((question.find(e.text) for e in own if e.text in question), default=len(question))
+        pronoun = _PERSONAL_PRONOUN_RE.search(question)
+        replaces = bool(own) and not (pronoun and pronoun.start() < first_name)
+        context = topic[:6] if replaces else (names + topic)[:8]
         if context:
             known = question.lower()
             context = [c for c in context if c.lower() not in known]
