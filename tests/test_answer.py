@@ -67,6 +67,13 @@ def test_source_questions_name_the_reference(engine: Engine) -> None:
     assert_well_formed(a)
     assert "two dozen" in a.answer and a.footnotes
     assert all(f"footnote {f.number} (" in a.answer for f in a.footnotes)  # the answer names its sources
+    # who, when the sentence names no one the question does not: the person is the author its footnote cites
+    c = ask(
+        engine,
+        "Who has reported that according to Western diplomats, Russia, Iran, and China have told the Taliban "
+        "leaders not to compromise?",
+    )
+    assert "One well-respected analyst" in c.answer and "Source: footnote 46 (Vanda Felbab-Brown" in c.answer
     b = ask(engine, "What does footnote 33 cite?")
     assert b.passages[0].chunk.kind == "reference" and "SIGAR" in b.answer
     assert [(f.document, f.number) for f in b.footnotes] == [("tookhy-2025", 33)]
@@ -164,6 +171,7 @@ def test_what_a_sentence_offers() -> None:
     assert offers("Over two dozen groups operate.", "number") == 1.0
     assert offers("The talks failed because neither side trusted the other.", "reason") == 0.5
     assert offers("Kazan hosted the meeting.", "place", "Where was the meeting held?") == 1.0
+    assert offers("One analyst said so.", "person", "Who said so?") == 0.0  # a number word, not a name
     assert offers("The meeting was held.", "place", "Where was the meeting held?") == 0.0
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from qa_service.decide import Decision
 from qa_service.models import FootnoteRef, Hit
 from qa_service.question import Question
-from qa_service.read import Candidate, is_anaphoric, is_lead_in
+from qa_service.read import Candidate, is_anaphoric, is_lead_in, offers
 
 ABSTAIN_MESSAGE = "The documents don't say."
 INSTRUCTION_MESSAGE = (
@@ -189,7 +189,7 @@ def compose(
         sentences = [_sentence(c, marker[c.chunk.id]) for c in chosen]
         text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
         notes = _footnotes(sentences)
-        if q.about_sources and describe:
+        if describe and (q.about_sources or _unnamed_person(q, text)):
             named = [f"footnote {n.number} ({d})" for n in notes if (d := describe(n))]
             if named and not any(c.chunk.kind == "reference" for c in chosen):
                 text += " Source: " + "; ".join(named) + "."
@@ -207,6 +207,12 @@ def compose(
         notes,
         _evidence(cands, shown, evidence_sentences),
     )
+
+
+def _unnamed_person(q: Question, text: str) -> bool:
+    """The question asks who, and the answer names no one the question does not already name: in a paper, the
+    person is then most often the author its footnote cites ("one analyst has reported...")."""
+    return q.answer_type == "person" and offers(text, "person", q.standalone) == 0.0
 
 
 def refuse(q: Question) -> Answer:

@@ -24,7 +24,7 @@ from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
 from qa_service.question import AnswerType, Entity, Question
-from qa_service.text import STOPWORDS, content_words, numbers_in, words
+from qa_service.text import NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
 
 # ---------------------------------------------------------------- what a sentence offers
 
@@ -55,6 +55,9 @@ _ANAPHORIC_START_RE = re.compile(
 )
 
 
+_NOT_NAMES = STOPWORDS | frozenset(NUMBER_WORDS)  # capitalised only where they start a sentence
+
+
 def is_lead_in(text: str) -> bool:
     """The sentence announces what follows and is short enough to be only that."""
     return bool(_LEAD_IN_RE.search(text)) and len(text.split()) <= 25
@@ -74,7 +77,9 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
         return float(bool(_NUMBER_RE.search(text)))
     if answer_type in ("person", "place"):
         given = {w.lower() for w in words(question_text)}
-        names = [m.group(0) for m in _NAME_RE.finditer(text) if m.group(0).lower() not in STOPWORDS]
+        names = [  # not a function word or a number word that only starts the sentence ("One analyst...")
+            n for m in _NAME_RE.finditer(text) if (n := m.group(0)).lower() not in _NOT_NAMES
+        ]
         return float(any(any(w.lower() not in given for w in n.split()) for n in names))
     if answer_type == "quote":
         return float(bool(_QUOTE_RE.search(text)))
