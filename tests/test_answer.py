@@ -12,10 +12,8 @@ from qa_service.answer import Answer
 from qa_service.config import AnswerSettings
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
-from qa_service.lexical import TermStats, terms
 from qa_service.models import Message
-from qa_service.question import analyse
-from qa_service.read import FEATURE_NAMES, GROUPS, Focus, Reader, offers
+from qa_service.read import FEATURE_NAMES, GROUPS, Reader, offers
 from qa_service.weights import WEIGHTS_FILE, Weights
 
 
@@ -173,25 +171,6 @@ def test_what_a_sentence_offers() -> None:
     assert offers("Kazan hosted the meeting.", "place", "Where was the meeting held?") == 1.0
     assert offers("One analyst said so.", "person", "Who said so?") == 0.0  # a number word, not a name
     assert offers("The meeting was held.", "place", "Where was the meeting held?") == 0.0
-
-
-def test_a_follow_ups_own_words_are_read_apart_from_those_completed_from_earlier_turns() -> None:
-    stats = TermStats(["The council met in Kazan.", "The embassy reopened in July 2022."])
-    single = Focus.of(analyse("Where did the council meet?"), stats)
-    assert single.own == single.groups  # a question on its own: every focus word is its own
-    q = analyse(
-        [
-            Message(role="user", content="When did the embassy in Kabul reopen?"),
-            Message(role="assistant", content="The embassy reopened in July 2022. [1]"),
-            Message(role="user", content="And who staffed it?"),
-        ]
-    )
-    assert q.follow_up and "embassy" in q.standalone  # completed from the earlier turn
-    f = Focus.of(q, stats)
-    own = {t for g, _ in f.own for t in g}
-    assert own and own <= terms("And who staffed it?")
-    carried = terms("The embassy reopened in July 2022.")
-    assert f.share(carried) > 0.0 and f.own_share(carried) == 0.0
 
 
 def test_the_shipped_weights_name_known_features_and_fail_clearly_when_stale(tmp_path) -> None:  # type: ignore[no-untyped-def]

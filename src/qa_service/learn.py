@@ -301,9 +301,9 @@ def train(
 ) -> tuple[Weights, dict[str, Any]]:
     """Reader, composition, decider and threshold, all from `examples` and `conversations` alone. With
     conversations, twice: the first weights answer each conversation's earlier turns, and its last question, in
-    that history, joins the reader's examples in the second fit, so that the reader learns how a follow-up's
-    own words weigh against those completed from earlier turns. The composition and the decider stay fitted on
-    single questions: with the follow-ups among the decider's examples, leave-one-writer-out near-miss
+    that history, joins the reader's examples in the second fit, so that the reader also learns from
+    follow-ups (completed from earlier turns, their candidates include what the last answer said). The
+    composition and the decider stay fitted on single questions: with the follow-ups among the decider's examples, leave-one-writer-out near-miss
     abstention fell from 0.21 to 0.16 for no gain elsewhere."""
     cfg = cfg or TrainingSettings()
     weights, info = _fit(examples, stats, cfg)

@@ -250,7 +250,6 @@ class Focus:
     soft_words: np.ndarray | None = None  # the focus words' vectors (rows)
     soft_weights: np.ndarray | None = None
     softs: dict[str, float] = field(default_factory=dict)  # soft overlap per text, filled by soft_many
-    own: list[tuple[frozenset[str], float]] = field(default_factory=list)  # groups of the message's own words
 
     @classmethod
     def of(
@@ -269,9 +268,6 @@ class Focus:
         total = sum(groups.values()) or 1.0
         answer_type = p.answer_type if p else q.answer_type
         focus = cls(q, text, answer_type, list(groups.items()), total, p.numbers if p else q.required)
-        # in a follow-up, the words the person wrote in this message (not those completed from earlier turns)
-        own = terms(q.text) if q.follow_up else None
-        focus.own = [(g, w) for g, w in focus.groups if own is None or g & own]
         if expander is not None:
             have, vectors = expander.question_vectors(list(focus_words))
             if have:
@@ -307,10 +303,6 @@ class Focus:
 
     def share(self, ts: frozenset[str]) -> float:
         return sum(w for alts, w in self.groups if alts & ts) / self.total
-
-    def own_share(self, ts: frozenset[str]) -> float:
-        total = sum(w for _, w in self.own)
-        return sum(w for alts, w in self.own if alts & ts) / total if total else 0.0
 
 
 @dataclass(frozen=True)
@@ -378,24 +370,18 @@ FEATURES: list[Feature] = [
         "who); 0.5 when the kind has no surface form",
         lambda f, c, b: offers(c.text, f.answer_type, f.text),
     ),
-    Feature(
-        "own_lexical",
-        "the share of `lexical` over the words the person wrote in this message (in a follow-up, not the "
-        "words completed from earlier turns; otherwise the same as `lexical`)",
-        lambda f, c, b: f.own_share(terms(c.text)),
-    ),
 ]
 FEATURE_NAMES = [f.name for f in FEATURES]
 # The features beside plain cosine, by what they read; the evaluation's ablations drop one group at a time.
 # Each group stays only while leave-one-writer-out fact coverage over the training writers says it helps. Two
 # groups were here until it did not: the passage's place (its retrieval rank; reference entries and front
 # matter fitted to the question's kind) and the sentence's form (lead-in, pronoun start, a question itself,
-# a caption, its length); the composition still reads lead-ins and pronoun starts (answer.py).
+# a caption, its length); the composition still reads lead-ins and pronoun starts (answer.py). So was a
+# follow-up's share of its own words, apart from those completed from earlier turns.
 GROUPS: dict[str, tuple[str, ...]] = {
     "similarity": ("cosine_gap", "window", "passage_cosine"),
     "lexical": ("lexical", "lexical_context", "soft_lexical"),
     "question analysis": ("entities", "entities_context", "numbers", "offers"),
-    "conversation": ("own_lexical",),
 }
 
 
