@@ -72,6 +72,7 @@ def test_source_questions_name_the_reference(engine: Engine) -> None:
         "leaders not to compromise?",
     )
     assert "One well-respected analyst" in c.answer and "Source: footnote 46 (Vanda Felbab-Brown" in c.answer
+    assert c.answer.endswith("2024).")  # the description's own full stop is not doubled
     b = ask(engine, "What does footnote 33 cite?")
     assert b.passages[0].chunk.kind == "reference" and "SIGAR" in b.answer
     assert [(f.document, f.number) for f in b.footnotes] == [("tookhy-2025", 33)]

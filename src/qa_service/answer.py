@@ -190,7 +190,7 @@ def compose(
         text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
         notes = _footnotes(sentences)
         if describe and (q.about_sources or _unnamed_person(q, text)):
-            named = [f"footnote {n.number} ({d})" for n in notes if (d := describe(n))]
+            named = [f"footnote {n.number} ({d.rstrip('. ')})" for n in notes if (d := describe(n))]
             if named and not any(c.chunk.kind == "reference" for c in chosen):
                 text += " Source: " + "; ".join(named) + "."
         if len(text.split()) <= longest or len(chosen) <= 1:
