@@ -117,13 +117,13 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
     assert q.follow_up and q.kind == "why" and "SCO" in q.standalone
     assert resolve([Message(role="user", content="Who is the envoy?")]) == ("Who is the envoy?", False)
     # a pronoun before the question's own names points back at the earlier ones; "what about X" replaces them
-    assert "SCO" in resolve([*m[:2], Message(role="user", content="Does it work with Iran?")])[0]
-    china = [
-        Message(role="user", content="Is China pressing the Taliban?"),
+    assert "SCO" in resolve([*m[:2], Message(role="user", content="Does it trade with Norway?")])[0]
+    union = [
+        Message(role="user", content="Is Sweden lobbying the Nordic Council?"),
         Message(role="assistant", content="No."),
     ]
-    other = resolve([*china, Message(role="user", content="What about Russia, does it agree?")])[0]
-    assert other == "What about Russia, does it agree? (pressing)"  # the topic kept, the names replaced
+    other = resolve([*union, Message(role="user", content="What about Norway, does it agree?")])[0]
+    assert other == "What about Norway, does it agree? (lobbying)"  # the topic kept, the names replaced
     assert is_follow_up("When did it reopen its embassy?")
     assert not is_follow_up("When did India reopen the embassy in the capital?")
     with pytest.raises(InvalidInput, match="empty"):
@@ -168,7 +168,8 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
         "In 2023 the independent assessment report was presented to the council. [1]", "Who wrote that report?"
     )
     # "that was", "this has": a pronoun, not a demonstrative with its noun; the first one with a noun counts
-    assert asked("The fund received $3.5 billion. [2]", "Was that in 2023?").startswith("Was that in 2023?")
+    in_2022 = asked("The fund received $3.5 billion in 2022. [2]", "Was that in 2023?")
+    assert in_2022.startswith("Was that in 2023?")
     assert asked("The fund received $3.5 billion. [2]", "Was that before that figure?") == (
         "Was that before $3.5 billion?"
     )

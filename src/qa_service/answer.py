@@ -157,8 +157,8 @@ def compose(
 ) -> Answer:
     """The answer: `chosen` written with markers and footnotes, or the abstention with its reason. `passages`:
     the pool (retrieval order, then neighbours); `k`: passages to return; `longest`: no answer is longer (in
-    words, with the sources it names); `describe`: a short description of a footnote, for answers about
-    sources."""
+    words, with the sources it names); `describe`: a short description of a footnote, named in answers about
+    sources and in answers to a who-question that name no one the question does not."""
     best_of: dict[str, float] = {}
     for c in cands:
         best_of[c.chunk.id] = max(best_of.get(c.chunk.id, 0.0), c.score)
@@ -185,7 +185,7 @@ def compose(
             shown.append(next(h for h in ranked if h.chunk.id == c.chunk.id))
     marker = {h.chunk.id: i for i, h in enumerate(shown, 1)}
     chosen.sort(key=lambda c: (marker[c.chunk.id], c.pos))
-    while True:  # the sources named (for a question about sources) count against the answer's length too
+    while True:  # the sources named count against the answer's length too
         sentences = [_sentence(c, marker[c.chunk.id]) for c in chosen]
         text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
         notes = _footnotes(sentences)

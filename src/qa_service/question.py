@@ -689,18 +689,18 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
     if answer and _ABOUT_STATEMENT_RE.search(question) and len(_focus(question)) <= 3:
         first = re.split(r"(?<=[.!?])\s+", answer)[0]
         return f"{question} ({_clip(first, 30)})", True
+    own = entities(question)
+    first_name = min((question.find(e.text) for e in own if e.text in question), default=len(question))
+    pronoun = _PERSONAL_PRONOUN_RE.search(question)
+    replaces = bool(own) and not (pronoun and pronoun.start() < first_name)
     for prev in reversed(earlier):
         names = [e.text for e in entities(prev)]
         named = {w for n in names for w in words(n)}
         topic = [w for w in content_words(prev) if w not in SCAFFOLD and w not in named and not w.isdigit()]
         # "What about Russia?" after a question about China asks the same of another: keep the topic, not
         # the names it replaces; but a pronoun before the question's own names points back at the earlier
-        # ones ("Does it work with Iran?" after a question about an organisation; not "What about Russia,
-        # does it agree?")
-        own = entities(question)
-        first_name = min((question.find(e.text) for e in own if e.text in question), default=len(question))
-        pronoun = _PERSONAL_PRONOUN_RE.search(question)
-        replaces = bool(own) and not (pronoun and pronoun.start() < first_name)
+        # ones ("Does it trade with Norway?" after a question about a union; not "What about Norway, does it
+        # agree?")
         context = topic[:6] if replaces else (names + topic)[:8]
         if context:
             known = question.lower()

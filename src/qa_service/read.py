@@ -2,11 +2,11 @@
 
 `gather()` collects the candidates: every sentence of the passages the hybrid search found for the answer
 stage (and of the passages just before and after the best of them in the same paragraph), each with what a
-reader can see of it: its cosine with the question (MiniLM), its context, its passage's rank, and the
-documented features below. The Reader is a logistic model over a few of those features: the ones that
-earned their place by leave-one-writer-out evaluation (`eval/train_reader.py` chooses them, fits the
-weights on the training writers and writes `data/reader.json`). Its starting point is plain cosine, the
-strongest retrieval-only baseline; every feature named here is measured against it in the report.
+reader can see of it: its cosine with the question (MiniLM), its context, and the documented features below.
+The Reader is one logistic model over every feature in FEATURES (`eval/train_reader.py` fits its weights on
+the training writers and writes `data/reader.json`). Its starting point is plain cosine, the strongest
+retrieval-only baseline; each group of features (GROUPS) is measured against it in the report's ablations,
+and a group that does not help on writers left out of training is removed.
 
 Nothing here names a paper: the features read the question analysis and the candidate's text and place.
 """

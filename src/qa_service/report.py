@@ -161,7 +161,7 @@ def markdown(report: dict[str, Any]) -> str:
     if report.get("ablations"):
         lines += [
             "",
-            "## Ablations: leave-one-writer-out without each component (macro over held-out writers)",
+            "## Ablations: leave-one-writer-out without each component (macro over the held-out training writers)",
             "",
             "| variant | " + " | ".join(c for _, c in COLUMNS) + " |",
             "|---" * (1 + len(COLUMNS)) + "|",
