@@ -7,7 +7,8 @@ fold: forward selection per fold chose a different set for every fold and held o
 them together), picks the composition, and fits the decider with its threshold, all on the examples it
 is given; the training writers' conversations teach the reader follow-ups, in the history the weights
 being trained would have written (`Conversation`). `lowo(examples)` runs `train` once per writer on the
-other writers and answers the held-out writer's questions with the result. Nothing in `train` sees the writer it is judged on.
+other writers and answers the held-out writer's questions with the result. Nothing in `train` sees the
+writer it is judged on.
 
 A candidate sentence is a positive when it holds one of the item's gold evidence strings (or is held by one).
 Decider labels come from answers composed with reader scores that are themselves out-of-writer (an inner
