@@ -4,12 +4,14 @@ those of the sentences used (scoped to their document), abstention with a reason
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from qa_service.answer import Answer, _unnamed_person
 from qa_service.config import AnswerSettings
+from qa_service.decide import SIGNAL_NAMES, signals
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
 from qa_service.models import Message
@@ -162,6 +164,8 @@ def test_what_a_sentence_offers() -> None:
     assert offers("In March 2023 the council met.", "date") == 1.0
     assert offers("The council met.", "date") == 0.0
     assert offers("Over two dozen groups operate.", "number") == 1.0
+    assert offers("The fund was set up in 2022 and grew in the 2010s.", "number") == 0.0  # years: no quantity
+    assert offers("The fund holds 3,5 billion.", "number") == 1.0
     assert offers("The talks failed because neither side trusted the other.", "reason") == 0.5
     assert offers("Kazan hosted the meeting.", "place", "Where was the meeting held?") == 1.0
     assert offers("One analyst said so.", "person", "Who said so?") == 0.0  # a number word, not a name
@@ -190,3 +194,16 @@ def test_the_shipped_weights_name_known_features_and_fail_clearly_when_stale(tmp
     x = np.zeros((3, len(FEATURE_NAMES)))
     x[:, FEATURE_NAMES.index("cosine")] = [0.2, 0.7, 0.4]
     assert list(np.argsort(-cosine.probabilities(x))) == [1, 2, 0]
+
+
+def test_the_decider_reads_an_answer_that_lacks_the_kind_asked_for(engine: Engine) -> None:
+    """A how-many question answered by a sentence with only a year in it lacks what it asks for; a sentence
+    with a quantity does not. The signal is an input of the decider, weighed by training, not a veto."""
+    p = engine.prepare([Message(role="user", content="How many terrorist groups operate in Afghanistan?")])
+    lacks = SIGNAL_NAMES.index("lacks")
+    quantity = next(c for c in p.candidates if "two dozen" in c.text)
+    year_only = next(
+        c for c in p.candidates if re.search(r"\b20\d\d\b", c.text) and offers(c.text, "number") == 0.0
+    )
+    assert signals(p.question, p.candidates, [quantity], engine.stats)[lacks] == 0.0
+    assert signals(p.question, p.candidates, [year_only], engine.stats)[lacks] == 1.0

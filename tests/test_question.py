@@ -161,6 +161,12 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
         "What would a contact group, charged with continuous engagement do?"
     )
     assert asked(listing, "And the last of those?") == "And a special envoy, tasked with coordination?"
+    # "of those countries": the item is the country, its noun is not left behind
+    members = "In a joint appeal in May, the ministers of Norway, Chile and Ghana asked for talks. [1]"
+    assert asked(members, "And the first of those countries - what?") == "And Norway - what?"
+    # a name made an adjective keeps its noun: the item is "the Andes-based bloc", not "the Andes-based"
+    blocs = "Three blocs border it: the Baltic group, the Nordic council, and the Andes-based bloc to the south."
+    assert asked(blocs, "How is the last of those governed?") == "How is the Andes-based bloc governed?"
     assert asked("The fund received $3.5 billion of the assets. [2]", "Where does that figure come from?") == (
         "Where does $3.5 billion come from?"
     )

@@ -3,7 +3,8 @@
 The probability that the answer found is right, from a logistic model (`Decider`) over documented signals
 of the question and the evidence: how well the best sentence reads as an answer, how far it stands above
 the rest, whether the question names something the documents never mention, whether the years and
-numbers it writes are anywhere in the evidence, whether the answer holds the kind of thing asked for.
+numbers it writes are anywhere in the evidence, whether the answer lacks the kind of thing asked for (a
+figure for "how many": a year is not one).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`),
 and each weight is held to the sign its meaning gives it (more overlap can only make a right answer
 likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The service abstains when the probability is under the threshold chosen on the
@@ -43,7 +44,7 @@ SIGNALS: list[Signal] = [
     Signal("entities", "share of the question's named entities named around the answer", 1),
     Signal("unknown_names", "names in the question the documents never use (0, 1, or 2 for several)", -1),
     Signal("numbers_missing", "the question's years or numbers are stated with no candidate", -1),
-    Signal("offers", "the answer holds the kind of thing asked for (a date for when...; 0.5: none has a form)", 1),
+    Signal("lacks", "the question asks for a date, a figure, a name or a quote; the answer holds none", -1),
 ]
 SIGNAL_NAMES = [s.name for s in SIGNALS]
 SIGNAL_SIGNS = [s.sign for s in SIGNALS]
@@ -80,7 +81,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             sum(mentions(surface(around), e) for e in ents) / len(ents) if ents else 1.0,
             float(min(len(unknown), 2)),
             float(bool(q.required) and not any(numbers_share(q.required, c.context) == 1.0 for c in cands)),
-            offers(text, q.answer_type, q.standalone) if len(q.parts) <= 1 else 0.5,
+            float(len(q.parts) <= 1 and offers(text, q.answer_type, q.standalone) == 0.0),
         ]
     )
 
@@ -145,7 +146,7 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
         if q.years:
             return f"The documents discuss {topic or 'this'}, but say nothing about it in {_join(q.years)}."
         return f"The documents discuss {topic or 'this'}, but give no figure of {_join(q.numbers)}."
-    if s["offers"] == 0.0 and q.answer_type in ("date", "number"):
+    if s["lacks"] and q.answer_type in ("date", "number"):
         what = "date" if q.answer_type == "date" else "figure"
         return (
             f"The documents discuss {topic}, but give no {what} for what you ask."

@@ -593,7 +593,9 @@ def _list_in(sentence: str) -> list[str]:
         return []
     if names:  # the last item runs as far as the names do ("India—the three states ..." -> "India")
         m = _NAME_RUN_RE.match(after)
-        after = m.group(0) if m else after
+        if m:  # a name made an adjective keeps its noun: "the Russia-centered complex", not "…-centered"
+            noun = re.match(r"\s+[a-z]+", after[m.end() :]) if re.search(r"-[a-z]+$", m.group(0)) else None
+            after = after[: m.end() + (noun.end() if noun else 0)]
     items = [before, after]
     for p in reversed(pieces[:start]):
         intro = _INTRODUCER_RE.match(p)
@@ -642,7 +644,12 @@ def refer(question: str, answer: str | Sequence[str]) -> str:
         word = m.group(1).lower()
         n = len(items) if word in _LAST else _ORDINALS.get(word, 0)
         if 1 <= n <= len(items):
-            return f"{question[: m.start()]}{_clip(items[n - 1], 14)}{question[m.end() :]}"
+            rest = question[m.end() :]
+            # "the first of those countries": the item is the country, and replaces the noun too
+            plural = re.match(r"\s+([a-z]+s)\b", rest)
+            if plural and re.search(r"\bof\s+\w+$", m.group(0)) and plural.group(1).lower() not in STOPWORDS:
+                rest = rest[plural.end() :]
+            return f"{question[: m.start()]}{_clip(items[n - 1], 14)}{rest}"
     # the first demonstrative with a noun: in "that was", "this has" it is a pronoun, not "that figure"
     m = next((d for d in _DEMONSTRATIVE_RE.finditer(question) if d.group(1).lower() not in STOPWORDS), None)
     if m:

@@ -39,6 +39,7 @@ _NUMBER_RE = re.compile(
     r"percent|majority|minority)\b",
     re.I,
 )
+_YEAR_RE = re.compile(r"(?:1[89]\d\d|20\d\d)s?")
 _NAME_RE = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*|\b[A-Z]{2,}\b")
 _QUOTE_RE = re.compile(r"[“\"][^”\"]{6,}[”\"]")
 # A sentence that announces what follows: it ends with a colon, says "as follows", says someone was more direct
@@ -73,8 +74,8 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     has no surface form (a reason, a statement). A name only counts when the question does not give it."""
     if answer_type == "date":
         return float(bool(_DATE_RE.search(text)))
-    if answer_type == "number":
-        return float(bool(_NUMBER_RE.search(text)))
+    if answer_type == "number":  # a quantity: a year is not one
+        return float(any(not _YEAR_RE.fullmatch(m.group(0)) for m in _NUMBER_RE.finditer(text)))
     if answer_type in ("person", "place"):
         given = {w.lower() for w in words(question_text)}
         names = [  # not a function word or a number word that only starts the sentence ("One analyst...")
