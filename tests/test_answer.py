@@ -166,6 +166,11 @@ def test_what_a_sentence_offers() -> None:
     assert offers("Over two dozen groups operate.", "number") == 1.0
     assert offers("The fund was set up in 2022 and grew in the 2010s.", "number") == 0.0  # years: no quantity
     assert offers("The fund holds 3,5 billion.", "number") == 1.0
+    # "how many X": a count of X, not of something else
+    assert offers("Over two dozen armed groups operate.", "number", "How many groups operate there?") == 1.0
+    assert offers("Dozens of officials hold posts.", "number", "How many fighters are there?") == 0.0
+    assert offers("It has four large trading blocs (RTBs).", "number", "How many RTBs are there?") == 1.0
+    assert offers("It has four large trading blocs.", "number", "How many countries are members?") == 0.0
     assert offers("The talks failed because neither side trusted the other.", "reason") == 0.5
     assert offers("Kazan hosted the meeting.", "place", "Where was the meeting held?") == 1.0
     assert offers("One analyst said so.", "person", "Who said so?") == 0.0  # a number word, not a name

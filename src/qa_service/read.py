@@ -74,8 +74,15 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     has no surface form (a reason, a statement). A name only counts when the question does not give it."""
     if answer_type == "date":
         return float(bool(_DATE_RE.search(text)))
-    if answer_type == "number":  # a quantity: a year is not one
-        return float(any(not _YEAR_RE.fullmatch(m.group(0)) for m in _NUMBER_RE.finditer(text)))
+    if answer_type == "number":  # a quantity (a year is not one), of what "how many" counts when it says
+        counted = _counted(question_text)
+        for m in _NUMBER_RE.finditer(text):
+            if _YEAR_RE.fullmatch(m.group(0)):
+                continue
+            after = terms(" ".join(words(text[m.start() :])[:_COUNTED_WITHIN]))
+            if not counted or counted & after:
+                return 1.0
+        return 0.0
     if answer_type in ("person", "place"):
         given = {w.lower() for w in words(question_text)}
         names = [  # not a function word or a number word that only starts the sentence ("One analyst...")
@@ -85,6 +92,27 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     if answer_type == "quote":
         return float(bool(_QUOTE_RE.search(text)))
     return 0.5
+
+
+_HOW_MANY_RE = re.compile(r"\bhow many\s+(.*)", re.I)
+# words from a count to what it counts: "four large regional trading blocs (RTBs)" counts blocs and RTBs
+_COUNTED_WITHIN = 7
+
+
+def _counted(question: str) -> frozenset[str]:
+    """What 'how many' counts, as its stemmed term ('fighters' in "how many ISIL-K fighters does..."): the
+    first plural of the next three words before a function word, else the first of them; none for no
+    'how many'."""
+    m = _HOW_MANY_RE.search(question)
+    if not m:
+        return frozenset()
+    run: list[str] = []
+    for w in words(m.group(1))[:3]:
+        if w in STOPWORDS:
+            break
+        run.append(w)
+    head = next((w for w in run if w.endswith("s")), run[0] if run else "")
+    return terms(head)
 
 
 def mentions(text_words: frozenset[str], entity: Entity) -> bool:
