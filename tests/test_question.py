@@ -31,6 +31,8 @@ from qa_service.question import (
         ("Where was the summit held?", "where", "place"),
         ("How many members does the bloc have?", "how_many", "number"),
         ("What share of the budget goes to defence?", "how_many", "number"),
+        ("What was the total cost of the new bridge?", "how_many", "number"),
+        ("What is the role of the bridge authority?", "definition", "definition"),
         ("Why did the ministry suspend the talks?", "why", "reason"),
         ("What explains the shift in policy?", "why", "reason"),
         ("How did the neighbours respond to the election?", "reaction", "reaction"),

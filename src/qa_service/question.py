@@ -144,7 +144,8 @@ _WHERE_RE = re.compile(
 )
 _HOW_MANY_RE = re.compile(
     r"\bhow (?:many|much|large|big|long|often|far|old)\b|\bwhat (?:number|amount|share|percentage|proportion|"
-    r"fraction|sum|figure|size)\b|\bnumber of\b",
+    r"fraction|sum|figure|size)\b|\bnumber of\b|\bwhat (?:is|was|are|were) the (?:[\w-]+ )?(?:value|amount|total|size|"
+    r"population|rate|cost|figure|share|percentage|proportion|sum|budget|count) of\b",
     re.I,
 )
 _DEFINITION_RE = re.compile(
