@@ -181,6 +181,13 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     assert asked("The fund received $3.5 billion. [2]", "Was that before that figure?") == (
         "Was that before $3.5 billion?"
     )
+    # "they" after a who-question: the people the answer named, not the earlier question's words
+    authors = [
+        Message(role="user", content="Who drafted the river charter?"),
+        Message(role="assistant", content="Maria Lindqvist and Tomas Berg drafted it. [1]"),
+        Message(role="user", content="When did they finish the work?"),
+    ]
+    assert resolve(authors) == ("When did they finish the work? (Maria Lindqvist, Tomas Berg)", True)
     said = asked("The minister accused the West of pushing the country into a dead end. [3]", "Who said that?")
     assert said.startswith("Who said that? (") and "dead end" in said
     # an abstention is no answer to point into: the earlier question's topic completes it instead

@@ -190,6 +190,9 @@ _ANAPHORA_RE = re.compile(
     r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|this|that|these|those|the same|there|then)\b",
     re.I,
 )
+# a pronoun for people: after a who-question, the people the answer named
+_PEOPLE_PRONOUN_RE = re.compile(r"\b(they|them|their|he|him|his|she|her)\b", re.I)
+_PEOPLE_NAMED = 3  # the first names of the answer to a who-question: the people it gives, before their works
 # a pronoun that stands for someone or something named before ("did it", "its members", "they")
 _PERSONAL_PRONOUN_RE = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her)\b", re.I)
 _FOLLOW_START_RE = re.compile(
@@ -674,10 +677,10 @@ def refer(question: str, answer: str | Sequence[str]) -> str:
 
 def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
     """The standalone question for the last user message, and whether it was completed from earlier turns.
-    What points into the last answer ("the second one", "that figure", "who said that?") is resolved against
-    that answer; a follow-up about the same subject ("When did it create a contact group?") gets the names
-    and topic of the last earlier user turn that has any. The server keeps no session: the history comes
-    with each request."""
+    What points into the last answer ("the second one", "that figure", "who said that?", "they" after a
+    who-question) is resolved against that answer; a follow-up about the same subject ("When did it create a
+    contact group?") gets the names and topic of the last earlier user turn that has any. The server keeps
+    no session: the history comes with each request."""
     if not messages:
         raise InvalidInput("messages is empty: send at least one user message")
     last = messages[-1]
@@ -701,6 +704,13 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
     first_name = min((question.find(e.text) for e in own if e.text in question), default=len(question))
     pronoun = _PERSONAL_PRONOUN_RE.search(question)
     replaces = bool(own) and not (pronoun and pronoun.start() < first_name)
+    people = _PEOPLE_PRONOUN_RE.search(question)
+    if people and people.start() < first_name and answer and _kind(earlier[-1])[1] == "person":
+        # "Who wrote it?" then "When did they write it?": they are whom the last answer named
+        given = earlier[-1].lower()
+        named = [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
+        if named:
+            return f"{question} ({', '.join(named)})", True
     for prev in reversed(earlier):
         names = [e.text for e in entities(prev)]
         named = {w for n in names for w in words(n)}
