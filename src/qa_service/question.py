@@ -708,9 +708,9 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
     if people and people.start() < first_name and answer and _kind(earlier[-1])[1] == "person":
         # "Who wrote it?" then "When did they write it?": they are whom the last answer named
         given = earlier[-1].lower()
-        named = [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
-        if named:
-            return f"{question} ({', '.join(named)})", True
+        them = [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
+        if them:
+            return f"{question} ({', '.join(them)})", True
     for prev in reversed(earlier):
         names = [e.text for e in entities(prev)]
         named = {w for n in names for w in words(n)}
