@@ -11,7 +11,7 @@ import pytest
 
 from qa_service.answer import Answer, _unnamed_person
 from qa_service.config import AnswerSettings
-from qa_service.decide import SIGNAL_NAMES, signals
+from qa_service.decide import SIGNAL_NAMES, reason, signals
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
 from qa_service.models import Message
@@ -211,4 +211,6 @@ def test_the_decider_reads_an_answer_that_lacks_the_kind_asked_for(engine: Engin
         c for c in p.candidates if re.search(r"\b20\d\d\b", c.text) and offers(c.text, "number") == 0.0
     )
     assert signals(p.question, p.candidates, [quantity], engine.stats)[lacks] == 0.0
-    assert signals(p.question, p.candidates, [year_only], engine.stats)[lacks] == 1.0
+    x = signals(p.question, p.candidates, [year_only], engine.stats)
+    assert x[lacks] == 1.0
+    assert "never say how many groups" in reason(p.question, year_only, x, engine.stats)

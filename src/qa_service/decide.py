@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from qa_service.lexical import TermStats, terms
 from qa_service.question import SCAFFOLD, Question
-from qa_service.read import Candidate, mentions, numbers_share, offers, surface
+from qa_service.read import Candidate, counted, mentions, numbers_share, offers, surface
 from qa_service.text import content_words
 
 
@@ -146,6 +146,8 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
         if q.years:
             return f"The documents discuss {topic or 'this'}, but say nothing about it in {_join(q.years)}."
         return f"The documents discuss {topic or 'this'}, but give no figure of {_join(q.numbers)}."
+    if s["lacks"] and (many := counted(q.standalone)):
+        return f"The documents discuss {topic or 'this'}, but never say how many {many}."
     if s["lacks"] and q.answer_type in ("date", "number"):
         what = "date" if q.answer_type == "date" else "figure"
         return (

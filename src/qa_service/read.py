@@ -75,12 +75,12 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     if answer_type == "date":
         return float(bool(_DATE_RE.search(text)))
     if answer_type == "number":  # a quantity (a year is not one), of what "how many" counts when it says
-        counted = _counted(question_text)
+        what = terms(counted(question_text))
         for m in _NUMBER_RE.finditer(text):
             if _YEAR_RE.fullmatch(m.group(0)):
                 continue
             after = terms(" ".join(words(text[m.start() :])[:_COUNTED_WITHIN]))
-            if not counted or counted & after:
+            if not what or what & after:
                 return 1.0
         return 0.0
     if answer_type in ("person", "place"):
@@ -99,20 +99,19 @@ _HOW_MANY_RE = re.compile(r"\bhow many\s+(.*)", re.I)
 _COUNTED_WITHIN = 7
 
 
-def _counted(question: str) -> frozenset[str]:
-    """What 'how many' counts, as its stemmed term ('fighters' in "how many ISIL-K fighters does..."): the
-    first plural of the next three words before a function word, else the first of them; none for no
+def counted(question: str) -> str:
+    """What 'how many' counts, as the question writes it ('fighters' in "how many ISIL-K fighters does..."):
+    the first plural of the next three words before a function word, else the first of them; '' for no
     'how many'."""
     m = _HOW_MANY_RE.search(question)
     if not m:
-        return frozenset()
+        return ""
     run: list[str] = []
     for w in words(m.group(1))[:3]:
         if w in STOPWORDS:
             break
         run.append(w)
-    head = next((w for w in run if w.endswith("s")), run[0] if run else "")
-    return terms(head)
+    return next((w for w in run if w.endswith("s")), run[0] if run else "")
 
 
 def mentions(text_words: frozenset[str], entity: Entity) -> bool:
