@@ -7,12 +7,13 @@ numbers it writes are anywhere in the evidence, whether the answer lacks the kin
 figure for "how many": a year is not one).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`),
 and each weight is held to the sign its meaning gives it (more overlap can only make a right answer
-likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The service abstains when the probability is under the threshold chosen on the
-training writers. Only two cases are decided by rule: no evidence at all, and a question that gives
+likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The
+service abstains when the probability is under the threshold chosen on the training writers. Only two cases are decided by rule: no evidence at all, and a question that gives
 instructions (the engine handles those before reading).
 
 When it abstains, the reason names what the evidence lacks: a name the documents never use, a year or
-figure they never give with it, or the question's content words the nearest passages do not use.
+figure they never give with it, the count "how many" asks for ("never say how many guards"), a date or
+figure asked for, or the question's content words the nearest passages do not use.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
         if q.years:
             return f"The documents discuss {topic or 'this'}, but say nothing about it in {_join(q.years)}."
         return f"The documents discuss {topic or 'this'}, but give no figure of {_join(q.numbers)}."
-    if s["lacks"] and (many := counted(q.standalone)):
+    if s["lacks"] and q.answer_type == "number" and (many := counted(q.standalone)):
         return f"The documents discuss {topic or 'this'}, but never say how many {many}."
     if s["lacks"] and q.answer_type in ("date", "number"):
         what = "date" if q.answer_type == "date" else "figure"

@@ -144,8 +144,8 @@ _WHERE_RE = re.compile(
 )
 _HOW_MANY_RE = re.compile(
     r"\bhow (?:many|much|large|big|long|often|far|old)\b|\bwhat (?:number|amount|share|percentage|proportion|"
-    r"fraction|sum|figure|size)\b|\bnumber of\b|\bwhat (?:is|was|are|were) the (?:[\w-]+ )?(?:value|amount|total|size|"
-    r"population|rate|cost|figure|share|percentage|proportion|sum|budget|count) of\b",
+    r"fraction|sum|figure|size)\b|\bnumber of\b|\bwhat(?:'s|’s| is| was| are| were) the (?:[\w-]+ )?(?:value|"
+    r"amount|total|size|population|rate|cost|figure|percentage|proportion|budget|count) of\b",
     re.I,
 )
 _DEFINITION_RE = re.compile(
@@ -190,9 +190,12 @@ _ANAPHORA_RE = re.compile(
     r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|this|that|these|those|the same|there|then)\b",
     re.I,
 )
-# a pronoun for people: after a who-question, the people the answer named
-_PEOPLE_PRONOUN_RE = re.compile(r"\b(they|them|their|he|him|his|she|her)\b", re.I)
-_PEOPLE_NAMED = 3  # the first names of the answer to a who-question: the people it gives, before their works
+# a pronoun for people as the subject ("when did they write", "they later said"): after a who-question, the
+# people the answer named
+_PEOPLE_PRONOUN_RE = re.compile(
+    r"(?:^|\b(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|should)\s+)(they|he|she)\b", re.I
+)
+_PEOPLE_NAMED = 3  # the answer's first names: an answer to a who-question names the people first
 # a pronoun that stands for someone or something named before ("did it", "its members", "they")
 _PERSONAL_PRONOUN_RE = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her)\b", re.I)
 _FOLLOW_START_RE = re.compile(
@@ -597,7 +600,7 @@ def _list_in(sentence: str) -> list[str]:
         return []
     if names:  # the last item runs as far as the names do ("India—the three states ..." -> "India")
         m = _NAME_RUN_RE.match(after)
-        if m:  # a name made an adjective keeps its noun: "the Russia-centered complex", not "…-centered"
+        if m:  # a name made an adjective keeps its noun: "the Andes-based bloc", not "the Andes-based"
             noun = re.match(r"\s+[a-z]+", after[m.end() :]) if re.search(r"-[a-z]+$", m.group(0)) else None
             after = after[: m.end() + (noun.end() if noun else 0)]
     items = [before, after]
@@ -650,7 +653,7 @@ def refer(question: str, answer: str | Sequence[str]) -> str:
         if 1 <= n <= len(items):
             rest = question[m.end() :]
             # "the first of those countries": the item is the country, and replaces the noun too
-            plural = re.match(r"\s+([a-z]+s)\b", rest)
+            plural = re.match(r"\s+([a-z]+s)(?=\s*(?:[-—–,:;?]|$))", rest)
             if plural and re.search(r"\bof\s+\w+$", m.group(0)) and plural.group(1).lower() not in STOPWORDS:
                 rest = rest[plural.end() :]
             return f"{question[: m.start()]}{_clip(items[n - 1], 14)}{rest}"

@@ -39,7 +39,7 @@ _NUMBER_RE = re.compile(
     r"percent|majority|minority)\b",
     re.I,
 )
-_YEAR_RE = re.compile(r"(?:1[89]\d\d|20\d\d)s?")
+_YEAR_RE = re.compile(r"1[89]\d\d|20\d\d")
 _NAME_RE = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*|\b[A-Z]{2,}\b")
 _QUOTE_RE = re.compile(r"[“\"][^”\"]{6,}[”\"]")
 # A sentence that announces what follows: it ends with a colon, says "as follows", says someone was more direct
@@ -71,16 +71,18 @@ def is_anaphoric(text: str) -> bool:
 
 def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float:
     """Does the text contain the kind of thing the question asks for (1.0) or not (0.0); 0.5 when the kind
-    has no surface form (a reason, a statement). A name only counts when the question does not give it."""
+    has no surface form (a reason, a statement). A name only counts when the question does not give it; a
+    figure is a quantity, not a year, and for "how many X" a count of X (X within a few words of it)."""
     if answer_type == "date":
         return float(bool(_DATE_RE.search(text)))
-    if answer_type == "number":  # a quantity (a year is not one), of what "how many" counts when it says
+    if answer_type == "number":
         what = terms(counted(question_text))
         for m in _NUMBER_RE.finditer(text):
-            if _YEAR_RE.fullmatch(m.group(0)):
-                continue
-            after = terms(" ".join(words(text[m.start() :])[:_COUNTED_WITHIN]))
-            if not what or what & after:
+            after = words(text[m.start() :])
+            if _YEAR_RE.fullmatch(m.group(0)) and not (what and what & terms(" ".join(after[:2]))):
+                continue  # a year, unless it is followed by what is counted ("some 2000 guards")
+            before = words(text[: m.start()])[-_COUNTED_BEFORE:]  # "the number of guards is put at 1,500"
+            if not what or what & terms(" ".join([*before, *after[:_COUNTED_AFTER]])):
                 return 1.0
         return 0.0
     if answer_type in ("person", "place"):
@@ -94,16 +96,18 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     return 0.5
 
 
-_HOW_MANY_RE = re.compile(r"\bhow many\s+(.*)", re.I)
-# words from a count to what it counts: "four large regional trading blocs (RTBs)" counts blocs and RTBs
-_COUNTED_WITHIN = 7
+_COUNTING_RE = re.compile(r"\bhow many\s+(?:of\s+(?:the|their|its|these|those)\s+)?(.*)", re.I)
+# how far a count stands from what it counts: "four large regional trading blocs (RTBs)" counts blocs and
+# RTBs; "the number of guards is put at 1,500" counts guards
+_COUNTED_AFTER = 7
+_COUNTED_BEFORE = 4
 
 
 def counted(question: str) -> str:
-    """What 'how many' counts, as the question writes it ('fighters' in "how many ISIL-K fighters does..."):
-    the first plural of the next three words before a function word, else the first of them; '' for no
-    'how many'."""
-    m = _HOW_MANY_RE.search(question)
+    """What 'how many' counts, as the question writes it ('guards' in "how many border guards does..."): the
+    last plural of the next three words before a function word, else the first of them; '' for no 'how
+    many'."""
+    m = _COUNTING_RE.search(question)
     if not m:
         return ""
     run: list[str] = []
@@ -111,7 +115,8 @@ def counted(question: str) -> str:
         if w in STOPWORDS:
             break
         run.append(w)
-    return next((w for w in run if w.endswith("s")), run[0] if run else "")
+    plurals = [w for w in run if w.endswith("s") and not w.endswith("ss")]
+    return plurals[-1] if plurals else (run[0] if run else "")
 
 
 def mentions(text_words: frozenset[str], entity: Entity) -> bool:
