@@ -8,8 +8,9 @@ figure for "how many": a year is not one).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`),
 and each weight is held to the sign its meaning gives it (more overlap can only make a right answer
 likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The
-service abstains when the probability is under the threshold chosen on the training writers. Only two cases are decided by rule: no evidence at all, and a question that gives
-instructions (the engine handles those before reading).
+service abstains when the probability is under the threshold chosen on the training writers. Only two
+cases are decided by rule: no evidence at all, and a question that gives instructions (the engine handles
+those before reading).
 
 When it abstains, the reason names what the evidence lacks: a name the documents never use, a year or
 figure they never give with it, the count "how many" asks for ("never say how many guards"), a date or
