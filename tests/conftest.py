@@ -18,6 +18,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from qa_service.answer import Answer
 from qa_service.config import PROJECT_ROOT, Settings
 from qa_service.corpus import load_corpus
 from qa_service.embed import Embedder
@@ -46,6 +47,12 @@ def embedder() -> Embedder:
     e = Embedder()
     e.encode_query("warm-up")
     return e
+
+
+def answering_footnotes(a: Answer) -> set[tuple[str, int]]:
+    """The footnotes an answer cites: those of its sentences that answer (all, when every one is context)."""
+    answering = [s for s in a.sentences if not s.context] or a.sentences
+    return {(s.footnote_doc, n) for s in answering for n in s.footnotes}
 
 
 def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **kw: object) -> Settings:

@@ -1,5 +1,5 @@
 """Composed answers on the real paper: sentences from the documents, markers to passages, footnotes exactly
-those of the sentences used (scoped to their document), abstention with a reason and the nearest passages."""
+those of the sentences that answer (scoped to their document; a sentence taken for context keeps its own), abstention with a reason and the nearest passages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 
+from conftest import answering_footnotes
 from qa_service.answer import Answer, _unnamed_person
 from qa_service.config import AnswerSettings
 from qa_service.decide import SIGNAL_NAMES, signals
@@ -31,8 +32,7 @@ def ask(engine: Engine, *turns: str) -> Answer:
 
 
 def assert_well_formed(a: Answer) -> None:
-    used = {(s.footnote_doc, n) for s in a.sentences for n in s.footnotes}
-    assert {(f.document, f.number) for f in a.footnotes} == used
+    assert {(f.document, f.number) for f in a.footnotes} == answering_footnotes(a)
     for s in a.sentences:  # every sentence is the documents' own, from the passage its marker names
         passage = a.passages[s.marker - 1].chunk
         assert s.passage_id == passage.id and s.text in [x.text for x in passage.sentences]
@@ -217,3 +217,39 @@ def test_the_decider_reads_an_answer_that_lacks_the_kind_asked_for(engine: Engin
     x = signals(p.question, p.candidates, [year_only], engine.stats)
     assert x[lacks] == 1.0
     assert "never say how many groups" in decide_reason(p.question, year_only, x, engine.stats)
+
+
+def test_a_sentence_taken_for_context_keeps_its_footnotes_out_of_the_answers() -> None:
+    """A sentence that opens with a pronoun brings the one before it, for context only: the answer cites the
+    footnote of the sentence that answers, not that of the one it leans on (invented passage)."""
+    from qa_service.answer import Composition, choose, compose
+    from qa_service.decide import Decision
+    from qa_service.models import Chunk, ChunkSentence, Hit
+    from qa_service.read import Candidate
+
+    texts = [
+        ("The Ruritanian council met in Strelsau in 2019.", [3]),
+        ("It agreed to open a trade office in 2021.", [4]),
+    ]
+    chunk = Chunk(
+        id="c1",
+        doc_id="ruritania",
+        source="paper",
+        section=None,
+        section_kind="body",
+        block_id="b1",
+        kind="paragraph",
+        text=" ".join(t for t, _ in texts),
+        start=0,
+        end=90,
+        sentences=[ChunkSentence(id=f"s{i}", text=t, covered_by=n) for i, (t, n) in enumerate(texts)],
+    )
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.1, 0.9])]
+    how = Composition(max_words=80, max_sentences=3, relative_keep=0.8, adjacent_keep=0.3, context=True)
+    choice = choose(cands, cands, [np.array([0.1, 0.9])], how)
+    assert [c.pos for c in choice.sentences] == [1, 0] and choice.context == {id(cands[0])}
+    q = analyse([Message(role="user", content="When did the council agree to open a trade office?")])
+    a = compose(q, cands, choice, Decision(0.9, False, None), [Hit(chunk=chunk, score=1.0)], 1, 100, 2)
+    assert "trade office" in a.answer and "Strelsau" in a.answer
+    assert [f.number for f in a.footnotes] == [4]
+    assert [(s.sentence_id, s.context) for s in a.sentences] == [("s0", True), ("s1", False)]

@@ -5,7 +5,9 @@ question, then further sentences in order of score while they score at least `re
 (or, next to a chosen sentence in the same paragraph, `adjacent_keep` of it) and fit the word budget; a
 lead-in ("X was more direct:") brings what it announces, a sentence that opens with a pronoun brings the one
 before it. `compose` writes them in passage order, each ending with the marker [n] of its passage, and cites
-exactly the footnotes that carry or cover the sentences used, each scoped to its document. When the decision
+the footnotes that carry or cover the sentences that answer, each scoped to its document: a sentence taken only
+for context (the one a pronoun points back to, a neighbour kept under `relative_keep`) shows its own footnotes
+in its citation, but they are not the answer's. When the decision
 (decide.py) is to abstain, the answer says why and `passages` holds the nearest passages.
 """
 
@@ -39,6 +41,11 @@ class AnswerSentence(BaseModel):
     footnotes: list[int]
     page: int | None = Field(None, description="The page the sentence is on (PDF papers and sources).")
     score: float
+    context: bool = Field(
+        False,
+        description="Taken only for context (what a pronoun points back to, a weaker neighbour): its footnotes "
+        "are its own, not the answer's.",
+    )
 
 
 class Answer(BaseModel):
@@ -56,6 +63,14 @@ class Answer(BaseModel):
         description="The best candidate sentences considered, best first (a superset of `sentences`).",
     )
     kind: str = Field("", description="The question's kind as analysed (when, who, why, ...).")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The answer's sentences, best first, and those among them taken only for context (by `id`)."""
+
+    sentences: list[Candidate]
+    context: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -79,11 +94,11 @@ def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = froze
 
 def choose(
     cands: list[Candidate], allowed: list[Candidate], per_part: Sequence[np.ndarray] | np.ndarray, how: Composition
-) -> list[Candidate]:
+) -> Choice:
     """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
     candidate), then what completes them, then further sentences nearly as good, within the budget."""
     if not allowed:
-        return []
+        return Choice([])
     index_of = {id(c): i for i, c in enumerate(cands)}
     chosen: list[Candidate] = []
     for scores in per_part:
@@ -91,12 +106,15 @@ def choose(
         if all(c is not top for c in chosen):
             chosen.append(top)
     keep = len(chosen)
+    context: set[int] = set()
     if how.context:
         by_place = {(c.chunk.id, c.pos): c for c in cands}
         for c in list(chosen):
             extra = _following(c, by_place, cands) if is_lead_in(c.text) else []
             if is_anaphoric(c.text) and (prev := by_place.get((c.chunk.id, c.pos - 1))) is not None:
                 extra.append(prev)
+                if all(prev is not y for y in chosen):
+                    context.add(id(prev))
             chosen += [x for x in extra if all(x is not y for y in chosen)]
     lead = chosen[0].score
     words = sum(len(c.text.split()) for c in chosen)
@@ -106,13 +124,16 @@ def choose(
         if any(c is x or c.text.lower() == x.text.lower() for x in chosen):
             continue
         next_to = any(x.chunk.block_id == c.chunk.block_id and abs(x.row - c.row) == 1 for x in chosen)
-        if not next_to and c.score < how.relative_keep * lead:
-            continue
+        if c.score < how.relative_keep * lead:
+            if not next_to:
+                continue
+            context.add(id(c))
         if words + len(c.text.split()) > how.max_words:
             continue
         chosen.append(c)
         words += len(c.text.split())
-    return _trim(chosen, how.max_words, keep)
+    kept = _trim(chosen, how.max_words, keep)
+    return Choice(kept, frozenset(id(c) for c in kept if id(c) in context))
 
 
 def _following(
@@ -146,7 +167,7 @@ def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]
 def compose(
     q: Question,
     cands: list[Candidate],
-    chosen: list[Candidate],
+    choice: Choice,
     decision: Decision,
     passages: list[Hit],
     k: int,
@@ -155,7 +176,7 @@ def compose(
     pinned: frozenset[str] = frozenset(),
     describe: Callable[[FootnoteRef], str | None] | None = None,
 ) -> Answer:
-    """The answer: `chosen` written with markers and footnotes, or the abstention with its reason. `passages`:
+    """The answer: the chosen sentences written with markers and footnotes, or the abstention with its reason. `passages`:
     the pool (retrieval order, then neighbours); `k`: passages to return; `longest`: no answer is longer (in
     words, with the sources it names); `describe`: a short description of a footnote, named in answers about
     sources and in answers to a who-question that name no one the question does not."""
@@ -168,7 +189,7 @@ def compose(
     )
     ranked = [passages[i] for i in order]
     shown = ranked[:k]
-    if decision.abstain or not chosen:
+    if decision.abstain or not choice.sentences:
         return _answer(
             q,
             True,
@@ -179,16 +200,16 @@ def compose(
             decision.confidence,
             evidence=_evidence(cands, shown, evidence_sentences),
         )
-    chosen = list(chosen)
+    chosen = list(choice.sentences)
     for c in chosen:  # a passage the answer uses is always shown
         if all(h.chunk.id != c.chunk.id for h in shown):
             shown.append(next(h for h in ranked if h.chunk.id == c.chunk.id))
     marker = {h.chunk.id: i for i, h in enumerate(shown, 1)}
     chosen.sort(key=lambda c: (marker[c.chunk.id], c.pos))
     while True:  # the sources named count against the answer's length too
-        sentences = [_sentence(c, marker[c.chunk.id]) for c in chosen]
+        sentences = [_sentence(c, marker[c.chunk.id], id(c) in choice.context) for c in chosen]
         text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
-        notes = _footnotes(sentences)
+        notes = _footnotes([s for s in sentences if not s.context] or sentences)
         if describe and (q.about_sources or _unnamed_person(q, text)):
             named = [f"footnote {n.number} ({d.rstrip('. ')})" for n in notes if (d := describe(n))]
             if named and not any(c.chunk.kind == "reference" for c in chosen):
@@ -220,7 +241,7 @@ def refuse(q: Question) -> Answer:
     return _answer(q, True, INSTRUCTION_MESSAGE, "The question gives instructions.", [], [], 0.0)
 
 
-def _sentence(c: Candidate, marker: int) -> AnswerSentence:
+def _sentence(c: Candidate, marker: int, context: bool = False) -> AnswerSentence:
     s = c.sentence
     return AnswerSentence(
         text=s.text,
@@ -232,6 +253,7 @@ def _sentence(c: Candidate, marker: int) -> AnswerSentence:
         footnotes=list(s.covered_by),
         page=s.page if s.page is not None else c.chunk.page,
         score=round(c.score, 4),
+        context=context,
     )
 
 

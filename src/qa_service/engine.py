@@ -512,16 +512,16 @@ class Engine:
         if q.injection:
             return refuse(q)
         per_part = w.reader.score(q, cands)
-        chosen = choose(cands, eligible(q, cands, p.pinned), per_part, w.composition)
-        if p.pinned and chosen:  # the question named the passage (footnote N, the title page): it answers
+        choice = choose(cands, eligible(q, cands, p.pinned), per_part, w.composition)
+        if p.pinned and choice.sentences:  # the question named the passage (footnote N, the title page): it answers
             decision = Decision(1.0, False, None)
         else:
-            decision = decide(q, cands, chosen, self.stats, w.decider)
+            decision = decide(q, cands, choice.sentences, self.stats, w.decider)
         cfg = self.settings.answer
         return compose(
             q,
             cands,
-            chosen,
+            choice,
             decision,
             p.passages,
             p.k,

@@ -164,7 +164,7 @@ def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list
     if not cands:
         return []
     scores = best_of_parts(cands, np.vstack(per_part))
-    return choose(cands, eligible(e.prepared.question, cands, e.prepared.pinned), scores, how)
+    return choose(cands, eligible(e.prepared.question, cands, e.prepared.pinned), scores, how).sentences
 
 
 def coverage(e: Example, chosen: list[Any]) -> float:

@@ -122,6 +122,11 @@ class AnswerCitation(BaseModel):
     footnote_document: str
     footnotes: list[int]
     page: int | None = Field(None, description="The page of the document the sentence is on, when known.")
+    context: bool = Field(
+        False,
+        description="Shown only for context (what a pronoun points back to, a weaker neighbour): its footnotes "
+        "are not among the answer's `footnotes`.",
+    )
 
 
 class ChatResponse(BaseModel):
@@ -264,6 +269,7 @@ def to_chat(answer: Answer, engine: Engine, generation: Generation | None = None
                 footnote_document=s.footnote_doc,
                 footnotes=s.footnotes,
                 page=s.page,
+                context=s.context,
             )
             for s in answer.sentences
         ],
