@@ -27,6 +27,9 @@ def test_chat_contract(client: Any) -> None:
     assert "[1]" in body["answer"] or "[2]" in body["answer"]
     cited_passages = {c["passage_id"] for c in body["citations"]}
     assert cited_passages <= {p["id"] for p in body["passages"]}
+    # the answer's footnotes are those of the sentences that answer, not of those shown for context
+    answering = [c for c in body["citations"] if not c["context"]]
+    assert answering and {f["number"] for f in body["footnotes"]} == {n for c in answering for n in c["footnotes"]}
 
 
 def test_chat_follow_up_and_abstention(client: Any) -> None:

@@ -465,7 +465,11 @@
     const res = turn.res;
     const p = h("p", { class: "answer" });
     if (Array.isArray(res.citations) && res.citations.length) {
-      for (const c of res.citations) add(p, [h("span", { class: "sent" }, c.text), " ", markerButton(turn, c.marker), " "]);
+      for (const c of res.citations) {
+        // a sentence shown only for context: dimmed, and its footnotes are not among the answer's
+        const attrs = c.context ? { class: "sent context", title: "Shown for context" } : { class: "sent" };
+        add(p, [h("span", attrs, c.text), " ", markerButton(turn, c.marker), " "]);
+      }
       return p;
     }
     // No sentence list: the answer text with its [n] markers.
