@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -87,12 +88,19 @@ def test_thresholds_are_checked() -> None:
     assert len(check_thresholds({"mrr": 0.7, "false_abstention_rate": 0.1}, th)) == 2
 
 
+def test_a_writer_has_its_own_thresholds_over_the_shared_ones(tmp_path: Path) -> None:
+    path = tmp_path / "thresholds.toml"
+    path.write_text('[min]\nmrr = 0.8\nfacts = 0.6\n\n[writer.poet.min]\nfacts = 0.4\n', encoding="utf-8")
+    assert load_thresholds(path, "poet") == {"min": {"mrr": 0.8, "facts": 0.4}, "max": {}}
+    assert load_thresholds(path, "painter") == load_thresholds(path) == {"min": {"mrr": 0.8, "facts": 0.6}, "max": {}}
+
+
 def test_pipeline_stays_above_thresholds_on_the_pure_test_writer(engine: Engine, every: list[EvalItem]) -> None:
     pure = load_pure_test(EVAL)
     report = run_eval(engine_target(engine), [i for i in every if i.writer in pure])
     assert set(report["writers"]) == pure
     for w in pure:
-        fails = check_thresholds(report["writers"][w], load_thresholds(EVAL / "thresholds.toml"))
+        fails = check_thresholds(report["writers"][w], load_thresholds(EVAL / "thresholds.toml", w))
         assert fails == [], (w, fails)
     assert max(r["answer_words"] for r in report["rows"]) <= 100  # answers stay concise
 

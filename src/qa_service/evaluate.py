@@ -404,15 +404,17 @@ def dump(report: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
-def load_thresholds(path: Path) -> dict[str, dict[str, float]]:
-    """eval/thresholds.toml: [min] and [max] tables of metrics guarding the pure-test writer."""
+def load_thresholds(path: Path, writer: str | None = None) -> dict[str, dict[str, float]]:
+    """eval/thresholds.toml: [min] and [max] tables of metrics guarding the pure-test writers, and for one
+    `writer` its own [writer.<name>.min] and [writer.<name>.max] entries over them."""
     import tomllib
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(f"{path}: cannot read thresholds ({exc})") from exc
-    return {"min": dict(data.get("min", {})), "max": dict(data.get("max", {}))}
+    own = data.get("writer", {}).get(writer, {}) if writer else {}
+    return {side: dict(data.get(side, {})) | dict(own.get(side, {})) for side in ("min", "max")}
 
 
 def check_thresholds(summary: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:

@@ -124,9 +124,14 @@ def eval_cmd(
         if ablations:
             report["ablations"] = _ablations(engine, items, pure, show, cache)
     th_path = s.eval_dir / "thresholds.toml"
-    thresholds = load_thresholds(th_path) if th_path.exists() else {"min": {}, "max": {}}
-    report["thresholds"] = {k: f">= {v}" for k, v in thresholds["min"].items()} | {
-        k: f"<= {v}" for k, v in thresholds["max"].items()
+
+    def thresholds(writer: str) -> dict[str, dict[str, float]]:
+        return load_thresholds(th_path, writer) if th_path.exists() else {"min": {}, "max": {}}
+
+    report["thresholds"] = {
+        w: {k: f">= {v}" for k, v in thresholds(w)["min"].items()}
+        | {k: f"<= {v}" for k, v in thresholds(w)["max"].items()}
+        for w in sorted(pure)
     }
     report["meta"] = {
         "sets": sorted({_shown(s.eval_dir / "sets" / f"{i.set}.jsonl") for i in items})
@@ -147,7 +152,7 @@ def eval_cmd(
     (out_dir / "latest.md").write_text(markdown(report), encoding="utf-8")
     chart(report, out_dir / "chart.png")
     guarded = [w for w in pure if w in report["writers"]]
-    fails = [f"{w}: {f}" for w in guarded for f in check_thresholds(report["writers"][w], thresholds)]
+    fails = [f"{w}: {f}" for w in guarded for f in check_thresholds(report["writers"][w], thresholds(w))]
     if as_json:
         emit_json({k: report[k] for k in report if k != "rows"} | {"threshold_failures": fails})
     else:
