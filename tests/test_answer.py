@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from conftest import answering_footnotes
-from qa_service.answer import Answer, _unnamed_person
+from qa_service.answer import Answer, Choice, Composition, _unnamed_person, choose, compose
 from qa_service.config import AnswerSettings
-from qa_service.decide import SIGNAL_NAMES, signals
+from qa_service.decide import SIGNAL_NAMES, Decision, signals
 from qa_service.decide import reason as decide_reason
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
-from qa_service.models import Message
+from qa_service.models import Chunk, ChunkSentence, Hit, Message
 from qa_service.question import analyse
-from qa_service.read import FEATURE_NAMES, GROUPS, Reader, offers
+from qa_service.read import FEATURE_NAMES, GROUPS, Candidate, Reader, offers
 from qa_service.weights import WEIGHTS_FILE, Weights
 
 
@@ -219,19 +219,9 @@ def test_the_decider_reads_an_answer_that_lacks_the_kind_asked_for(engine: Engin
     assert "never say how many groups" in decide_reason(p.question, year_only, x, engine.stats)
 
 
-def test_a_sentence_taken_for_context_keeps_its_footnotes_out_of_the_answers() -> None:
-    """A sentence that opens with a pronoun brings the one before it, for context only: the answer cites the
-    footnote of the sentence that answers, not that of the one it leans on (invented passage)."""
-    from qa_service.answer import Composition, choose, compose
-    from qa_service.decide import Decision
-    from qa_service.models import Chunk, ChunkSentence, Hit
-    from qa_service.read import Candidate
-
-    texts = [
-        ("The Ruritanian council met in Strelsau in 2019.", [3]),
-        ("It agreed to open a trade office in 2021.", [4]),
-    ]
-    chunk = Chunk(
+def _ruritania(*texts: tuple[str, list[int]]) -> Chunk:
+    """An invented passage of one paragraph: (sentence, the footnotes that cover it) in order."""
+    return Chunk(
         id="c1",
         doc_id="ruritania",
         source="paper",
@@ -241,15 +231,61 @@ def test_a_sentence_taken_for_context_keeps_its_footnotes_out_of_the_answers() -
         kind="paragraph",
         text=" ".join(t for t, _ in texts),
         start=0,
-        end=90,
+        end=sum(len(t) + 1 for t, _ in texts),
         sentences=[ChunkSentence(id=f"s{i}", text=t, covered_by=n) for i, (t, n) in enumerate(texts)],
     )
-    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.1, 0.9])]
+
+
+def _choose(chunk: Chunk, scores: list[float]) -> tuple[list[Candidate], Choice]:
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate(scores)]
     how = Composition(max_words=80, max_sentences=3, relative_keep=0.8, adjacent_keep=0.3, context=True)
-    choice = choose(cands, cands, [np.array([0.1, 0.9])], how)
-    assert [c.pos for c in choice.sentences] == [1, 0] and choice.context == {id(cands[0])}
+    return cands, choose(cands, cands, [np.array(scores)], how)
+
+
+_COUNCIL = (
+    ("The Ruritanian council met in Strelsau in 2019.", [3]),
+    ("It agreed to open a trade office in 2021.", [4]),
+)
+
+
+def test_a_sentence_taken_for_context_keeps_its_footnotes_out_of_the_answers() -> None:
+    """A sentence that opens with a pronoun brings the one before it, for context only: the answer cites the
+    footnote of the sentence that answers, not that of the one it leans on (invented passage)."""
+    chunk = _ruritania(*_COUNCIL)
+    cands, choice = _choose(chunk, [0.1, 0.9])
+    assert [c.pos for c in choice.sentences] == [1, 0] and choice.for_context == {id(cands[0])}
     q = analyse([Message(role="user", content="When did the council agree to open a trade office?")])
     a = compose(q, cands, choice, Decision(0.9, False, None), [Hit(chunk=chunk, score=1.0)], 1, 100, 2)
     assert "trade office" in a.answer and "Strelsau" in a.answer
     assert [f.number for f in a.footnotes] == [4]
     assert [(s.sentence_id, s.context) for s in a.sentences] == [("s0", True), ("s1", False)]
+
+
+def test_an_answer_too_long_loses_its_context_first() -> None:
+    """Over the word budget, what is there only for context goes before what answers, though it scores
+    higher: a two-part question whose second part is answered by a pronoun sentence (invented passage)."""
+    chunk = _ruritania(("Ruritania opened a trade office in 2021.", [5]), *_COUNCIL)
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.5, 0.3])]
+    how = Composition(max_words=80, max_sentences=3, relative_keep=0.8, adjacent_keep=0.3, context=True)
+    choice = choose(cands, cands, [np.array([0.9, 0.5, 0.1]), np.array([0.1, 0.2, 0.3])], how)
+    assert [c.pos for c in choice.sentences] == [0, 2, 1] and choice.for_context == {id(cands[1])}
+    q = analyse([Message(role="user", content="When did Ruritania open a trade office, and what did it agree?")])
+    a = compose(q, cands, choice, Decision(0.9, False, None), [Hit(chunk=chunk, score=1.0)], 1, 22, 2)
+    assert "trade office" in a.answer and "agreed" in a.answer and "Strelsau" not in a.answer
+    assert [f.number for f in a.footnotes] == [4, 5] and not any(s.context for s in a.sentences)
+
+
+def test_a_sentence_that_answers_in_its_own_right_is_no_context() -> None:
+    """The sentence a pronoun points back to, when it scores nearly as well (within relative_keep), answers
+    too and its footnotes are cited; a neighbour kept only for being next to the answer is context."""
+    _, strong = _choose(_ruritania(*_COUNCIL), [0.85, 0.9])
+    assert len(strong.sentences) == 2 and strong.for_context == frozenset()
+    cands, weak = _choose(
+        _ruritania(
+            ("Ruritania opened a trade office in 2021.", [5]),
+            ("The office sits near the harbour of Zenda.", [6]),
+            ("Zenda's harbour is the country's largest.", [7]),
+        ),
+        [0.9, 0.4, 0.05],
+    )
+    assert [c.pos for c in weak.sentences] == [0, 1] and weak.for_context == {id(cands[1])}

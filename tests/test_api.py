@@ -32,6 +32,15 @@ def test_chat_contract(client: Any) -> None:
     assert answering and {f["number"] for f in body["footnotes"]} == {n for c in answering for n in c["footnotes"]}
 
 
+def test_chat_marks_a_sentence_shown_only_for_context(client: Any) -> None:
+    body = chat(client, "What did India do in July 2022?").json()
+    answering = [c for c in body["citations"] if not c["context"]]
+    context = [c for c in body["citations"] if c["context"]]
+    assert any("reopened its embassy" in c["text"] for c in answering)
+    assert context and all(c["passage_id"] in {p["id"] for p in body["passages"]} for c in context)
+    assert {f["number"] for f in body["footnotes"]} == {n for c in answering for n in c["footnotes"]}
+
+
 def test_chat_follow_up_and_abstention(client: Any) -> None:
     body = chat(client, "What is the SCO?", "When did it create a contact group?").json()
     assert "2005" in body["answer"]

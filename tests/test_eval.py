@@ -9,6 +9,7 @@ import pytest
 
 from qa_service.config import PROJECT_ROOT
 from qa_service.engine import Engine
+from qa_service.errors import InvalidInput
 from qa_service.evaluate import (
     EvalItem,
     ask,
@@ -92,7 +93,9 @@ def test_a_writer_has_its_own_thresholds_over_the_shared_ones(tmp_path: Path) ->
     path = tmp_path / "thresholds.toml"
     path.write_text('[min]\nmrr = 0.8\nfacts = 0.6\n\n[writer.poet.min]\nfacts = 0.4\n', encoding="utf-8")
     assert load_thresholds(path, "poet") == {"min": {"mrr": 0.8, "facts": 0.4}, "max": {}}
-    assert load_thresholds(path, "painter") == load_thresholds(path) == {"min": {"mrr": 0.8, "facts": 0.6}, "max": {}}
+    assert load_thresholds(path) == {"min": {"mrr": 0.8, "facts": 0.6}, "max": {}}
+    with pytest.raises(InvalidInput, match=r"writer\.painter"):
+        load_thresholds(path, "painter")  # a pure-test writer with no floors of its own is an error
 
 
 def test_pipeline_stays_above_thresholds_on_the_pure_test_writer(engine: Engine, every: list[EvalItem]) -> None:

@@ -22,8 +22,8 @@ async def chat(
     body: ChatRequest, request: Request, engine: EngineDep, generator: GeneratorDep
 ) -> ChatResponse | EventSourceResponse:
     """Answer the last user message, in the context of the earlier ones. Every sentence of the answer ends
-    with [n], the passage it comes from; `footnotes` are the references those sentences cite, each with its
-    `document`. When the documents don't say, `abstained` is true, `reason` says why, and `passages` are the
+    with [n], the passage it comes from; `footnotes` are the references the sentences that answer cite (not
+    those of a citation marked `context`, shown only for context), each with its `document`. When the documents don't say, `abstained` is true, `reason` says why, and `passages` are the
     nearest ones. With `"mode": "generate"` (and an LLM configured) the answer is the LLM's prose from the
     numbered evidence; only sentences whose citations pass the checks are kept, the others are listed in
     `unsupported`."""

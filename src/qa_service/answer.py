@@ -43,8 +43,8 @@ class AnswerSentence(BaseModel):
     score: float
     context: bool = Field(
         False,
-        description="Taken only for context (what a pronoun points back to, a weaker neighbour): its footnotes "
-        "are its own, not the answer's.",
+        description="Taken only for context (what a pronoun points back to, a weaker neighbour): the answer's "
+        "footnotes are not cited on its account.",
     )
 
 
@@ -70,7 +70,7 @@ class Choice:
     """The answer's sentences, best first, and those among them taken only for context (by `id`)."""
 
     sentences: list[Candidate]
-    context: frozenset[int] = frozenset()
+    for_context: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ def choose(
             extra = _following(c, by_place, cands) if is_lead_in(c.text) else []
             if is_anaphoric(c.text) and (prev := by_place.get((c.chunk.id, c.pos - 1))) is not None:
                 extra.append(prev)
-                if all(prev is not y for y in chosen):
-                    context.add(id(prev))
+                if all(prev is not y for y in chosen) and prev.score < how.relative_keep * chosen[0].score:
+                    context.add(id(prev))  # what the pronoun points back to, not an answer of its own
             chosen += [x for x in extra if all(x is not y for y in chosen)]
     lead = chosen[0].score
     words = sum(len(c.text.split()) for c in chosen)
@@ -207,7 +207,7 @@ def compose(
     marker = {h.chunk.id: i for i, h in enumerate(shown, 1)}
     chosen.sort(key=lambda c: (marker[c.chunk.id], c.pos))
     while True:  # the sources named count against the answer's length too
-        sentences = [_sentence(c, marker[c.chunk.id], id(c) in choice.context) for c in chosen]
+        sentences = [_sentence(c, marker[c.chunk.id], id(c) in choice.for_context) for c in chosen]
         text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
         notes = _footnotes([s for s in sentences if not s.context] or sentences)
         if describe and (q.about_sources or _unnamed_person(q, text)):
@@ -216,7 +216,8 @@ def compose(
                 text += " Source: " + "; ".join(named) + "."
         if len(text.split()) <= longest or len(chosen) <= 1:
             break
-        chosen.remove(min(chosen, key=lambda c: c.score))  # the weakest sentence goes first
+        # what is there only for context goes first, then the weakest sentence
+        chosen.remove(min(chosen, key=lambda c: (id(c) not in choice.for_context, c.score)))
     return _answer(
         q,
         False,

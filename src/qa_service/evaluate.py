@@ -406,14 +406,20 @@ def dump(report: dict[str, Any], path: Path) -> None:
 
 def load_thresholds(path: Path, writer: str | None = None) -> dict[str, dict[str, float]]:
     """eval/thresholds.toml: [min] and [max] tables of metrics guarding the pure-test writers, and for one
-    `writer` its own [writer.<name>.min] and [writer.<name>.max] entries over them."""
+    `writer` its own [writer.<name>.min] and [writer.<name>.max] entries over them; a writer with none is an
+    error (a pure-test writer must not go unguarded by a misspelt name)."""
     import tomllib
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(f"{path}: cannot read thresholds ({exc})") from exc
-    own = data.get("writer", {}).get(writer, {}) if writer else {}
+    tables = data.get("writer", {})
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise InvalidInput(f"{path}: 'writer' must hold [writer.<name>.min] and [writer.<name>.max] tables")
+    if writer is not None and writer not in tables:
+        raise InvalidInput(f"{path}: no [writer.{writer}.min] or [writer.{writer}.max] for the writer '{writer}'")
+    own = tables.get(writer, {}) if writer else {}
     return {side: dict(data.get(side, {})) | dict(own.get(side, {})) for side in ("min", "max")}
 
 

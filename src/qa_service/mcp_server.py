@@ -138,8 +138,9 @@ def build_server(engine: Callable[[], Engine], generator: Generator, settings: S
         ] = None,
     ) -> ChatResponse:
         """Answer a question from the documents. Each answer sentence ends with [n], the passage it comes
-        from; `footnotes` are exactly the references those sentences cite; `abstained` and `reason` say when
-        and why the documents don't answer it."""
+        from; `footnotes` are exactly the references the sentences that answer cite (a citation marked
+        `context` is shown only for context); `abstained` and `reason` say when and why the documents don't
+        answer it."""
         args = AskRequest(question=question, history=history, mode=mode, k=k, documents=documents)
         request = args.chat_request()
         messages = [Message(role=m.role, content=m.content) for m in request.messages]

@@ -124,8 +124,8 @@ class AnswerCitation(BaseModel):
     page: int | None = Field(None, description="The page of the document the sentence is on, when known.")
     context: bool = Field(
         False,
-        description="Shown only for context (what a pronoun points back to, a weaker neighbour): its footnotes "
-        "are not among the answer's `footnotes`.",
+        description="Shown only for context (what a pronoun points back to, a weaker neighbour): the answer's "
+        "`footnotes` are not cited on its account.",
     )
 
 
