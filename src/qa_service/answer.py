@@ -4,7 +4,8 @@ No language model. `choose` takes the sentences the reader scored best: the best
 question, then further sentences in order of score while they score at least `relative_keep` of the best
 (or, next to a chosen sentence in the same paragraph, `adjacent_keep` of it) and fit the word budget; a
 lead-in ("X was more direct:") brings what it announces, a sentence that opens with a pronoun brings the one
-before it. `compose` writes them in passage order, each ending with the marker [n] of its passage, and cites
+before it, and a best sentence that only restates the question (most of its content words are the
+question's) brings the one after it: a paper states the setup, then what happened. `compose` writes them in passage order, each ending with the marker [n] of its passage, and cites
 the footnotes that carry or cover the sentences that answer, each scoped to its document: a sentence taken only
 for context (the one a pronoun points back to, a neighbour kept under `relative_keep`) shows its own footnotes
 in its citation, but they are not the answer's. When the decision
@@ -20,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from qa_service.decide import Decision
+from qa_service.lexical import terms
 from qa_service.models import FootnoteRef, Hit
 from qa_service.question import Question
 from qa_service.read import Candidate, is_anaphoric, is_lead_in, offers
@@ -82,6 +84,7 @@ class Composition:
     relative_keep: float
     adjacent_keep: float
     context: bool
+    restated: bool = False  # a best sentence that restates the question brings the one after it
 
 
 def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = frozenset()) -> list[Candidate]:
@@ -93,10 +96,15 @@ def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = froze
 
 
 def choose(
-    cands: list[Candidate], allowed: list[Candidate], per_part: Sequence[np.ndarray] | np.ndarray, how: Composition
+    cands: list[Candidate],
+    allowed: list[Candidate],
+    per_part: Sequence[np.ndarray] | np.ndarray,
+    how: Composition,
+    asked: frozenset[str] = frozenset(),
 ) -> Choice:
     """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
-    candidate), then what completes them, then further sentences nearly as good, within the budget."""
+    candidate), then what completes them, then further sentences nearly as good, within the budget.
+    `asked`: the question's terms (lexical.terms), which tell a sentence that only restates it."""
     if not allowed:
         return Choice([])
     index_of = {id(c): i for i, c in enumerate(cands)}
@@ -115,6 +123,8 @@ def choose(
                 extra.append(prev)
                 if all(prev is not y for y in chosen) and prev.score < how.relative_keep * chosen[0].score:
                     context.add(id(prev))  # what the pronoun points back to, not an answer of its own
+            if how.restated and _restates(c.text, asked):  # c is the best for a part of the question
+                extra += _following(c, by_place, cands)
             chosen += [x for x in extra if all(x is not y for y in chosen)]
     lead = chosen[0].score
     words = sum(len(c.text.split()) for c in chosen)
@@ -134,6 +144,12 @@ def choose(
         words += len(c.text.split())
     kept = _trim(chosen, how.max_words, keep)
     return Choice(kept, frozenset(id(c) for c in kept if id(c) in context))
+
+
+def _restates(text: str, asked: frozenset[str]) -> bool:
+    """Most of the sentence's content words are the question's own: it sets up what is asked, no more."""
+    own = terms(text)
+    return bool(own) and len(own - asked) < len(own) / 2
 
 
 def _following(

@@ -25,7 +25,7 @@ from qa_service.decide import Decision, decide
 from qa_service.embed import Embedder
 from qa_service.errors import IndexCorrupt, IndexMissing, InvalidInput, NotFound, QAServiceError
 from qa_service.index import IngestReport, LoadedIndex, current_state, ingest, lexical_text, load_index
-from qa_service.lexical import Expander, TermStats
+from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, FootnoteRef, Hit, Message, Paper, Reference
 from qa_service.question import Question, Vocabulary, analyse, answer_sentences
 from qa_service.read import Candidate, gather, pool
@@ -512,7 +512,7 @@ class Engine:
         if q.injection:
             return refuse(q)
         per_part = w.reader.score(q, cands)
-        choice = choose(cands, eligible(q, cands, p.pinned), per_part, w.composition)
+        choice = choose(cands, eligible(q, cands, p.pinned), per_part, w.composition, terms(q.standalone))
         if p.pinned and choice.sentences:  # the question named the passage (footnote N, the title page): it answers
             decision = Decision(1.0, False, None)
         else:

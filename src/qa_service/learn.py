@@ -29,7 +29,7 @@ import numpy as np
 from qa_service.answer import Composition, choose, eligible
 from qa_service.decide import SIGNAL_NAMES, SIGNAL_SIGNS, Decider, signals
 from qa_service.evaluate import EvalItem, Target, fact_coverage, history
-from qa_service.lexical import TermStats
+from qa_service.lexical import TermStats, terms
 from qa_service.read import FEATURE_NAMES, Reader, best_of_parts
 from qa_service.text import normalize
 from qa_service.weights import Weights
@@ -54,12 +54,13 @@ class TrainingSettings:
     # (sources named, trimming) measured up to 3 words over the estimate
     max_mean_words: float = 55.0
     compositions: tuple[Composition, ...] = tuple(
-        Composition(max_words=w, max_sentences=s, relative_keep=r, adjacent_keep=a, context=c)
+        Composition(max_words=w, max_sentences=s, relative_keep=r, adjacent_keep=a, context=c, restated=t)
         for w in (40, 60, 80)
         for s in (1, 2, 3)
         for r in (0.5, 0.8, 1.01)
         for a in (0.3, 1.01)
         for c in (False, True)
+        for t in ((False, True) if c else (False,))  # the restated rule is part of the context rules
         if not (s == 1 and (r < 1.01 or a < 1.01))
     )
     features: tuple[str, ...] = tuple(FEATURE_NAMES)  # the reader's features (ablations use fewer)
@@ -164,7 +165,8 @@ def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list
     if not cands:
         return []
     scores = best_of_parts(cands, np.vstack(per_part))
-    return choose(cands, eligible(e.prepared.question, cands, e.prepared.pinned), scores, how).sentences
+    q = e.prepared.question
+    return choose(cands, eligible(q, cands, e.prepared.pinned), scores, how, terms(q.standalone)).sentences
 
 
 def coverage(e: Example, chosen: list[Any]) -> float:

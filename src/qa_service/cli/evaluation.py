@@ -242,6 +242,9 @@ def _ablations(
         "composition: no lead-in or pronoun context": replace(
             base, compositions=tuple(c for c in base.compositions if not c.context)
         ),
+        "composition: a sentence that restates the question brings no next one": replace(
+            base, compositions=tuple(c for c in base.compositions if not c.restated)
+        ),
         "decider off: never abstain": replace(base, abstain=False),
     }
     out: dict[str, dict[str, Any]] = {}
