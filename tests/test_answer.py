@@ -282,6 +282,18 @@ def test_a_sentence_that_only_restates_the_question_brings_the_next_one() -> Non
     assert [c.pos for c in choose(cands, cands, [np.array([0.1, 0.9])], how, terms(told.standalone)).sentences] == [1]
 
 
+def test_a_sentence_of_a_caption_brings_the_rest_of_it() -> None:
+    """A caption is read whole: who is shown and doing what, then where and whose photo (invented caption)."""
+    chunk = _ruritania(
+        ("Minister Anna Kovac addresses the Ruritanian council in Strelsau, March 2019.", []),
+        ("(Council Photo/Jan Novak)", []),
+    ).model_copy(update={"kind": "caption"})
+    cands, choice = _choose(chunk, [0.9, 0.05])
+    assert [c.pos for c in choice.sentences] == [0, 1] and choice.for_context == frozenset()
+    paragraph = _ruritania(*_COUNCIL[:1], ("The council has forty members.", []))
+    assert [c.pos for c in _choose(paragraph, [0.9, 0.05])[1].sentences] == [0]
+
+
 def test_an_answer_too_long_loses_its_context_first() -> None:
     """Over the word budget, what is there only for context goes before what answers, though it scores
     higher: a two-part question whose second part is answered by a pronoun sentence (invented passage)."""
