@@ -288,7 +288,7 @@ def test_a_sentence_of_a_caption_brings_the_rest_of_it() -> None:
         ("Minister Anna Kovac addresses the Ruritanian council in Strelsau, March 2019.", []),
         ("(Council Photo/Jan Novak)", []),
     ).model_copy(update={"kind": "caption"})
-    cands, choice = _choose(chunk, [0.9, 0.05])
+    _, choice = _choose(chunk, [0.9, 0.05])
     assert [c.pos for c in choice.sentences] == [0, 1] and choice.for_context == frozenset()
     paragraph = _ruritania(*_COUNCIL[:1], ("The council has forty members.", []))
     assert [c.pos for c in _choose(paragraph, [0.9, 0.05])[1].sentences] == [0]
