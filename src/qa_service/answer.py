@@ -2,15 +2,16 @@
 
 No language model. `choose` takes the sentences the reader scored best: the best one for each part of the
 question, then further sentences in order of score while they score at least `relative_keep` of the best
-(or, next to a chosen sentence in the same paragraph, `adjacent_keep` of it) and fit the word budget; a
-lead-in ("X was more direct:") brings what it announces, a sentence that opens with a pronoun brings the one
-before it, a best sentence that only restates the question (most of its content words are the
-question's) brings the one after it (a paper states the setup, then what happened), and a sentence of a
-caption brings the rest of the caption. `compose` writes them in passage order, each ending with the marker [n] of its passage, and cites
-the footnotes that carry or cover the sentences that answer, each scoped to its document: a sentence taken only
-for context (the one a pronoun points back to, a neighbour kept under `relative_keep`) shows its own footnotes
-in its citation, but they are not the answer's. When the decision
-(decide.py) is to abstain, the answer says why and `passages` holds the nearest passages.
+(or, next to a chosen sentence in the same paragraph, `adjacent_keep` of it) and fit the word budget. With
+the context rules on, a lead-in ("X was more direct:") brings what it announces, a sentence that opens with a
+pronoun brings the one before it, a best sentence that only restates the question (most of its content
+words are the question's) brings the one after it (a paper states the setup, then what happened), and a
+sentence of a caption brings the rest of the caption. `compose` writes them in passage order, each ending
+with the marker [n] of its passage, and cites the footnotes that carry or cover the sentences that answer,
+each scoped to its document: a sentence taken only for context (the one a pronoun points back to, a
+neighbour kept under `relative_keep`) keeps its own footnotes in its citation, but the answer does not cite
+them on its account. When the decision (decide.py) is to abstain, the answer says why and `passages` holds
+the nearest passages.
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def choose(
             if how.restated and _restates(c.text, asked):  # c is the best for a part of the question
                 extra += _following(c, by_place, cands)
             if c.chunk.kind == "caption":  # a caption is one unit: who or what is shown, where, when, credit
-                extra += sorted((x for x in cands if x.chunk.id == c.chunk.id and x is not c), key=lambda x: x.pos)
+                rest = [x for x in cands if x.chunk.id == c.chunk.id and x is not c]
+                extra += sorted(rest, key=lambda x: x.pos)
             chosen += [x for x in extra if all(x is not y for y in chosen)]
     lead = chosen[0].score
     words = sum(len(c.text.split()) for c in chosen)
@@ -195,9 +197,9 @@ def compose(
     pinned: frozenset[str] = frozenset(),
     describe: Callable[[FootnoteRef], str | None] | None = None,
 ) -> Answer:
-    """The answer: the chosen sentences written with markers and footnotes, or the abstention with its reason. `passages`:
-    the pool (retrieval order, then neighbours); `k`: passages to return; `longest`: no answer is longer (in
-    words, with the sources it names); `describe`: a short description of a footnote, named in answers about
+    """The answer: the chosen sentences written with markers and footnotes, or the abstention with its
+    reason. `passages`: the pool (retrieval order, then neighbours); `k`: passages to return; `longest`: no
+    answer is longer (in words, with the sources it names); `describe`: a short description of a footnote, named in answers about
     sources and in answers to a who-question that name no one the question does not."""
     best_of: dict[str, float] = {}
     for c in cands:
