@@ -50,9 +50,9 @@ def embedder() -> Embedder:
 
 
 def answering_footnotes(a: Answer) -> set[tuple[str, int]]:
-    """The footnotes an answer cites: those of its sentences that answer (all, when every one is context)."""
-    answering = [s for s in a.sentences if not s.context] or a.sentences
-    return {(s.footnote_doc, n) for s in answering for n in s.footnotes}
+    """The footnotes an answer cites: those of its sentences that answer, not of those shown for context."""
+    assert not a.sentences or any(not s.context for s in a.sentences), "an answer has a sentence that answers"
+    return {(s.footnote_doc, n) for s in a.sentences if not s.context for n in s.footnotes}
 
 
 def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **kw: object) -> Settings:

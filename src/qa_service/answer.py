@@ -230,7 +230,7 @@ def compose(
     while True:  # the sources named count against the answer's length too
         sentences = [_sentence(c, marker[c.chunk.id], id(c) in choice.for_context) for c in chosen]
         text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
-        notes = _footnotes([s for s in sentences if not s.context] or sentences)
+        notes = _footnotes([s for s in sentences if not s.context])  # a part's best is never context
         if describe and (q.about_sources or _unnamed_person(q, text)):
             named = [f"footnote {n.number} ({d.rstrip('. ')})" for n in notes if (d := describe(n))]
             if named and not any(c.chunk.kind == "reference" for c in chosen):

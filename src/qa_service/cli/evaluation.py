@@ -239,7 +239,7 @@ def _ablations(
                 ),
             ),
         ),
-        "composition: no lead-in or pronoun context": replace(
+        "composition: no context rules (lead-in, pronoun, caption, restated setup)": replace(
             base, compositions=tuple(c for c in base.compositions if not c.context)
         ),
         "composition: a sentence that restates the question brings no next one": replace(
