@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import answering_footnotes
-from qa_service.answer import Answer, Choice, Composition, _unnamed_person, choose, compose
+from qa_service.answer import Answer, Choice, Composition, _unnamed_person, choose, compose, eligible
 from qa_service.config import AnswerSettings
 from qa_service.decide import SIGNAL_NAMES, Decision, signals
 from qa_service.decide import reason as decide_reason
@@ -322,3 +322,19 @@ def test_a_sentence_that_answers_in_its_own_right_is_no_context() -> None:
         [0.9, 0.4, 0.05],
     )
     assert [c.pos for c in weak.sentences] == [0, 1] and weak.for_context == {id(cands[1])}
+
+
+def test_the_list_a_follow_up_counts_in_cannot_answer_it() -> None:
+    """After "These include A, B and C", "the third one - when did it meet?" is about C: the listing sentence
+    only named it, and another sentence must answer (invented passage)."""
+    listing = "These include the Baltic Forum, the Nordic Council and the Andean Bloc."
+    chunk = _ruritania((listing, [1]), ("The Andean Bloc met in Lima in 2023.", [2]))
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.6])]
+    turns = [
+        Message(role="user", content="Which forums does the region use?"),
+        Message(role="assistant", content=f"{listing} [1]"),
+        Message(role="user", content="the third one you listed - when did it meet?"),
+    ]
+    q = analyse(turns)
+    assert [c.pos for c in eligible(q, cands)] == [1]
+    assert [c.pos for c in eligible(analyse(turns[-1].content), cands)] == [0, 1]

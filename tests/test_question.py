@@ -202,3 +202,29 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     ]
     assert answer_sentences(m) == [] and resolve(m) == ("When did it meet? (SCO)", True)
     assert answer_sentences([*m[:1], Message(role="assistant", content="A. [1] B c. [2]"), m[2]]) == ["A.", "B c."]
+
+
+def test_the_list_an_ordinal_counts_in_is_no_answer_when_it_only_names() -> None:
+    """"The third one you listed": a sentence that only names its items said nothing of the third, so it is
+    not its answer; a list that says something of its items ("..., with the latter ...") or whose items
+    describe themselves may still be."""
+
+    def counted(answer: str, follow_up: str) -> list[str]:
+        return analyse(
+            [
+                Message(role="user", content="Which forums does the region use?"),
+                Message(role="assistant", content=answer),
+                Message(role="user", content=follow_up),
+            ]
+        ).counted
+
+    names = "These include the Baltic Forum, the Nordic Council and the Andean Bloc."
+    assert counted(f"{names} [1]", "When did the third one you listed meet?") == [names]
+    assert counted(f"{names} [1]", "When did the Andean Bloc meet?") == []  # no ordinal: nothing counted
+    said = "The Baltic Forum and the Nordic Council are on the list, with the latter also banned."
+    assert counted(f"{said} [1]", "Why is the second one banned?") == []
+    described = (
+        "The review proposed three mechanisms: a large group of envoys; a contact group, charged with "
+        "continuous engagement; and a special envoy, tasked with coordination."
+    )
+    assert counted(f"{described} [1]", "What would the second one do?") == []

@@ -27,6 +27,7 @@ from qa_service.lexical import terms
 from qa_service.models import FootnoteRef, Hit
 from qa_service.question import Question
 from qa_service.read import Candidate, is_anaphoric, is_lead_in, offers
+from qa_service.text import normalize
 
 ABSTAIN_MESSAGE = "The documents don't say."
 INSTRUCTION_MESSAGE = (
@@ -94,7 +95,12 @@ def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = froze
     else any sentence but a reference-list entry, which answers only a question about sources."""
     if pinned:
         return [c for c in cands if c.chunk.id in pinned]
-    return [c for c in cands if q.about_sources or c.chunk.kind != "reference"]
+    counted = {normalize(t) for t in q.counted}
+    return [
+        c
+        for c in cands
+        if (q.about_sources or c.chunk.kind != "reference") and (not counted or normalize(c.text) not in counted)
+    ]
 
 
 def choose(

@@ -330,6 +330,11 @@ class Question(BaseModel):
     about_sources: bool = False
     about_document: bool = False
     overview: Literal["conclusion", "purpose"] | None = None
+    counted: list[str] = Field(
+        default_factory=list,
+        description="The sentence of the last answer whose list the question counts in ('the third one'): "
+        "it named what the question asks about and is not an answer to it.",
+    )
 
     @property
     def lexical_query(self) -> str:
@@ -500,9 +505,12 @@ _COMMON_START = frozenset(
 
 def is_follow_up(question: str) -> bool:
     short = len([w for w in content_words(question) if w not in SCAFFOLD]) <= 3
+    ordinal = _ORDINAL_RE.search(question)  # "the third one you listed", "the last of those", "the latter"
+    counts = ordinal is not None and (len(ordinal.group(0).split()) > 2 or ordinal.group(1).lower() in _POINTERS)
     return bool(
         _FOLLOW_START_RE.match(question)
         or _ANAPHORA_RE.search(question)
+        or counts
         or (short and not entities(question))
     )
 
@@ -511,6 +519,7 @@ def is_follow_up(question: str) -> bool:
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "former": 1}
 _LAST = ("last", "final", "latter")
+_POINTERS = ("latter", "former")  # ordinals that point back even alone ("the first" alone may not)
 # "the second one", "the last of those", "the first group you mentioned", "the latter": an ordinal that points
 # at an item of a list; not "its fifth meeting", an ordinal of the question's own subject
 _ORDINAL_RE = re.compile(
@@ -621,17 +630,40 @@ def _list_in(sentence: str) -> list[str]:
     return [i for i in items if i] if len(items) >= 3 or ":" in sentence else []
 
 
-def enumeration(sentences: Sequence[str] | str) -> list[str]:
-    """The items of the longest list the sentences give ('three mechanisms: A; B; and C', 'A, B and C',
-    'These include A, B and C'), in order."""
+def _longest_list(sentences: Sequence[str] | str) -> tuple[list[str], str]:
+    """The items of the longest list the sentences give, and the sentence that gives it."""
     if isinstance(sentences, str):
         sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", sentences)
     best: list[str] = []
+    where = ""
     for sentence in sentences:
         items = [i for i in _list_in(sentence) if 0 < len(i.split()) <= 40]
         if len(items) > len(best):
-            best = items
-    return best
+            best, where = items, sentence
+    return best, where
+
+
+def enumeration(sentences: Sequence[str] | str) -> list[str]:
+    """The items of the longest list the sentences give ('three mechanisms: A; B; and C', 'A, B and C',
+    'These include A, B and C'), in order."""
+    return _longest_list(sentences)[0]
+
+
+def counted_in(question: str, sentences: Sequence[str]) -> list[str]:
+    """The sentence of the last answer whose list an ordinal of the question counts in ("the second one"),
+    when it only names: every item a name and nothing said of them after the last ('These include A, B and
+    C.'). It named the item the question asks about and is no answer to that question. [] when nothing is
+    counted, or the list says something of its items ('A and B are on the list, with the latter ...')."""
+    m = _ORDINAL_RE.search(question)
+    if not m or not sentences:
+        return []
+    items, where = _longest_list(sentences)
+    word = m.group(1).lower()
+    n = len(items) if word in _LAST else _ORDINALS.get(word, 0)
+    if not 1 <= n <= len(items):
+        return []
+    names_only = all(_name_like(i) for i in items) and where.rstrip(" .").endswith(items[-1])
+    return [where] if names_only else []
 
 
 def _clip(text: str, n: int) -> str:
@@ -791,4 +823,5 @@ def analyse(
         about_sources=kind == "which_source" or bool(footnotes) or bool(_SOURCE_WORD_RE.search(standalone)),
         about_document=kind == "about_document",
         overview=overview,
+        counted=counted_in(text, answer_sentences(messages)) if follow_up else [],
     )
