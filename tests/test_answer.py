@@ -19,7 +19,7 @@ from qa_service.errors import QAServiceError
 from qa_service.lexical import terms
 from qa_service.models import Chunk, ChunkSentence, Hit, Message
 from qa_service.question import analyse
-from qa_service.read import FEATURE_NAMES, GROUPS, Candidate, Reader, offers
+from qa_service.read import FEATURE_NAMES, GROUPS, Candidate, Reader, gives_reason, offers
 from qa_service.weights import WEIGHTS_FILE, Weights
 
 
@@ -338,3 +338,31 @@ def test_the_list_a_follow_up_counts_in_cannot_answer_it() -> None:
     q = analyse(turns)
     assert [c.pos for c in eligible(q, cands)] == [1]
     assert [c.pos for c in eligible(analyse(turns[-1].content), cands)] == [0, 1]
+
+
+def test_a_why_questions_best_sentence_that_gives_no_reason_brings_the_next_one() -> None:
+    """Papers state what happened, then why: "Zenda refused the treaty. This was a reaction to the harbour
+    fees." The reason rule brings the next sentence for a part that asks why, and only then (invented)."""
+    chunk = _ruritania(
+        ("Zenda refused to sign the Ruritanian harbour treaty in 2019.", [3]),
+        ("This was a reaction to the fees Strelsau had imposed on its ships.", [4]),
+    )
+    assert gives_reason(chunk.sentences[1].text) and not gives_reason(chunk.sentences[0].text)
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.1])]
+    q = analyse("Why did Zenda refuse to sign the harbour treaty?")
+    why = [p.answer_type == "reason" for p in q.parts]
+    assert why == [True]
+    for reasons, expected in ((True, [0, 1]), (False, [0])):
+        how = Composition(80, 3, 0.8, 0.3, context=True, reasons=reasons)
+        chosen = choose(cands, cands, [np.array([0.9, 0.1])], how, frozenset(), why).sentences
+        assert [c.pos for c in chosen] == expected
+    how = Composition(80, 3, 0.8, 0.3, context=True, reasons=True)
+    # not asked why: the best sentence stands alone
+    assert [c.pos for c in choose(cands, cands, [np.array([0.9, 0.1])], how, frozenset(), [False]).sentences] == [0]
+    # a best sentence that gives its reason stands alone too
+    because = _ruritania(
+        ("Zenda refused to sign the harbour treaty because of the fees Strelsau imposed on its ships.", [3]),
+        ("Strelsau signed the treaty alone in 2020.", [4]),
+    )
+    told = [Candidate(chunk=because, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.1])]
+    assert [c.pos for c in choose(told, told, [np.array([0.9, 0.1])], how, frozenset(), why).sentences] == [0]

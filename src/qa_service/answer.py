@@ -26,7 +26,7 @@ from qa_service.decide import Decision
 from qa_service.lexical import terms
 from qa_service.models import FootnoteRef, Hit
 from qa_service.question import Question
-from qa_service.read import Candidate, is_anaphoric, is_lead_in, offers
+from qa_service.read import Candidate, gives_reason, is_anaphoric, is_lead_in, offers
 from qa_service.text import normalize
 
 ABSTAIN_MESSAGE = "The documents don't say."
@@ -88,6 +88,7 @@ class Composition:
     adjacent_keep: float
     context: bool
     restated: bool = False  # a best sentence that restates the question brings the one after it
+    reasons: bool = False  # a best sentence for a why-part that gives no reason brings the one after it
 
 
 def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = frozenset()) -> list[Candidate]:
@@ -99,7 +100,8 @@ def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = froze
     return [
         c
         for c in cands
-        if (q.about_sources or c.chunk.kind != "reference") and (not counted or normalize(c.text) not in counted)
+        if (q.about_sources or c.chunk.kind != "reference")
+        and (not counted or normalize(c.text) not in counted)
     ]
 
 
@@ -109,18 +111,23 @@ def choose(
     per_part: Sequence[np.ndarray] | np.ndarray,
     how: Composition,
     asked: frozenset[str] = frozenset(),
+    why: Sequence[bool] = (),
 ) -> Choice:
     """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
     candidate), then what completes them, then further sentences nearly as good, within the budget.
-    `asked`: the question's terms (lexical.terms), which tell a sentence that only restates it."""
+    `asked`: the question's terms (lexical.terms), which tell a sentence that only restates it; `why`: for each
+    part, whether it asks for a reason."""
     if not allowed:
         return Choice([])
     index_of = {id(c): i for i, c in enumerate(cands)}
     chosen: list[Candidate] = []
-    for scores in per_part:
+    unexplained: set[int] = set()  # the best sentences of parts that ask why, where they give no reason
+    for i, scores in enumerate(per_part):
         top = max(allowed, key=lambda c: scores[index_of[id(c)]])
         if all(c is not top for c in chosen):
             chosen.append(top)
+        if i < len(why) and why[i] and not gives_reason(top.text):
+            unexplained.add(id(top))
     keep = len(chosen)
     context: set[int] = set()
     if how.context:
@@ -131,7 +138,8 @@ def choose(
                 extra.append(prev)
                 if all(prev is not y for y in chosen) and prev.score < how.relative_keep * chosen[0].score:
                     context.add(id(prev))  # what the pronoun points back to, not an answer of its own
-            if how.restated and _restates(c.text, asked):  # c is the best for a part of the question
+            # c is the best for a part of the question, and only sets up the answer the next sentence gives
+            if (how.restated and _restates(c.text, asked)) or (how.reasons and id(c) in unexplained):
                 extra += _following(c, by_place, cands)
             if c.chunk.kind == "caption":  # a caption is one unit: who or what is shown, where, when, credit
                 rest = [x for x in cands if x.chunk.id == c.chunk.id and x is not c]

@@ -180,6 +180,12 @@ class AnswerSettings(BaseModel):
         description="With context: a best sentence most of whose content words are the question's own (it "
         "restates what is asked) brings the sentence after it (None: as trained).",
     )
+    reasons: bool | None = Field(
+        None,
+        description="With context: the best sentence for a part that asks why, when it gives no reason (no causal "
+        "connective such as 'because', 'due to', 'a reaction to'), brings the sentence after it (None: as "
+        "trained).",
+    )
     longest_answer_words: int = Field(
         100,
         ge=10,

@@ -512,8 +512,12 @@ class Engine:
         if q.injection:
             return refuse(q)
         per_part = w.reader.score(q, cands)
-        choice = choose(cands, eligible(q, cands, p.pinned), per_part, w.composition, terms(q.standalone))
-        if p.pinned and choice.sentences:  # the question named the passage (footnote N, the title page): it answers
+        why = [part.answer_type == "reason" for part in q.parts]
+        choice = choose(
+            cands, eligible(q, cands, p.pinned), per_part, w.composition, terms(q.standalone), why
+        )
+        # the question named the passage (footnote N, the title page): it answers
+        if p.pinned and choice.sentences:
             decision = Decision(1.0, False, None)
         else:
             decision = decide(q, cands, choice.sentences, self.stats, w.decider)

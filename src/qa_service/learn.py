@@ -54,13 +54,16 @@ class TrainingSettings:
     # (sources named, trimming) measured up to 3 words over the estimate
     max_mean_words: float = 55.0
     compositions: tuple[Composition, ...] = tuple(
-        Composition(max_words=w, max_sentences=s, relative_keep=r, adjacent_keep=a, context=c, restated=t)
+        Composition(
+            max_words=w, max_sentences=s, relative_keep=r, adjacent_keep=a, context=c, restated=t, reasons=y
+        )
         for w in (40, 60, 80)
         for s in (1, 2, 3)
         for r in (0.5, 0.8, 1.01)
         for a in (0.3, 1.01)
         for c in (False, True)
         for t in ((False, True) if c else (False,))  # the restated rule is part of the context rules
+        for y in ((False, True) if c else (False,))  # and so is the reason rule
         if not (s == 1 and (r < 1.01 or a < 1.01))
     )
     features: tuple[str, ...] = tuple(FEATURE_NAMES)  # the reader's features (ablations use fewer)
@@ -166,7 +169,10 @@ def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list
         return []
     scores = best_of_parts(cands, np.vstack(per_part))
     q = e.prepared.question
-    return choose(cands, eligible(q, cands, e.prepared.pinned), scores, how, terms(q.standalone)).sentences
+    why = [part.answer_type == "reason" for part in q.parts]
+    return choose(
+        cands, eligible(q, cands, e.prepared.pinned), scores, how, terms(q.standalone), why
+    ).sentences
 
 
 def coverage(e: Example, chosen: list[Any]) -> float:

@@ -59,6 +59,23 @@ _ANAPHORIC_START_RE = re.compile(
 _NOT_NAMES = STOPWORDS | frozenset(NUMBER_WORDS)  # capitalised only where they start a sentence
 
 
+# what gives a reason: a causal connective or a word that names a cause ("because", "due to", "aimed at", "a
+# reaction to", "explains", "factor"); a general list of English, not of any one paper ("since" is left out:
+# as often of time as of cause)
+_REASON_RE = re.compile(
+    r"\b(?:because|due to|owing to|thanks to|as a result|result(?:s|ed)? (?:of|from)|reasons?|caus(?:e|es|ed)|"
+    r"explain(?:s|ed)?|factors?|motiv\w+|aim(?:s|ed)? (?:at|to)|in order to|so as to|so that|in an effort to|"
+    r"driven by|stem(?:s|med)? from|(?:a )?(?:reaction|response) to|in response|therefore|thus|hence|"
+    r"given (?:that|the)|for fear|out of (?:concern|fear))",
+    re.I,
+)
+
+
+def gives_reason(text: str) -> bool:
+    """The sentence says why: it has a causal connective or names a cause."""
+    return bool(_REASON_RE.search(text))
+
+
 def is_lead_in(text: str) -> bool:
     """The sentence announces what follows and is short enough to be only that."""
     return bool(_LEAD_IN_RE.search(text)) and len(text.split()) <= 25
