@@ -19,7 +19,16 @@ from qa_service.errors import QAServiceError
 from qa_service.lexical import terms
 from qa_service.models import Chunk, ChunkSentence, Hit, Message
 from qa_service.question import analyse
-from qa_service.read import FEATURE_NAMES, GROUPS, Candidate, Reader, gives_reason, offers
+from qa_service.read import (
+    FEATURE_NAMES,
+    GROUPS,
+    Candidate,
+    Reader,
+    announced,
+    gives_reason,
+    in_series,
+    offers,
+)
 from qa_service.weights import WEIGHTS_FILE, Weights
 
 
@@ -366,3 +375,22 @@ def test_a_why_questions_best_sentence_that_gives_no_reason_brings_the_next_one(
     )
     told = [Candidate(chunk=because, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.1])]
     assert [c.pos for c in choose(told, told, [np.array([0.9, 0.1])], how, frozenset(), why).sentences] == [0]
+
+
+def test_a_lead_in_that_counts_brings_the_series_it_announces() -> None:
+    """"Two factors explain it. The first ... An aside. The second ...": the lead-in brings the sentences that
+    take their place in the series, as many as it counts, not the aside between them (invented passage)."""
+    chunk = _ruritania(
+        ("Two major factors explain Zenda's refusal of the harbour treaty.", [3]),
+        ("The first has to do with the fees Strelsau imposed on its ships.", [4]),
+        ("As we will see, those fees doubled in a decade.", [5]),
+        ("The second is that Zenda no longer trusts the council.", [6]),
+        ("The council meets in the capital every spring.", [7]),
+    )
+    assert announced(chunk.sentences[0].text) == 2 and in_series(chunk.sentences[3].text)
+    _, choice = _choose(chunk, [0.9, 0.05, 0.05, 0.05, 0.05])
+    assert [c.pos for c in choice.sentences] == [0, 1, 3]
+    # a lead-in that counts nothing brings the one sentence after it
+    plain = _ruritania(("Lavrov was more direct in his views.", []), *_COUNCIL)
+    assert announced(plain.sentences[0].text) == 0
+    assert [c.pos for c in _choose(plain, [0.9, 0.05, 0.05])[1].sentences] == [0, 1]

@@ -26,7 +26,7 @@ from qa_service.decide import Decision
 from qa_service.lexical import terms
 from qa_service.models import FootnoteRef, Hit
 from qa_service.question import Question
-from qa_service.read import Candidate, gives_reason, is_anaphoric, is_lead_in, offers
+from qa_service.read import Candidate, announced, gives_reason, in_series, is_anaphoric, is_lead_in, offers
 from qa_service.text import normalize
 
 ABSTAIN_MESSAGE = "The documents don't say."
@@ -133,7 +133,7 @@ def choose(
     if how.context:
         by_place = {(c.chunk.id, c.pos): c for c in cands}
         for c in list(chosen):
-            extra = _following(c, by_place, cands) if is_lead_in(c.text) else []
+            extra = _announced(c, by_place, cands) if is_lead_in(c.text) else []
             if is_anaphoric(c.text) and (prev := by_place.get((c.chunk.id, c.pos - 1))) is not None:
                 extra.append(prev)
                 if all(prev is not y for y in chosen) and prev.score < how.relative_keep * chosen[0].score:
@@ -185,6 +185,34 @@ def _following(
         None,
     )
     return [nxt] if nxt is not None else []
+
+
+def _announced(
+    c: Candidate, by_place: dict[tuple[str, int], Candidate], cands: list[Candidate]
+) -> list[Candidate]:
+    """What a lead-in announces: when it counts ("Three factors explain..."), the sentences after it in its
+    paragraph that take their place in the series ("First, ...", "The second—..."), as many as it counts;
+    else, or when none does, the sentence after it."""
+    n = announced(c.text)
+    if n:
+        after = sorted(
+            (
+                x
+                for x in cands
+                if x.chunk.block_id == c.chunk.block_id
+                and (x.pos > c.pos if x.chunk.id == c.chunk.id else x.chunk.start > c.chunk.start)
+            ),
+            key=lambda x: (x.chunk.start, x.pos),
+        )
+        seen = {c.text}
+        series: list[Candidate] = []
+        for x in after:  # passages may overlap: a sentence counts once
+            if x.text not in seen and in_series(x.text) and len(series) < n:
+                series.append(x)
+            seen.add(x.text)
+        if series:
+            return series
+    return _following(c, by_place, cands)
 
 
 def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]:

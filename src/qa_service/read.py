@@ -81,6 +81,27 @@ def is_lead_in(text: str) -> bool:
     return bool(_LEAD_IN_RE.search(text)) and len(text.split()) <= 25
 
 
+# a sentence that takes its place in a counted series: "First, ...", "The second—...", "Finally, ..."
+_ORDINAL_OPEN_RE = re.compile(
+    r"^(?:(?:The\s+)?(?:first|second|third|fourth|fifth|sixth|last|final)\b|(?:first|second|third)ly\b|Finally\b|"
+    r"Lastly\b)",
+    re.I,
+)
+_COUNT_RE = re.compile(r"^(?:\S+ ){0,3}(two|three|four|five|six) ", re.I)
+
+
+def announced(text: str) -> int:
+    """How many things a lead-in counts before naming them ("Three major factors militate against..." -> 3);
+    0 when it counts none."""
+    m = _COUNT_RE.match(text) if is_lead_in(text) else None
+    return NUMBER_WORDS[m.group(1).lower()] if m else 0
+
+
+def in_series(text: str) -> bool:
+    """The sentence opens with its place in a counted series ("Second, ...", "The first has to do with...")."""
+    return bool(_ORDINAL_OPEN_RE.match(text))
+
+
 def is_anaphoric(text: str) -> bool:
     """The sentence opens with a pronoun that needs the sentence before it."""
     return bool(_ANAPHORIC_START_RE.match(text))
