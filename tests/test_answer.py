@@ -195,6 +195,10 @@ def test_a_who_question_whose_answer_names_no_one_new_names_the_cited_source() -
     assert _unnamed_person(q, "One observer reported that the talks failed.")
     assert not _unnamed_person(q, "Maria Lopez reported that the talks failed.")
     assert not _unnamed_person(analyse("Where did the talks fail?"), "The talks failed.")
+    # a people's adjective names no one: the analyst is still unnamed, and the footnote names them
+    told = "One analyst has reported that, according to Western diplomats, the Nordic envoys walked out."
+    assert _unnamed_person(analyse("Who reported that the Nordic envoys walked out?"), told)
+    assert not _unnamed_person(q, "Foreign Minister Sergey Lavrov reported that the talks failed.")
 
 
 def test_the_shipped_weights_name_known_features_and_fail_clearly_when_stale(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -26,7 +26,15 @@ from qa_service.decide import Decision
 from qa_service.lexical import terms
 from qa_service.models import FootnoteRef, Hit
 from qa_service.question import Question
-from qa_service.read import Candidate, announced, gives_reason, in_series, is_anaphoric, is_lead_in, offers
+from qa_service.read import (
+    Candidate,
+    announced,
+    gives_reason,
+    in_series,
+    is_anaphoric,
+    is_lead_in,
+    new_names,
+)
 from qa_service.text import normalize
 
 ABSTAIN_MESSAGE = "The documents don't say."
@@ -297,7 +305,7 @@ def compose(
 def _unnamed_person(q: Question, text: str) -> bool:
     """The question asks who, and the answer names no one the question does not already name: in a paper, the
     person is then most often the author its footnote cites ("one analyst has reported...")."""
-    return q.answer_type == "person" and offers(text, "person", q.standalone) == 0.0
+    return q.answer_type == "person" and not new_names(text, q.standalone, adjectives=False)
 
 
 def refuse(q: Question) -> Answer:

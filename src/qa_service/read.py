@@ -41,6 +41,8 @@ _NUMBER_RE = re.compile(
 )
 _YEAR_RE = re.compile(r"1[89]\d\d|20\d\d")
 _NAME_RE = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*|\b[A-Z]{2,}\b")
+# a capitalised adjective of a people or a region, then the lower-case noun it describes
+_ADJECTIVE_RE = re.compile(r"[A-Z][a-z]+(?:ern|ese|ian|ish|ani|ican)\s+[a-z]{3,}")
 _QUOTE_RE = re.compile(r"[“\"][^”\"]{6,}[”\"]")
 # A sentence that announces what follows: it ends with a colon, says "as follows", says someone was more direct
 # or explicit (the views come next), or opens by counting things it has not named yet ("Two major factors
@@ -124,14 +126,24 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
                 return 1.0
         return 0.0
     if answer_type in ("person", "place"):
-        given = {w.lower() for w in words(question_text)}
-        names = [  # not a function word or a number word that only starts the sentence ("One analyst...")
-            n for m in _NAME_RE.finditer(text) if (n := m.group(0)).lower() not in _NOT_NAMES
-        ]
-        return float(any(any(w.lower() not in given for w in n.split()) for n in names))
+        return float(bool(new_names(text, question_text)))
     if answer_type == "quote":
         return float(bool(_QUOTE_RE.search(text)))
     return 0.5
+
+
+def new_names(text: str, question_text: str, adjectives: bool = True) -> list[str]:
+    """The names in the text that the question does not give: not a function word or a number word that only
+    starts the sentence ("One analyst..."); with `adjectives=False`, not a people's or a region's adjective
+    before its noun either ("Western diplomats", "Pakistani authorities")."""
+    given = {w.lower() for w in words(question_text)}
+    return [
+        n
+        for m in _NAME_RE.finditer(text)
+        if (n := m.group(0)).lower() not in _NOT_NAMES
+        and (adjectives or not _ADJECTIVE_RE.match(text, m.start()))
+        and any(w.lower() not in given for w in n.split())
+    ]
 
 
 _COUNTING_RE = re.compile(r"\bhow many\s+(?:of\s+(?:the|their|its|these|those)\s+)?(.*)", re.I)
