@@ -26,8 +26,8 @@ from qa_service.read import (
     Reader,
     announced,
     gives_reason,
-    in_series,
     offers,
+    place_in_series,
 )
 from qa_service.weights import WEIGHTS_FILE, Weights
 
@@ -199,6 +199,7 @@ def test_a_who_question_whose_answer_names_no_one_new_names_the_cited_source() -
     told = "One analyst has reported that, according to Western diplomats, the Nordic envoys walked out."
     assert _unnamed_person(analyse("Who reported that the Nordic envoys walked out?"), told)
     assert not _unnamed_person(q, "Foreign Minister Sergey Lavrov reported that the talks failed.")
+    assert not _unnamed_person(q, "Ghani reported that the talks failed.")  # a surname, not an adjective
 
 
 def test_the_shipped_weights_name_known_features_and_fail_clearly_when_stale(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -363,8 +364,13 @@ def test_a_why_questions_best_sentence_that_gives_no_reason_brings_the_next_one(
     assert gives_reason(chunk.sentences[1].text) and not gives_reason(chunk.sentences[0].text)
     cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.1])]
     q = analyse("Why did Zenda refuse to sign the harbour treaty?")
-    why = [p.answer_type == "reason" for p in q.parts]
-    assert why == [True]
+    why = [p.asks_why for p in q.parts]
+    assert why == [True] and [p.asks_why for p in analyse("When did Zenda refuse the treaty, and why?").parts] == [
+        True
+    ]
+    # the question's own words are no reason: "cause" in "why did it cause a dispute?" answers nothing
+    assert not gives_reason("The treaty caused a dispute.", terms("Why did the treaty cause a dispute?"))
+    assert gives_reason("The treaty caused a dispute.", terms("Why did Zenda refuse the treaty?"))
     for reasons, expected in ((True, [0, 1]), (False, [0])):
         how = Composition(80, 3, 0.8, 0.3, context=True, reasons=reasons)
         chosen = choose(cands, cands, [np.array([0.9, 0.1])], how, frozenset(), why).sentences
@@ -391,10 +397,27 @@ def test_a_lead_in_that_counts_brings_the_series_it_announces() -> None:
         ("The second is that Zenda no longer trusts the council.", [6]),
         ("The council meets in the capital every spring.", [7]),
     )
-    assert announced(chunk.sentences[0].text) == 2 and in_series(chunk.sentences[3].text)
+    assert announced(chunk.sentences[0].text) == 2 and place_in_series(chunk.sentences[3].text) == 2
     _, choice = _choose(chunk, [0.9, 0.05, 0.05, 0.05, 0.05])
     assert [c.pos for c in choice.sentences] == [0, 1, 3]
     # a lead-in that counts nothing brings the one sentence after it
     plain = _ruritania(("Lavrov was more direct in his views.", []), *_COUNCIL)
     assert announced(plain.sentences[0].text) == 0
     assert [c.pos for c in _choose(plain, [0.9, 0.05, 0.05])[1].sentences] == [0, 1]
+    # a span of time is no count, and a sentence that only opens with "Last year" or "The first time" is no
+    # member of a series: the lead-in brings the sentence after it
+    since = _ruritania(
+        ("In the two years since, the following happened:", []),
+        ("Zenda withdrew from the council in 2019.", [3]),
+        ("Last year, the council met only twice.", [4]),
+    )
+    assert announced(since.sentences[0].text) == 0
+    assert [c.pos for c in _choose(since, [0.9, 0.05, 0.05])[1].sentences] == [0, 1]
+    for text in ("Last year, the council met only twice.", "The first time Zenda objected, it lost.",
+                 "The second-largest port is Zenda.", "First-hand accounts differ."):
+        assert place_in_series(text) == 0, text
+    assert [place_in_series(t) for t in ("Secondly, it pays.", "The third factor is trust.", "Finally, ...")] == [
+        2,
+        3,
+        -1,
+    ]

@@ -228,3 +228,9 @@ def test_the_list_an_ordinal_counts_in_is_no_answer_when_it_only_names() -> None
         "continuous engagement; and a special envoy, tasked with coordination."
     )
     assert counted(f"{described} [1]", "What would the second one do?") == []
+    # an ordinal that names its own list points at nothing in the last answer: the question stands alone
+    for own in ("When did the last of the US troops leave Zenda?", "What was the first of the land reforms passed in 2019?"):
+        assert not is_follow_up(own), own
+        assert counted(f"{names} [1]", own) == []
+    for pointer in ("When did the third one you listed meet?", "Is the last of those active?", "And the latter?"):
+        assert is_follow_up(pointer), pointer

@@ -30,10 +30,10 @@ from qa_service.read import (
     Candidate,
     announced,
     gives_reason,
-    in_series,
     is_anaphoric,
     is_lead_in,
     new_names,
+    place_in_series,
 )
 from qa_service.text import normalize
 
@@ -134,7 +134,7 @@ def choose(
         top = max(allowed, key=lambda c: scores[index_of[id(c)]])
         if all(c is not top for c in chosen):
             chosen.append(top)
-        if i < len(why) and why[i] and not gives_reason(top.text):
+        if i < len(why) and why[i] and not gives_reason(top.text, asked):
             unexplained.add(id(top))
     keep = len(chosen)
     context: set[int] = set()
@@ -214,9 +214,12 @@ def _announced(
         )
         seen = {c.text}
         series: list[Candidate] = []
-        for x in after:  # passages may overlap: a sentence counts once
-            if x.text not in seen and in_series(x.text) and len(series) < n:
+        for x in after:  # the members in order, first to n-th ("Finally" ends it); passages may overlap
+            place = place_in_series(x.text) if x.text not in seen else 0
+            if place == len(series) + 1 or (place == -1 and series):
                 series.append(x)
+                if place == -1 or len(series) == n:
+                    break
             seen.add(x.text)
         if series:
             return series

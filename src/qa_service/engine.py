@@ -512,7 +512,7 @@ class Engine:
         if q.injection:
             return refuse(q)
         per_part = w.reader.score(q, cands)
-        why = [part.answer_type == "reason" for part in q.parts]
+        why = [part.asks_why for part in q.parts]
         choice = choose(
             cands, eligible(q, cands, p.pinned), per_part, w.composition, terms(q.standalone), why
         )

@@ -169,7 +169,7 @@ def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list
         return []
     scores = best_of_parts(cands, np.vstack(per_part))
     q = e.prepared.question
-    why = [part.answer_type == "reason" for part in q.parts]
+    why = [part.asks_why for part in q.parts]
     return choose(
         cands, eligible(q, cands, e.prepared.pinned), scores, how, terms(q.standalone), why
     ).sentences

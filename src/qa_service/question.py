@@ -296,6 +296,11 @@ class Part(BaseModel):
     focus: list[str]
     numbers: list[str]
 
+    @property
+    def asks_why(self) -> bool:
+        """It asks for a reason, as its kind or in so many words ("When did it refuse, and why?")."""
+        return self.answer_type == "reason" or bool(re.search(r"\bwhy\b", self.text, re.I))
+
 
 class Question(BaseModel):
     text: str = Field(description="The user's last message, whitespace normalised.")
@@ -505,8 +510,7 @@ _COMMON_START = frozenset(
 
 def is_follow_up(question: str) -> bool:
     short = len([w for w in content_words(question) if w not in SCAFFOLD]) <= 3
-    ordinal = _ORDINAL_RE.search(question)  # "the third one you listed", "the last of those", "the latter"
-    counts = ordinal is not None and (len(ordinal.group(0).split()) > 2 or ordinal.group(1).lower() in _POINTERS)
+    counts = bool(_POINTER_RE.search(question))  # "the third one you listed", "the last of those", "the latter"
     return bool(
         _FOLLOW_START_RE.match(question)
         or _ANAPHORA_RE.search(question)
@@ -519,7 +523,6 @@ def is_follow_up(question: str) -> bool:
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "former": 1}
 _LAST = ("last", "final", "latter")
-_POINTERS = ("latter", "former")  # ordinals that point back even alone ("the first" alone may not)
 # "the second one", "the last of those", "the first group you mentioned", "the latter": an ordinal that points
 # at an item of a list; not "its fifth meeting", an ordinal of the question's own subject
 _ORDINAL_RE = re.compile(
@@ -529,6 +532,15 @@ _ORDINAL_RE = re.compile(
     r"|\s+of\s+(?:them|those|these|the\s+\w+)\b"
     r"|\s+[a-z]+\s+(?:you|it|they|the answer)\s+(?:just\s+)?(?:mentioned|listed|named|gave|cited)\b"
     r"|(?=\s*[?,.;:!—-]|\s*$|\s+(?:and|but|or|on|in|from|to|for)\b))",
+    re.I,
+)
+# an ordinal that can only point back into an earlier answer: "the second one", "the last of those", "the first
+# group you mentioned", "the latter"; not "the last of the troops" or "the first of the reforms", which name
+# their own list
+_POINTER_RE = re.compile(
+    r"\b(?:the|that|this)\s+(?:(?:first|second|third|fourth|fifth|sixth|last|final)\s+(?:ones?\b|of\s+(?:them|"
+    r"those|these)\b|[a-z]+\s+(?:you|it|they|the answer)\s+(?:just\s+)?(?:mentioned|listed|named|gave|cited)\b)|"
+    r"(?:latter|former)\b)",
     re.I,
 )
 # "that figure", "this report", "those countries", "these institutions": a demonstrative and its noun
@@ -655,7 +667,7 @@ def counted_in(question: str, sentences: Sequence[str]) -> list[str]:
     C.'). It named the item the question asks about and is no answer to that question. [] when nothing is
     counted, or the list says something of its items ('A and B are on the list, with the latter ...')."""
     m = _ORDINAL_RE.search(question)
-    if not m or not sentences:
+    if not m or not sentences or not _POINTER_RE.search(question):
         return []
     items, where = _longest_list(sentences)
     word = m.group(1).lower()

@@ -42,7 +42,7 @@ _NUMBER_RE = re.compile(
 _YEAR_RE = re.compile(r"1[89]\d\d|20\d\d")
 _NAME_RE = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*|\b[A-Z]{2,}\b")
 # a capitalised adjective of a people or a region, then the lower-case noun it describes
-_ADJECTIVE_RE = re.compile(r"[A-Z][a-z]+(?:ern|ese|ian|ish|ani|ican)\s+[a-z]{3,}")
+_ADJECTIVE_RE = re.compile(r"[A-Z][a-z]+(?:ern|ese|ian|ish|ican)\s+[a-z]{3,}")
 _QUOTE_RE = re.compile(r"[“\"][^”\"]{6,}[”\"]")
 # A sentence that announces what follows: it ends with a colon, says "as follows", says someone was more direct
 # or explicit (the views come next), or opens by counting things it has not named yet ("Two major factors
@@ -65,7 +65,8 @@ _NOT_NAMES = STOPWORDS | frozenset(NUMBER_WORDS)  # capitalised only where they 
 # reaction to", "explains", "factor"); a general list of English, not of any one paper ("since" is left out:
 # as often of time as of cause)
 _REASON_RE = re.compile(
-    r"\b(?:because|due to|owing to|thanks to|as a result|result(?:s|ed)? (?:of|from)|reasons?|caus(?:e|es|ed)|"
+    r"\b(?:because|due to|owing to|thanks to|as a result|a result of|result(?:s|ed) from|reasons? (?:for|why|behind|"
+    r"is|was)|caus(?:es|ed)|"
     r"explain(?:s|ed)?|factors?|motiv\w+|aim(?:s|ed)? (?:at|to)|in order to|so as to|so that|in an effort to|"
     r"driven by|stem(?:s|med)? from|(?:a )?(?:reaction|response) to|in response|therefore|thus|hence|"
     r"given (?:that|the)|for fear|out of (?:concern|fear))",
@@ -73,9 +74,11 @@ _REASON_RE = re.compile(
 )
 
 
-def gives_reason(text: str) -> bool:
-    """The sentence says why: it has a causal connective or names a cause."""
-    return bool(_REASON_RE.search(text))
+def gives_reason(text: str, asked: frozenset[str] = frozenset()) -> bool:
+    """The sentence says why: it has a causal connective or names a cause, other than in the question's own
+    words (`asked`: its lexical.terms; "Why did the reform cause concern?" is not answered by "The reform
+    caused concern")."""
+    return any(not asked or not terms(m.group(0)) <= asked for m in _REASON_RE.finditer(text))
 
 
 def is_lead_in(text: str) -> bool:
@@ -84,24 +87,37 @@ def is_lead_in(text: str) -> bool:
 
 
 # a sentence that takes its place in a counted series: "First, ...", "The second—...", "Finally, ..."
+_SERIES_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth")
+# "Second, ...", "Secondly ...", "The second—...", "The second factor is ..."; not "The second-largest ..." nor
+# "First-hand accounts" nor "The first time ..."
 _ORDINAL_OPEN_RE = re.compile(
-    r"^(?:(?:The\s+)?(?:first|second|third|fourth|fifth|sixth|last|final)\b|(?:first|second|third)ly\b|Finally\b|"
-    r"Lastly\b)",
+    r"^(?:The\s+)?(first|second|third|fourth|fifth|sixth)(?:ly)?(?=\s*[,—–:]|\s+(?:is|was|has|had|are|were|"
+    r"concerns?|relates?|involves?|lies)\b|\s+[a-z]+\s+(?:is|was|has|had|are|were)\b)",
     re.I,
 )
-_COUNT_RE = re.compile(r"^(?:\S+ ){0,3}(two|three|four|five|six) ", re.I)
+_FINAL_OPEN_RE = re.compile(r"^(?:Finally|Lastly)\b|^(?:The\s+)?(?:last|final)\s*[,—–:]", re.I)
+# a count and the plural noun it counts among a lead-in's first words ("Three major factors"), not a span of
+# time ("In the two years since")
+_COUNT_RE = re.compile(r"^(?:\S+ ){0,3}(two|three|four|five|six) (?:[a-z]+ ){0,2}?([a-z]+s)\b", re.I)
+_TIME_NOUNS = frozenset("days weeks months years decades centuries times hours minutes".split())  # noqa: SIM905
 
 
 def announced(text: str) -> int:
     """How many things a lead-in counts before naming them ("Three major factors militate against..." -> 3);
     0 when it counts none."""
     m = _COUNT_RE.match(text) if is_lead_in(text) else None
-    return NUMBER_WORDS[m.group(1).lower()] if m else 0
+    if not m or m.group(2).lower() in _TIME_NOUNS:
+        return 0
+    return NUMBER_WORDS[m.group(1).lower()]
 
 
-def in_series(text: str) -> bool:
-    """The sentence opens with its place in a counted series ("Second, ...", "The first has to do with...")."""
-    return bool(_ORDINAL_OPEN_RE.match(text))
+def place_in_series(text: str) -> int:
+    """The place the sentence opens with in a counted series ("Second, ..." -> 2, "The first has to do with..."
+    -> 1; "Finally, ..." -> -1, the last); 0 when it opens with none."""
+    m = _ORDINAL_OPEN_RE.match(text)
+    if m:
+        return _SERIES_WORDS.index(m.group(1).lower()) + 1
+    return -1 if _FINAL_OPEN_RE.match(text) else 0
 
 
 def is_anaphoric(text: str) -> bool:
