@@ -371,6 +371,8 @@ def test_a_why_questions_best_sentence_that_gives_no_reason_brings_the_next_one(
     # the question's own words are no reason: "cause" in "why did it cause a dispute?" answers nothing
     assert not gives_reason("The treaty caused a dispute.", terms("Why did the treaty cause a dispute?"))
     assert gives_reason("The treaty caused a dispute.", terms("Why did Zenda refuse the treaty?"))
+    # a connective of function words alone ("because", "so that") is never the question's own
+    assert gives_reason("Zenda refused because Strelsau raised the fees.", terms("Why did Zenda refuse?"))
     for reasons, expected in ((True, [0, 1]), (False, [0])):
         how = Composition(80, 3, 0.8, 0.3, context=True, reasons=reasons)
         chosen = choose(cands, cands, [np.array([0.9, 0.1])], how, frozenset(), why).sentences

@@ -78,7 +78,7 @@ def gives_reason(text: str, asked: frozenset[str] = frozenset()) -> bool:
     """The sentence says why: it has a causal connective or names a cause, other than in the question's own
     words (`asked`: its lexical.terms; "Why did the reform cause concern?" is not answered by "The reform
     caused concern")."""
-    return any(not asked or not terms(m.group(0)) <= asked for m in _REASON_RE.finditer(text))
+    return any(not (said := terms(m.group(0))) or not said <= asked for m in _REASON_RE.finditer(text))
 
 
 def is_lead_in(text: str) -> bool:
