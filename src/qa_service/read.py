@@ -151,7 +151,7 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
 def new_names(text: str, question_text: str, adjectives: bool = True) -> list[str]:
     """The names in the text that the question does not give: not a function word or a number word that only
     starts the sentence ("One analyst..."); with `adjectives=False`, not a people's or a region's adjective
-    before its noun either ("Western diplomats", "Pakistani authorities")."""
+    before its noun either ("Western diplomats", "Brazilian officials")."""
     given = {w.lower() for w in words(question_text)}
     return [
         n
