@@ -234,3 +234,26 @@ def test_the_list_an_ordinal_counts_in_is_no_answer_when_it_only_names() -> None
         assert counted(f"{names} [1]", own) == []
     for pointer in ("When did the third one you listed meet?", "Is the last of those active?", "And the latter?"):
         assert is_follow_up(pointer), pointer
+
+
+def test_a_follow_up_asking_for_the_source_of_that_points_at_the_last_answer() -> None:
+    """"What's the source for that?" asks where the last answer's statement comes from: the question carries
+    that answer's sentences (the engine answers with the references of their footnotes). A source question
+    that names its own subject, or comes first, does not."""
+    said = "Ruritania remains the largest donor to Zenda."
+
+    def sources_of(follow_up: str, answer: str = f"{said} [1]") -> list[str]:
+        return analyse(
+            [
+                Message(role="user", content="Who gives the most aid to Zenda?"),
+                Message(role="assistant", content=answer),
+                Message(role="user", content=follow_up),
+            ]
+        ).sources_of
+
+    for pointer in ("What's the source for that, and its date?", "Which report is this based on?"):
+        assert sources_of(pointer) == [said], pointer
+    assert sources_of("Which source says Strelsau gives aid?") == []  # a subject of its own
+    assert sources_of("When did it start?") == []  # not about sources
+    assert sources_of("What's the source for that?", "The documents don't say. No passage answers this.") == []
+    assert analyse("What's the source for that?").sources_of == []  # nothing before it

@@ -26,7 +26,7 @@ from qa_service.embed import Embedder
 from qa_service.errors import IndexCorrupt, IndexMissing, InvalidInput, NotFound, QAServiceError
 from qa_service.index import IngestReport, LoadedIndex, current_state, ingest, lexical_text, load_index
 from qa_service.lexical import Expander, TermStats, terms
-from qa_service.models import Chunk, FootnoteRef, Hit, Message, Paper, Reference
+from qa_service.models import Chunk, ChunkSentence, FootnoteRef, Hit, Message, Paper, Reference
 from qa_service.question import Question, Vocabulary, analyse, answer_sentences
 from qa_service.read import Candidate, gather, pool
 from qa_service.retrieve import Mode, Retriever
@@ -489,6 +489,11 @@ class Engine:
         if q.injection:
             return Prepared(q, [], [], frozenset(), k)
         q, query, hits, pinned = self.candidate_passages(q, k, mode, documents)
+        if q.sources_of and (sources := self._sources_of(q.sources_of, documents)):
+            # "What's the source for that?": the references behind what the last answer said answer it
+            ids = {c.id for c in sources}
+            hits = [Hit(chunk=c, score=0.0) for c in sources] + [h for h in hits if h.chunk.id not in ids]
+            pinned = frozenset(ids)
         if q.follow_up:  # what the last answer used competes too: a follow-up often asks about it
             chunks = self._answered_from(messages)
             present = {h.chunk.id for h in hits}
@@ -535,14 +540,33 @@ class Engine:
             self._describe.get,
         )
 
+    def _where(self) -> dict[str, tuple[Chunk, ChunkSentence]]:
+        """Every sentence of the index by its normalised text: where an answer's sentence came from."""
+        index = self.index
+        return index.derived(
+            "sentence_text", lambda: {normalize(s.text): (c, s) for c in index.chunks for s in c.sentences}
+        )
+
     def _answered_from(self, messages: Sequence[Message]) -> list[Chunk]:
         """The passages of the sentences of the last answer in the conversation."""
-        index = self.index
-        where = index.derived(
-            "sentence_text", lambda: {normalize(s.text): c for c in index.chunks for s in c.sentences}
-        )
-        found = [c for t in answer_sentences(messages) if (c := where.get(normalize(t))) is not None]
+        where = self._where()
+        found = [hit[0] for t in answer_sentences(messages) if (hit := where.get(normalize(t))) is not None]
         return list({c.id: c for c in found}.values())
+
+    def _sources_of(self, sentences: Sequence[str], documents: Sequence[str] | None = None) -> list[Chunk]:
+        """The reference-list entries of the footnotes that carry or cover these sentences (an earlier
+        answer's), in the order the sentences cite them."""
+        where, allowed = self._where(), self._filter(documents)
+        out: list[Chunk] = []
+        for t in sentences:
+            if (hit := where.get(normalize(t))) is None:
+                continue
+            chunk, sentence = hit
+            for n in sentence.covered_by:
+                ref = self._references.get(FootnoteRef(document=chunk.notes_doc, number=n))
+                if ref is not None and (allowed is None or ref.doc_id in allowed):
+                    out.append(ref)
+        return list({c.id: c for c in out}.values())
 
     def candidate_passages(
         self, q: Question, k: int, mode: Mode = "hybrid", documents: Sequence[str] | None = None

@@ -340,6 +340,11 @@ class Question(BaseModel):
         description="The sentence of the last answer whose list the question counts in ('the third one'): "
         "it named what the question asks about and is not an answer to it.",
     )
+    sources_of: list[str] = Field(
+        default_factory=list,
+        description="The last answer's sentences, when a follow-up asks for the sources of what it said "
+        "('What's the source for that?'): the references their footnotes point to answer it.",
+    )
 
     @property
     def lexical_query(self) -> str:
@@ -557,6 +562,8 @@ _QUANTITY_RE = re.compile(
     re.I,
 )
 # "Who said that?", "When was that?", "Why?": the question is about the last answer's statement as a whole
+# "for that", "does it cite", "behind those": what points back at the last answer as a whole
+_BACK_RE = re.compile(r"\b(?:that|this|it|those|these|them)\b", re.I)
 _ABOUT_STATEMENT_RE = re.compile(r"\b(?:that|this|it|so)\s*[?.!]*\s*$", re.I)
 _MARKER_RE = re.compile(r"\s*\[\d+\]\s*")
 
@@ -814,6 +821,12 @@ def analyse(
         overview = "purpose"
     if overview and kind in ("what", "list", "definition", "how"):
         kind = "overview"
+    about_sources = kind == "which_source" or bool(footnotes) or bool(_SOURCE_WORD_RE.search(standalone))
+    sources_of = (
+        answer_sentences(messages)
+        if follow_up and about_sources and not footnotes and _BACK_RE.search(text) and not entities(text)
+        else []
+    )
     return Question(
         text=text,
         standalone=standalone,
@@ -832,8 +845,9 @@ def analyse(
         footnotes=footnotes,
         parts=_parts(standalone),
         injection=bool(_INJECTION_RE.search(text)),
-        about_sources=kind == "which_source" or bool(footnotes) or bool(_SOURCE_WORD_RE.search(standalone)),
+        about_sources=about_sources,
         about_document=kind == "about_document",
         overview=overview,
         counted=counted_in(text, answer_sentences(messages)) if follow_up else [],
+        sources_of=sources_of,
     )
