@@ -132,10 +132,19 @@ _WHEN_RE = re.compile(
     re.I,
 )
 _WHO_RE = re.compile(r"^(?:and |but |so )?(?:who|whom|whose)\b|\b(?:and|,) (?:who|whom|whose)\b", re.I)
+# "which countries", "which Chinese official", "which militant group": a name is asked for; up to two
+# describing words may stand between (not a verb or an article: "what did the officials say")
 _WHO_WHICH_RE = re.compile(
-    r"\b(?:which|what) (?:countries|country|states|state|nations?|leaders?|officials?|person|people|group|groups|"
-    r"organi[sz]ations?|bodies|body|actors?|powers?|members?|ministers?|governments?|envoys?|institutions?)\b",
+    r"\b(?:which|what) (?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|would|will|should|the|a|an|"
+    r"of|kind|sort|type)\b)[\w-]+ ){0,2}(?:countries|country|states|state|nations?|leaders?|officials?|person|"
+    r"people|group|groups|organi[sz]ations?|bodies|body|actors?|powers?|members?|ministers?|governments?|envoys?|"
+    r"institutions?|presidents?|diplomats?|representatives?|ambassadors?|delegates?|spokes(?:man|woman|person)|"
+    r"commanders?|authors?|analysts?|scholars?)\b",
     re.I,
+)
+# "what is the name of the envoy?", "what was her name?": a name is asked for
+_NAME_OF_RE = re.compile(
+    r"\bwhat(?:'s| is| was| are| were) (?:the names? of|(?:his|her|their|its) names?)\b", re.I
 )
 _WHERE_RE = re.compile(
     r"^(?:and |but |so )?where\b|\b(?:in|at) (?:what|which) (?:city|place|country|location|venue|capital)\b|"
@@ -393,6 +402,8 @@ def _kind(text: str) -> tuple[Kind, AnswerType]:
         return "where", "place"
     if _QUOTATION_RE.search(t):
         return "quotation", "quote"
+    if _NAME_OF_RE.search(t):  # "What is the name of the envoy?" asks for a name, not a definition
+        return "who", "person"
     if _WHO_RE.search(t) or _WHO_WHICH_RE.search(t):
         if _DEFINITION_RE.search(t) and not re.search(r"\bwho\b", t, re.I):
             return "definition", "definition"
