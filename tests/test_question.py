@@ -131,6 +131,12 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
     ]
     other = resolve([*union, Message(role="user", content="What about Norway, does it agree?")])[0]
     assert other == "What about Norway, does it agree? (lobbying)"  # the topic kept, the names replaced
+    rival = [
+        Message(role="user", content="Who does the paper say is Sweden's arch-rival?"),
+        Message(role="assistant", content="Sweden sees Norway as its rival. [1]"),
+        Message(role="user", content="What about Denmark - who are its arch-enemies?"),
+    ]
+    assert resolve(rival)[0] == "What about Denmark - who are its arch-enemies? (rival)"  # no "sweden's"
     assert is_follow_up("When did it reopen its embassy?")
     assert not is_follow_up("When did India reopen the embassy in the capital?")
     with pytest.raises(InvalidInput, match="empty"):

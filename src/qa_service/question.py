@@ -779,7 +779,11 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
     for prev in reversed(earlier):
         names = [e.text for e in entities(prev)]
         named = {w for n in names for w in words(n)}
-        topic = [w for w in content_words(prev) if w not in SCAFFOLD and w not in named and not w.isdigit()]
+        topic = [  # a name's possessive ("Sweden's") is the name, not the topic
+            w
+            for w in content_words(prev)
+            if w not in SCAFFOLD and w.removesuffix("'s") not in named and not w.isdigit()
+        ]
         # "What about Norway?" after a question about Sweden asks the same of another: keep the topic, not
         # the names it replaces; but a pronoun before the question's own names points back at the earlier
         # ones ("Does it trade with Norway?" after a question about a union; not "What about Norway, does it
