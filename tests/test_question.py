@@ -31,7 +31,8 @@ from qa_service.question import (
         ("Which Ruritanian prime minister signed the accord?", "who", "person"),
         ("Which armed group attacked the depot?", "who", "person"),
         ("What is the name of the envoy the council appointed?", "who", "person"),
-        ("What did the officials say about the accord?", "quotation", "quote"),
+        ("What did the officials decide about the accord?", "what", "statement"),
+        ("What affects people in the north?", "what", "statement"),
         ("What kind of leaders emerged after the war?", "what", "statement"),
         ("Where was the summit held?", "where", "place"),
         ("How many members does the bloc have?", "how_many", "number"),
@@ -265,6 +266,15 @@ def test_a_follow_up_asking_for_the_source_of_that_points_at_the_last_answer() -
     for pointer in ("What's the source for that, and its date?", "Which report is this based on?"):
         assert sources_of(pointer) == [said], pointer
     assert sources_of("Which source says Strelsau gives aid?") == []  # a subject of its own
+    assert sources_of("Which footnote supports the claim that the talks failed?") == []  # 'that' joins a clause
+    assert sources_of("What sources does it rely on for the number of refugees?") == []
     assert sources_of("When did it start?") == []  # not about sources
     assert sources_of("What's the source for that?", "The documents don't say. No passage answers this.") == []
     assert analyse("What's the source for that?").sources_of == []  # nothing before it
+    # an earlier source question does not make a later "when did that start?" one
+    earlier = [
+        Message(role="user", content="Which footnote supports the claim that Ruritania gives the most aid?"),
+        Message(role="assistant", content=f"{said} [1]"),
+        Message(role="user", content="When did that start?"),
+    ]
+    assert analyse(earlier).sources_of == []

@@ -132,11 +132,11 @@ _WHEN_RE = re.compile(
     re.I,
 )
 _WHO_RE = re.compile(r"^(?:and |but |so )?(?:who|whom|whose)\b|\b(?:and|,) (?:who|whom|whose)\b", re.I)
-# "which countries", "which Chinese official", "which militant group": a name is asked for; up to two
-# describing words may stand between (not a verb or an article: "what did the officials say")
+# "which countries", "which Ruritanian official", "which armed group": a name is asked for; after "which", up to
+# two describing words may stand between (not a verb or an article); after "what", none ("what affects people")
 _WHO_WHICH_RE = re.compile(
-    r"\b(?:which|what) (?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|would|will|should|the|a|an|"
-    r"of|kind|sort|type)\b)[\w-]+ ){0,2}(?:countries|country|states|state|nations?|leaders?|officials?|person|"
+    r"\b(?:which (?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|would|will|should|the|a|an|"
+    r"of|kind|sort|type)\b)[\w-]+ ){0,2}|what )(?:countries|country|states|state|nations?|leaders?|officials?|person|"
     r"people|group|groups|organi[sz]ations?|bodies|body|actors?|powers?|members?|ministers?|governments?|envoys?|"
     r"institutions?|presidents?|diplomats?|representatives?|ambassadors?|delegates?|spokes(?:man|woman|person)|"
     r"commanders?|authors?|analysts?|scholars?)\b",
@@ -574,7 +574,11 @@ _QUANTITY_RE = re.compile(
 )
 # "Who said that?", "When was that?", "Why?": the question is about the last answer's statement as a whole
 # "for that", "does it cite", "behind those": what points back at the last answer as a whole
-_BACK_RE = re.compile(r"\b(?:that|this|it|those|these|them)\b", re.I)
+_BACK_RE = re.compile(
+    r"\b(?:that|this|it|those|these|them)\b(?=\s*(?:[?.!,;]|$)|\s+(?:from|based|come|comes|came|and)\b)|"
+    r"\b(?:that|this|those|these) (?:claims?|statements?|figures?|numbers?|facts?|points?)\b",
+    re.I,
+)
 _ABOUT_STATEMENT_RE = re.compile(r"\b(?:that|this|it|so)\s*[?.!]*\s*$", re.I)
 _MARKER_RE = re.compile(r"\s*\[\d+\]\s*")
 
@@ -839,7 +843,11 @@ def analyse(
     about_sources = kind == "which_source" or bool(footnotes) or bool(_SOURCE_WORD_RE.search(standalone))
     sources_of = (
         answer_sentences(messages)
-        if follow_up and about_sources and not footnotes and _BACK_RE.search(text) and not entities(text)
+        if follow_up
+        and (_kind(text)[0] == "which_source" or _SOURCE_WORD_RE.search(text))  # its own words ask for sources
+        and not footnotes
+        and _BACK_RE.search(text)
+        and not entities(text)
         else []
     )
     return Question(
