@@ -573,7 +573,7 @@ _QUANTITY_RE = re.compile(
     re.I,
 )
 # "Who said that?", "When was that?", "Why?": the question is about the last answer's statement as a whole
-# "for that", "does it cite", "behind those": what points back at the last answer as a whole
+# "the source for that?", "is this based on", "that claim": what points back at the last answer as a whole
 _BACK_RE = re.compile(
     r"\b(?:that|this|it|those|these|them)\b(?=\s*(?:[?.!,;]|$)|\s+(?:from|based|come|comes|came|and)\b)|"
     r"\b(?:that|this|those|these) (?:claims?|statements?|figures?|numbers?|facts?|points?)\b",
