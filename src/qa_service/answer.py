@@ -128,10 +128,11 @@ def choose(
     if not allowed:
         return Choice([])
     index_of = {id(c): i for i, c in enumerate(cands)}
+    rows = np.array([index_of[id(c)] for c in allowed])
     chosen: list[Candidate] = []
     unexplained: set[int] = set()  # the best sentences of parts that ask why, where they give no reason
     for i, scores in enumerate(per_part):
-        top = max(allowed, key=lambda c: scores[index_of[id(c)]])
+        top = allowed[int(np.argmax(np.asarray(scores)[rows]))]  # the first of the best, in allowed's order
         if all(c is not top for c in chosen):
             chosen.append(top)
         if i < len(why) and why[i] and not gives_reason(top.text, asked):

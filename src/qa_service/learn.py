@@ -163,16 +163,20 @@ def scores_of(reader: Reader, e: Example) -> list[np.ndarray]:
     return [reader.probabilities(x) for x in e.x]
 
 
-def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list[Any]:
+def choice_inputs(e: Example, per_part: list[np.ndarray]) -> tuple[Any, ...]:
+    """What `answer.choose` reads of an example besides the composition (sets each candidate's score)."""
     cands = e.prepared.candidates
-    if not cands:
-        return []
     scores = best_of_parts(cands, np.vstack(per_part))
     q = e.prepared.question
     why = [part.asks_why for part in q.parts]
-    return choose(
-        cands, eligible(q, cands, e.prepared.pinned), scores, how, terms(q.standalone), why
-    ).sentences
+    return cands, eligible(q, cands, e.prepared.pinned), scores, terms(q.standalone), why
+
+
+def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list[Any]:
+    if not e.prepared.candidates:
+        return []
+    cands, allowed, scores, asked, why = choice_inputs(e, per_part)
+    return choose(cands, allowed, scores, how, asked, why).sentences
 
 
 def coverage(e: Example, chosen: list[Any]) -> float:
@@ -200,38 +204,37 @@ def held_out_scores(
     return out
 
 
-def _macro_coverage(
-    examples: Sequence[Example], scores: dict[int, list[np.ndarray]], how: Composition
-) -> tuple[float, float]:
-    """(macro-average over writers of mean fact coverage on answerable items, the longest of the writers'
-    mean answers in words). An answer's words are estimated as its sentences' and their passage markers
-    ("[1]"); the goal on answer length holds for every writer, so the longest writer's mean is what a cap must
-    bound."""
-    by_writer: dict[str, list[float]] = {}
-    words: dict[str, list[int]] = {}
-    for e in examples:
-        if not e.answerable or not e.x:
-            continue
-        chosen = chosen_for(e, scores[id(e)], how)
-        by_writer.setdefault(e.writer, []).append(coverage(e, chosen))
-        words.setdefault(e.writer, []).append(sum(len(c.text.split()) + 1 for c in chosen))
-    if not by_writer:
-        return 0.0, 0.0
-    return float(np.mean([np.mean(v) for v in by_writer.values()])), max(
-        float(np.mean(v)) for v in words.values()
-    )
-
-
 def choose_composition(
     examples: Sequence[Example], scores: dict[int, list[np.ndarray]], cfg: TrainingSettings
 ) -> Composition:
-    """The composition with the best held-out fact coverage whose mean answer stays within the word cap for
-    every writer."""
+    """The composition with the best held-out fact coverage, macro-averaged over writers, among those whose
+    mean answer stays within the word cap for every writer. An answer's words are estimated as its sentences'
+    and their passage markers ("[1]"); the goal on answer length holds for every writer, so the longest
+    writer's mean is what the cap bounds. Each example's inputs are prepared once and each distinct choice
+    of sentences scored once (many compositions choose alike)."""
+    n = len(cfg.compositions)
+    cov: dict[str, list[list[float]]] = {}  # writer -> per composition, each answerable example's coverage
+    words: dict[str, list[list[int]]] = {}
+    for e in examples:
+        if not e.answerable or not e.x:
+            continue
+        cov_w = cov.setdefault(e.writer, [[] for _ in range(n)])
+        words_w = words.setdefault(e.writer, [[] for _ in range(n)])
+        inputs = choice_inputs(e, scores[id(e)]) if e.prepared.candidates else None
+        seen: dict[tuple[int, ...], tuple[float, int]] = {}
+        for k, how in enumerate(cfg.compositions):
+            chosen = choose(*inputs[:3], how, *inputs[3:]).sentences if inputs else []
+            key = tuple(id(c) for c in chosen)
+            if key not in seen:
+                seen[key] = (coverage(e, chosen), sum(len(c.text.split()) + 1 for c in chosen))
+            cov_w[k].append(seen[key][0])
+            words_w[k].append(seen[key][1])
     results = []
-    for how in cfg.compositions:
-        cov, words = _macro_coverage(examples, scores, how)
-        if words <= cfg.max_mean_words:
-            results.append((round(cov, 6), -words, how))
+    for k, how in enumerate(cfg.compositions):
+        macro = float(np.mean([np.mean(v[k]) for v in cov.values()])) if cov else 0.0
+        longest = max((float(np.mean(v[k])) for v in words.values()), default=0.0)
+        if longest <= cfg.max_mean_words:
+            results.append((round(macro, 6), -longest, how))
     if not results:
         return DEFAULT_COMPOSITION
     return max(results, key=lambda r: (r[0], r[1]))[2]
