@@ -286,26 +286,6 @@ def test_a_sentence_taken_for_context_keeps_its_footnotes_out_of_the_answers() -
     assert [(s.sentence_id, s.context) for s in a.sentences] == [("s0", True), ("s1", False)]
 
 
-def test_a_sentence_that_only_restates_the_question_brings_the_next_one() -> None:
-    """The best sentence sets up what is asked ("there is a dispute between X and Y"); the paper says what it
-    is in the next sentence, which the question's words do not match (invented passage)."""
-    chunk = _ruritania(
-        ("Within the Ruritanian council there is a dispute between Strelsau and Zenda.", [8]),
-        ("Strelsau wants the harbour fees for itself, while Zenda asks for a share.", [9]),
-    )
-    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.1])]
-    q = analyse("What dispute is there between Strelsau and Zenda in the Ruritanian council?")
-    asked = terms(q.standalone)
-    for restated, expected in ((True, [0, 1]), (False, [0])):
-        how = Composition(80, 3, 0.8, 0.3, context=True, restated=restated)
-        assert [c.pos for c in choose(cands, cands, [np.array([0.9, 0.1])], how, asked).sentences] == expected
-    # a best sentence with news of its own stands alone
-    how = Composition(80, 3, 0.8, 0.3, context=True, restated=True)
-    told = analyse("Who wants the harbour fees?")
-    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.1, 0.9])]
-    assert [c.pos for c in choose(cands, cands, [np.array([0.1, 0.9])], how, terms(told.standalone)).sentences] == [1]
-
-
 def test_a_sentence_of_a_caption_brings_the_rest_of_it() -> None:
     """A caption is read whole: who is shown and doing what, then where and whose photo (invented caption)."""
     chunk = _ruritania(

@@ -4,10 +4,9 @@ No language model. `choose` takes the sentences the reader scored best: the best
 question, then further sentences in order of score while they score at least `relative_keep` of the best
 (or, next to a chosen sentence in the same paragraph, `adjacent_keep` of it) and fit the word budget. With
 the context rules on, a lead-in ("X was more direct:") brings what it announces, a sentence that opens with a
-pronoun brings the one before it, a best sentence that only restates the question (most of its content
-words are the question's) brings the one after it (a paper states the setup, then what happened), and a
-sentence of a caption brings the rest of the caption. `compose` writes them in passage order, each ending
-with the marker [n] of its passage, and cites the footnotes that carry or cover the sentences that answer,
+pronoun brings the one before it, a why-question's best sentence that gives no reason brings the one after
+it, and a sentence of a caption brings the rest of the caption. `compose` writes them in passage order, each
+ending with the marker [n] of its passage, and cites the footnotes that carry or cover the sentences that answer,
 each scoped to its document: a sentence taken only for context (the one a pronoun points back to, a
 neighbour kept under `relative_keep`) keeps its own footnotes in its citation, but the answer does not cite
 them on its account. When the decision (decide.py) is to abstain, the answer says why and `passages` holds
@@ -23,7 +22,6 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from qa_service.decide import Decision
-from qa_service.lexical import terms
 from qa_service.models import FootnoteRef, Hit
 from qa_service.question import Question
 from qa_service.read import (
@@ -95,7 +93,6 @@ class Composition:
     relative_keep: float
     adjacent_keep: float
     context: bool
-    restated: bool = False  # a best sentence that restates the question brings the one after it
     reasons: bool = False  # a best sentence for a why-part that gives no reason brings the one after it
 
 
@@ -123,8 +120,8 @@ def choose(
 ) -> Choice:
     """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
     candidate), then what completes them, then further sentences nearly as good, within the budget.
-    `asked`: the question's terms (lexical.terms), which tell a sentence that only restates it; `why`: for each
-    part, whether it asks for a reason."""
+    `asked`: the question's terms (lexical.terms), which tell a reason given from one the question states;
+    `why`: for each part, whether it asks for a reason."""
     if not allowed:
         return Choice([])
     index_of = {id(c): i for i, c in enumerate(cands)}
@@ -147,8 +144,8 @@ def choose(
                 extra.append(prev)
                 if all(prev is not y for y in chosen) and prev.score < how.relative_keep * chosen[0].score:
                     context.add(id(prev))  # what the pronoun points back to, not an answer of its own
-            # c is the best for a part of the question, and only sets up the answer the next sentence gives
-            if (how.restated and _restates(c.text, asked)) or (how.reasons and id(c) in unexplained):
+            # c is the best for a why-part and gives no reason: papers give the why in the next sentence
+            if how.reasons and id(c) in unexplained:
                 extra += _following(c, by_place, cands)
             if c.chunk.kind == "caption":  # a caption is one unit: who or what is shown, where, when, credit
                 rest = [x for x in cands if x.chunk.id == c.chunk.id and x is not c]
@@ -172,12 +169,6 @@ def choose(
         words += len(c.text.split())
     kept = _trim(chosen, how.max_words, keep)
     return Choice(kept, frozenset(id(c) for c in kept if id(c) in context))
-
-
-def _restates(text: str, asked: frozenset[str]) -> bool:
-    """Most of the sentence's content words are the question's own: it sets up what is asked, no more."""
-    own = terms(text)
-    return bool(own) and len(own - asked) < len(own) / 2
 
 
 def _following(

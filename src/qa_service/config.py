@@ -175,11 +175,6 @@ class AnswerSettings(BaseModel):
         description="A lead-in brings the sentence it announces and a sentence opening with a pronoun the one "
         "before it (None: as trained).",
     )
-    restated: bool | None = Field(
-        None,
-        description="With context: a best sentence most of whose content words are the question's own (it "
-        "restates what is asked) brings the sentence after it (None: as trained).",
-    )
     reasons: bool | None = Field(
         None,
         description="With context: the best sentence for a part that asks why, when it gives no reason (no causal "

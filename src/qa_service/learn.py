@@ -30,7 +30,7 @@ from qa_service.answer import Composition, choose, eligible
 from qa_service.decide import SIGNAL_NAMES, SIGNAL_SIGNS, Decider, signals
 from qa_service.evaluate import EvalItem, Target, fact_coverage, history
 from qa_service.lexical import TermStats, terms
-from qa_service.read import FEATURE_NAMES, Reader, best_of_parts
+from qa_service.read import FEATURE_NAMES, Candidate, Reader, best_of_parts
 from qa_service.text import normalize
 from qa_service.weights import Weights
 
@@ -54,16 +54,13 @@ class TrainingSettings:
     # (sources named, trimming) measured up to 3 words over the estimate
     max_mean_words: float = 55.0
     compositions: tuple[Composition, ...] = tuple(
-        Composition(
-            max_words=w, max_sentences=s, relative_keep=r, adjacent_keep=a, context=c, restated=t, reasons=y
-        )
+        Composition(max_words=w, max_sentences=s, relative_keep=r, adjacent_keep=a, context=c, reasons=y)
         for w in (40, 60, 80)
         for s in (1, 2, 3)
         for r in (0.5, 0.8, 1.01)
         for a in (0.3, 1.01)
         for c in (False, True)
-        for t in ((False, True) if c else (False,))  # the restated rule is part of the context rules
-        for y in ((False, True) if c else (False,))  # and so is the reason rule
+        for y in ((False, True) if c else (False,))  # the reason rule is part of the context rules
         if not (s == 1 and (r < 1.01 or a < 1.01))
     )
     features: tuple[str, ...] = tuple(FEATURE_NAMES)  # the reader's features (ablations use fewer)
@@ -163,7 +160,9 @@ def scores_of(reader: Reader, e: Example) -> list[np.ndarray]:
     return [reader.probabilities(x) for x in e.x]
 
 
-def choice_inputs(e: Example, per_part: list[np.ndarray]) -> tuple[Any, ...]:
+def choice_inputs(
+    e: Example, per_part: list[np.ndarray]
+) -> tuple[list[Candidate], list[Candidate], np.ndarray, frozenset[str], list[bool]]:
     """What `answer.choose` reads of an example besides the composition (sets each candidate's score)."""
     cands = e.prepared.candidates
     scores = best_of_parts(cands, np.vstack(per_part))
@@ -220,10 +219,10 @@ def choose_composition(
             continue
         cov_w = cov.setdefault(e.writer, [[] for _ in range(n)])
         words_w = words.setdefault(e.writer, [[] for _ in range(n)])
-        inputs = choice_inputs(e, scores[id(e)]) if e.prepared.candidates else None
+        cands, allowed, part_scores, asked, why = choice_inputs(e, scores[id(e)])
         seen: dict[tuple[int, ...], tuple[float, int]] = {}
         for k, how in enumerate(cfg.compositions):
-            chosen = choose(*inputs[:3], how, *inputs[3:]).sentences if inputs else []
+            chosen = choose(cands, allowed, part_scores, how, asked, why).sentences
             key = tuple(id(c) for c in chosen)
             if key not in seen:
                 seen[key] = (coverage(e, chosen), sum(len(c.text.split()) + 1 for c in chosen))

@@ -58,7 +58,6 @@ class Weights:
             relative_keep=cfg.relative_keep if cfg.relative_keep is not None else c.relative_keep,
             adjacent_keep=cfg.adjacent_keep if cfg.adjacent_keep is not None else c.adjacent_keep,
             context=cfg.context if cfg.context is not None else c.context,
-            restated=cfg.restated if cfg.restated is not None else c.restated,
             reasons=cfg.reasons if cfg.reasons is not None else c.reasons,
         )
         d = self.decider

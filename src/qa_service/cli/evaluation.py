@@ -239,11 +239,8 @@ def _ablations(
                 ),
             ),
         ),
-        "composition: no context rules (lead-in, pronoun, caption, restated setup, missing reason)": replace(
+        "composition: no context rules (lead-in, pronoun, caption, missing reason)": replace(
             base, compositions=tuple(c for c in base.compositions if not c.context)
-        ),
-        "composition: a sentence that restates the question brings no next one": replace(
-            base, compositions=tuple(c for c in base.compositions if not c.restated)
         ),
         "composition: a why-question's best sentence that gives no reason brings no next one": replace(
             base, compositions=tuple(c for c in base.compositions if not c.reasons)
