@@ -141,3 +141,49 @@ def test_openai_compatible_reply_names_the_document_of_each_footnote(client3) ->
     content = r.json()["choices"][0]["message"]["content"]
     assert "1995" in content and "of *Rivers Without Borders*" in content
     assert "[^mekong-2024-" in content
+
+
+SHARED = "The harbour fees doubled between 1919 and 1921"
+
+
+def _brief(title: str, author: str, source: str) -> str:
+    """A short invented paper whose footnote 1 backs a sentence another paper also has, word for word."""
+    return (
+        f"# {title}\n\nBy {author}\n\nRuritanian Ports Institute\n\nMay 2022\n\n## Summary\n\n"
+        "Ruritania's river ports handle most of the kingdom's grain exports. "
+        f"{SHARED} [1]. Merchants in the capital complained to the council that summer [2].\n\n"
+        "## Outlook\n\nThe council will review the fees again after the next harvest.\n\n## References\n\n"
+        f"[1] {source}\n[2] Council minutes, Strelsau, August 1921.\n"
+    )
+
+
+def test_a_sentence_two_papers_share_is_sourced_from_the_paper_asked_about(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Two papers say the same sentence on the authority of different sources: "what's the source for that?",
+    asked of one paper, names that paper's footnote, never the other's (invented papers)."""
+    corpus = tmp_path / "corpus"
+    (corpus / "papers").mkdir(parents=True)
+    sources = {
+        "zenda-2022": "Zenda Gazette, Harbour Accounts, 1921.",
+        "hentzau-2022": "Hentzau Ledger, 1922.",
+    }
+    manifest = ""
+    for doc, source in sources.items():
+        brief = _brief(f"Ports of {doc[:6].title()}", "R. Rassendyll", source)
+        (corpus / "papers" / f"{doc}.md").write_text(brief, encoding="utf-8")
+        manifest += f'[[documents]]\nid = "{doc}"\npath = "papers/{doc}.md"\nformat = "markdown"\n\n'
+    (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
+    s = make_settings(tmp_path / "data", corpus)
+    run_ingest(s, embedder=embedder)
+    e = Engine(s, embedder=embedder)
+    e.load()
+    for doc, source in sources.items():
+        refs = e._sources_of([f"{SHARED}."], [doc])
+        assert [(c.doc_id, c.kind) for c in refs] == [(doc, "reference")] and source in refs[0].text
+        first = [Message(role="user", content="What happened to the harbour fees after 1919?")]
+        said = e.ask(first, documents=[doc])
+        assert SHARED in said.answer and {(f.document, f.number) for f in said.footnotes} == {(doc, 1)}
+        follow = [*first, Message(role="assistant", content=said.answer)]
+        a = e.ask([*follow, Message(role="user", content="What's the source for that?")], documents=[doc])
+        assert source.rstrip(".") in a.answer and [(f.document, f.number) for f in a.footnotes] == [(doc, 1)]

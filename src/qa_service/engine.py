@@ -495,7 +495,7 @@ class Engine:
             hits = [Hit(chunk=c, score=0.0) for c in sources] + [h for h in hits if h.chunk.id not in ids]
             pinned = frozenset(ids)
         if q.follow_up:  # what the last answer used competes too: a follow-up often asks about it
-            chunks = self._answered_from(messages)
+            chunks = self._answered_from(messages, documents)
             present = {h.chunk.id for h in hits}
             hits += [Hit(chunk=c, score=0.0) for c in chunks if c.id not in present]
         passages = pool(hits, self.index, self.settings.answer.neighbour_passages)
@@ -540,31 +540,44 @@ class Engine:
             self._describe.get,
         )
 
-    def _where(self) -> dict[str, tuple[Chunk, ChunkSentence]]:
-        """Every sentence of the index by its normalised text: where an answer's sentence came from."""
+    def _where(self) -> dict[str, list[tuple[Chunk, ChunkSentence]]]:
+        """Every sentence of the index by its normalised text, with every passage that holds it (passages
+        overlap, and two documents may share a sentence): where an answer's sentence came from."""
         index = self.index
-        return index.derived(
-            "sentence_text", lambda: {normalize(s.text): (c, s) for c in index.chunks for s in c.sentences}
-        )
 
-    def _answered_from(self, messages: Sequence[Message]) -> list[Chunk]:
-        """The passages of the sentences of the last answer in the conversation."""
-        where = self._where()
-        found = [hit[0] for t in answer_sentences(messages) if (hit := where.get(normalize(t))) is not None]
+        def build() -> dict[str, list[tuple[Chunk, ChunkSentence]]]:
+            out: dict[str, list[tuple[Chunk, ChunkSentence]]] = {}
+            for c in index.chunks:
+                for s in c.sentences:
+                    out.setdefault(normalize(s.text), []).append((c, s))
+            return out
+
+        return index.derived("sentence_text", build)
+
+    def _found(self, text: str, allowed: frozenset[str] | None) -> tuple[Chunk, ChunkSentence] | None:
+        """The passage an answer's sentence came from, among the documents asked about: the last that
+        holds it."""
+        hits = [h for h in self._where().get(normalize(text), []) if allowed is None or h[0].doc_id in allowed]
+        return hits[-1] if hits else None
+
+    def _answered_from(self, messages: Sequence[Message], documents: Sequence[str] | None = None) -> list[Chunk]:
+        """The passages of the sentences of the last answer in the conversation, in the documents asked about."""
+        allowed = self._filter(documents)
+        found = [hit[0] for t in answer_sentences(messages) if (hit := self._found(t, allowed)) is not None]
         return list({c.id: c for c in found}.values())
 
     def _sources_of(self, sentences: Sequence[str], documents: Sequence[str] | None = None) -> list[Chunk]:
         """The reference-list entries of the footnotes that carry or cover these sentences (an earlier
-        answer's), in the order the sentences cite them."""
-        where, allowed = self._where(), self._filter(documents)
+        answer's), each from the document its sentence came from, in the order the sentences cite them."""
+        allowed = self._filter(documents)
         out: list[Chunk] = []
         for t in sentences:
-            if (hit := where.get(normalize(t))) is None:
+            if (hit := self._found(t, allowed)) is None:
                 continue
             chunk, sentence = hit
             for n in sentence.covered_by:
                 ref = self._references.get(FootnoteRef(document=chunk.notes_doc, number=n))
-                if ref is not None and (allowed is None or ref.doc_id in allowed):
+                if ref is not None:
                     out.append(ref)
         return list({c.id: c for c in out}.values())
 
