@@ -31,6 +31,7 @@ from qa_service.question import (
         ("Which Ruritanian prime minister signed the accord?", "who", "person"),
         ("Which armed group attacked the depot?", "who", "person"),
         ("What is the name of the envoy the council appointed?", "who", "person"),
+        ("What is the name of the city where the talks were held?", "where", "place"),
         ("What did the officials decide about the accord?", "what", "statement"),
         ("What affects people in the north?", "what", "statement"),
         ("What kind of leaders emerged after the war?", "what", "statement"),

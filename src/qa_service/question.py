@@ -148,7 +148,7 @@ _NAME_OF_RE = re.compile(
 )
 _WHERE_RE = re.compile(
     r"^(?:and |but |so )?where\b|\b(?:in|at) (?:what|which) (?:city|place|country|location|venue|capital)\b|"
-    r"\b(?:which|what) (?:city|place|location|venue|capital)\b|\band where\b",
+    r"\b(?:which|what|names? of the) (?:city|town|place|location|venue|capital)\b|\band where\b",
     re.I,
 )
 _HOW_MANY_RE = re.compile(
