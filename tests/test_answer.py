@@ -25,8 +25,10 @@ from qa_service.read import (
     Candidate,
     Reader,
     announced,
+    asks_for_a_person,
     gives_reason,
     offers,
+    personal_names,
     place_in_series,
 )
 from qa_service.weights import WEIGHTS_FILE, Weights
@@ -242,6 +244,32 @@ def test_the_decider_reads_an_answer_that_lacks_the_kind_asked_for(engine: Engin
     x = signals(p.question, p.candidates, [year_only], engine.stats)
     assert x[lacks] == 1.0
     assert "never say how many groups" in decide_reason(p.question, year_only, x, engine.stats)
+
+
+def test_a_question_that_asks_for_a_person_wants_a_persons_name() -> None:
+    """"Which minister", "who was appointed envoy", "her name" ask for a person, and a country or a title is
+    no answer to them; "which countries" and "who backed the rebels" may be answered by a state (invented
+    sentences)."""
+    for q in (
+        "Which Ruritanian minister signed the harbour accord?",
+        "Who has been appointed as the special envoy to Zenda?",
+        "Who is the current chancellor of Strelsau?",
+        "What is the name of the council's spokesman?",
+    ):
+        assert asks_for_a_person(q), q
+    for q in ("Which countries backed the accord?", "Who backed the rebels in the 1990s?", "Who wrote the paper?"):
+        assert not asks_for_a_person(q), q
+    asked = "Which Ruritanian minister signed the accord?"
+    assert personal_names("Rudolf Rassendyll, Deputy Foreign Minister of Ruritania, signed the accord.", asked) == [
+        "Rudolf Rassendyll"
+    ]
+    assert personal_names("Foreign Minister Sapt signed it in Strelsau.", asked) == ["Sapt"]
+    for nobody in (
+        "In March 2023, the Ruritanian foreign minister signed the accord at the Security Council.",
+        "The Zenda Harbour Corporation and the Central Asia Group signed the accord.",
+        "The Ruritanian prime minister proposed the Strelsau Economic Corridor (SEC).",
+    ):
+        assert personal_names(nobody, asked) == [], nobody
 
 
 def _ruritania(*texts: tuple[str, list[int]]) -> Chunk:

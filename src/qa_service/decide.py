@@ -26,7 +26,16 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from qa_service.lexical import TermStats, terms
 from qa_service.question import SCAFFOLD, Question
-from qa_service.read import Candidate, counted, mentions, numbers_share, offers, surface
+from qa_service.read import (
+    Candidate,
+    asks_for_a_person,
+    counted,
+    mentions,
+    numbers_share,
+    offers,
+    personal_names,
+    surface,
+)
 from qa_service.text import content_words
 
 
@@ -46,7 +55,9 @@ SIGNALS: list[Signal] = [
     Signal("entities", "share of the question's named entities named around the answer", 1),
     Signal("unknown_names", "names in the question the documents never use (0, 1, or 2 for several)", -1),
     Signal("numbers_missing", "the question's years or numbers are stated with no candidate", -1),
-    Signal("lacks", "the question asks for a date, a figure, a name or a quote; the answer holds none", -1),
+    Signal(
+        "lacks", "the question asks for a date, a figure, a name, a person's name or a quote; the answer holds none", -1
+    ),
 ]
 SIGNAL_NAMES = [s.name for s in SIGNALS]
 SIGNAL_SIGNS = [s.sign for s in SIGNALS]
@@ -83,9 +94,17 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             sum(mentions(surface(around), e) for e in ents) / len(ents) if ents else 1.0,
             float(min(len(unknown), 2)),
             float(bool(q.required) and not any(numbers_share(q.required, c.context) == 1.0 for c in cands)),
-            float(len(q.parts) <= 1 and offers(text, q.answer_type, q.standalone) == 0.0),
+            float(len(q.parts) <= 1 and _lacks(q, text)),
         ]
     )
+
+
+def _lacks(q: Question, text: str) -> bool:
+    """The answer holds none of what the question asks for: a date, a figure, a quote, a name; a person's
+    name where it asks for a person ("which minister", "who was appointed")."""
+    if q.answer_type == "person" and asks_for_a_person(q.standalone):
+        return not personal_names(text, q.standalone)
+    return offers(text, q.answer_type, q.standalone) == 0.0
 
 
 class Decider:
@@ -150,6 +169,12 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
         return f"The documents discuss {topic or 'this'}, but give no figure of {_join(q.numbers)}."
     if s["lacks"] and q.answer_type == "number" and (many := counted(q.standalone)):
         return f"The documents discuss {topic or 'this'}, but never say how many {many}."
+    if s["lacks"] and q.answer_type == "person" and asks_for_a_person(q.standalone):
+        return (
+            f"The documents discuss {topic}, but never name the person you ask about."
+            if topic
+            else "The documents never name the person you ask about."
+        )
     if s["lacks"] and q.answer_type in ("date", "number"):
         what = "date" if q.answer_type == "date" else "figure"
         return (

@@ -148,6 +148,85 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     return 0.5
 
 
+# A question that asks for a person by a noun of people: "which Ruritanian minister", "who was appointed envoy",
+# "who is the current president", "what is the name of the spokesman", "her name"
+_PERSON_NOUN = (
+    r"(?:prime ministers?|ministers?|presidents?|envoys?|representatives?|ambassadors?|officials?|leaders?|"
+    r"secretar(?:y|ies)[- ]generals?|secretar(?:y|ies)|diplomats?|delegates?|spokes(?:man|woman|person)|chiefs?|"
+    r"heads?|commanders?|authors?|analysts?|scholars?|theorists?|experts?|chair(?:man|woman|person)?|governors?|"
+    r"kings?|queens?|emirs?|chancellors?|premiers?|mayors?|person|photographers?)"
+)
+_ASKS_PERSON_RE = re.compile(
+    rf"\b(?:which|what) (?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|"
+    rf"\bwho(?:m|'s)? (?:is|was|were|are|has been|have been|had been|became|serves? as|served as)\b(?: [\w'’-]+){{0,4}} "
+    rf"{_PERSON_NOUN}\b|\bwho(?:m)? (?:(?:has|have|had) been |was |were |is |did \w+ )?"
+    r"(?:appointed|named|picked|chosen|elected|selected|nominated)\b|"
+    rf"\bnames? of (?:the |that |this |its |their )?(?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|\b(?:his|her) name\b",
+    re.I,
+)
+# a person's name: capitalised words (an initial, a particle such as "al-" or "bin" may stand between), none of
+# them a title, an institution's or a place's common word; or a surname after a title ("Minister Lavrov")
+_PERSON_RUN_RE = re.compile(
+    r"\b[A-Z][a-zà-ÿ'’-]+(?:\s+(?:[A-Z]\.|al-|bin|ibn|van|von|de|da|du|le|la)?\s*[A-Z][a-zà-ÿ'’-]+)+"
+)
+_TITLES = frozenset(
+    """minister president secretary general ambassador envoy representative deputy permanent foreign prime special
+    mr mrs ms dr sheikh mullah king queen emir chairman chairwoman spokesman spokeswoman director commander chief
+    senator governor premier chancellor vice acting interim supreme""".split()  # noqa: SIM905
+)
+# common words of institutions, places, events and titles of works: "Security Council", "Moscow Format",
+# "Central Asia", "United Nations", "Economic Corridor", "Quarterly Report"
+_NOT_PERSON_WORDS = frozenset(
+    """organization organisation council nations format group network corridor ministry department bank fund
+    union alliance treaty conference summit assembly committee commission office agency institute foundation party
+    movement states state republic kingdom emirate emirates government administration forces army front mission
+    program programme initiative report meeting meetings province city sea river asia east west north south
+    central middle cooperation economic security affairs photo news times post press center centre university
+    review journal quarterly world international global islamic people's peoples court strategy policy act law
+    declaration process consultations dialogue talks framework agreement accord plan corporation company authority
+    service society association club board bureau league federation""".split()  # noqa: SIM905
+)
+_TITLE_NAME_RE = re.compile(
+    r"\b(?:Minister|President|Secretary|Ambassador|Envoy|Representative|Spokesman|Spokeswoman|Chairman|"
+    r"Governor|Premier|Chancellor|Commander|Mr|Mrs|Ms|Dr)\.?\s+((?:[A-Z][a-zà-ÿ'’-]+\s+)*[A-Z][a-zà-ÿ'’-]+)"
+)
+
+
+def asks_for_a_person(question_text: str) -> bool:
+    """The question asks for a person by name (by a noun of people, or "who was appointed"), not for a
+    country or a group that "which" or "who" may also ask for."""
+    return bool(_ASKS_PERSON_RE.search(question_text))
+
+
+def personal_names(text: str, question_text: str = "") -> list[str]:
+    """The people the text names that the question does not: runs of two or more capitalised words none of which
+    is a title or a common word of an institution, a place or an event; or a name after a title. No name
+    tagger ships offline; this is the surface of a personal name in English prose."""
+    given = {w.lower() for w in words(question_text)}
+    out = []
+    for m in _PERSON_RUN_RE.finditer(text):
+        ws = [w for w in re.findall(r"[\w'’-]+", m.group(0)) if w.lower() not in _TITLES]
+        while ws and ws[0].lower() in _NOT_NAMES:  # "In March", "The Indian": a sentence's first word
+            ws = ws[1:]
+        names = [w for w in ws if w[:1].isupper()]
+        if len(names) < 2 or any(w.lower().removesuffix("'s").removesuffix("’s") in _NOT_PERSON_WORDS for w in ws):
+            continue
+        if any(w.lower() in _MONTHS for w in names) or all(w.lower() in given for w in names):
+            continue
+        out.append(" ".join(ws))
+    for m in _TITLE_NAME_RE.finditer(text):
+        name = m.group(1)
+        first = name.split()[0].lower()
+        if first not in _TITLES and first not in _NOT_PERSON_WORDS and name.lower() not in given:
+            out.append(name)
+    return list(dict.fromkeys(out))
+
+
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()  # noqa: SIM905
+)
+
+
 def new_names(text: str, question_text: str, adjectives: bool = True) -> list[str]:
     """The names in the text that the question does not give: not a function word or a number word that only
     starts the sentence ("One analyst..."); with `adjectives=False`, not a people's or a region's adjective
