@@ -68,6 +68,10 @@ def test_entities_skip_the_capital_that_starts_a_question() -> None:
     assert names == ["European Union", "NATO", "Brussels"]
     assert [e.text for e in entities("Did Beijing's envoy visit?")] == ["Beijing"]
     assert entities("How did they respond?") == []
+    # a reader's openers and registers name nothing: "Let's", "Run me through", "in plain English"
+    assert [e.text for e in entities("Let's start simple — what does Zenda export?")] == ["Zenda"]
+    assert entities("The author lists three obstacles. Run me through them?") == []
+    assert entities("What does that mean in plain English?") == []
 
 
 def test_vocabulary_and_inflections_give_other_names(tmp_path: Path) -> None:

@@ -495,6 +495,8 @@ def entities(
         at_start = m.start() == 0 or text[: m.start()].rstrip().endswith(("?", ".", "!", ":", '"', "“"))
         if at_start and len(toks) == 1 and not toks[0].isupper() and toks[0].lower() in _COMMON_START:
             continue
+        if re.search(r"\b(?:plain|simple)\s+$", text[: m.start()], re.I):  # "in plain English": a register
+            continue
         if phrase.lower() in {e.text.lower() for e in out}:
             continue
         variants = vocabulary.variants(phrase) if vocabulary else []
@@ -520,7 +522,7 @@ _COMMON_START = frozenset(
     given bottom overall briefly basically honestly actually ok okay well yes no quick short roughly summing
     summarise summarize looking thinking compared considering regarding concerning say suppose take
     consider look compare assume imagine show help remind walk go back isn't wasn't aren't doesn't didn't
-    hasn't haven't""".split()  # noqa: SIM905
+    hasn't haven't let lets run break sum spell talk fill catch""".split()  # noqa: SIM905
 )
 
 
