@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS, answering_footnotes, make_settings
+from qa_service.answer import eligible
 from qa_service.corpus import add_document
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
@@ -187,3 +188,10 @@ def test_a_sentence_two_papers_share_is_sourced_from_the_paper_asked_about(
         follow = [*first, Message(role="assistant", content=said.answer)]
         a = e.ask([*follow, Message(role="user", content="What's the source for that?")], documents=[doc])
         assert source.rstrip(".") in a.answer and [(f.document, f.number) for f in a.footnotes] == [(doc, 1)]
+        # a follow-up about what the last answer said may be answered by the record its footnote cites
+        p = e.prepare([*follow, Message(role="user", content="Where was that reported?")], documents=[doc])
+        assert {c.chunk.doc_id for c in p.candidates if c.chunk.id in p.behind} == {doc}
+        may_answer = eligible(p.question, p.candidates, p.pinned, p.behind)
+        assert any(c.chunk.kind == "reference" and source in c.text for c in may_answer)
+        fresh = e.prepare([Message(role="user", content="Where was the harbour fees rise reported?")], documents=[doc])
+        assert fresh.behind == frozenset()  # a question of its own: the reference list answers source questions

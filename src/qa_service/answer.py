@@ -96,16 +96,19 @@ class Composition:
     reasons: bool = False  # a best sentence for a why-part that gives no reason brings the one after it
 
 
-def eligible(q: Question, cands: list[Candidate], pinned: frozenset[str] = frozenset()) -> list[Candidate]:
+def eligible(
+    q: Question, cands: list[Candidate], pinned: frozenset[str] = frozenset(), behind: frozenset[str] = frozenset()
+) -> list[Candidate]:
     """The candidates that may answer: what the question names outright (footnote N, the title page), alone;
-    else any sentence but a reference-list entry, which answers only a question about sources."""
+    else any sentence but a reference-list entry, which answers only a question about sources, or a follow-up
+    about what the last answer said when the entry is one its footnotes cite (`behind`)."""
     if pinned:
         return [c for c in cands if c.chunk.id in pinned]
     counted = {normalize(t) for t in q.counted}
     return [
         c
         for c in cands
-        if (q.about_sources or c.chunk.kind != "reference")
+        if (q.about_sources or c.chunk.kind != "reference" or c.chunk.id in behind)
         and (not counted or normalize(c.text) not in counted)
     ]
 

@@ -111,6 +111,9 @@ class Prepared:
     candidates: list[Candidate]
     pinned: frozenset[str]
     k: int
+    # a follow-up's: the reference entries behind the last answer's sentences, which may answer a question
+    # about what it said ("When was that meeting?", "Where did he say that?": the cited record says)
+    behind: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -494,8 +497,13 @@ class Engine:
             ids = {c.id for c in sources}
             hits = [Hit(chunk=c, score=0.0) for c in sources] + [h for h in hits if h.chunk.id not in ids]
             pinned = frozenset(ids)
+        behind: frozenset[str] = frozenset()
         if q.follow_up:  # what the last answer used competes too: a follow-up often asks about it
             chunks = self._answered_from(messages, documents)
+            if not pinned:  # and so do the references its footnotes cite
+                refs = self._sources_of(answer_sentences(messages), documents)
+                behind = frozenset(c.id for c in refs)
+                chunks += refs
             present = {h.chunk.id for h in hits}
             hits += [Hit(chunk=c, score=0.0) for c in chunks if c.id not in present]
         passages = pool(hits, self.index, self.settings.answer.neighbour_passages)
@@ -508,7 +516,7 @@ class Engine:
             self.expander,
             frozenset(self.weights.reader.features) if features is None else features,
         )
-        return Prepared(q, passages, cands, pinned, k)
+        return Prepared(q, passages, cands, pinned, k, behind)
 
     def answer(self, p: Prepared, weights: Weights | None = None) -> Answer:
         """Read, decide and compose (`weights`: others than the trained ones, as the evaluation's folds)."""
@@ -519,7 +527,7 @@ class Engine:
         per_part = w.reader.score(q, cands)
         why = [part.asks_why for part in q.parts]
         choice = choose(
-            cands, eligible(q, cands, p.pinned), per_part, w.composition, terms(q.standalone), why
+            cands, eligible(q, cands, p.pinned, p.behind), per_part, w.composition, terms(q.standalone), why
         )
         # the question named the passage (footnote N, the title page): it answers
         if p.pinned and choice.sentences:

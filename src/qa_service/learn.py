@@ -168,7 +168,7 @@ def choice_inputs(
     scores = best_of_parts(cands, np.vstack(per_part))
     q = e.prepared.question
     why = [part.asks_why for part in q.parts]
-    return cands, eligible(q, cands, e.prepared.pinned), scores, terms(q.standalone), why
+    return cands, eligible(q, cands, e.prepared.pinned, e.prepared.behind), scores, terms(q.standalone), why
 
 
 def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list[Any]:
