@@ -255,6 +255,9 @@ def test_a_question_that_asks_for_a_person_wants_a_persons_name() -> None:
         "Who has been appointed as the special envoy to Zenda?",
         "Who is the current chancellor of Strelsau?",
         "What is the name of the council's spokesman?",
+        "Whom did the council appoint as its envoy?",
+        "Who came out of the Zenda talks as head of the new council?",
+        "Who actually led the harbour inquiry?",
     ):
         assert asks_for_a_person(q), q
     for q in ("Which countries backed the accord?", "Who backed the rebels in the 1990s?", "Who wrote the paper?"):
@@ -268,6 +271,7 @@ def test_a_question_that_asks_for_a_person_wants_a_persons_name() -> None:
         "In March 2023, the Ruritanian foreign minister signed the accord at the Security Council.",
         "The Zenda Harbour Corporation and the Central Asia Group signed the accord.",
         "The Ruritanian prime minister proposed the Strelsau Economic Corridor (SEC).",
+        "The council meets in Strelsau. (Zenda Photo/Antoinette Mauban)",  # a photograph's credit
     ):
         assert personal_names(nobody, asked) == [], nobody
 

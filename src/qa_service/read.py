@@ -159,11 +159,15 @@ _PERSON_NOUN = (
 _ASKS_PERSON_RE = re.compile(
     rf"\b(?:which|what) (?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|"
     rf"\bwho(?:m|'s)? (?:is|was|were|are|has been|have been|had been|became|serves? as|served as)\b(?: [\w'’-]+){{0,4}} "
-    rf"{_PERSON_NOUN}\b|\bwho(?:m)? (?:(?:has|have|had) been |was |were |is |did \w+ )?"
-    r"(?:appointed|named|picked|chosen|elected|selected|nominated)\b|"
+    rf"{_PERSON_NOUN}\b|\bwho(?:m)?\b(?: [\w'’-]+){{0,4}} (?:appoint(?:ed|s)?|named|pick(?:ed|s)?|cho(?:se|sen|ose)|"
+    r"elect(?:ed|s)?|select(?:ed|s)?|nominat(?:e|ed|es))\b|"
+    rf"\bwho(?:m)?\b(?: [\w'’-]+){{0,8}} as (?:the |its |their )?(?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|"
+    r"\bwho (?:\w+ )?(?:led|leads|heads|headed|chaired|chairs)\b|"
     rf"\bnames? of (?:the |that |this |its |their )?(?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|\b(?:his|her) name\b",
     re.I,
 )
+# a photograph's credit names who took it, not who is asked about: "(UN Photo/Jane Doe)"
+_CREDIT_RE = re.compile(r"(?:\bphoto(?:graph)?\s*(?:/|:|by)\s*)$", re.I)
 # a person's name: capitalised words (an initial, a particle such as "al-" or "bin" may stand between), none of
 # them a title, an institution's or a place's common word; or a surname after a title ("Minister Lavrov")
 _PERSON_RUN_RE = re.compile(
@@ -205,6 +209,8 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
     given = {w.lower() for w in words(question_text)}
     out = []
     for m in _PERSON_RUN_RE.finditer(text):
+        if _CREDIT_RE.search(text[: m.start()]):
+            continue
         ws = [w for w in re.findall(r"[\w'’-]+", m.group(0)) if w.lower() not in _TITLES]
         while ws and ws[0].lower() in _NOT_NAMES:  # "In March", "The Indian": a sentence's first word
             ws = ws[1:]
