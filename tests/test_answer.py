@@ -12,7 +12,7 @@ import pytest
 from conftest import answering_footnotes
 from qa_service.answer import Answer, Choice, Composition, _unnamed_person, choose, compose, eligible
 from qa_service.config import AnswerSettings
-from qa_service.decide import SIGNAL_NAMES, Decision, signals
+from qa_service.decide import SIGNAL_NAMES, Decision, _lacks, signals
 from qa_service.decide import reason as decide_reason
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
@@ -274,6 +274,19 @@ def test_a_question_that_asks_for_a_person_wants_a_persons_name() -> None:
         "The council meets in Strelsau. (Zenda Photo/Antoinette Mauban)",  # a photograph's credit
     ):
         assert personal_names(nobody, asked) == [], nobody
+
+
+def test_what_someone_said_needs_the_one_who_said_it() -> None:
+    """A quotation or a reaction by another speaker lacks what is asked: "What did Zenda's envoy say?" is not
+    answered by what Strelsau's envoy said (invented sentences)."""
+    said = analyse("What did Zenda's envoy say about the harbour fees?")
+    assert said.kind == "quotation"
+    assert _lacks(said, "Strelsau's envoy said that “the harbour fees must fall before winter.”")
+    assert not _lacks(said, "Zenda's envoy said that “the harbour fees must fall before winter.”")
+    reacted = analyse("How did Zenda respond to Strelsau's harbour plan?")
+    assert reacted.kind == "reaction"
+    assert _lacks(reacted, "Strelsau proposed a harbour plan in 1921.")
+    assert not _lacks(reacted, "Zenda rejected the harbour plan within a week.")
 
 
 def _ruritania(*texts: tuple[str, list[int]]) -> Chunk:

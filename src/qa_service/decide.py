@@ -101,7 +101,11 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
 
 def _lacks(q: Question, text: str) -> bool:
     """The answer holds none of what the question asks for: a date, a figure, a quote, a name; a person's
-    name where it asks for a person ("which minister", "who was appointed")."""
+    name where it asks for a person ("which minister", "who was appointed"); for what someone said or how
+    someone responded, the one who said or responded: the question's first name ("What did Zenda's envoy
+    say...", "How did Strelsau respond...")."""
+    if q.kind in ("quotation", "reaction") and q.entities and not mentions(surface(text), q.entities[0]):
+        return True
     if q.answer_type == "person" and asks_for_a_person(q.standalone):
         return not personal_names(text, q.standalone)
     return offers(text, q.answer_type, q.standalone) == 0.0
