@@ -26,6 +26,7 @@ from qa_service.read import (
     Reader,
     announced,
     asks_for_a_person,
+    asks_for_money,
     gives_reason,
     offers,
     personal_names,
@@ -287,6 +288,18 @@ def test_what_someone_said_needs_the_one_who_said_it() -> None:
     assert reacted.kind == "reaction"
     assert _lacks(reacted, "Strelsau proposed a harbour plan in 1921.")
     assert not _lacks(reacted, "Zenda rejected the harbour plan within a week.")
+
+
+def test_a_question_about_an_amount_of_money_wants_one() -> None:
+    """"How much aid, in dollars" is not answered by "half of the reserves"; "what share of the reserves" is
+    (invented sentences)."""
+    money = analyse("How much aid, in dollars, has Zenda given Strelsau since 1921?")
+    assert asks_for_money(money.standalone) and _lacks(money, "Zenda moved half of its reserves to Strelsau.")
+    assert not _lacks(money, "Zenda has given Strelsau $3.5 billion in aid since 1921.")
+    assert not _lacks(money, "Zenda has given Strelsau some 40 million crowns since 1921.")
+    share = analyse("What share of its reserves did Zenda move to Strelsau?")
+    assert not asks_for_money(share.standalone)
+    assert not _lacks(share, "Zenda moved half of its reserves to Strelsau.")
 
 
 def _ruritania(*texts: tuple[str, list[int]]) -> Chunk:

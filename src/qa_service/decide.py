@@ -29,11 +29,13 @@ from qa_service.question import SCAFFOLD, Question
 from qa_service.read import (
     Candidate,
     asks_for_a_person,
+    asks_for_money,
     counted,
     mentions,
     numbers_share,
     offers,
     personal_names,
+    states_money,
     surface,
 )
 from qa_service.text import content_words
@@ -108,6 +110,8 @@ def _lacks(q: Question, text: str) -> bool:
         return True
     if q.answer_type == "person" and asks_for_a_person(q.standalone):
         return not personal_names(text, q.standalone)
+    if q.answer_type == "number" and asks_for_money(q.standalone):
+        return not states_money(text)
     return offers(text, q.answer_type, q.standalone) == 0.0
 
 

@@ -196,6 +196,33 @@ _TITLE_NAME_RE = re.compile(
 )
 
 
+# A question that asks for an amount of money ("how much aid", "how many dollars", "the dollar value"), not
+# for a share of it ("what share of the money", "half")
+_ASKS_MONEY_RE = re.compile(
+    r"\b(?:dollars?|euros?|usd)\b|[$€£]|\b(?:billions?|millions?) of\b|"
+    r"\bhow much (?:[\w'’-]+ ){0,2}(?:money|aid|funding|funds|assistance|cash)\b|"
+    r"\bhow much (?:has|have|did|does|do|had) .{0,60}?\b(?:spen[dt]|cost|paid|pay|give|given|gave|provided?|put)\b",
+    re.I,
+)
+_SHARE_RE = re.compile(r"\b(?:share|proportion|percentage|per cent|percent|fraction|half|part)\b", re.I)
+# an amount of money: a currency sign or word with a figure, or a figure in millions or billions
+_MONEY_RE = re.compile(
+    r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:billion|million|thousand|bn|mn)\b|\b\d[\d,.]*\s*(?:dollars|euros|usd)\b|"
+    r"\b(?:billions?|millions?) of (?:dollars|euros)\b",
+    re.I,
+)
+
+
+def asks_for_money(question_text: str) -> bool:
+    """The question asks for an amount of money, not a share of one."""
+    return bool(_ASKS_MONEY_RE.search(question_text)) and not _SHARE_RE.search(question_text)
+
+
+def states_money(text: str) -> bool:
+    """The text gives an amount of money."""
+    return bool(_MONEY_RE.search(text))
+
+
 def asks_for_a_person(question_text: str) -> bool:
     """The question asks for a person by name (by a noun of people, or "who was appointed"), not for a
     country or a group that "which" or "who" may also ask for."""
