@@ -32,6 +32,7 @@ from qa_service.question import (
         ("Which armed group attacked the depot?", "who", "person"),
         ("What is the name of the envoy the council appointed?", "who", "person"),
         ("What is the name of the city where the talks were held?", "where", "place"),
+        ("What is the name of the city council's spokesman?", "who", "person"),
         ("What did the officials decide about the accord?", "what", "statement"),
         ("What affects people in the north?", "what", "statement"),
         ("What kind of leaders emerged after the war?", "what", "statement"),
@@ -72,6 +73,7 @@ def test_entities_skip_the_capital_that_starts_a_question() -> None:
     assert [e.text for e in entities("Let's start simple — what does Zenda export?")] == ["Zenda"]
     assert entities("The author lists three obstacles. Run me through them?") == []
     assert entities("What does that mean in plain English?") == []
+    assert [e.text for e in entities("Was it a simple NATO decision?")] == ["NATO"]
 
 
 def test_vocabulary_and_inflections_give_other_names(tmp_path: Path) -> None:

@@ -19,13 +19,14 @@ figure asked for, or the question's content words the nearest passages do not us
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from qa_service.lexical import TermStats, terms
-from qa_service.question import SCAFFOLD, Question
+from qa_service.question import SCAFFOLD, Entity, Question
 from qa_service.read import (
     Candidate,
     asks_for_a_person,
@@ -106,13 +107,30 @@ def _lacks(q: Question, text: str) -> bool:
     name where it asks for a person ("which minister", "who was appointed"); for what someone said or how
     someone responded, the one who said or responded: the question's first name ("What did Zenda's envoy
     say...", "How did Strelsau respond...")."""
-    if q.kind in ("quotation", "reaction") and q.entities and not mentions(surface(text), q.entities[0]):
+    if q.kind in ("quotation", "reaction") and (actor := _actor(q)) and not mentions(surface(text), actor):
         return True
     if q.answer_type == "person" and asks_for_a_person(q.standalone):
         return not personal_names(text, q.standalone)
     if q.answer_type == "number" and asks_for_money(q.standalone):
         return not states_money(text)
     return offers(text, q.answer_type, q.standalone) == 0.0
+
+
+# what someone said or did in response: the name before it is who ("What did Zenda's envoy say about...")
+_SAID_RE = re.compile(
+    r"\b(?:say|said|says|tell|told|state|stated|respond|responded|react|reacted|reply|replied|response|reaction|"
+    r"view|views|position|stance)\b",
+    re.I,
+)
+
+
+def _actor(q: Question) -> Entity | None:
+    """The question's name that stands before what was said or done in response: who said or did it; None
+    when no name does ("What did the envoy say about Zenda?": Zenda is what was spoken of)."""
+    said = _SAID_RE.search(q.standalone)
+    if said is None:
+        return None
+    return next((e for e in q.entities if 0 <= q.standalone.find(e.text) < said.start()), None)
 
 
 class Decider:
@@ -182,6 +200,12 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
             f"The documents discuss {topic}, but never name the person you ask about."
             if topic
             else "The documents never name the person you ask about."
+        )
+    if s["lacks"] and q.answer_type == "number" and asks_for_money(q.standalone):
+        return (
+            f"The documents discuss {topic}, but give no sum of money for what you ask."
+            if topic
+            else "The documents give no sum of money for what you ask."
         )
     if s["lacks"] and q.answer_type in ("date", "number"):
         what = "date" if q.answer_type == "date" else "figure"

@@ -111,8 +111,8 @@ class Prepared:
     candidates: list[Candidate]
     pinned: frozenset[str]
     k: int
-    # a follow-up's: the reference entries behind the last answer's sentences, which may answer a question
-    # about what it said ("When was that meeting?", "Where did he say that?": the cited record says)
+    # a follow-up's: the reference entries behind the last answer's sentences, which may answer it as well as
+    # any sentence ("When was that signed?", "Where was it announced?": the cited record may say)
     behind: frozenset[str] = frozenset()
 
 
@@ -585,7 +585,7 @@ class Engine:
             chunk, sentence = hit
             for n in sentence.covered_by:
                 ref = self._references.get(FootnoteRef(document=chunk.notes_doc, number=n))
-                if ref is not None:
+                if ref is not None and (allowed is None or ref.doc_id in allowed):
                     out.append(ref)
         return list({c.id: c for c in out}.values())
 

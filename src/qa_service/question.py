@@ -148,7 +148,8 @@ _NAME_OF_RE = re.compile(
 )
 _WHERE_RE = re.compile(
     r"^(?:and |but |so )?where\b|\b(?:in|at) (?:what|which) (?:city|place|country|location|venue|capital)\b|"
-    r"\b(?:which|what|names? of the) (?:city|town|place|location|venue|capital)\b|\band where\b",
+    r"\b(?:which|what|names? of the) (?:city|town|place|location|venue|capital)\b"
+    r"(?!['’]s\b|\s+(?:council|hall|mayor|officials?|government|authorities)\b)|\band where\b",
     re.I,
 )
 _HOW_MANY_RE = re.compile(
@@ -495,7 +496,7 @@ def entities(
         at_start = m.start() == 0 or text[: m.start()].rstrip().endswith(("?", ".", "!", ":", '"', "“"))
         if at_start and len(toks) == 1 and not toks[0].isupper() and toks[0].lower() in _COMMON_START:
             continue
-        if re.search(r"\b(?:plain|simple)\s+$", text[: m.start()], re.I):  # "in plain English": a register
+        if re.search(r"\bin\s+(?:plain|simple)\s+$", text[: m.start()], re.I):  # "in plain English": a register
             continue
         if phrase.lower() in {e.text.lower() for e in out}:
             continue

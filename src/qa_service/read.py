@@ -156,10 +156,15 @@ _PERSON_NOUN = (
     r"heads?|commanders?|authors?|analysts?|scholars?|theorists?|experts?|chair(?:man|woman|person)?|governors?|"
     r"kings?|queens?|emirs?|chancellors?|premiers?|mayors?|person|photographers?)"
 )
+# "which country heads the council": a collective noun, then a verb that looks like a noun of people
+_COLLECTIVE = (
+    r"(?:countr(?:y|ies)|states?|nations?|organi[sz]ations?|groups?|governments?|bod(?:y|ies)|powers?|members?|"
+    r"institutions?|agenc(?:y|ies)|allian(?:ce|ces)|blocs?)"
+)
 _ASKS_PERSON_RE = re.compile(
-    rf"\b(?:which|what) (?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|"
+    rf"\b(?:which|what) (?:(?!{_COLLECTIVE}\b)[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|"
     rf"\bwho(?:m|'s)? (?:is|was|were|are|has been|have been|had been|became|serves? as|served as)\b(?: [\w'’-]+){{0,4}} "
-    rf"{_PERSON_NOUN}\b|\bwho(?:m)?\b(?: [\w'’-]+){{0,4}} (?:appoint(?:ed|s)?|named|pick(?:ed|s)?|cho(?:se|sen|ose)|"
+    rf"{_PERSON_NOUN}\b|\bwho(?:m)?\b(?: [\w'’-]+){{1,4}} (?:appoint(?:ed|s)?|named|pick(?:ed|s)?|cho(?:se|sen|ose)|"
     r"elect(?:ed|s)?|select(?:ed|s)?|nominat(?:e|ed|es))\b|"
     rf"\bwho(?:m)?\b(?: [\w'’-]+){{0,8}} as (?:the |its |their )?(?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|"
     r"\bwho (?:\w+ )?(?:led|leads|heads|headed|chaired|chairs)\b|"
@@ -192,19 +197,21 @@ _NOT_PERSON_WORDS = frozenset(
 )
 _TITLE_NAME_RE = re.compile(
     r"\b(?:Minister|President|Secretary|Ambassador|Envoy|Representative|Spokesman|Spokeswoman|Chairman|"
-    r"Governor|Premier|Chancellor|Commander|Mr|Mrs|Ms|Dr)\.?\s+((?:[A-Z][a-zà-ÿ'’-]+\s+)*[A-Z][a-zà-ÿ'’-]+)"
+    r"Governor|Premier|Chancellor|Commander|General|Director|Senator|Sheikh|Mullah|King|Queen|Emir|Mr|Mrs|Ms|Dr)\.?\s+((?:[A-Z][a-zà-ÿ'’-]+\s+)*[A-Z][a-zà-ÿ'’-]+)"
 )
 
 
 # A question that asks for an amount of money ("how much aid", "how many dollars", "the dollar value"), not
 # for a share of it ("what share of the money", "half")
 _ASKS_MONEY_RE = re.compile(
-    r"\b(?:dollars?|euros?|usd)\b|[$€£]|\b(?:billions?|millions?) of\b|"
+    r"\b(?:dollars?|euros?|usd)\b|[$€£]|\b(?:billions?|millions?) of (?:dollars|euros|pounds)\b|"
     r"\bhow much (?:[\w'’-]+ ){0,2}(?:money|aid|funding|funds|assistance|cash)\b|"
     r"\bhow much (?:has|have|did|does|do|had) .{0,60}?\b(?:spen[dt]|cost|paid|pay|give|given|gave|provided?|put)\b",
     re.I,
 )
-_SHARE_RE = re.compile(r"\b(?:share|proportion|percentage|per cent|percent|fraction|half|part)\b", re.I)
+_SHARE_RE = re.compile(
+    r"\b(?:share|proportion|percentage|per cent|percent|fraction|half|part)\b|\bhow much of\b", re.I
+)
 # an amount of money: a currency sign or word with a figure, or a figure in millions or billions
 _MONEY_RE = re.compile(
     r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:billion|million|thousand|bn|mn)\b|\b\d[\d,.]*\s*(?:dollars|euros|usd)\b|"
@@ -238,9 +245,12 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
     for m in _PERSON_RUN_RE.finditer(text):
         if _CREDIT_RE.search(text[: m.start()]):
             continue
-        ws = [w for w in re.findall(r"[\w'’-]+", m.group(0)) if w.lower() not in _TITLES]
-        while ws and ws[0].lower() in _NOT_NAMES:  # "In March", "The Indian": a sentence's first word
+        ws = re.findall(r"[\w'’-]+", m.group(0))
+        # a sentence's first word ("In March", "The Indian"), a title or an institution before the name
+        # ("Secretary of State Jane Doe"): what stands before it is no part of it
+        while ws and (ws[0].lower() in _NOT_NAMES or ws[0].lower() in _TITLES or ws[0].lower() in _NOT_PERSON_WORDS):
             ws = ws[1:]
+        ws = [w for w in ws if w.lower() not in _TITLES]
         names = [w for w in ws if w[:1].isupper()]
         if len(names) < 2 or any(w.lower().removesuffix("'s").removesuffix("’s") in _NOT_PERSON_WORDS for w in ws):
             continue
