@@ -174,7 +174,7 @@ _ASKS_PERSON_RE = re.compile(
 # a photograph's credit names who took it, not who is asked about: "(UN Photo/Jane Doe)"
 _CREDIT_RE = re.compile(r"(?:\bphoto(?:graph)?\s*(?:/|:|by)\s*)$", re.I)
 # a person's name: capitalised words (an initial, a particle such as "al-" or "bin" may stand between), none of
-# them a title, an institution's or a place's common word; or a surname after a title ("Minister Lavrov")
+# them a title, an institution's or a place's common word; or a surname after a title ("Minister Sapt")
 _PERSON_RUN_RE = re.compile(
     r"\b[A-Z][a-zà-ÿ'’-]+(?:\s+(?:[A-Z]\.|al-|bin|ibn|van|von|de|da|du|le|la)?\s*[A-Z][a-zà-ÿ'’-]+)+"
 )
@@ -183,7 +183,7 @@ _TITLES = frozenset(
     mr mrs ms dr sheikh mullah king queen emir chairman chairwoman spokesman spokeswoman director commander chief
     senator governor premier chancellor vice acting interim supreme""".split()  # noqa: SIM905
 )
-# common words of institutions, places, events and titles of works: "Security Council", "Moscow Format",
+# common words of institutions, places, events and titles of works: "Security Council", "Zenda Format",
 # "Central Asia", "United Nations", "Economic Corridor", "Quarterly Report"
 _NOT_PERSON_WORDS = frozenset(
     """organization organisation council nations format group network corridor ministry department bank fund
