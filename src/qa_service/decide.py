@@ -59,7 +59,10 @@ SIGNALS: list[Signal] = [
     Signal("unknown_names", "names in the question the documents never use (0, 1, or 2 for several)", -1),
     Signal("numbers_missing", "the question's years or numbers are stated with no candidate", -1),
     Signal(
-        "lacks", "the question asks for a date, a figure, a name, a person's name or a quote; the answer holds none", -1
+        "lacks",
+        "the question asks for a date, a figure, a sum of money, a name, a person's name, a quote or what someone "
+        "said; the answer holds none, or does not name who said it",
+        -1,
     ),
 ]
 SIGNAL_NAMES = [s.name for s in SIGNALS]
@@ -104,9 +107,9 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
 
 def _lacks(q: Question, text: str) -> bool:
     """The answer holds none of what the question asks for: a date, a figure, a quote, a name; a person's
-    name where it asks for a person ("which minister", "who was appointed"); for what someone said or how
-    someone responded, the one who said or responded: the question's first name ("What did Zenda's envoy
-    say...", "How did Strelsau respond...")."""
+    name where it asks for a person ("which minister", "who was appointed"); a sum of money where it asks
+    for one ("how much aid, in dollars"); for what someone said or how someone responded, the one who did:
+    the question's name before the verb of saying (`_actor`: "What did Zenda's envoy say...")."""
     if q.kind in ("quotation", "reaction") and (actor := _actor(q)) and not mentions(surface(text), actor):
         return True
     if q.answer_type == "person" and asks_for_a_person(q.standalone):

@@ -187,7 +187,7 @@ SCAFFOLD = frozenset(
     discussed give gives happen happened happens think thinks view views exactly actually really kind
     sort type way ways something anything thing things please know""".split()  # noqa: SIM905
 )
-_MONTHS = (
+MONTHS = (
     "january february march april may june july august september october november december".split()  # noqa: SIM905
 )
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
@@ -436,7 +436,7 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
         and w not in ("one", "dozen", "hundred")
         and not w.endswith(("st", "nd", "rd", "th"))
     ]
-    months = [w for w in words(text) if w in _MONTHS and w != "may"]
+    months = [w for w in words(text) if w in MONTHS and w != "may"]
     return years, list(dict.fromkeys(nums)), list(dict.fromkeys(counts)), list(dict.fromkeys(months))
 
 

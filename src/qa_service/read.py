@@ -23,7 +23,7 @@ import numpy as np
 from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
-from qa_service.question import AnswerType, Entity, Question
+from qa_service.question import MONTHS, AnswerType, Entity, Question
 from qa_service.text import NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
 
 # ---------------------------------------------------------------- what a sentence offers
@@ -254,7 +254,7 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
         names = [w for w in ws if w[:1].isupper()]
         if len(names) < 2 or any(w.lower().removesuffix("'s").removesuffix("’s") in _NOT_PERSON_WORDS for w in ws):
             continue
-        if any(w.lower() in _MONTHS for w in names) or all(w.lower() in given for w in names):
+        if any(w.lower() in MONTHS for w in names) or all(w.lower() in given for w in names):
             continue
         out.append(" ".join(ws))
     for m in _TITLE_NAME_RE.finditer(text):
@@ -264,10 +264,6 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
             out.append(name)
     return list(dict.fromkeys(out))
 
-
-_MONTHS = frozenset(
-    "january february march april may june july august september october november december".split()  # noqa: SIM905
-)
 
 
 def new_names(text: str, question_text: str, adjectives: bool = True) -> list[str]:
