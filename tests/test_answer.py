@@ -118,6 +118,20 @@ def test_a_name_the_documents_never_use_lowers_the_confidence(engine: Engine) ->
     assert unknown.confidence < known.confidence
 
 
+def test_a_request_word_or_a_month_that_starts_a_sentence_is_no_unknown_name(engine: Engine) -> None:
+    """ "Need", "Member", "Plain" at the start of a sentence and "Oct" are no names the documents lack; a
+    name the documents never use still is, wherever it stands."""
+    for text in (
+        "Member wants a number: how many militant groups are active in the country? Need it for the brief.",
+        "What did the Pakistani prime minister propose at the Oct 2024 SCO summit?",
+        "What is a regional security complex? Plain-English version please.",
+    ):
+        q = engine.analyse([Message(role="user", content=text)])
+        assert [e.text for e in q.entities if e.known is False] == [], text
+    q = engine.analyse([Message(role="user", content="Ruritania wants to know: what did Strelsau propose?")])
+    assert {e.text for e in q.entities if e.known is False} == {"Ruritania", "Strelsau"}
+
+
 def test_reasons_name_only_content_words_of_the_question(engine: Engine) -> None:
     strict = engine.weights.with_settings(AnswerSettings(abstain_threshold=1.0))
     q = "Might the others be accusing someone back then of hiding the surplus?"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_service.lexical import LexicalIndex, tokenize
+from qa_service.lexical import LexicalIndex, TermStats, tokenize
 
 
 def reference_bm25(docs: list[list[str]], query: list[str], k1: float = 1.5, b: float = 0.75) -> list[float]:
@@ -69,3 +69,11 @@ def test_search_ranks_and_persists(tmp_path) -> None:  # type: ignore[no-untyped
     hits = loaded.search("Which group did the SCO create?", 3)
     assert hits[0][0] == 0
     assert loaded.search("xylophone", 3) == []
+
+
+def test_term_stats_know_the_words_the_corpus_writes_in_lower_case() -> None:
+    stats = TermStats(
+        ["Zenda needs the loan; a member state objects.", "See https://example.org/strelsau-news for Strelsau."]
+    )
+    assert stats.common("Member") and stats.common("needs")
+    assert not stats.common("Zenda") and not stats.common("Strelsau")  # only capitalised, or in an address

@@ -74,6 +74,24 @@ def test_entities_skip_the_capital_that_starts_a_question() -> None:
     assert entities("The author lists three obstacles. Run me through them?") == []
     assert entities("What does that mean in plain English?") == []
     assert [e.text for e in entities("Was it a simple NATO decision?")] == ["NATO"]
+    assert entities("What is a buffer state, in plain-English terms?") == []
+
+
+def test_a_common_word_that_starts_a_sentence_names_nothing_and_a_month_is_a_date() -> None:
+    def lower(word: str) -> bool:  # the corpus writes these in lower case
+        return word.lower() in {"need", "member"}
+
+    text = "Who was appointed envoy to Zenda? Need the name for the brief."
+    assert [e.text for e in entities(text, common=lower)] == ["Zenda"]
+    assert [e.text for e in entities("Member wants a number: how many guards?", common=lower)] == []
+    # without the corpus's word list the capital reads as a name, as before
+    assert [e.text for e in entities(text)] == ["Zenda", "Need"]
+    # a name the corpus writes only with its capital stays one at the start of a sentence
+    assert [e.text for e in entities("Strelsau hosted what?", common=lower)] == ["Strelsau"]
+    # a month, in full or short, is a date, not a name the documents might not use
+    q = analyse("What did Zenda's envoy say at the Oct 2024 summit, and in Sept.?")
+    assert [e.text for e in q.entities] == ["Zenda"]
+    assert q.months == ["october", "september"] and q.years == ["2024"]
 
 
 def test_vocabulary_and_inflections_give_other_names(tmp_path: Path) -> None:

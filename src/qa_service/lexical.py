@@ -86,6 +86,10 @@ def feedback_terms(query: str, texts: list[str], stats: TermStats, n: int) -> li
     return ranked[:n]
 
 
+_URL_RE = re.compile(r"\S+://\S+|www\.\S+")
+_LOWER_WORD_RE = re.compile(r"(?<![\w'’-])[a-z][a-z'’]+(?![\w'’-])")
+
+
 class TermStats:
     """Term statistics over the passages, computed once per index: document frequency of stemmed terms (for
     weighting a question's words), the surface words the corpus uses (is a name in the documents at all?),
@@ -98,7 +102,9 @@ class TermStats:
         in_refs: set[str] = set()
         elsewhere: set[str] = set()
         surface: set[str] = set()
+        lower: set[str] = set()
         for i, t in enumerate(texts):
+            lower.update(w.lower() for w in _LOWER_WORD_RE.findall(_URL_RE.sub(" ", t)))
             ts = terms(t)
             df.update(ts)
             (in_refs if is_reference and is_reference[i] else elsewhere).update(ts)
@@ -109,6 +115,7 @@ class TermStats:
         self.n = max(len(texts), 1)
         self.df = df
         self.surface = frozenset(surface)
+        self.lower = frozenset(lower)
         self.reference_only = frozenset(in_refs - elsewhere)
         self.initialisms = _initialisms(texts)
         self._by_length: dict[int, list[str]] = {}
@@ -126,6 +133,11 @@ class TermStats:
         """The corpus uses every word of `name` (case-insensitive, stop words ignored)."""
         ws = [w for w in words(name) if w not in STOPWORDS] or words(name)
         return bool(ws) and all(w in self.surface or w.removesuffix("'s") in self.surface for w in ws)
+
+    def common(self, word: str) -> bool:
+        """The corpus writes the word in lower case somewhere (outside web addresses): a capital on it at the
+        start of a sentence makes no name ("Need the date..."); a name the corpus only capitalises is one."""
+        return word.lower() in self.lower
 
     def other_names(self, name: str) -> list[str]:
         """How the corpus writes a name it does not write as given: the spelled-out form of initials ('IMF'

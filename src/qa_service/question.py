@@ -190,6 +190,8 @@ SCAFFOLD = frozenset(
 MONTHS = (
     "january february march april may june july august september october november december".split()  # noqa: SIM905
 )
+# a month as written in full or short ("Oct 2024", "Sept."): the month it names
+_MONTH_NAMES = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS if m != "may"} | {"sept": "september"}
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 _NUMBER_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(%|percent|per cent))?(?![\w.])")
 _ENTITY_RE = re.compile(
@@ -436,7 +438,7 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
         and w not in ("one", "dozen", "hundred")
         and not w.endswith(("st", "nd", "rd", "th"))
     ]
-    months = [w for w in words(text) if w in MONTHS and w != "may"]
+    months = [_MONTH_NAMES[w] for w in words(text) if w in _MONTH_NAMES and w != "may"]
     return years, list(dict.fromkeys(nums)), list(dict.fromkeys(counts)), list(dict.fromkeys(months))
 
 
@@ -476,9 +478,12 @@ def entities(
     vocabulary: Vocabulary | None = None,
     known: Callable[[str], bool] | None = None,
     other_names: Callable[[str], list[str]] | None = None,
+    common: Callable[[str], bool] | None = None,
 ) -> list[Entity]:
-    """Capitalised names and acronyms, not counting a capital that only starts the sentence. `known` tells
-    whether the corpus uses a name: inflections are kept only where it does, and `Entity.known` is set."""
+    """Capitalised names and acronyms, not counting a capital that only starts the sentence, nor a month
+    (a date: `_numbers` reads it). `known` tells whether the corpus uses a name: inflections are kept only
+    where it does, and `Entity.known` is set. `common(word)`: the corpus writes the word in lower case, so at
+    the start of a sentence its capital names nothing ("Need the date...", "Member wants a number: ...")."""
     out: list[Entity] = []
     for m in _ENTITY_RE.finditer(text):
         phrase = re.sub(r"['’]s$", "", m.group(0)).strip(" -'’")
@@ -494,9 +499,16 @@ def entities(
             continue
         phrase = " ".join(toks)
         at_start = m.start() == 0 or text[: m.start()].rstrip().endswith(("?", ".", "!", ":", '"', "“"))
-        if at_start and len(toks) == 1 and not toks[0].isupper() and toks[0].lower() in _COMMON_START:
+        if (
+            at_start
+            and len(toks) == 1
+            and not toks[0].isupper()
+            and (toks[0].lower() in _COMMON_START or (common is not None and common(toks[0])))
+        ):
             continue
-        if re.search(r"\bin\s+(?:plain|simple)\s+$", text[: m.start()], re.I):  # "in plain English": a register
+        if len(toks) == 1 and toks[0].lower().rstrip(".") in _MONTH_NAMES:
+            continue
+        if re.search(r"\bin\s+(?:plain|simple)[\s-]+$|\bplain-$", text[: m.start()], re.I):  # "in plain English"
             continue
         if phrase.lower() in {e.text.lower() for e in out}:
             continue
@@ -825,6 +837,7 @@ def analyse(
     vocabulary: Vocabulary | None = None,
     known: Callable[[str], bool] | None = None,
     other_names: Callable[[str], list[str]] | None = None,
+    common: Callable[[str], bool] | None = None,
 ) -> Question:
     """Read a question (a string, or a conversation whose last message is the question) once. `vocabulary`:
     the corpus's optional aliases; `known(name)`: whether the corpus uses a name (see `entities`)."""
@@ -862,7 +875,7 @@ def analyse(
         focus=_focus(standalone),
         entities=[
             e.model_copy(update={"asked": e.text.lower() in text.lower()})
-            for e in entities(standalone, vocabulary, known, other_names)
+            for e in entities(standalone, vocabulary, known, other_names, common)
         ],
         years=years,
         numbers=numbers,
