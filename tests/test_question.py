@@ -162,7 +162,17 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
         Message(role="assistant", content="Sweden sees Norway as its rival. [1]"),
         Message(role="user", content="What about Denmark - who are its arch-enemies?"),
     ]
-    assert resolve(rival)[0] == "What about Denmark - who are its arch-enemies? (rival)"  # no "sweden's"
+    # no "sweden's", and none of the last answer's names; its other words say what such an answer says
+    assert resolve(rival)[0] == "What about Denmark - who are its arch-enemies? (rival, sees)"
+    courting = [
+        Message(role="user", content="Why is Ruritania warming to the junta?"),
+        Message(
+            role="assistant",
+            content="Ruritania considers the Zenda militia a bigger menace than the junta. [1] It fears raids. [1]",
+        ),
+        Message(role="user", content="What about Strelsau?"),
+    ]
+    assert resolve(courting)[0] == "What about Strelsau? (warming, junta, considers, militia, bigger, menace)"
     assert is_follow_up("When did it reopen its embassy?")
     assert not is_follow_up("When did India reopen the embassy in the capital?")
     with pytest.raises(InvalidInput, match="empty"):

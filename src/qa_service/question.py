@@ -208,6 +208,7 @@ _PEOPLE_PRONOUN_RE = re.compile(
     r"(?:^|\b(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|should)\s+)(they|he|she)\b", re.I
 )
 _PEOPLE_NAMED = 3  # the answer's first names: an answer to a who-question names the people first
+_ANSWER_WORDS = 6  # "What about X?": the last answer's words it keeps (as many as of the earlier question's topic)
 # a pronoun that stands for someone or something named before ("did it", "its members", "they")
 _PERSONAL_PRONOUN_RE = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her)\b", re.I)
 _FOLLOW_START_RE = re.compile(
@@ -808,6 +809,16 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
         # ones ("Does it trade with Norway?" after a question about a union; not "What about Norway, does it
         # agree?")
         context = topic[:6] if replaces else (names + topic)[:8]
+        if replaces and sentences:
+            # "What about Norway?": the same question of another; the last answer says what such an answer
+            # says in the documents' own words ("considers X a bigger menace"), which the reader's may not
+            answered = {w for e in entities(answer) for w in words(e.text)}
+            said = [
+                w
+                for w in content_words(sentences[0])
+                if w not in SCAFFOLD and w.removesuffix("'s") not in answered and not w.isdigit() and w not in context
+            ]
+            context = context + said[:_ANSWER_WORDS]
         if context:
             known = question.lower()
             context = [c for c in context if c.lower() not in known]
