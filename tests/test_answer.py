@@ -25,9 +25,11 @@ from qa_service.read import (
     Candidate,
     Reader,
     announced,
+    asks_for_a_city,
     asks_for_a_person,
     asks_for_money,
     gives_reason,
+    names_a_city,
     offers,
     personal_names,
     place_in_series,
@@ -295,8 +297,23 @@ def test_a_question_that_asks_for_a_person_wants_a_persons_name() -> None:
         "The Zenda Harbour Corporation and the Central Asia Group signed the accord.",
         "The Ruritanian prime minister proposed the Strelsau Economic Corridor (SEC).",
         "The council meets in Strelsau. (Zenda Photo/Antoinette Mauban)",  # a photograph's credit
+        "Costa Rica and Saudi Arabia signed the accord in New Delhi.",  # places (GeoNames), not people
     ):
         assert personal_names(nobody, asked) == [], nobody
+
+
+def test_a_question_that_asks_for_a_city_wants_a_citys_name() -> None:
+    """ "Which city hosted ...?" is not answered by a sentence that names only the country; a city the
+    question does not name answers it (place names from GeoNames)."""
+    asked = "Which Ruritanian city hosted the 2024 summit?"
+    assert asks_for_a_city(asked) and asks_for_a_city("What is the capital of Ruritania?")
+    assert not asks_for_a_city("Which countries attended the summit?")
+    assert names_a_city("In 2024, Kazan hosted the summit of the bloc.", asked)
+    assert names_a_city("The summit met in New Delhi in 2024.", asked)
+    assert not names_a_city("The summit was held in Pakistan in 2024.", asked)  # a country
+    assert not names_a_city("Kazan hosted it.", "Which city after Kazan hosted the summit?")  # asked already
+    q = analyse(asked)
+    assert _lacks(q, "The 2024 summit was held in Ruritania.") and not _lacks(q, "Kazan hosted the 2024 summit.")
 
 
 def test_what_someone_said_needs_the_one_who_said_it() -> None:

