@@ -28,6 +28,7 @@ from qa_service.read import (
     asks_for_a_city,
     asks_for_a_person,
     asks_for_money,
+    asks_when_it_began,
     gives_reason,
     names_a_city,
     offers,
@@ -300,6 +301,17 @@ def test_a_question_that_asks_for_a_person_wants_a_persons_name() -> None:
         "Costa Rica and Saudi Arabia signed the accord in New Delhi.",  # places (GeoNames), not people
     ):
         assert personal_names(nobody, asked) == [], nobody
+
+
+def test_a_question_about_when_something_began_wants_a_beginning() -> None:
+    """ "When did the Zenda talks first convene?" is not answered by the date of a later round; "the first of
+    those" and "in the first place" ask nothing of the kind."""
+    asked = analyse("In what year did the Zenda talks first convene?")
+    assert _lacks(asked, "In 2023 Strelsau hosted the fifth round of the Zenda talks.")
+    assert not _lacks(asked, "The Zenda talks were launched in 2017 in Strelsau.")
+    assert asks_when_it_began("When was the very first Zenda meeting held?")
+    for other in ("When did the first of those meet?", "And when had they closed it in the first place?"):
+        assert not asks_when_it_began(other), other
 
 
 def test_a_question_that_asks_for_a_city_wants_a_citys_name() -> None:

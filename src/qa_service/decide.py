@@ -32,6 +32,7 @@ from qa_service.read import (
     asks_for_a_city,
     asks_for_a_person,
     asks_for_money,
+    asks_when_it_began,
     counted,
     mentions,
     names_a_city,
@@ -40,6 +41,7 @@ from qa_service.read import (
     personal_names,
     states_money,
     surface,
+    tells_a_beginning,
 )
 from qa_service.text import content_words
 
@@ -62,8 +64,8 @@ SIGNALS: list[Signal] = [
     Signal("numbers_missing", "the question's years or numbers are stated with no candidate", -1),
     Signal(
         "lacks",
-        "the question asks for a date, a figure, a sum of money, a name, a person's or a city's name, a quote or "
-        "what someone said; the answer holds none, or does not name who said it",
+        "the question asks for a date, a figure, a sum of money, a name, a person's or a city's name, a quote, "
+        "what someone said or when something began; the answer holds none, or does not name who said it",
         -1,
     ),
 ]
@@ -109,7 +111,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
 
 def _lacks(q: Question, text: str) -> bool:
     """The answer holds none of what the question asks for: a date, a figure, a quote, a name; a city's name
-    where it asks for a city ("which city hosted"); a person's name where it asks for a person ("which
+    where it asks for a city ("which city hosted"); where it asks when something began, a beginning; a person's name where it asks for a person ("which
     minister", "who was appointed"); a sum of money where it asks
     for one ("how much aid, in dollars"); for what someone said or how someone responded, the one who did:
     the question's name before the verb of saying (`_actor`: "What did Zenda's envoy say...")."""
@@ -117,6 +119,8 @@ def _lacks(q: Question, text: str) -> bool:
         return True
     if asks_for_a_city(q.standalone):
         return not names_a_city(text, q.standalone)
+    if q.answer_type in ("date", "number") and asks_when_it_began(q.standalone) and not tells_a_beginning(text):
+        return True  # "When did the talks first convene?" is not answered by the date of a later round
     if q.answer_type == "person" and asks_for_a_person(q.standalone):
         return not personal_names(text, q.standalone)
     if q.answer_type == "number" and asks_for_money(q.standalone):

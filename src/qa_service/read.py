@@ -277,6 +277,32 @@ def names_a_city(text: str, question_text: str = "") -> bool:
     return False
 
 
+# a question about when something began: "when was it first convened", "the very first meeting"; not an
+# ordinal into a list ("the first of those", "the first one") nor "in the first place"
+_ASKS_FIRST_RE = re.compile(
+    r"\b(?:when|year|date)\b.*\bfirst\b(?!\s+(?:of|one|ones|place|two|three|four|five)\b)"
+    r"|\b(?:very|initial|original|inaugural)\s+(?:meeting|round|session|summit|time)\b",
+    re.I,
+)
+_POINTS_BACK_RE = re.compile(r"\b(?:that|this|the)\s+first\s+\w+\s+(?:you|it|they)\b", re.I)
+# what tells of a beginning: "initially listed", "was founded in", "first met", "since its creation"
+_BEGINNING_RE = re.compile(
+    r"\b(?:first|initial(?:ly)?|original(?:ly)?|inaugura(?:l|ted)|beg(?:an|un)|found(?:ed|ing)|establish(?:ed|ment)|"
+    r"creat(?:ed|ion)|launch(?:ed)?|set up|since|formed|formation|emerged)\b",
+    re.I,
+)
+
+
+def asks_when_it_began(question_text: str) -> bool:
+    """The question asks when something began ("When did the talks first convene?")."""
+    return bool(_ASKS_FIRST_RE.search(question_text)) and not _POINTS_BACK_RE.search(question_text)
+
+
+def tells_a_beginning(text: str) -> bool:
+    """The text tells of a beginning: something first done, founded, created, launched."""
+    return bool(_BEGINNING_RE.search(text))
+
+
 def asks_for_a_person(question_text: str) -> bool:
     """The question asks for a person by name (by a noun of people, or "who was appointed"), not for a
     country or a group that "which" or "who" may also ask for."""
