@@ -288,11 +288,11 @@ class Conversation:
 def _fit(
     examples: Sequence[Example], stats: TermStats, cfg: TrainingSettings, follow_ups: Sequence[Example] = ()
 ) -> tuple[Weights, dict[str, Any]]:
-    """The reader from `examples` and `follow_ups`; the composition and the decider from `examples` alone."""
+    """The reader and the decider from `examples` and `follow_ups`; the composition from `examples` alone."""
     features = list(cfg.features)
     scores = held_out_scores([*examples, *follow_ups], features, cfg.regularisation)
     how = choose_composition(examples, scores, cfg)
-    x, right, answerable = decider_rows(examples, scores, how, stats)
+    x, right, answerable = decider_rows([*examples, *follow_ups], scores, how, stats)
     decider = fit_decider(x, right, answerable, cfg)
     if not cfg.abstain:
         decider = Decider(decider.mean, decider.scale, decider.coef, decider.bias, 0.0)
@@ -316,9 +316,11 @@ def train(
     """Reader, composition, decider and threshold, all from `examples` and `conversations` alone. With
     conversations, twice: the first weights answer each conversation's earlier turns, and its last question, in
     that history, joins the reader's examples in the second fit, so that the reader also learns from
-    follow-ups (completed from earlier turns, their candidates include what the last answer said). The
-    composition and the decider stay fitted on single questions: with the follow-ups among the decider's
-    examples, leave-one-writer-out near-miss abstention fell from 0.21 to 0.16 for no gain elsewhere."""
+    follow-ups (completed from earlier turns, their candidates include what the last answer said), and so
+    does the decider's. The composition stays fitted on single questions. (With the follow-ups among the
+    decider's examples, near-miss abstention once fell from 0.21 to 0.16; with ten training writers and the
+    decider's type checks it rose: 0.455 -> 0.480, follow-ups 0.679 -> 0.691, false abstention 0.024 either
+    way.)"""
     cfg = cfg or TrainingSettings()
     weights, info = _fit(examples, stats, cfg)
     if conversations and cfg.follow_ups:
