@@ -117,8 +117,8 @@ def _lacks(q: Question, text: str) -> bool:
     the question's name before the verb of saying (`_actor`: "What did Zenda's envoy say...")."""
     if q.kind in ("quotation", "reaction") and (actor := _actor(q)) and not mentions(surface(text), actor):
         return True
-    if asks_for_a_city(q.standalone):
-        return not names_a_city(text, q.standalone)
+    if asks_for_a_city(q.standalone) and not names_a_city(text, q.standalone):
+        return True
     if q.answer_type in ("date", "number") and asks_when_it_began(q.standalone) and not tells_a_beginning(text):
         return True  # "When did the talks first convene?" is not answered by the date of a later round
     if q.answer_type == "person" and asks_for_a_person(q.standalone):

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,7 @@ from qa_service.index import IngestReport, LoadedIndex, current_state, ingest, l
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, FootnoteRef, Hit, Message, Paper, Reference
 from qa_service.question import Question, Vocabulary, analyse, answer_sentences
-from qa_service.read import Candidate, gather, pool
+from qa_service.read import Candidate, gather, load_places, pool
 from qa_service.retrieve import Mode, Retriever
 from qa_service.store import VectorStore
 from qa_service.text import normalize
@@ -144,7 +143,6 @@ class Engine:
 
         threadpool_limits(settings.index.blas_threads, user_api="blas")  # process-wide: see the setting
         self.embedder = embedder or Embedder.from_settings(settings)
-        self._english: frozenset[str] | None = None  # the tokenizer's whole words (`_common`), read when asked
         self.store = store or VectorStore.from_settings(settings)
         self._weights: Weights | None = None
         self._snapshot: Snapshot | None = None
@@ -180,6 +178,7 @@ class Engine:
             _ = self.weights
         self.refresh(force=True)
         self.embedder.encode_query("warm-up")  # load the model now, not on the first request
+        load_places()  # and the place names the decider reads (about 3 s)
 
     def refresh(self, force: bool = False) -> bool:
         """Serve the published build if it is not the one served (or always, with `force`); True when the
@@ -444,25 +443,10 @@ class Engine:
     ) -> list[Hit]:
         return self.retriever.retrieve(query, k, mode, documents=self._filter(documents))
 
-    def _common(self, word: str) -> bool:
-        """A common English word, not a name: the corpus writes it in lower case, or the corpus never uses
-        it and the embedding model's tokenizer has it as a whole word ("Need", "Ballpark")."""
-        if self.stats.common(word):
-            return True
-        if self._english is None:
-            vocab = Path(str(getattr(self.embedder, "model_path", ""))) / "vocab.txt"
-            try:
-                self._english = frozenset(
-                    w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha() and w.islower()
-                )
-            except OSError:
-                self._english = frozenset()
-        return word.lower() in self._english and not self.stats.uses(word)
-
     def analyse(self, messages: Sequence[Message]) -> Question:
         """The question analysed, with its words the corpus lacks expanded to the corpus's own; the query
         and those words are embedded together, in one batch."""
-        q = analyse(messages, self._vocabulary, self.stats.uses, self.stats.other_names, self._common)
+        q = analyse(messages, self._vocabulary, self.stats.uses, self.stats.other_names, self.stats.common)
         if q.injection:
             return q
         todo = self._expander.unknown(q.focus) if self._expander is not None else []

