@@ -111,10 +111,11 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
 
 def _lacks(q: Question, text: str) -> bool:
     """The answer holds none of what the question asks for: a date, a figure, a quote, a name; a city's name
-    where it asks for a city ("which city hosted"); where it asks when something began, a beginning; a person's name where it asks for a person ("which
-    minister", "who was appointed"); a sum of money where it asks
-    for one ("how much aid, in dollars"); for what someone said or how someone responded, the one who did:
-    the question's name before the verb of saying (`_actor`: "What did Zenda's envoy say...")."""
+    where it asks for a city ("which city hosted"); a beginning where it asks when something began ("when
+    did it first convene"); a person's name where it asks for a person ("which minister", "who was
+    appointed"); a sum of money where it asks for one ("how much aid, in dollars"); for what someone said or
+    how someone responded, the one who did: the question's name before the verb of saying (`_actor`: "What
+    did Zenda's envoy say...")."""
     if q.kind in ("quotation", "reaction") and (actor := _actor(q)) and not mentions(surface(text), actor):
         return True
     if asks_for_a_city(q.standalone) and not names_a_city(text, q.standalone):

@@ -205,6 +205,8 @@ def _is_month(word: str, after: str) -> bool:
     if w in MONTHS and w != "may":
         return True
     return w in _MONTH_NAMES and bool(re.match(r"\.?\s*\d", after))
+
+
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 _NUMBER_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(%|percent|per cent))?(?![\w.])")
 _ENTITY_RE = re.compile(
@@ -547,8 +549,8 @@ def entities(
 # Capitalised words that start a question without naming anything: discourse markers and the imperative
 # verbs a request opens with ("Take the first one...", "Compare ...").
 _COMMON_START = frozenset(
-    """tell list name give define describe explain please according besides apart also then so now since need plain
-    needs want wants wanted
+    """tell list name give define describe explain please according besides apart also then so now since
+    need needs want wants wanted plain
     given bottom overall briefly basically honestly actually ok okay well yes no quick short roughly summing
     summarise summarize looking thinking compared considering regarding concerning say suppose take
     consider look compare assume imagine show help remind walk go back isn't wasn't aren't doesn't didn't
