@@ -146,10 +146,12 @@ _WHO_WHICH_RE = re.compile(
 _NAME_OF_RE = re.compile(
     r"\bwhat(?:'s| is| was| are| were) (?:the names? of|(?:his|her|their|its) names?)\b", re.I
 )
+# what "city" or "town" names when a noun follows it: not a place ("the town council", "city officials")
+CIVIC_NOUNS = r"(?:councils?|halls?|mayor|officials?|government|authorities|states?)"
 _WHERE_RE = re.compile(
     r"^(?:and |but |so )?where\b|\b(?:in|at) (?:what|which) (?:city|place|country|location|venue|capital)\b|"
     r"\b(?:which|what|names? of the) (?:city|town|place|location|venue|capital)\b"
-    r"(?!['’]s\b|\s+(?:council|hall|mayor|officials?|government|authorities)\b)|\band where\b",
+    rf"(?!['’]s\b|\s+{CIVIC_NOUNS}\b)|\band where\b",
     re.I,
 )
 _HOW_MANY_RE = re.compile(

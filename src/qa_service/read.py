@@ -23,7 +23,7 @@ import numpy as np
 from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
-from qa_service.question import MONTHS, AnswerType, Entity, Question
+from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question
 from qa_service.text import NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
 
 # ---------------------------------------------------------------- what a sentence offers
@@ -234,7 +234,7 @@ def states_money(text: str) -> bool:
 # hosted"; not "the town council", "a city-state", "what political capital", "what share of capital"
 _ASKS_CITY_RE = re.compile(
     r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?:cit(?:y|ies)|towns?)(?![\w'’-])"
-    r"(?!\s+(?:council|councils|hall|halls|state|states|government|authorities|officials|mayor)\b)|"
+    rf"(?!\s+{CIVIC_NOUNS}\b)|"
     r"\b(?:which|what)\s+capital(?:\s+city)?\s+(?:hosted|host|held|was|is|did|does|will|has|had)\b|"
     r"\bthe capital (?:city )?of\b|\bname of the (?:city|capital|town)\b",
     re.I,
