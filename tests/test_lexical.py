@@ -77,3 +77,17 @@ def test_term_stats_know_the_words_the_corpus_writes_in_lower_case() -> None:
     )
     assert stats.common("Member") and stats.common("needs")
     assert not stats.common("Zenda") and not stats.common("Strelsau")  # only capitalised, or in an address
+
+
+def test_only_a_name_in_the_reference_list_alone_makes_a_question_about_sources() -> None:
+    stats = TermStats(
+        [
+            "Zenda's envoy met the council.",
+            "3. Roza Hentzau, “A Review of Troop Levels,” https://example.org/sapt-report.pdf.",
+        ],
+        is_reference=[False, True],
+    )
+    assert stats.names_a_reference("Who is Roza Hentzau?")
+    assert not stats.names_a_reference("When was the review of troop levels delivered?")  # plain words
+    assert not stats.names_a_reference("Review the troop levels for me.")  # opens the sentence
+    assert not stats.names_a_reference("What did Sapt say?")  # only in an address

@@ -108,7 +108,10 @@ class TermStats:
             lower.update(w.lower() for w in _LOWER_WORD_RE.findall(_URL_RE.sub(" ", t)))
             ts = terms(t)
             df.update(ts)
-            (in_refs if is_reference and is_reference[i] else elsewhere).update(ts)
+            if is_reference and is_reference[i]:  # an address's pieces ('sg', 'report.pdf') name nothing
+                in_refs.update(terms(_URL_RE.sub(" ", t)))
+            else:
+                elsewhere.update(ts)
             for w in words(t):
                 surface.add(w)
                 if w.endswith("'s"):
@@ -169,8 +172,15 @@ class TermStats:
         return None
 
     def names_a_reference(self, text: str) -> bool:
-        """The text uses a term that only the reference list has."""
-        return bool(terms(text) & self.reference_only)
+        """The text names something only the reference list has: a capitalised word that does not open a
+        sentence ("Who is Roza Zenda?", "the RAND commentary"). The reference list's plain words ("review",
+        "troops", "session" in its titles) are every reader's words too, and name no source."""
+        named = [m.group(0) for m in _CAPITALISED_WORD_RE.finditer(text)]
+        return bool(terms(" ".join(named)) & self.reference_only)
+
+
+# a capitalised word or acronym, not the first of a sentence or of a bracket
+_CAPITALISED_WORD_RE = re.compile(r"(?<![.?!:;(\"“]\s)(?<!^)(?<![.?!:;(\"“])\b[A-Z][\w'’-]*")
 
 
 _CAPITALISED_RUN_RE = re.compile(
