@@ -193,3 +193,7 @@ def test_a_sentence_two_papers_share_is_sourced_from_the_paper_asked_about(
         assert {c.chunk.doc_id for c in p.candidates if c.chunk.id in p.behind} == {doc}
         may_answer = eligible(p.question, p.candidates, p.pinned, p.behind)
         assert any(c.chunk.kind == "reference" and source in c.text for c in may_answer)
+    # asked of both papers, the conversation does not say which one the answer quoted: both papers' sources
+    refs = e._sources_of([f"{SHARED}."])
+    assert sorted((c.doc_id, c.kind) for c in refs) == sorted((doc, "reference") for doc in sources)
+    assert {c.doc_id for c in e._answered_from([*follow, Message(role="user", content="Why?")])} == set(sources)

@@ -563,16 +563,20 @@ class Engine:
 
         return index.derived("sentence_text", build)
 
-    def _found(self, text: str, allowed: frozenset[str] | None) -> tuple[Chunk, ChunkSentence] | None:
-        """The passage an answer's sentence came from, among the documents asked about: the last that
-        holds it."""
-        hits = [h for h in self._where().get(normalize(text), []) if allowed is None or h[0].doc_id in allowed]
-        return hits[-1] if hits else None
+    def _found(self, text: str, allowed: frozenset[str] | None) -> list[tuple[Chunk, ChunkSentence]]:
+        """The passages an answer's sentence may have come from, among the documents asked about: one per
+        document that holds it (the last of its overlapping passages). The conversation does not say which
+        document an earlier answer quoted, so a sentence two documents share stands for both."""
+        per_doc: dict[str, tuple[Chunk, ChunkSentence]] = {}
+        for h in self._where().get(normalize(text), []):
+            if allowed is None or h[0].doc_id in allowed:
+                per_doc[h[0].doc_id] = h
+        return list(per_doc.values())
 
     def _answered_from(self, messages: Sequence[Message], documents: Sequence[str] | None = None) -> list[Chunk]:
         """The passages of the sentences of the last answer in the conversation, in the documents asked about."""
         allowed = self._filter(documents)
-        found = [hit[0] for t in answer_sentences(messages) if (hit := self._found(t, allowed)) is not None]
+        found = [chunk for t in answer_sentences(messages) for chunk, _ in self._found(t, allowed)]
         return list({c.id: c for c in found}.values())
 
     def _sources_of(self, sentences: Sequence[str], documents: Sequence[str] | None = None) -> list[Chunk]:
@@ -581,13 +585,11 @@ class Engine:
         allowed = self._filter(documents)
         out: list[Chunk] = []
         for t in sentences:
-            if (hit := self._found(t, allowed)) is None:
-                continue
-            chunk, sentence = hit
-            for n in sentence.covered_by:
-                ref = self._references.get(FootnoteRef(document=chunk.notes_doc, number=n))
-                if ref is not None and (allowed is None or ref.doc_id in allowed):
-                    out.append(ref)
+            for chunk, sentence in self._found(t, allowed):
+                for n in sentence.covered_by:
+                    ref = self._references.get(FootnoteRef(document=chunk.notes_doc, number=n))
+                    if ref is not None and (allowed is None or ref.doc_id in allowed):
+                        out.append(ref)
         return list({c.id: c for c in out}.values())
 
     def candidate_passages(
