@@ -121,9 +121,11 @@ _REACTION_RE = re.compile(
     re.I,
 )
 _WHY_RE = re.compile(
-    r"^(?:and |but |so )?why\b|\bwhat (?:is|was|are|were) the (?:reasons?|causes?|motives?|motivations?|rationale)\b|"
-    r"\bfor what reasons?\b|\bwhat (?:explains|explained|drives|drove|motivates|motivated|caused|causes|led to|"
-    r"leads to|lies behind|is behind|prompted|pushed)\b|\bwhat makes\b|\bhow come\b|\breasons? (?:for|why|behind)\b",
+    r"^(?:and |but |so )?why\b|\bwhat(?:['’]s| is| was| are| were) the (?:reasons?|causes?|motives?|motivations?|"
+    r"rationale)\b|\bfor what reasons?\b|\bwhat (?:explains|explained|drives|drove|motivates|motivated|caused|causes|"
+    r"led to|leads to|prompted|pushed)\b|\bwhat makes\b|\bhow come\b|\breasons? (?:for|why|behind)\b|"
+    # "what's behind it", "what may lie behind it": any tense of "be" or "lie", contracted or not
+    r"\bwhat(?:['’]s|\s+(?:is|was|are|were|lies|lay|(?:may|might|could|can|does|did) lie))\s+(?:really\s+)?behind\b",
     re.I,
 )
 _WHEN_RE = re.compile(
