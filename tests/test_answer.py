@@ -26,11 +26,13 @@ from qa_service.read import (
     Reader,
     announced,
     asks_for_a_city,
+    asks_for_countries,
     asks_for_a_person,
     asks_for_money,
     asks_when_it_began,
     gives_reason,
     names_a_city,
+    countries_named,
     offers,
     personal_names,
     place_in_series,
@@ -543,3 +545,25 @@ def test_a_lead_in_that_counts_brings_the_series_it_announces() -> None:
         3,
         -1,
     ]
+
+
+def test_a_question_that_asks_for_countries_wants_them_named() -> None:
+    """ "Which states sit on the group?" wants a list of countries the question does not name (two at least);
+    "which country" one; a sentence about the group that names none does not answer it (GeoNames names)."""
+    listed = "Which states sit on the Zenda contact group?"
+    assert asks_for_countries(listed) == 2 and asks_for_countries("Which country hosted the first round?") == 1
+    for other in ("Which state institutions collapsed?", "What does the state say?", "Who chairs the group?"):
+        assert asks_for_countries(other) == 0, other
+    assert countries_named("Iran, Russia and India backed the group.", listed) == 3
+    assert countries_named("The U.S. and the UK agreed.", listed) == 2
+    assert countries_named("The group's members met in Strelsau.", listed) == 0
+    assert countries_named("Ruritania's envoy and Zenda's spoke.", "Which countries did Ruritania meet?") == 0
+    q = analyse(listed)
+    assert _lacks(q, "The contact group would be selected from the large group format.")
+    assert _lacks(q, "Pakistan proposed the contact group.")  # one country is no list
+    assert not _lacks(q, "Pakistan, Iran and China sit on the contact group.")
+
+
+def test_the_reason_says_the_countries_asked_for_are_never_named(engine: Engine) -> None:
+    a = engine.ask([Message(role="user", content="Which states sit on the proposed international contact group?")])
+    assert a.abstained and a.reason and "never name the countries you ask about" in a.reason

@@ -31,9 +31,11 @@ from qa_service.read import (
     Candidate,
     asks_for_a_city,
     asks_for_a_person,
+    asks_for_countries,
     asks_for_money,
     asks_when_it_began,
     counted,
+    countries_named,
     mentions,
     names_a_city,
     numbers_share,
@@ -64,7 +66,8 @@ SIGNALS: list[Signal] = [
     Signal("numbers_missing", "the question's years or numbers are stated with no candidate", -1),
     Signal(
         "lacks",
-        "the question asks for a date, a figure, a sum of money, a name, a person's or a city's name, a quote, "
+        "the question asks for a date, a figure, a sum of money, a name, a person's, a city's or countries' "
+        "names, a quote, "
         "what someone said or when something began; the answer holds none, or does not name who said it",
         -1,
     ),
@@ -111,7 +114,8 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
 
 def _lacks(q: Question, text: str) -> bool:
     """The answer holds none of what the question asks for: a date, a figure, a quote, a name; a city's name
-    where it asks for a city ("which city hosted"); a beginning where it asks when something began ("when
+    where it asks for a city ("which city hosted"); countries' names where it asks for countries, two at least
+    for a list ("which states sit on the group"); a beginning where it asks when something began ("when
     did it first convene"); a person's name where it asks for a person ("which minister", "who was
     appointed"); a sum of money where it asks for one ("how much aid, in dollars"); for what someone said or
     how someone responded, the one who did: the question's name before the verb of saying (`_actor`: "What
@@ -120,6 +124,8 @@ def _lacks(q: Question, text: str) -> bool:
         return True
     if asks_for_a_city(q.standalone) and not names_a_city(text, q.standalone):
         return True
+    if (n := asks_for_countries(q.standalone)) and countries_named(text, q.standalone) < n:
+        return True  # "which countries sit on the group" wants them named: two at least for a list
     if q.answer_type in ("date", "number") and asks_when_it_began(q.standalone) and not tells_a_beginning(text):
         return True  # "When did the talks first convene?" is not answered by the date of a later round
     if q.answer_type == "person" and asks_for_a_person(q.standalone):
@@ -213,6 +219,13 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
             f"The documents discuss {topic}, but never name the city you ask about."
             if topic
             else "The documents never name the city you ask about."
+        )
+    if s["lacks"] and (n := asks_for_countries(q.standalone)):
+        what = "country" if n == 1 else "countries"
+        return (
+            f"The documents discuss {topic}, but never name the {what} you ask about."
+            if topic
+            else f"The documents never name the {what} you ask about."
         )
     if s["lacks"] and q.answer_type == "person" and asks_for_a_person(q.standalone):
         return (

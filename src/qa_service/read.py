@@ -292,6 +292,45 @@ def names_a_city(text: str, question_text: str = "") -> bool:
     return False
 
 
+
+# "which countries sit on the group", "what states are members", "which nation hosted": the answer is a country;
+# not "which state institutions" (a state's), nor "the country's" (a country named already)
+_ASKS_COUNTRY_RE = re.compile(
+    r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(countr(?:y|ies)|states|nations?)(?![\w'’-])"
+    r"(?!\s+(?:institutions?|bodies|agenc(?:y|ies)|actors?|officials?|media|apparatus|building|capacity|level)\b)",
+    re.I,
+)
+
+
+def asks_for_countries(question_text: str) -> int:
+    """How many countries the question asks to be named: 1 for "which country", 2 for "which countries" (a
+    list), 0 when it asks for none."""
+    m = _ASKS_COUNTRY_RE.search(question_text)
+    if m is None:
+        return 0
+    return 1 if m.group(1).lower() in ("country", "nation") else 2
+
+
+def countries_named(text: str, question_text: str = "") -> int:
+    """How many countries the text names that the question does not: GeoNames country names, and the few
+    abbreviations English prose writes for a country in capitals ("US", "U.S.", "UK", "UAE")."""
+    given = {_fold(w) for w in re.findall(r"[\w'’-]+", question_text)}
+    countries, _ = _places()
+    found: set[str] = set()
+    for m in _PLACE_RUN_RE.finditer(re.sub(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?", r"\1\2\3", text)):
+        ws = [w.removesuffix("'s").removesuffix("’s") for w in m.group(0).split()]
+        for start in range(len(ws)):
+            for end in range(len(ws), start, -1):
+                piece = ws[start:end]
+                name = _fold(" ".join(piece))
+                abbreviation = len(piece) == 1 and piece[0] in _COUNTRY_ABBREVIATIONS
+                if (name in countries or abbreviation) and not set(name.split()) <= given:
+                    found.add(name)
+    return len(found)
+
+
+_COUNTRY_ABBREVIATIONS = frozenset({"US", "USA", "UK", "UAE"})
+
 # a question about when something began: "when was it first convened", "the very first meeting"; not an
 # ordinal into a list ("the first of those", "the first one") nor "in the first place"
 _ASKS_FIRST_RE = re.compile(
