@@ -117,7 +117,10 @@ _REACTION_RE = re.compile(
     r"\bhow (?:did|does|do|has|have|was|were|is|are|would)\b[^?]{0,80}\b(?:respond|responded|react|reacted|"
     r"reply|replied|answer|answered|receive|received|view|viewed|greet|greeted|handle|handled|deal|dealt|"
     r"take|took|see|saw|feel|felt|regard|regarded)\b|\b(?:response|reaction|answer|reply) (?:of|by|from|to)\b|"
-    r"\bwhat (?:was|is|were|are) [^?]{0,40}(?:'s|’s)? (?:response|reaction|stance|position|attitude)\b",
+    r"\bwhat(?:['’]s| was| is| were| are) [^?]{0,40}(?:'s|’s)? (?:response|reaction|stance|position|attitude)\b|"
+    # "What position has Zenda taken?", "what line did the envoy take", "what stance does Strelsau hold"
+    r"\b(?:what|which) (?:position|stance|line|attitude)s? (?:has|have|had|did|does|do|is|was|were|are|will|would)\b"
+    r"[^?]{1,60}\b(?:take|taken|took|adopt|adopted|hold|held|have|had)\b",
     re.I,
 )
 _WHY_RE = re.compile(
@@ -159,7 +162,12 @@ _WHERE_RE = re.compile(
 _HOW_MANY_RE = re.compile(
     r"\bhow (?:many|much|large|big|long|often|far|old)\b|\bwhat (?:number|amount|share|percentage|proportion|"
     r"fraction|sum|figure|size)\b|\bnumber of\b|\bwhat(?:'s|’s| is| was| are| were) the (?:[\w-]+ )?(?:value|"
-    r"amount|total|size|population|rate|cost|figure|percentage|proportion|budget|count) of\b",
+    r"amount|total|size|population|rate|cost|figure|percentage|proportion|budget|count) of\b|"
+    # a figure asked for by its noun: "give me the dollar value", "what's the figure since...", "exact head count"
+    r"\b(?:what(?:['’]s| is| was| are| were)|give me|tell me|need)\s+(?:the |a |an |its |their )?(?:[\w-]+ ){0,2}?"
+    r"(?:value|amount|total|figure|count|headcount|tally|toll|estimate)s?\b|"
+    r"\b(?:ballpark|exact|rough|approximate|overall)\s+(?:[\w-]+\s+)?(?:figure|total|count|number|head\s?count|"
+    r"estimate|value)\b|\bhead\s?count\b",
     re.I,
 )
 _DEFINITION_RE = re.compile(
