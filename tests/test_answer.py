@@ -567,3 +567,12 @@ def test_a_question_that_asks_for_countries_wants_them_named() -> None:
 def test_the_reason_says_the_countries_asked_for_are_never_named(engine: Engine) -> None:
     a = engine.ask([Message(role="user", content="Which states sit on the proposed international contact group?")])
     assert a.abstained and a.reason and "never name the countries you ask about" in a.reason
+
+
+def test_a_count_of_none_and_a_fraction_of_the_whole_are_figures() -> None:
+    """ "How many states recognise Zenda?" is answered by "not ... by a single other state"; "what share of the
+    money" by "half of the assets", though "money" is not what the fraction counts."""
+    assert offers("Zenda has not been recognized by a single other state.", "number", "How many states recognise it?")
+    assert offers("It moved half of the assets to Strelsau.", "number", "What share of the frozen money moved?")
+    assert not offers("It moved the assets to Strelsau.", "number", "What share of the frozen money moved?")
+    assert not offers("The envoy met the council.", "number", "How many states recognise it?")

@@ -147,6 +147,7 @@ def test_flags() -> None:
     assert analyse("What is the paper's main conclusion?").subject == []
     assert analyse("What does the report conclude about sanctions?").subject == ["sanctions"]
     assert analyse("What is the purpose of this paper?").overview == "purpose"
+    assert analyse("So what's this paper actually trying to find out?").overview == "purpose"
     assert analyse("Who wrote the paper?").about_document
     assert not analyse("Who wrote the letter to the council?").about_document
 

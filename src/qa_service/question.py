@@ -90,6 +90,9 @@ _OVERVIEW_WORD_RE = re.compile(
 _PURPOSE_RE = re.compile(
     rf"\b(?:purpose|objective|aim|goal|scope)s?\s+of\s+(?:the|this)\s+{_DOC_NOUN}\b|"
     rf"\bwhat (?:is|does) (?:the|this) {_DOC_NOUN} (?:about|examine|investigate|ask|set out to do|try to do)\b|"
+    # "what's this paper actually trying to find out?", "what does the report set out to show?"
+    rf"\bwhat(?:['’]s| is| does) (?:the|this) {_DOC_NOUN} (?:\w+ly )?(?:trying|try|tries|setting out|set out|"
+    r"seeking|seek|aiming|aim|want|wanting) to (?:do|find out|answer|show|establish|examine|explore|understand)\b|"
     rf"\bwhat (?:is|was) (?:the|this) {_DOC_NOUN} (?:for|about)?\s*\??$",
     re.I,
 )

@@ -33,6 +33,8 @@ _DATE_RE = re.compile(
     rf"\b(?:1[89]\d\d|20\d\d)s?\b|\b{_MONTH_RE}\b|\b(?:last|next|this) (?:year|month|week)\b|"
     r"\b(?:years?|months?|decades?|weeks?) (?:ago|later|earlier|after|before)\b|\bsince\b|\buntil\b"
 )
+# a count of none, in words: "not ... a single", "not one", "none of"
+_ZERO_RE = re.compile(r"\b(?:not|never)\b[^.;:]{0,40}\ba single\b|\bnot (?:a single|one)\b|\bnone of\b", re.I)
 _NUMBER_RE = re.compile(
     r"\b\d[\d,.]*\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|third|quarter|"
@@ -132,7 +134,10 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     if answer_type == "date":
         return float(bool(_DATE_RE.search(text)))
     if answer_type == "number":
-        what = terms(counted(question_text))
+        if _ZERO_RE.search(text):  # "has not been recognized by a single other state": a count of none
+            return 1.0
+        # "what share of the money": the money is the whole, not what is counted; a fraction of it answers
+        what = frozenset() if _SHARE_RE.search(question_text) else terms(counted(question_text))
         for m in _NUMBER_RE.finditer(text):
             after = words(text[m.start() :])
             if _YEAR_RE.fullmatch(m.group(0)) and not (what and what & terms(" ".join(after[:2]))):
