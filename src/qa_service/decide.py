@@ -107,7 +107,8 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             sum(mentions(surface(around), e) for e in ents) / len(ents) if ents else 1.0,
             float(min(len(unknown), 2)),
             float(bool(q.required) and not any(numbers_share(q.required, c.context) == 1.0 for c in cands)),
-            float(len(q.parts) <= 1 and _lacks(q, text)),
+            # a question whose parts ask for different things ("who, and when?") is read part by part elsewhere
+            float(len({p.answer_type for p in q.parts}) <= 1 and _lacks(q, text)),
         ]
     )
 
