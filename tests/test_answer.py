@@ -16,7 +16,7 @@ from qa_service.decide import SIGNAL_NAMES, Decision, _lacks, signals
 from qa_service.decide import reason as decide_reason
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
-from qa_service.lexical import terms
+from qa_service.lexical import TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit, Message
 from qa_service.question import analyse
 from qa_service.read import (
@@ -552,10 +552,23 @@ def test_a_question_that_asks_for_countries_wants_them_named() -> None:
     "which country" one; a sentence about the group that names none does not answer it (GeoNames names)."""
     listed = "Which states sit on the Zenda contact group?"
     assert asks_for_countries(listed) == 2 and asks_for_countries("Which country hosted the first round?") == 1
-    for other in ("Which state institutions collapsed?", "What does the state say?", "Who chairs the group?"):
+    for other in (
+        "Which state institutions collapsed?",
+        "What does the state say?",
+        "Who chairs the group?",
+        "What does the country gain from the deal?",
+        "What can member states do?",
+        "What number of countries recognise Zenda?",  # a figure
+        "Which United Nations body met?",
+    ):
         assert asks_for_countries(other) == 0, other
     assert countries_named("Iran, Russia and India backed the group.", listed) == 3
     assert countries_named("The U.S. and the UK agreed.", listed) == 2
+    assert countries_named("Britain, France and the Netherlands agreed.", listed) == 3  # common names
+    assert countries_named("The Democratic Republic of the Congo and Papua New Guinea agreed.", listed) == 2
+    assert countries_named("The United States (US) agreed.", listed) == 1  # one country, two names
+    assert countries_named("A turkey and a chad.", listed) == 0  # capitalised as a name only
+    assert countries_named("Iran and Iraq agreed.", "Which countries backed Iran's bid?") == 1
     assert countries_named("The group's members met in Strelsau.", listed) == 0
     assert countries_named("Ruritania's envoy and Zenda's spoke.", "Which countries did Ruritania meet?") == 0
     q = analyse(listed)
@@ -569,10 +582,27 @@ def test_the_reason_says_the_countries_asked_for_are_never_named(engine: Engine)
     assert a.abstained and a.reason and "never name the countries you ask about" in a.reason
 
 
-def test_a_count_of_none_and_a_fraction_of_the_whole_are_figures() -> None:
-    """ "How many states recognise Zenda?" is answered by "not ... by a single other state"; "what share of the
-    money" by "half of the assets", though "money" is not what the fraction counts."""
+def test_a_count_of_none_and_a_fraction_are_figures() -> None:
+    """ "How many states recognise Zenda?" is answered by "not ... by a single other state" (a state and a
+    country are both polities); "what share of the money" by "half of the assets"."""
     assert offers("Zenda has not been recognized by a single other state.", "number", "How many states recognise it?")
     assert offers("It moved half of the assets to Strelsau.", "number", "What share of the frozen money moved?")
     assert not offers("It moved the assets to Strelsau.", "number", "What share of the frozen money moved?")
     assert not offers("The envoy met the council.", "number", "How many states recognise it?")
+    # a count of none of something else is no count of what is asked
+    assert not offers("They never agreed on a single candidate.", "number", "How many troops took part?")
+    assert offers("Not one soldier was hurt.", "number", "How many soldiers were hurt?")
+
+
+def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing() -> None:
+    """ "Who was appointed envoy? Need the name for the brief." asks for a person in one part and says why in the
+    other: an answer that names no one lacks what it asks; "Who ..., and when ...?" asks two kinds of thing."""
+    stats = TermStats(["The council proposed a special envoy for Ruritania in 2023."])
+    chunk = _ruritania(("The council proposed a special envoy for Ruritania in 2023.", [5]))
+    said = [Candidate(chunk=chunk, pos=0, row=0, cosine=0.5, score=0.9)]
+    one_kind = analyse("Who was appointed special envoy for Ruritania? Need the name for the brief.")
+    two_kinds = analyse("Who was appointed special envoy for Ruritania, and when was the envoy proposed?")
+    assert len(one_kind.parts) == 2 and len(two_kinds.parts) == 2
+    lacks = SIGNAL_NAMES.index("lacks")
+    assert signals(one_kind, said, said, stats)[lacks] == 1.0
+    assert signals(two_kinds, said, said, stats)[lacks] == 0.0

@@ -91,3 +91,4 @@ def test_only_a_name_in_the_reference_list_alone_makes_a_question_about_sources(
     assert not stats.names_a_reference("When was the review of troop levels delivered?")  # plain words
     assert not stats.names_a_reference("Review the troop levels for me.")  # opens the sentence
     assert not stats.names_a_reference("What did Sapt say?")  # only in an address
+    assert stats.names_a_reference("Roza Hentzau: who is she?") and stats.names_a_reference("Hentzau's report?")

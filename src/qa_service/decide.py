@@ -107,10 +107,14 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             sum(mentions(surface(around), e) for e in ents) / len(ents) if ents else 1.0,
             float(min(len(unknown), 2)),
             float(bool(q.required) and not any(numbers_share(q.required, c.context) == 1.0 for c in cands)),
-            # a question whose parts ask for different things ("who, and when?") is read part by part elsewhere
-            float(len({p.answer_type for p in q.parts}) <= 1 and _lacks(q, text)),
+            # a question whose parts ask for different kinds of thing ("who, and when?") names no one kind it lacks
+            float(len({p.answer_type for p in q.parts} & _CHECKED_TYPES) <= 1 and _lacks(q, text)),
         ]
     )
+
+
+# the answer types whose surface `_lacks` reads (a statement, a reason or a definition has none)
+_CHECKED_TYPES = frozenset({"date", "number", "person", "place", "quote", "reaction"})
 
 
 def _lacks(q: Question, text: str) -> bool:
@@ -221,7 +225,7 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
             if topic
             else "The documents never name the city you ask about."
         )
-    if s["lacks"] and (n := asks_for_countries(q.standalone)):
+    if s["lacks"] and (n := asks_for_countries(q.standalone)) and countries_named(best.text, q.standalone) < n:
         what = "country" if n == 1 else "countries"
         return (
             f"The documents discuss {topic}, but never name the {what} you ask about."

@@ -172,15 +172,27 @@ class TermStats:
         return None
 
     def names_a_reference(self, text: str) -> bool:
-        """The text names something only the reference list has: a capitalised word that does not open a
-        sentence ("Who is Roza Zenda?", "the RAND commentary"). The reference list's plain words ("review",
+        """The text names something only the reference list has: a capitalised word ("Who is Roza Zenda?",
+        "the RAND commentary"); at the start of a sentence, only what is plainly a name there: an acronym, a
+        possessive, or the first of a run of capitalised words ("RAND says what?", "Zenda's report",
+        "Roza Zenda: who is she?"; not "Review the troop levels"). The reference list's plain words ("review",
         "troops", "session" in its titles) are every reader's words too, and name no source."""
-        named = [m.group(0) for m in _CAPITALISED_WORD_RE.finditer(text)]
+        named = [
+            m.group(0)
+            for m in _CAPITALISED_WORD_RE.finditer(text)
+            if not _opens_sentence(text, m.start()) or _NAME_AT_START_RE.match(text, m.start())
+        ]
         return bool(terms(" ".join(named)) & self.reference_only)
 
 
-# a capitalised word or acronym, not the first of a sentence or of a bracket
-_CAPITALISED_WORD_RE = re.compile(r"(?<![.?!:;(\"“]\s)(?<!^)(?<![.?!:;(\"“])\b[A-Z][\w'’-]*")
+_CAPITALISED_WORD_RE = re.compile(r"\b[A-Z][\w'’-]*")
+# at the start of a sentence, a word that is a name by its form: an acronym, a possessive, or one of a run
+_NAME_AT_START_RE = re.compile(r"[A-Z]{2,}\b|[A-Z][\w-]*['’]s\b|[A-Z][\w'’-]*\s+[A-Z]")
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return not before or before.endswith((".", "?", "!", ":", ";", "(", '"', "“"))
 
 
 _CAPITALISED_RUN_RE = re.compile(

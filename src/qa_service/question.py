@@ -121,17 +121,18 @@ _REACTION_RE = re.compile(
     r"reply|replied|answer|answered|receive|received|view|viewed|greet|greeted|handle|handled|deal|dealt|"
     r"take|took|see|saw|feel|felt|regard|regarded)\b|\b(?:response|reaction|answer|reply) (?:of|by|from|to)\b|"
     r"\bwhat(?:['’]s| was| is| were| are) [^?]{0,40}(?:'s|’s)? (?:response|reaction|stance|position|attitude)\b|"
-    # "What position has Zenda taken?", "what line did the envoy take", "what stance does Strelsau hold"
+    # "What position has Zenda taken?", "what line did the envoy take"; not "what position did she hold" (an office)
     r"\b(?:what|which) (?:position|stance|line|attitude)s? (?:has|have|had|did|does|do|is|was|were|are|will|would)\b"
-    r"[^?]{1,60}\b(?:take|taken|took|adopt|adopted|hold|held|have|had)\b",
+    r"[^?]{1,60}\b(?:take|taken|took|takes|adopt|adopted|adopts)\b",
     re.I,
 )
 _WHY_RE = re.compile(
     r"^(?:and |but |so )?why\b|\bwhat(?:['’]s| is| was| are| were) the (?:reasons?|causes?|motives?|motivations?|"
     r"rationale)\b|\bfor what reasons?\b|\bwhat (?:explains|explained|drives|drove|motivates|motivated|caused|causes|"
     r"led to|leads to|prompted|pushed)\b|\bwhat makes\b|\bhow come\b|\breasons? (?:for|why|behind)\b|"
-    # "what's behind it", "what may lie behind it": any tense of "be" or "lie", contracted or not
-    r"\bwhat(?:['’]s|\s+(?:is|was|are|were|lies|lay|(?:may|might|could|can|does|did) lie))\s+(?:really\s+)?behind\b",
+    # "what's behind it", "what may lie behind it", "what could be behind it": "be" or "lie", contracted or not
+    r"\bwhat(?:['’]s(?:\s+been)?|\s+(?:is|was|are|were|has been|lies|lay|(?:may|might|could|would|can|does|did) "
+    r"(?:lie|be)))\s+(?:really\s+)?behind\b",
     re.I,
 )
 _WHEN_RE = re.compile(
@@ -166,11 +167,12 @@ _HOW_MANY_RE = re.compile(
     r"\bhow (?:many|much|large|big|long|often|far|old)\b|\bwhat (?:number|amount|share|percentage|proportion|"
     r"fraction|sum|figure|size)\b|\bnumber of\b|\bwhat(?:'s|’s| is| was| are| were) the (?:[\w-]+ )?(?:value|"
     r"amount|total|size|population|rate|cost|figure|percentage|proportion|budget|count) of\b|"
-    # a figure asked for by its noun: "give me the dollar value", "what's the figure since...", "exact head count"
-    r"\b(?:what(?:['’]s| is| was| are| were)|give me|tell me|need)\s+(?:the |a |an |its |their )?(?:[\w-]+ ){0,2}?"
-    r"(?:value|amount|total|figure|count|headcount|tally|toll|estimate)s?\b|"
-    r"\b(?:ballpark|exact|rough|approximate|overall)\s+(?:[\w-]+\s+)?(?:figure|total|count|number|head\s?count|"
-    r"estimate|value)\b|\bhead\s?count\b",
+    # a figure asked for by its noun: "give me the dollar value", "what's the figure since...", "exact head count";
+    # not "the central figure behind the coup", "what is the estimate based on"
+    r"\b(?:dollar|euro|money|cash|death|casualty|head|exact|rough|ballpark|estimated|approximate|overall)[\s-]+"
+    r"(?:figure|value|total|count|toll|tally|estimate|number|amount)s?\b|\bheadcount\b|"
+    r"\b(?:what(?:['’]s| is| was)|give me|tell me)\s+the\s+(?:figure|total|count|tally|toll|estimate|amount)"
+    r"(?=\s*(?:[?.]|$|\b(?:since|for|of|on|in|from)\b))",
     re.I,
 )
 _DEFINITION_RE = re.compile(

