@@ -595,12 +595,12 @@ def test_a_count_of_none_and_a_fraction_are_figures() -> None:
 
 
 def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing() -> None:
-    """ "Who was appointed envoy? Need the name for the brief." asks for a person in one part and says why in the
-    other: an answer that names no one lacks what it asks; "Who ..., and when ...?" asks two kinds of thing."""
+    """ "Who was appointed envoy? Who named the envoy?" asks for a person twice: an answer that names no one lacks
+    what it asks; "Who ..., and when ...?" asks two kinds of thing, and no one kind is what it lacks."""
     stats = TermStats(["The council proposed a special envoy for Ruritania in 2023."])
     chunk = _ruritania(("The council proposed a special envoy for Ruritania in 2023.", [5]))
     said = [Candidate(chunk=chunk, pos=0, row=0, cosine=0.5, score=0.9)]
-    one_kind = analyse("Who was appointed special envoy for Ruritania? Need the name for the brief.")
+    one_kind = analyse("Who was appointed special envoy for Ruritania? Who named the envoy in the end?")
     two_kinds = analyse("Who was appointed special envoy for Ruritania, and when was the envoy proposed?")
     assert len(one_kind.parts) == 2 and len(two_kinds.parts) == 2
     lacks = SIGNAL_NAMES.index("lacks")
