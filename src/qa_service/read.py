@@ -269,8 +269,10 @@ def _places() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def load_places() -> None:
-    """Load the place names now (`_places`), not on the first question that needs them."""
+    """Load the place names now (`_places`, and the country pattern), not on the first question that needs
+    them."""
     _places()
+    _country_re()
 
 
 def asks_for_a_city(question_text: str) -> bool:
