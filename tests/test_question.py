@@ -65,6 +65,12 @@ from qa_service.question import (
         ("When was this paper published?", "about_document", "statement"),
         ("Did the council ever meet in the capital?", "yes_no", "statement"),
         ("What happened to the frozen reserves?", "what", "statement"),
+        # a clause put first sets the question up; the question follows the comma
+        ("When the author calls the regime 'pre-modern', what does he mean by that?", "definition", "definition"),
+        ("If the talks fail, why would Zenda pay?", "why", "reason"),
+        ("When the talks started, who chaired them?", "who", "person"),
+        ("When did the talks start, and who chaired them?", "when", "date"),
+        ("Name of the Ruritanian PM who floated the scheme?", "who", "person"),
     ],
 )
 def test_kind_and_answer_type(question: str, kind: str, answer_type: str) -> None:

@@ -153,7 +153,10 @@ _WHO_WHICH_RE = re.compile(
 )
 # "what is the name of the envoy?", "what was her name?": a name is asked for
 _NAME_OF_RE = re.compile(
-    r"\bwhat(?:'s| is| was| are| were) (?:the names? of|(?:his|her|their|its) names?)\b", re.I
+    r"\bwhat(?:'s| is| was| are| were) (?:the names? of|(?:his|her|their|its) names?)\b|"
+    r"^(?:the |and the )?names? of (?:the |that |this )?(?:[\w'’-]+ ){0,3}?(?:person|man|woman|official|"
+    r"minister|PM|president|envoy|representative|ambassador|leader|spokes(?:man|woman|person)|author|analyst)\b",
+    re.I,
 )
 # what "city" or "town" names when a noun follows it: not a place ("the town council", "city officials")
 CIVIC_NOUNS = r"(?:councils?|halls?|mayor|officials?|government|authorities|states?)"
@@ -420,8 +423,20 @@ class Question(BaseModel):
 # ---------------------------------------------------------------- analysis
 
 
+# a subordinate clause put before the question it sets up: "When the author calls it 'pre-modern', what does he
+# mean?", "If the talks fail, who pays?"; the question is what follows the comma, not "when" or "if"
+_FRONTED_CLAUSE_RE = re.compile(
+    r"^(?:and |but |so )?(?:when|if|while|once|after|before|since|given that|now that|as)\s"
+    # a clause has its own subject next; "When was it signed, who came?" asks two things
+    r"(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)[^,?]{3,120},\s*"
+    r"(?=(?:what|when|where|who|whom|whose|why|how|which|do|does|did|is|are|was|were|has|have|had|can|could|"
+    r"would|will|should)\b)",
+    re.I,
+)
+
+
 def _kind(text: str) -> tuple[Kind, AnswerType]:
-    t = text.strip()
+    t = _FRONTED_CLAUSE_RE.sub("", text.strip())
     if _ABOUT_DOC_RE.search(t):
         return "about_document", "statement"
     if _SOURCE_RE.search(t) or _FOOTNOTE_NUMBER_RE.search(t) or _SOURCE_WORD_RE.search(t):
