@@ -217,6 +217,9 @@ def test_what_a_sentence_offers() -> None:
     assert offers("Dozens of officials hold posts.", "number", "How many fighters are there?") == 0.0
     assert offers("It has four large trading blocs (RTBs).", "number", "How many RTBs are there?") == 1.0
     assert offers("It has four large trading blocs.", "number", "How many countries are members?") == 0.0
+    # "exactly how many" is not answered by a round plural that only says how large the figure is
+    assert offers("Dozens of officials hold posts.", "number", "Exactly how many officials hold posts?") == 0.0
+    assert offers("Some 40 officials hold posts.", "number", "Exactly how many officials hold posts?") == 1.0
     assert offers("The number of guards is put at 1,500.", "number", "How many guards are there?") == 1.0
     assert offers("Some 2000 guards remain.", "number", "How many guards are there?") == 1.0
     assert offers("The talks failed because neither side trusted the other.", "reason") == 0.5
@@ -282,6 +285,7 @@ def test_a_question_that_asks_for_a_person_wants_a_persons_name() -> None:
         "Who came out of the Zenda talks as head of the new council?",
         "Who actually led the harbour inquiry?",
         "Who spoke for Zenda at the council's session?",
+        "The council was to appoint an envoy. Who got the job?",
         "Name of the Ruritanian PM who floated the scheme?",
     ):
         assert asks_for_a_person(q), q
@@ -376,6 +380,7 @@ def test_a_question_about_an_amount_of_money_wants_one() -> None:
     assert not asks_for_money(share.standalone)
     assert not asks_for_money("How much of the aid was spent on grain?")  # a share of it
     assert not asks_for_money("How many millions of refugees fled Zenda?")  # a count, not a sum
+    assert asks_for_money("Ballpark total of Zenda's aid funding since 1921?")
     assert not _lacks(share, "Zenda moved half of its reserves to Strelsau.")
 
 
@@ -609,3 +614,14 @@ def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing
     lacks = SIGNAL_NAMES.index("lacks")
     assert signals(one_kind, said, said, stats)[lacks] == 1.0
     assert signals(two_kinds, said, said, stats)[lacks] == 0.0
+    # what a follow-up carries over from earlier turns, in brackets, asks for nothing: "How much was that in
+    # crowns?" asks for a figure alone
+    follow = analyse(
+        [
+            Message(role="user", content="What did the council do with Ruritania's reserves?"),
+            Message(role="assistant", content="The council moved half of Ruritania's reserves to Zenda. [1]"),
+            Message(role="user", content="How much was that in crowns?"),
+        ]
+    )
+    assert follow.standalone.endswith(")") and [p.context for p in follow.parts] == [False, True]
+    assert signals(follow, said, said, stats)[lacks] == 1.0

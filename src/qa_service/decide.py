@@ -110,7 +110,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             # a question whose parts ask for different kinds of thing ("who, and when?") names no one kind it lacks
             # (measured: reading only the parts of the kinds it checks moved the threshold, near-miss 0.476 ->
             # 0.419 on the twelve training writers)
-            float(len({p.answer_type for p in q.parts}) <= 1 and _lacks(q, text)),
+            float(len({p.answer_type for p in q.parts if not p.context}) <= 1 and _lacks(q, text)),
         ]
     )
 

@@ -343,6 +343,11 @@ class Part(BaseModel):
     answer_type: AnswerType
     focus: list[str]
     numbers: list[str]
+    context: bool = Field(
+        False,
+        description="The earlier turns' words `resolve` adds to a follow-up: read as a part, so that a sentence "
+        "about them competes, but asking for nothing.",
+    )
 
     @property
     def asks_why(self) -> bool:
@@ -893,7 +898,12 @@ def _parts(standalone: str) -> list[Part]:
     for p in pieces:
         kind, answer_type = _kind(p)
         years, nums, _, _ = _numbers(p)
-        parts.append(Part(text=p, kind=kind, answer_type=answer_type, focus=_focus(p), numbers=years + nums))
+        context = p.startswith("(") and p.endswith(")")  # what `resolve` added to a follow-up, in brackets
+        parts.append(
+            Part(
+                text=p, kind=kind, answer_type=answer_type, focus=_focus(p), numbers=years + nums, context=context
+            )
+        )
     return parts
 
 

@@ -42,6 +42,10 @@ _NUMBER_RE = re.compile(
     re.I,
 )
 _YEAR_RE = re.compile(r"1[89]\d\d|20\d\d")
+# a question that insists on the exact figure ("exactly how many", "the exact head count", "precisely"), and
+# the round plurals that only say how large a figure is ("dozens", "hundreds", "millions of")
+_EXACT_RE = re.compile(r"\b(?:exact|exactly|precise|precisely)\b", re.I)
+_ROUND_PLURAL_RE = re.compile(r"dozens|hundreds|thousands|millions|billions|majority|minority", re.I)
 _NAME_RE = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*|\b[A-Z]{2,}\b")
 # a capitalised adjective of a people or a region, then the lower-case noun it describes
 _ADJECTIVE_RE = re.compile(r"[A-Z][a-z]+(?:ern|ese|ian|ish|ican)\s+[a-z]{3,}")
@@ -138,7 +142,10 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
         if _counts_none(text, asked):  # "not recognized by a single other state"
             return 1.0
         what = terms(asked)
+        exact = bool(_EXACT_RE.search(question_text))
         for m in _NUMBER_RE.finditer(text):
+            if exact and _ROUND_PLURAL_RE.fullmatch(m.group(0)):
+                continue  # "exactly how many?" is not answered by "dozens of them"
             after = words(text[m.start() :])
             if _YEAR_RE.fullmatch(m.group(0)) and not (what and what & terms(" ".join(after[:2]))):
                 continue  # a year, unless it is followed by what is counted ("some 2000 guards")
@@ -173,6 +180,9 @@ _ASKS_PERSON_RE = re.compile(
     r"elect(?:ed|s)?|select(?:ed|s)?|nominat(?:e|ed|es))\b|"
     rf"\bwho(?:m)?\b(?: [\w'’-]+){{0,8}} as (?:the |its |their )?(?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|"
     r"\bwho (?:\w+ )?(?:led|leads|heads|headed|chaired|chairs)\b|"
+    # "who got the job", "who was given the post", "who holds that office": a person in a post
+    r"\bwho (?:got|gets|landed|took|takes|was given|holds|held|fills|filled|won) (?:the|that|this) (?:job|post|"
+    r"position|role|office|seat)\b|"
     # "who spoke for the kingdom at the summit": a person, where "which country spoke" would not be one
     r"\bwho (?:\w+ )?(?:spoke|speaks|speak|talked|talks) (?:for|on behalf of)\b|"
     rf"\bnames? of (?:the |that |this |its |their )?(?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|\b(?:his|her) name\b",
@@ -213,7 +223,10 @@ _TITLE_NAME_RE = re.compile(
 _ASKS_MONEY_RE = re.compile(
     r"\b(?:dollars?|euros?|usd)\b|[$€£]|\b(?:billions?|millions?) of (?:dollars|euros|pounds)\b|"
     r"\bhow much (?:[\w'’-]+ ){0,2}(?:money|aid|funding|funds|assistance|cash)\b|"
-    r"\bhow much (?:has|have|did|does|do|had) .{0,60}?\b(?:spen[dt]|cost|paid|pay|give|given|gave|provided?|put)\b",
+    r"\bhow much (?:has|have|did|does|do|had) .{0,60}?\b(?:spen[dt]|cost|paid|pay|give|given|gave|provided?|put)\b|"
+    # "ballpark total of the aid funding", "the value of the frozen funds"
+    r"\b(?:total|sum|value|amount) of (?:the )?(?:[\w'’-]+ ){0,3}(?:money|aid|funding|funds|assistance|cash|spending|"
+    r"reserves|assets)\b",
     re.I,
 )
 _SHARE_RE = re.compile(
