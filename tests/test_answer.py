@@ -27,6 +27,7 @@ from qa_service.read import (
     announced,
     asks_for_a_city,
     asks_for_a_person,
+    asks_for_a_writer,
     asks_for_countries,
     asks_for_money,
     asks_when_it_began,
@@ -600,6 +601,24 @@ def test_a_count_of_none_and_a_fraction_are_figures() -> None:
     # a count of none of something else is no count of what is asked
     assert not offers("They never agreed on a single candidate.", "number", "How many troops took part?")
     assert offers("Not one soldier was hurt.", "number", "How many soldiers were hurt?")
+
+
+def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
+    """ "Which analyst reported...?" of "One analyst has reported ... [5]" is answered by the author of the
+    reference it cites; "Which minister signed...?" is not (invented sentences and reference)."""
+    text = "One well-respected analyst has reported that Zenda told Strelsau not to yield."
+    stats = TermStats([text])
+    said = [Candidate(chunk=_ruritania((text, [5])), pos=0, row=0, cosine=0.5, score=0.9)]
+    said[0].cited = "Fritz von Tarlenheim, “The Zenda Question,” Strelsau Review, 1894."
+    lacks = SIGNAL_NAMES.index("lacks")
+    writer = analyse("Which analyst reported that Zenda told Strelsau not to yield?")
+    assert asks_for_a_writer(writer.standalone)
+    assert signals(writer, said, said, stats)[lacks] == 0.0
+    minister = analyse("Which minister told Strelsau not to yield?")
+    assert not asks_for_a_writer(minister.standalone)
+    assert signals(minister, said, said, stats)[lacks] == 1.0
+    said[0].cited = "“Record of the Council,” 1894."  # a reference with no author names no one
+    assert signals(writer, said, said, stats)[lacks] == 1.0
 
 
 def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing() -> None:

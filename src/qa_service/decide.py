@@ -31,6 +31,7 @@ from qa_service.read import (
     Candidate,
     asks_for_a_city,
     asks_for_a_person,
+    asks_for_a_writer,
     asks_for_countries,
     asks_for_money,
     asks_when_it_began,
@@ -97,6 +98,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     ents = q.entities
     unknown = [e for e in ents if e.known is False]
     text = " ".join(c.text for c in chosen)
+    cited = " ".join(c.cited for c in chosen)
     return np.array(
         [
             best.score,
@@ -110,19 +112,20 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             # a question whose parts ask for different kinds of thing ("who, and when?") names no one kind it lacks
             # (measured: reading only the parts of the kinds it checks moved the threshold, near-miss 0.476 ->
             # 0.419 on the twelve training writers)
-            float(len({p.answer_type for p in q.parts if not p.context}) <= 1 and _lacks(q, text)),
+            float(len({p.answer_type for p in q.parts if not p.context}) <= 1 and _lacks(q, text, cited)),
         ]
     )
 
 
-def _lacks(q: Question, text: str) -> bool:
+def _lacks(q: Question, text: str, cited: str = "") -> bool:
     """The answer holds none of what the question asks for: a date, a figure, a quote, a name; a city's name
     where it asks for a city ("which city hosted"); countries' names where it asks for countries, two at least
     for a list ("which states sit on the group"); a beginning where it asks when something began ("when
     did it first convene"); a person's name where it asks for a person ("which minister", "who was
     appointed"); a sum of money where it asks for one ("how much aid, in dollars"); for what someone said or
     how someone responded, the one who did: the question's name before the verb of saying (`_actor`: "What
-    did Zenda's envoy say...")."""
+    did Zenda's envoy say..."). `cited`: the authors and titles of the references the answer cites, whose
+    author answers a question about who wrote or reported something ("Which analyst reported...")."""
     if q.kind in ("quotation", "reaction") and (actor := _actor(q)) and not mentions(surface(text), actor):
         return True
     if asks_for_a_city(q.standalone) and not names_a_city(text, q.standalone):
@@ -132,6 +135,8 @@ def _lacks(q: Question, text: str) -> bool:
     if q.answer_type in ("date", "number") and asks_when_it_began(q.standalone) and not tells_a_beginning(text):
         return True  # "When did the talks first convene?" is not answered by the date of a later round
     if q.answer_type == "person" and asks_for_a_person(q.standalone):
+        if asks_for_a_writer(q.standalone) and personal_names(cited, q.standalone):
+            return False
         return not personal_names(text, q.standalone)
     if q.answer_type == "number" and asks_for_money(q.standalone):
         return not states_money(text)

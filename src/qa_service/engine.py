@@ -517,6 +517,10 @@ class Engine:
             self.expander,
             frozenset(self.weights.reader.features) if features is None else features,
         )
+        describe = self._describe
+        for c in cands:  # who wrote what the sentence cites: it may answer "which analyst reported..."
+            refs = (describe.get(FootnoteRef(document=c.chunk.notes_doc, number=n)) for n in c.sentence.covered_by)
+            c.cited = " ".join(d for d in refs if d)
         return Prepared(q, passages, cands, pinned, k, behind)
 
     def answer(self, p: Prepared, weights: Weights | None = None) -> Answer:

@@ -410,6 +410,23 @@ def tells_a_beginning(text: str) -> bool:
     return bool(_BEGINNING_RE.search(text))
 
 
+# a question that asks who wrote, reported or argued something, or for a writer by the noun ("which analyst
+# reported", "which author does the paper point to"): in a paper, the author of the reference it cites
+_ASKS_WRITER_RE = re.compile(
+    r"\b(?:which|what|this|that|the)\s+(?:[\w'’-]+\s+){0,2}?(?:authors?|analysts?|scholars?|experts?|researchers?|"
+    r"writers?|commentators?|historians?|theorists?|observers?|academics?|journalists?)\b|"
+    r"\bwho\s+(?:first\s+)?(?:wrote|writes|reported|reports|argued|argues|claimed|claims|found|observed|noted|"
+    r"suggested|coined)\b",
+    re.I,
+)
+
+
+def asks_for_a_writer(question_text: str) -> bool:
+    """The question asks for the person who wrote, reported or argued something: the author of a cited
+    reference answers it ("Which analyst reported that..." of "a well-respected analyst has reported [46]")."""
+    return bool(_ASKS_WRITER_RE.search(question_text))
+
+
 def asks_for_a_person(question_text: str) -> bool:
     """The question asks for a person by name (by a noun of people, or "who was appointed"), not for a
     country or a group that "which" or "who" may also ask for."""
@@ -545,6 +562,7 @@ class Candidate:
     passage_cosine: float = 0.0  # cosine of the question and the whole passage
     features: list[np.ndarray] = field(default_factory=list)  # one row of FEATURES per question part
     score: float = 0.0
+    cited: str = ""  # who and what the references its sentence cites are (author, title), set by the engine
 
     @property
     def sentence(self) -> ChunkSentence:
