@@ -519,8 +519,8 @@ class Engine:
         )
         describe = self._describe
         for c in cands:  # who wrote what the sentence cites: it may answer "which analyst reported..."
-            refs = (describe.get(FootnoteRef(document=c.chunk.notes_doc, number=n)) for n in c.sentence.covered_by)
-            c.cited = " ".join(d for d in refs if d)
+            said = (describe.get(FootnoteRef(document=c.chunk.notes_doc, number=n)) for n in c.sentence.covered_by)
+            c.cited = " ".join(d for d in said if d)
         return Prepared(q, passages, cands, pinned, k, behind)
 
     def answer(self, p: Prepared, weights: Weights | None = None) -> Answer:
