@@ -603,6 +603,21 @@ def test_a_count_of_none_and_a_fraction_are_figures() -> None:
     assert offers("Not one soldier was hurt.", "number", "How many soldiers were hurt?")
 
 
+def test_an_answer_that_does_not_state_the_year_asked_about_counts_against_it() -> None:
+    """ "What did the council decide in 2020?" answered by a sentence about 2023 lacks the year, though another
+    candidate states 2020 of something else (invented sentences)."""
+    other = "Zenda joined the council in 2020."
+    said = "The council decided to meet in Strelsau in 2023."
+    stats = TermStats([other, said])
+    cands = [
+        Candidate(chunk=_ruritania((t, [])), pos=0, row=i, cosine=0.5, score=0.9) for i, t in enumerate([said, other])
+    ]
+    missing = SIGNAL_NAMES.index("numbers_missing")
+    q = analyse("What did the council decide in 2020?")
+    assert signals(q, cands, cands[:1], stats)[missing] == 1.0
+    assert signals(q, cands, cands[1:], stats)[missing] == 0.0
+
+
 def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     """ "Which analyst reported...?" of "One analyst has reported ... [5]" is answered by the author of the
     reference it cites; "Which minister signed...?" is not (invented sentences and reference)."""

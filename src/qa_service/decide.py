@@ -64,7 +64,12 @@ SIGNALS: list[Signal] = [
     Signal("missing_rare", "rarity of the rarest focus term missing around the answer, over the largest", -1),
     Signal("entities", "share of the question's named entities named around the answer", 1),
     Signal("unknown_names", "names in the question the documents never use (0, 1, or 2 for several)", -1),
-    Signal("numbers_missing", "the question's years or numbers are stated with no candidate", -1),
+    Signal(
+        "numbers_missing",
+        "the question's years or numbers are not all stated around any sentence of the answer (other passages may "
+        "state them of something else)",
+        -1,
+    ),
     Signal(
         "lacks",
         "the question asks for a date, a figure, a sum of money, a name, a person's, a city's or countries' "
@@ -108,7 +113,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             max(absent) / max(stats.idf(""), 1e-9) if absent else 0.0,
             sum(mentions(surface(around), e) for e in ents) / len(ents) if ents else 1.0,
             float(min(len(unknown), 2)),
-            float(bool(q.required) and not any(numbers_share(q.required, c.context) == 1.0 for c in cands)),
+            float(bool(q.required) and not any(numbers_share(q.required, c.context) == 1.0 for c in chosen)),
             # a question whose parts ask for different kinds of thing ("who, and when?") names no one kind it lacks
             # (measured: reading only the parts of the kinds it checks moved the threshold, near-miss 0.476 ->
             # 0.419 on the twelve training writers)
