@@ -616,6 +616,11 @@ def test_an_answer_that_does_not_state_the_year_asked_about_counts_against_it() 
     q = analyse("What did the council decide in 2020?")
     assert signals(q, cands, cands[:1], stats)[missing] == 1.0
     assert signals(q, cands, cands[1:], stats)[missing] == 0.0
+    # a month counts as a year does: "in March" is not answered by a sentence about June
+    march = analyse("What did the council decide in March?")
+    assert signals(march, cands, cands[:1], stats)[missing] == 1.0
+    x = signals(march, cands, cands[:1], stats)
+    assert "in March" in decide_reason(march, cands[0], x, stats)
 
 
 def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
