@@ -623,6 +623,22 @@ def test_an_answer_that_does_not_state_the_year_asked_about_counts_against_it() 
     assert "in March" in decide_reason(march, cands[0], x, stats)
 
 
+def test_what_someone_said_or_stands_for_needs_them_named() -> None:
+    """The position or words asked about are someone's: an answer that does not name them lacks what is
+    asked, whether the name stands before the verb ("What did Zenda's envoy say") or after the auxiliary
+    ("What position has Zenda taken"); the name of what was spoken about is no speaker (invented sentences)."""
+    elsewhere = "Strelsau has called the new council “a sham”."
+    for asked in (
+        "What position has Zenda taken toward the new council?",
+        "What stance did Zenda adopt on the council?",
+        "What did Zenda's envoy say about the council?",
+    ):
+        q = analyse(asked)
+        assert _lacks(q, elsewhere), asked
+        assert not _lacks(q, "Zenda has called the new council “a sham”."), asked
+    assert not _lacks(analyse("What did the envoy say about Strelsau?"), elsewhere)
+
+
 def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     """ "Which analyst reported...?" of "One analyst has reported ... [5]" is answered by the author of the
     reference it cites; "Which minister signed...?" is not (invented sentences and reference)."""

@@ -162,13 +162,24 @@ _SAID_RE = re.compile(
 )
 
 
+_AUXILIARY_RE = re.compile(r"\s+(?:has|have|had|did|does|do|is|was|were|are|will|would)\s+(?:the\s+)?", re.I)
+
+
 def _actor(q: Question) -> Entity | None:
     """The question's name that stands before what was said or done in response: who said or did it; None
     when no name does ("What did the envoy say about Zenda?": Zenda is what was spoken of)."""
-    said = _SAID_RE.search(q.standalone)
+    text = q.standalone
+    said = _SAID_RE.search(text)
     if said is None:
         return None
-    return next((e for e in q.entities if 0 <= q.standalone.find(e.text) < said.start()), None)
+    before = next((e for e in q.entities if 0 <= text.find(e.text) < said.start()), None)
+    if before is not None:
+        return before
+    # "What position has Zenda taken?", "what stance did the envoy adopt": the name after the auxiliary
+    aux = _AUXILIARY_RE.match(text, said.end())
+    if aux is None:
+        return None
+    return next((e for e in q.entities if text.find(e.text, aux.end()) == aux.end()), None)
 
 
 class Decider:
