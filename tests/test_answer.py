@@ -669,6 +669,12 @@ def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing
     lacks = SIGNAL_NAMES.index("lacks")
     assert signals(one_kind, said, said, stats)[lacks] == 1.0
     assert signals(two_kinds, said, said, stats)[lacks] == 0.0
+    # a request beside the question asks for no kind of its own: "Who was appointed? Need the name." wants a person
+    request = analyse("Who was appointed special envoy for Ruritania? Need the name for the brief.")
+    assert len(request.parts) == 2 and [p.asks_a_kind for p in request.parts] == [True, False]
+    assert signals(request, said, said, stats)[lacks] == 1.0
+    framed = analyse("At the 2023 council, what did Zenda propose, and which minister objected?")
+    assert all(p.asks_a_kind for p in framed.parts)  # a question set after a phrase is still one
     # what a follow-up carries over from earlier turns, in brackets, asks for nothing: "How much was that in
     # crowns?" asks for a figure alone
     follow = analyse(

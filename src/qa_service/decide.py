@@ -120,10 +120,11 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
                     for c in chosen
                 )
             ),
-            # a question whose parts ask for different kinds of thing ("who, and when?") names no one kind it lacks
+            # a question whose parts ask for different kinds of thing ("who, and when?") names no one kind it lacks;
+            # a request beside the question ("Need the name.") asks for no kind of its own
             # (measured: reading only the parts of the kinds it checks moved the threshold, near-miss 0.476 ->
             # 0.419 on the twelve training writers)
-            float(len({p.answer_type for p in q.parts if not p.context}) <= 1 and _lacks(q, text, cited)),
+            float(len({p.answer_type for p in q.parts if p.asks_a_kind}) <= 1 and _lacks(q, text, cited)),
         ]
     )
 

@@ -251,6 +251,13 @@ _FOLLOW_START_RE = re.compile(
     r"what happened next|more on)\b",
     re.I,
 )
+# a sentence put as a question: a question word or an auxiliary first, or after a phrase set before it ("At the
+# summit, what did...")
+_QUESTION_OPEN_RE = re.compile(
+    r"(?:^|[,;:—–]\s*)(?:and |but |so |then )?(?:what|when|where|who|whom|whose|why|how|which|do|does|did|is|are|was|were|has|have|"
+    r"had|can|could|will|would|should|shall|may|might)\b",
+    re.I,
+)
 _QUESTION_WORDS = frozenset(
     [
         "what",
@@ -348,6 +355,15 @@ class Part(BaseModel):
         description="The earlier turns' words `resolve` adds to a follow-up: read as a part, so that a sentence "
         "about them competes, but asking for nothing.",
     )
+
+    @property
+    def asks_a_kind(self) -> bool:
+        """It asks for a kind of thing of its own: a kind its words name, or a question put as one ("What did
+        it decide?"); not the words a follow-up carries over, nor a request beside a question ("Need the name
+        for the brief.", "Dates, please.")."""
+        if self.context:
+            return False
+        return self.kind != "what" or bool(_QUESTION_OPEN_RE.search(self.text))
 
     @property
     def asks_why(self) -> bool:
