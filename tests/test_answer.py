@@ -287,6 +287,7 @@ def test_a_question_that_asks_for_a_person_wants_a_persons_name() -> None:
         "Who actually led the harbour inquiry?",
         "Who spoke for Zenda at the council's session?",
         "The council was to appoint an envoy. Who got the job?",
+        "What was the envoy's name?",
         "Name of the Ruritanian PM who floated the scheme?",
     ):
         assert asks_for_a_person(q), q

@@ -71,6 +71,7 @@ from qa_service.question import (
         ("When the talks started, who chaired them?", "who", "person"),
         ("When did the talks start, and who chaired them?", "when", "date"),
         ("Name of the Ruritanian PM who floated the scheme?", "who", "person"),
+        ("What is that diplomat's name?", "who", "person"),
     ],
 )
 def test_kind_and_answer_type(question: str, kind: str, answer_type: str) -> None:

@@ -154,6 +154,8 @@ _WHO_WHICH_RE = re.compile(
 # "what is the name of the envoy?", "what was her name?": a name is asked for
 _NAME_OF_RE = re.compile(
     r"\bwhat(?:'s| is| was| are| were) (?:the names? of|(?:his|her|their|its) names?)\b|"
+    # "what is that diplomat's name?", "what was the envoy's name"
+    r"\bwhat(?:['’]s| is| was| are| were) (?:the |that |this |those |these )?(?:[\w-]+ ){0,2}[\w-]+['’]s names?\b|"
     r"^(?:the |and the )?names? of (?:the |that |this )?(?:[\w'’-]+ ){0,3}?(?:person|man|woman|official|"
     r"minister|PM|president|envoy|representative|ambassador|leader|spokes(?:man|woman|person)|author|analyst)\b",
     re.I,

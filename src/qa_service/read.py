@@ -185,7 +185,8 @@ _ASKS_PERSON_RE = re.compile(
     r"position|role|office|seat)\b|"
     # "who spoke for the kingdom at the summit": a person, where "which country spoke" would not be one
     r"\bwho (?:\w+ )?(?:spoke|speaks|speak|talked|talks) (?:for|on behalf of)\b|"
-    rf"\bnames? of (?:the |that |this |its |their )?(?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|\b(?:his|her) name\b",
+    rf"\bnames? of (?:the |that |this |its |their )?(?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|\b(?:his|her) name\b|"
+    rf"\b{_PERSON_NOUN}['’]s names?\b",
     re.I,
 )
 # a photograph's credit names who took it, not who is asked about: "(UN Photo/Jane Doe)"
