@@ -72,6 +72,9 @@ from qa_service.question import (
         ("When did the talks start, and who chaired them?", "when", "date"),
         ("Name of the Ruritanian PM who floated the scheme?", "who", "person"),
         ("What is that diplomat's name?", "who", "person"),
+        ("When exactly did the council, which Zenda founded, first meet?", "when", "date"),
+        ("Names of the ministers who signed?", "who", "person"),
+        ("Name of the PM's party?", "what", "statement"),
     ],
 )
 def test_kind_and_answer_type(question: str, kind: str, answer_type: str) -> None:

@@ -126,6 +126,7 @@ class Snapshot:
     stats: TermStats
     vocabulary: Vocabulary
     describe: dict[FootnoteRef, str]
+    authors: dict[FootnoteRef, str]  # the author a reference names, where it names one
     references: dict[FootnoteRef, Chunk]
     expander: Expander | None
 
@@ -250,6 +251,12 @@ class Engine:
                 FootnoteRef(document=p.doc_id, number=r.number): describe_reference(r)
                 for p in index.papers
                 for r in p.references
+            },
+            authors={
+                FootnoteRef(document=p.doc_id, number=r.number): r.author
+                for p in index.papers
+                for r in p.references
+                if r.author
             },
             references=references,
             expander=expander,
@@ -517,10 +524,10 @@ class Engine:
             self.expander,
             frozenset(self.weights.reader.features) if features is None else features,
         )
-        describe = self._describe
+        authors = self.snapshot.authors
         for c in cands:  # who wrote what the sentence cites: it may answer "which analyst reported..."
-            said = (describe.get(FootnoteRef(document=c.chunk.notes_doc, number=n)) for n in c.sentence.covered_by)
-            c.cited = " ".join(d for d in said if d)
+            said = (authors.get(FootnoteRef(document=c.chunk.notes_doc, number=n)) for n in c.sentence.covered_by)
+            c.cited = "; ".join(a for a in said if a)
         return Prepared(q, passages, cands, pinned, k, behind)
 
     def answer(self, p: Prepared, weights: Weights | None = None) -> Answer:

@@ -156,8 +156,9 @@ _NAME_OF_RE = re.compile(
     r"\bwhat(?:'s| is| was| are| were) (?:the names? of|(?:his|her|their|its) names?)\b|"
     # "what is that diplomat's name?", "what was the envoy's name"
     r"\bwhat(?:['’]s| is| was| are| were) (?:the |that |this |those |these )?(?:[\w-]+ ){0,2}[\w-]+['’]s names?\b|"
-    r"^(?:the |and the )?names? of (?:the |that |this )?(?:[\w'’-]+ ){0,3}?(?:person|man|woman|official|"
-    r"minister|PM|president|envoy|representative|ambassador|leader|spokes(?:man|woman|person)|author|analyst)\b",
+    r"^(?:the |and the |and )?names? of (?:the |that |this |its |their )?(?:[\w'’-]+ ){0,2}?(?:persons?|people|men|"
+    r"women|officials?|ministers?|PMs?|presidents?|envoys?|representatives?|ambassadors?|leaders?|spokes(?:man|"
+    r"woman|person)|authors?|analysts?|secretar(?:y|ies)[- ]generals?|coordinators?|chairs?)\b(?!['’]s\b)",
     re.I,
 )
 # what "city" or "town" names when a noun follows it: not a place ("the town council", "city officials")
@@ -229,6 +230,14 @@ def _is_month(word: str, after: str) -> bool:
     return w in _MONTH_NAMES and bool(re.match(r"\.?\s*\d", after))
 
 
+# "may" and "march" are verbs and nouns as often as months: months only in a date ("in March", "March 2022",
+# "since May"), not "the protesters march", "who led the march"
+_VERB_MONTHS = frozenset({"may", "march"})
+_VERB_MONTH_RE = re.compile(
+    r"\b(?:in|of|by|since|until|till|from|early|late|mid|last|next|during|before|after)[\s-]+(march|may)\b|"
+    r"\b(march|may)(?=\s+\d)",
+    re.I,
+)
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 _NUMBER_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(%|percent|per cent))?(?![\w.])")
 _ENTITY_RE = re.compile(
@@ -450,8 +459,10 @@ class Question(BaseModel):
 # mean?", "If the talks fail, who pays?"; the question is what follows the comma, not "when" or "if"
 _FRONTED_CLAUSE_RE = re.compile(
     r"^(?:and |but |so )?(?:when|if|while|once|after|before|since|given that|now that|as)\s"
-    # a clause has its own subject next; "When was it signed, who came?" asks two things
-    r"(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b)[^,?]{3,120},\s*"
+    # a clause has its own subject next; "When was it signed, who came?", "When exactly did the council, which
+    # Zenda founded, meet?" ask a when-question
+    r"(?!(?:[\w'’-]+\s+){0,2}(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|"
+    r"shall|must)\b)[^,?]{3,120},\s*"
     r"(?=(?:what|when|where|who|whom|whose|why|how|which|do|does|did|is|are|was|were|has|have|had|can|could|"
     r"would|will|should)\b)",
     re.I,
@@ -509,9 +520,22 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
         and w not in ("one", "dozen", "hundred")
         and not w.endswith(("st", "nd", "rd", "th"))
     ]
-    months = [w for w in words(text) if w in MONTHS and w != "may"]
-    months += [_MONTH_NAMES[m.group(1).lower()] for m in _SHORT_MONTH_RE.finditer(text)]
+    found = [  # (where, month), to keep the order the question names them in
+        (m.start(), w)
+        for m in re.finditer(r"[A-Za-z]+", text)
+        if (w := m.group(0).lower()) in MONTHS and w not in _VERB_MONTHS
+    ]
+    found += [(m.start(), (m.group(1) or m.group(2)).lower()) for m in _VERB_MONTH_RE.finditer(text)]
+    found += [(m.start(), _MONTH_NAMES[m.group(1).lower()]) for m in _SHORT_MONTH_RE.finditer(text)]
+    months = [w for _, w in sorted(found)]
     return years, list(dict.fromkeys(nums)), list(dict.fromkeys(counts)), list(dict.fromkeys(months))
+
+
+def months_in(text: str) -> frozenset[str]:
+    """The months a text names, in full or short before a day or a year ("Sept. 2023" -> "september"); a
+    verb "may" or "march" counts too: what a passage states is read leniently."""
+    found = {w for w in words(text) if w in MONTHS}
+    return frozenset(found | {_MONTH_NAMES[m.group(1).lower()] for m in _SHORT_MONTH_RE.finditer(text)})
 
 
 def inflections(name: str) -> list[str]:
@@ -875,7 +899,7 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
         topic = [  # a name's possessive ("Sweden's") is the name, not the topic
             w
             for w in content_words(prev)
-            if w not in SCAFFOLD and w.removesuffix("'s") not in named and not w.isdigit()
+            if w not in SCAFFOLD and w.removesuffix("'s") not in named and not w.isdigit() and w not in MONTHS
         ]
         # "What about Norway?" after a question about Sweden asks the same of another: keep the topic, not
         # the names it replaces; but a pronoun before the question's own names points back at the earlier
@@ -908,21 +932,31 @@ def _focus(text: str) -> list[str]:
 
 
 def _parts(standalone: str) -> list[Part]:
-    pieces = [p.strip(" ,;?") for p in _PART_SPLIT_RE.split(standalone)]
+    # what `resolve` added to a follow-up, in brackets at the end, is one part that asks nothing, whatever
+    # punctuation the earlier answer's words bring
+    added = _ADDED_RE.search(standalone)
+    if added and len(words(added.group(0))) < 3:
+        added = None
+    asked = standalone[: added.start()] if added else standalone
+    pieces = [p.strip(" ,;?") for p in _PART_SPLIT_RE.split(asked)]
     pieces = [p for p in pieces if len(words(p)) >= 3]
-    if len(pieces) < 2:
-        pieces = [standalone]
+    if not pieces or (len(pieces) < 2 and not added):  # one part: the whole question, with what was added
+        pieces, added = [standalone], None
     parts = []
     for p in pieces:
         kind, answer_type = _kind(p)
         years, nums, _, _ = _numbers(p)
-        context = p.startswith("(") and p.endswith(")")  # what `resolve` added to a follow-up, in brackets
+        parts.append(Part(text=p, kind=kind, answer_type=answer_type, focus=_focus(p), numbers=years + nums))
+    if added:
+        text = added.group(0).strip()
+        years, nums, _, _ = _numbers(text)
         parts.append(
-            Part(
-                text=p, kind=kind, answer_type=answer_type, focus=_focus(p), numbers=years + nums, context=context
-            )
+            Part(text=text, kind="what", answer_type="statement", focus=_focus(text), numbers=years + nums, context=True)
         )
     return parts
+
+
+_ADDED_RE = re.compile(r"(?<=[?.!])\s+\([^()]*\)$")
 
 
 def analyse(

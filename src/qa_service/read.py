@@ -182,9 +182,9 @@ _ASKS_PERSON_RE = re.compile(
     r"\bwho (?:\w+ )?(?:led|leads|heads|headed|chaired|chairs)\b|"
     # "who got the job", "who was given the post", "who holds that office": a person in a post
     r"\bwho (?:got|gets|landed|took|takes|was given|holds|held|fills|filled|won) (?:the|that|this) (?:job|post|"
-    r"position|role|office|seat)\b|"
+    r"position|role|office)\b(?!\s+that\b)|"
     # "who spoke for the kingdom at the summit": a person, where "which country spoke" would not be one
-    r"\bwho (?:\w+ )?(?:spoke|speaks|speak|talked|talks) (?:for|on behalf of)\b|"
+    r"\bwho (?:\w+ )?(?:spoke|speaks|speak|talked|talks) (?:for|on behalf of) (?:the )?(?-i:[A-Z])|"
     rf"\bnames? of (?:the |that |this |its |their )?(?:[\w'’-]+ ){{0,2}}{_PERSON_NOUN}\b|\b(?:his|her) name\b|"
     rf"\b{_PERSON_NOUN}['’]s names?\b",
     re.I,
@@ -227,7 +227,8 @@ _ASKS_MONEY_RE = re.compile(
     r"\bhow much (?:has|have|did|does|do|had) .{0,60}?\b(?:spen[dt]|cost|paid|pay|give|given|gave|provided?|put)\b|"
     # "ballpark total of the aid funding", "the value of the frozen funds"
     r"\b(?:total|sum|value|amount) of (?:the )?(?:[\w'’-]+ ){0,3}(?:money|aid|funding|funds|assistance|cash|spending|"
-    r"reserves|assets)\b",
+    r"reserves|assets)\b(?=\s*(?:[?.,;:]|$)|\s+(?:to|for|from|since|in|by|that|which|did|has|have|had|was|were|is|"
+    r"are)\b)",
     re.I,
 )
 _SHARE_RE = re.compile(
@@ -311,8 +312,10 @@ def names_a_city(text: str, question_text: str = "") -> bool:
                 continue
             if len(plain) == 1 and (plain[0] in MONTHS or plain[0] in STOPWORDS or plain[0] in _NOT_PERSON_WORDS):
                 continue
-            if all(w.removesuffix("'s").removesuffix("’s").isupper() for w in name_words):  # an acronym ("UN", "SCO"): prose writes a city's name in
-                continue  # title case, so capitals are an initialism even where a town bears the letters
+            # an initialism ("UN", "RZC"): prose writes a city's name in title case, even where a town bears the
+            # letters
+            if all(w.removesuffix("'s").removesuffix("’s").isupper() for w in name_words):
+                continue
             return True
     return False
 
@@ -412,12 +415,12 @@ def tells_a_beginning(text: str) -> bool:
 
 
 # a question that asks who wrote, reported or argued something, or for a writer by the noun ("which analyst
-# reported", "which author does the paper point to"): in a paper, the author of the reference it cites
+# reported", "which author does the paper point to"; not "according to the author"): in a paper, the author of
+# the reference it cites
 _ASKS_WRITER_RE = re.compile(
-    r"\b(?:which|what|this|that|the)\s+(?:[\w'’-]+\s+){0,2}?(?:authors?|analysts?|scholars?|experts?|researchers?|"
+    r"\b(?:which|what|this|that)\s+(?:[\w'’-]+\s+){0,2}?(?:authors?|analysts?|scholars?|experts?|researchers?|"
     r"writers?|commentators?|historians?|theorists?|observers?|academics?|journalists?)\b|"
-    r"\bwho\s+(?:first\s+)?(?:wrote|writes|reported|reports|argued|argues|claimed|claims|found|observed|noted|"
-    r"suggested|coined)\b",
+    r"\bwho\s+(?:first\s+)?(?:wrote|writes|reported|reports|argued|argues|coined)\b",
     re.I,
 )
 
@@ -563,7 +566,7 @@ class Candidate:
     passage_cosine: float = 0.0  # cosine of the question and the whole passage
     features: list[np.ndarray] = field(default_factory=list)  # one row of FEATURES per question part
     score: float = 0.0
-    cited: str = ""  # who and what the references its sentence cites are (author, title), set by the engine
+    cited: str = ""  # the authors of the references its sentence cites, set by the engine
 
     @property
     def sentence(self) -> ChunkSentence:
