@@ -100,7 +100,9 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     absent = [w for g, w in zip(groups, weights, strict=True) if not g & around_terms]
     others = [c.score for c in cands if c.chunk.id != best.chunk.id]
     ents = q.entities
-    unknown = [e for e in ents if e.known is False]
+    # a name the documents never use, where the question writes it inside a sentence: a capital that opens the
+    # question or a clause ("Frozen assets: ...") is as often a common word as a name
+    unknown = [e for e in ents if e.known is False and not _opens(q.standalone, e.text)]
     text = " ".join(c.text for c in chosen)
     cited = " ".join(c.cited for c in chosen)
     return np.array(
@@ -120,6 +122,12 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             float(len({p.answer_type for p in q.parts if p.asks_a_kind}) <= 1 and _lacks(q, text, cited)),
         ]
     )
+
+
+def _opens(text: str, name: str) -> bool:
+    """The name stands first in the text or right after a sentence's or a clause's end."""
+    at = text.find(name)
+    return at <= 0 or text[:at].rstrip().endswith((".", "?", "!", ":", ";", "—", "–", "-", '"', "“"))
 
 
 def _unstated(q: Question, text: str) -> tuple[list[str], list[str], list[str]]:
