@@ -148,8 +148,8 @@ def _lacks(q: Question, text: str, cited: str = "") -> bool:
     did it first convene"); a person's name where it asks for a person ("which minister", "who was
     appointed"); a sum of money where it asks for one ("how much aid, in dollars"); for what someone said or
     how someone responded, the one who did: the question's name before the verb of saying (`_actor`: "What
-    did Zenda's envoy say..."). `cited`: the authors and titles of the references the answer cites, whose
-    author answers a question about who wrote or reported something ("Which analyst reported...")."""
+    did Zenda's envoy say...", "What position has Zenda taken?"). `cited`: the authors of the references the
+    answer cites, who answer a question about who wrote or reported something ("Which analyst reported...")."""
     if q.kind in ("quotation", "reaction") and (actor := _actor(q)) and not mentions(surface(text), actor):
         return True
     if asks_for_a_city(q.standalone) and not names_a_city(text, q.standalone):
