@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from qa_service.lexical import TermStats, terms
+from qa_service.lexical import TermStats, opens_sentence, terms
 from qa_service.question import MONTHS, SCAFFOLD, Entity, Question, months_in
 from qa_service.read import (
     Candidate,
@@ -102,7 +102,11 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     ents = q.entities
     # a name the documents never use, where the question writes it inside a sentence: a capital that opens the
     # question or a clause ("Frozen assets: ...") is as often a common word as a name
-    unknown = [e for e in ents if e.known is False and not _opens(q.standalone, e.text)]
+    unknown = [
+        e
+        for e in ents
+        if e.known is False and (at := q.standalone.find(e.text)) > 0 and not opens_sentence(q.standalone, at)
+    ]
     text = " ".join(c.text for c in chosen)
     cited = " ".join(c.cited for c in chosen)
     return np.array(
@@ -122,12 +126,6 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             float(len({p.answer_type for p in q.parts if p.asks_a_kind}) <= 1 and _lacks(q, text, cited)),
         ]
     )
-
-
-def _opens(text: str, name: str) -> bool:
-    """The name stands first in the text or right after a sentence's or a clause's end."""
-    at = text.find(name)
-    return at <= 0 or text[:at].rstrip().endswith((".", "?", "!", ":", ";", "—", "–", "-", '"', "“"))
 
 
 def _unstated(q: Question, text: str) -> tuple[list[str], list[str], list[str]]:

@@ -180,7 +180,7 @@ class TermStats:
         named = [
             m.group(0)
             for m in _CAPITALISED_WORD_RE.finditer(text)
-            if not _opens_sentence(text, m.start()) or _NAME_AT_START_RE.match(text, m.start())
+            if not opens_sentence(text, m.start()) or _NAME_AT_START_RE.match(text, m.start())
         ]
         return bool(terms(" ".join(named)) & self.reference_only)
 
@@ -190,9 +190,11 @@ _CAPITALISED_WORD_RE = re.compile(r"\b[A-Z][\w'’-]*")
 _NAME_AT_START_RE = re.compile(r"[A-Z]{2,}\b|[A-Z][\w-]*['’]s\b|[A-Z][\w'’-]*\s+[A-Z]")
 
 
-def _opens_sentence(text: str, start: int) -> bool:
+def opens_sentence(text: str, start: int) -> bool:
+    """What stands at `start` opens the text, a sentence or a clause set off by a colon, a semicolon, a dash, a
+    bracket or a quotation mark: a capital there is as often a common word as a name."""
     before = text[:start].rstrip()
-    return not before or before.endswith((".", "?", "!", ":", ";", "(", '"', "“"))
+    return not before or before.endswith((".", "?", "!", ":", ";", "—", "–", "(", '"', "“"))
 
 
 _CAPITALISED_RUN_RE = re.compile(

@@ -264,11 +264,12 @@ _FOLLOW_START_RE = re.compile(
 )
 # a sentence put as a question: a question word or an auxiliary first, or after a phrase set before it ("At the
 # summit, what did...")
-_QUESTION_OPEN_RE = re.compile(
-    r"(?:^|[,;:—–]\s*)(?:and |but |so |then )?(?:what|when|where|who|whom|whose|why|how|which|do|does|did|is|are|was|were|has|have|"
-    r"had|can|could|will|would|should|shall|may|might)\b",
-    re.I,
+# the words a question opens with: a question word or an auxiliary
+_ASKING = (
+    r"(?:what|when|where|who|whom|whose|why|how|which|do|does|did|is|are|was|were|has|have|had|can|could|will|"
+    r"would|should|shall|may|might)"
 )
+_QUESTION_OPEN_RE = re.compile(rf"(?:^|[,;:—–]\s*)(?:and |but |so |then )?{_ASKING}\b", re.I)
 _QUESTION_WORDS = frozenset(
     [
         "what",
@@ -463,8 +464,7 @@ _FRONTED_CLAUSE_RE = re.compile(
     # Zenda founded, meet?" ask a when-question
     r"(?!(?:[\w'’-]+\s+){0,2}(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|"
     r"shall|must)\b)[^,?]{3,120},\s*"
-    r"(?=(?:what|when|where|who|whom|whose|why|how|which|do|does|did|is|are|was|were|has|have|had|can|could|"
-    r"would|will|should)\b)",
+    rf"(?={_ASKING}\b)",
     re.I,
 )
 
