@@ -223,6 +223,10 @@ def test_what_a_sentence_offers() -> None:
     assert offers("Some 40 officials hold posts.", "number", "Exactly how many officials hold posts?") == 1.0
     assert offers("The number of guards is put at 1,500.", "number", "How many guards are there?") == 1.0
     assert offers("Some 2000 guards remain.", "number", "How many guards are there?") == 1.0
+    # what is counted is a plural, not a function word that ends in s
+    told = "Apart from the League, over two dozen groups still operate."
+    assert offers(told, "number", "How many armed groups besides the League operate?") == 1.0
+    assert offers("Over two dozen officials remain.", "number", "How many armed groups besides the League operate?") == 0.0
     assert offers("The talks failed because neither side trusted the other.", "reason") == 0.5
     assert offers("Kazan hosted the meeting.", "place", "Where was the meeting held?") == 1.0
     assert offers("One analyst said so.", "person", "Who said so?") == 0.0  # a number word, not a name

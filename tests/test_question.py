@@ -105,6 +105,10 @@ def test_a_common_word_that_starts_a_sentence_names_nothing_and_a_month_is_a_dat
     # without the corpus's word list the capital reads as a name, as before ("Need" opens requests anyway)
     assert [e.text for e in entities(text)] == ["Zenda"]
     assert [e.text for e in entities("Member wants a number: how many guards?")] == ["Member"]
+    # an English function word that opens a sentence is no name, whatever the corpus writes
+    assert [e.text for e in entities("Per the envoy, how many guards did Zenda send?")] == ["Zenda"]
+    assert [e.text for e in entities("Besides, who sent guards to Zenda?")] == ["Zenda"]
+    assert [e.text for e in entities("UN figures: how many guards?")] == ["UN"]  # an acronym stays a name
     # a name the corpus writes only with its capital stays one at the start of a sentence
     assert [e.text for e in entities("Strelsau hosted what?", common=lower)] == ["Strelsau"]
     # a month, in full or short before a date, is a date, not a name the documents might not use

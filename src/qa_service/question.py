@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from qa_service.errors import InvalidInput, ParseError
 from qa_service.models import Message
@@ -600,7 +601,11 @@ def entities(
             at_start
             and len(toks) == 1
             and not toks[0].isupper()
-            and (toks[0].lower() in _COMMON_START or (common is not None and common(toks[0])))
+            and (
+                toks[0].lower() in _COMMON_START
+                or toks[0].lower() in ENGLISH_STOP_WORDS  # "Per the envoy, ...", "Besides Zenda, ..."
+                or (common is not None and common(toks[0]))
+            )
         ):
             continue
         if len(toks) == 1 and not toks[0].isupper() and _is_month(toks[0], text[m.end() :]):

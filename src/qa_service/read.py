@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
@@ -523,7 +524,8 @@ def counted(question: str) -> str:
         if w in STOPWORDS:
             break
         run.append(w)
-    plurals = [w for w in run if w.endswith("s") and not w.endswith("ss")]
+    # a plural, not a function word that ends in s ("how many groups besides the League")
+    plurals = [w for w in run if w.endswith("s") and not w.endswith("ss") and w not in ENGLISH_STOP_WORDS]
     return plurals[-1] if plurals else (run[0] if run else "")
 
 
