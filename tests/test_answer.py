@@ -227,6 +227,11 @@ def test_what_a_sentence_offers() -> None:
     told = "Apart from the League, over two dozen groups still operate."
     assert offers(told, "number", "How many armed groups besides the League operate?") == 1.0
     assert offers("Over two dozen officials remain.", "number", "How many armed groups besides the League operate?") == 0.0
+    # a share is given as one: a percentage, a fraction, a majority; not any number
+    share = "What share of the budget goes to the guards?"
+    assert offers("The guards get 40% of it.", "number", share) == 1.0
+    assert offers("A third of it goes to the guards.", "number", share) == 1.0
+    assert offers("Some 2000 guards are paid from it.", "number", share) == 0.0
     assert offers("The talks failed because neither side trusted the other.", "reason") == 0.5
     assert offers("Kazan hosted the meeting.", "place", "Where was the meeting held?") == 1.0
     assert offers("One analyst said so.", "person", "Who said so?") == 0.0  # a number word, not a name
@@ -685,6 +690,11 @@ def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing
     request = analyse("Who was appointed special envoy for Ruritania? Need the name for the brief.")
     assert len(request.parts) == 2 and [p.asks_a_kind for p in request.parts] == [True, False]
     assert signals(request, said, said, stats)[lacks] == 1.0
+    # nor does asking whether the documents give it: "How many guards? Does the report give a figure?" wants a figure
+    figure = analyse("How many guards did Zenda send to Strelsau? Does the report give a figure?")
+    assert [p.asks_a_kind for p in figure.parts] == [True, False]
+    assert signals(figure, said, said, stats)[lacks] == 1.0
+    assert [p.asks_a_kind for p in analyse("Did Zenda send guards? Did Ruritania send any?").parts] == [True, True]
     framed = analyse("At the 2023 council, what did Zenda propose, and which minister objected?")
     assert all(p.asks_a_kind for p in framed.parts)  # a question set after a phrase is still one
     # what a follow-up carries over from earlier turns, in brackets, asks for nothing: "How much was that in

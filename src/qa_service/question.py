@@ -355,6 +355,16 @@ class Entity(BaseModel):
         return [self.text, *self.variants]
 
 
+# "Does the paper give a figure?", "Is it in the report?": whether the documents say, not a thing of its own
+_ASKS_THE_DOCUMENTS_RE = re.compile(
+    r"^(?:and |but |so )?(?:does|do|did|can|could|is|are|was|were|has|have)\s+(?:the |this |that |your |these )?"
+    r"(?:paper|papers|document|documents|report|text|author|source|sources|article|study|brief)\s+(?:\w+\s+)?"
+    r"(?:give|gives|say|says|mention|mentions|list|lists|put|puts|name|names|state|states|provide|provides|tell|"
+    r"offer|include|includes|have|has|cite|cites|specify|quote|know|go into)\b",
+    re.I,
+)
+
+
 class Part(BaseModel):
     """One thing the question asks; a two-part question has two."""
 
@@ -373,8 +383,9 @@ class Part(BaseModel):
     def asks_a_kind(self) -> bool:
         """It asks for a kind of thing of its own: a kind its words name, or a question put as one ("What did
         it decide?"); not the words a follow-up carries over, nor a request beside a question ("Need the name
-        for the brief.", "Dates, please.")."""
-        if self.context:
+        for the brief.", "Dates, please."), nor whether the documents give what the question asks ("How many
+        guards? Does the report give a figure?")."""
+        if self.context or _ASKS_THE_DOCUMENTS_RE.match(self.text):
             return False
         return self.kind != "what" or bool(_QUESTION_OPEN_RE.search(self.text))
 

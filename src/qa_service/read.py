@@ -46,6 +46,12 @@ _YEAR_RE = re.compile(r"1[89]\d\d|20\d\d")
 # a question that insists on the exact figure ("exactly how many", "the exact head count", "precisely"), and
 # the round plurals that only say how large a figure is ("dozens", "hundreds", "millions of")
 _EXACT_RE = re.compile(r"\b(?:exact|exactly|precise|precisely)\b", re.I)
+# a share is asked for ("what share of the budget"), and given as one ("40%", "a third", "the majority")
+_SHARE_ASKED_RE = re.compile(r"\bwhat (?:share|percentage|proportion|fraction|percent|per cent)\b", re.I)
+_SHARE_GIVEN_RE = re.compile(
+    r"%|\bper ?cent\b|\b(?:half|thirds?|quarters?|fifths?|tenths?|majority|minority)\b|\b\d+\s+(?:in|out of)\s+\d+\b",
+    re.I,
+)
 _ROUND_PLURAL_RE = re.compile(r"dozens|hundreds|thousands|millions|billions|majority|minority", re.I)
 _NAME_RE = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*|\b[A-Z]{2,}\b")
 # a capitalised adjective of a people or a region, then the lower-case noun it describes
@@ -139,6 +145,8 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     if answer_type == "date":
         return float(bool(_DATE_RE.search(text)))
     if answer_type == "number":
+        if _SHARE_ASKED_RE.search(question_text):
+            return float(bool(_SHARE_GIVEN_RE.search(text)))
         asked = counted(question_text)
         if _counts_none(text, asked):  # "not recognized by a single other state"
             return 1.0
