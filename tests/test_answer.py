@@ -673,6 +673,20 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     said[0].cited = "“Record of the Council,” 1894."  # a reference with no author names no one
     assert signals(writer, said, said, stats)[lacks] == 1.0
 
+def test_the_decider_reads_the_kinds_of_question_whose_answers_are_right_less_often() -> None:
+    stats = TermStats(["The council proposed a special envoy for Ruritania in 2023."])
+    chunk = _ruritania(("The council proposed a special envoy for Ruritania in 2023.", [5]))
+    said = [Candidate(chunk=chunk, pos=0, row=0, cosine=0.5, score=0.9)]
+    kinds = [SIGNAL_NAMES.index(n) for n in ("asks_whether", "asks_why", "asks_response")]
+
+    def read(question: str) -> list[float]:
+        return [float(signals(analyse(question), said, said, stats)[i]) for i in kinds]
+
+    assert read("Did Zenda send envoys to Ruritania?") == [1, 0, 0]
+    assert read("Why did Zenda send envoys?") == [0, 1, 0]
+    assert read("How did Zenda respond to the envoy?") == [0, 0, 1]
+    assert read("Who was appointed special envoy for Ruritania?") == [0, 0, 0]
+
 
 def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing() -> None:
     """ "Who was appointed envoy? Who named the envoy?" asks for a person twice: an answer that names no one lacks

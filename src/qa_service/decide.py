@@ -4,7 +4,9 @@ The probability that the answer found is right, from a logistic model (`Decider`
 of the question and the evidence: how well the best sentence reads as an answer, how far it stands above
 the rest, whether the question names something the documents never mention, whether the years and
 numbers it writes are anywhere in the evidence, whether the answer lacks the kind of thing asked for (a
-figure for "how many": a year is not one).
+figure for "how many": a year is not one), and the question's kind where answers of that kind are right less
+often than the rest (whether something is so, why, how someone responded: the evidence tends to tell of the
+event and not of that; its weight is free).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`),
 and each weight is held to the sign its meaning gives it (more overlap can only make a right answer
 likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The
@@ -52,7 +54,7 @@ from qa_service.text import content_words, numbers_in
 class Signal:
     name: str
     description: str
-    sign: int  # +1: more of it can only make a right answer likelier; -1: only less likely
+    sign: int  # +1: more of it can only make a right answer likelier; -1: only less likely; 0: either
 
 
 SIGNALS: list[Signal] = [
@@ -76,6 +78,9 @@ SIGNALS: list[Signal] = [
         "what someone said or when something began; the answer holds none, or does not name who said it",
         -1,
     ),
+    Signal("asks_whether", "the question asks whether something is so (yes or no)", 0),
+    Signal("asks_why", "the question asks why", 0),
+    Signal("asks_response", "the question asks what someone said or how they responded", 0),
 ]
 SIGNAL_NAMES = [s.name for s in SIGNALS]
 SIGNAL_SIGNS = [s.sign for s in SIGNALS]
@@ -124,6 +129,9 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             # (measured: reading only the parts of the kinds it checks moved the threshold, near-miss 0.476 ->
             # 0.419 on the twelve training writers)
             float(len({p.answer_type for p in q.parts if p.asks_a_kind}) <= 1 and _lacks(q, text, cited)),
+            float(q.kind == "yes_no"),
+            float(q.kind == "why"),
+            float(q.kind in ("reaction", "quotation")),
         ]
     )
 
