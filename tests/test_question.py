@@ -328,6 +328,8 @@ def test_a_follow_up_asking_for_the_source_of_that_points_at_the_last_answer() -
     for pointer in ("What's the source for that, and its date?", "Which report is this based on?"):
         assert sources_of(pointer) == [said], pointer
     assert sources_of("Which source says Strelsau gives aid?") == []  # a subject of its own
+    # a name the last answer used is no subject of its own: "Which Ruritania report?" asks about what it said
+    assert sources_of("Where does that figure come from? Which Ruritania report?") == [said]
     assert sources_of("Which footnote supports the claim that the talks failed?") == []  # 'that' joins a clause
     assert sources_of("What sources does it rely on for the number of refugees?") == []
     assert sources_of("When did it start?") == []  # not about sources

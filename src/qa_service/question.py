@@ -1000,13 +1000,16 @@ def analyse(
     if overview and kind in ("what", "list", "definition", "how"):
         kind = "overview"
     about_sources = kind == "which_source" or bool(footnotes) or bool(_SOURCE_WORD_RE.search(standalone))
+    said = answer_sentences(messages) if follow_up else []
+    # a name the last answer used ("Which UN document?" after "According to the UN, ...") asks about what it said;
+    # another name asks about something else ("What's the source for the Zenda claim?")
+    elsewhere = [e for e in entities(text) if e.text.lower() not in " ".join(said).lower()]
     sources_of = (
-        answer_sentences(messages)
-        if follow_up
-        and (_kind(text)[0] == "which_source" or _SOURCE_WORD_RE.search(text))  # its own words ask for sources
+        said
+        if (_kind(text)[0] == "which_source" or _SOURCE_WORD_RE.search(text))  # its own words ask for sources
         and not footnotes
         and _BACK_RE.search(text)
-        and not entities(text)
+        and not elsewhere
         else []
     )
     return Question(
