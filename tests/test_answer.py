@@ -17,7 +17,7 @@ from qa_service.decide import reason as decide_reason
 from qa_service.engine import Engine
 from qa_service.errors import QAServiceError
 from qa_service.lexical import TermStats, terms
-from qa_service.models import Chunk, ChunkSentence, Hit, Message
+from qa_service.models import Chunk, ChunkSentence, FootnoteRef, Hit, Message
 from qa_service.question import analyse
 from qa_service.read import (
     FEATURE_NAMES,
@@ -435,6 +435,24 @@ def test_a_sentence_taken_for_context_keeps_its_footnotes_out_of_the_answers() -
     assert "trade office" in a.answer and "Strelsau" in a.answer
     assert [f.number for f in a.footnotes] == [4]
     assert [(s.sentence_id, s.context) for s in a.sentences] == [("s0", True), ("s1", False)]
+
+
+def test_a_question_for_the_writer_a_sentence_cites_names_the_reference() -> None:
+    """"Which author does the paper point to?" is answered by the work the footnote cites, though the answer's
+    sentence names others (places, a country): the reference is named beside it (invented passage)."""
+    chunk = _ruritania(("Zenda's role in the Strelsau crisis is well known.", [14]))
+    cands, choice = _choose(chunk, [0.9])
+
+    def describe(ref: FootnoteRef) -> str:
+        return f"Fritz Tarlenheim, The Crown (note {ref.number})"
+
+    def answer(question: str) -> str:
+        q = analyse([Message(role="user", content=question)])
+        hits = [Hit(chunk=chunk, score=1.0)]
+        return compose(q, cands, choice, Decision(0.9, False, None), hits, 1, 100, 2, describe=describe).answer
+
+    assert "Source: footnote 14 (Fritz Tarlenheim" in answer("Which author does the paper point to on Zenda's role?")
+    assert "Source:" not in answer("What was Zenda's role in the crisis?")
 
 
 def test_a_sentence_of_a_caption_brings_the_rest_of_it() -> None:

@@ -177,6 +177,22 @@ def test_references_are_whole(paper: Paper) -> None:
     )
     assert len(paper.reference(37).urls) == 5 - 1  # type: ignore[union-attr]
     assert paper.reference(14).urls == []  # type: ignore[union-attr]  # books
+    assert paper.reference(14).author == "Ahmed Rashid"  # type: ignore[union-attr]  # after "For background, see"
+
+
+def test_a_citation_signal_is_not_the_author() -> None:
+    from qa_service.parse.references import _title_and_author
+
+    assert _title_and_author("See also Rudolf Rassendyll, *Zenda Days* (Strelsau, 2001).") == (
+        "Zenda Days",
+        "Rudolf Rassendyll",
+    )
+    assert _title_and_author("For background, see for example Fritz Tarlenheim, “The Crown,” 2019.") == (
+        "The Crown",
+        "Fritz Tarlenheim",
+    )
+    assert _title_and_author("Cf. Colonel Sapt, *Guards*.")[1] == "Colonel Sapt"
+    assert _title_and_author("Ministry of Ruritania, “Statement,” 2024.")[1] == "Ministry of Ruritania"
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from qa_service.question import Question
 from qa_service.read import (
     Candidate,
     announced,
+    asks_for_a_writer,
     gives_reason,
     is_anaphoric,
     is_lead_in,
@@ -279,7 +280,9 @@ def compose(
         sentences = [_sentence(c, marker[c.chunk.id], id(c) in choice.for_context) for c in chosen]
         text = " ".join(f"{s.text} [{s.marker}]" for s in sentences)
         notes = _footnotes([s for s in sentences if not s.context])  # a part's best is never context
-        if describe and (q.about_sources or _unnamed_person(q, text)):
+        # a question about sources, or for the writer of what a sentence cites ("which author does it point
+        # to?"), or for a person the answer does not name, is answered by the references the footnotes cite
+        if describe and (q.about_sources or asks_for_a_writer(q.standalone) or _unnamed_person(q, text)):
             named = [f"footnote {n.number} ({d.rstrip('. ')})" for n in notes if (d := describe(n))]
             if named and not any(c.chunk.kind == "reference" for c in chosen):
                 text += " Source: " + "; ".join(named) + "."

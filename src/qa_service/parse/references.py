@@ -216,6 +216,14 @@ def build_references(entries: list[Entry], doc_id: str, repairs: list[Repair]) -
     return refs
 
 
+# a citation signal before the author (Chicago 14.36): "See", "See also", "Cf.", "See, for example,", and a
+# phrase that sets it up ("For background, see for example Jane Doe, *Title*")
+_SIGNAL = (
+    r"(?:(?:For|On) [^,;:“”\"*]{1,40}?,?\s+)?(?:(?:[Ss]ee(?: also)?|[Cc]f\.|[Cc]ompare),?\s+"
+    r"(?:(?:for example|for instance|e\.g\.),?\s+)?)?"
+)
+
+
 def _title_and_author(body: str) -> tuple[str | None, str | None]:
     # The first title in the note: “Quoted” or "quoted" (articles, documents) or *italic* (books); else,
     # author-date style, the sentence after "(2021)."
@@ -233,7 +241,7 @@ def _title_and_author(body: str) -> tuple[str | None, str | None]:
     apa = re.match(r"^([^()]{2,120}?)\s*\((\d{4})[a-z]?(?:,[^)]*)?\)\.\s+([^.]{3,200}?)\.(?:\s|$)", body)
     if title is None and apa:
         title = apa.group(3).strip()
-    lead = re.match(r"^(?:See,? (?:for example,? )?)?([A-Z][^“”\"*,]{2,80}?),\s*[“\"*]", body)
+    lead = re.match(rf"^{_SIGNAL}([A-Z][^“”\"*,]{{2,80}}?),\s*[“\"*]", body)
     author = None
     if lead and not re.search(r"\d", lead.group(1)):
         author = lead.group(1).strip()
