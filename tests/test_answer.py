@@ -232,6 +232,8 @@ def test_what_a_sentence_offers() -> None:
     assert offers("The guards get 40% of it.", "number", share) == 1.0
     assert offers("A third of it goes to the guards.", "number", share) == 1.0
     assert offers("Some 2000 guards are paid from it.", "number", share) == 0.0
+    for no_share in ("The third round was held in 2023.", "In the second half of 2023 it fell.", "Zenda spent 300 in 2022."):
+        assert offers(no_share, "number", share) == 0.0, no_share
     assert offers("The talks failed because neither side trusted the other.", "reason") == 0.5
     assert offers("Kazan hosted the meeting.", "place", "Where was the meeting held?") == 1.0
     assert offers("One analyst said so.", "person", "Who said so?") == 0.0  # a number word, not a name
@@ -453,6 +455,7 @@ def test_a_question_for_the_writer_a_sentence_cites_names_the_reference() -> Non
 
     assert "Source: footnote 14 (Fritz Tarlenheim" in answer("Which author does the paper point to on Zenda's role?")
     assert "Source:" not in answer("What was Zenda's role in the crisis?")
+    assert "Source:" not in answer("What do experts expect Zenda to do next?")  # asks for no person
 
 
 def test_a_sentence_of_a_caption_brings_the_rest_of_it() -> None:
@@ -691,6 +694,7 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     said[0].cited = "“Record of the Council,” 1894."  # a reference with no author names no one
     assert signals(writer, said, said, stats)[lacks] == 1.0
 
+
 def test_the_decider_reads_the_kinds_of_question_whose_answers_are_right_less_often() -> None:
     stats = TermStats(["The council proposed a special envoy for Ruritania in 2023."])
     chunk = _ruritania(("The council proposed a special envoy for Ruritania in 2023.", [5]))
@@ -727,6 +731,10 @@ def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing
     assert [p.asks_a_kind for p in figure.parts] == [True, False]
     assert signals(figure, said, said, stats)[lacks] == 1.0
     assert [p.asks_a_kind for p in analyse("Did Zenda send guards? Did Ruritania send any?").parts] == [True, True]
+    assert [p.asks_a_kind for p in analyse("How many guards did Zenda send? Is there a figure?").parts] == [True, False]
+    # asking whether the report says when is asking when
+    when = analyse("How many guards did Zenda send? Does the report say when they arrived?")
+    assert [p.asks_a_kind for p in when.parts] == [True, True]
     framed = analyse("At the 2023 council, what did Zenda propose, and which minister objected?")
     assert all(p.asks_a_kind for p in framed.parts)  # a question set after a phrase is still one
     # what a follow-up carries over from earlier turns, in brackets, asks for nothing: "How much was that in

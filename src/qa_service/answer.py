@@ -282,7 +282,8 @@ def compose(
         notes = _footnotes([s for s in sentences if not s.context])  # a part's best is never context
         # a question about sources, or for the writer of what a sentence cites ("which author does it point
         # to?"), or for a person the answer does not name, is answered by the references the footnotes cite
-        if describe and (q.about_sources or asks_for_a_writer(q.standalone) or _unnamed_person(q, text)):
+        writer = q.answer_type == "person" and asks_for_a_writer(q.standalone)
+        if describe and (q.about_sources or writer or _unnamed_person(q, text)):
             named = [f"footnote {n.number} ({d.rstrip('. ')})" for n in notes if (d := describe(n))]
             if named and not any(c.chunk.kind == "reference" for c in chosen):
                 text += " Source: " + "; ".join(named) + "."

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from qa_service.errors import InvalidInput, ParseError
 from qa_service.models import Message
-from qa_service.text import NUMBER_WORDS, STOPWORDS, content_words, words
+from qa_service.text import FUNCTION_WORDS, NUMBER_WORDS, STOPWORDS, content_words, words
 
 Kind = Literal[
     "when",
@@ -355,12 +354,18 @@ class Entity(BaseModel):
         return [self.text, *self.variants]
 
 
-# "Does the paper give a figure?", "Is it in the report?": whether the documents say, not a thing of its own
+# "Does the paper give a figure?", "Does it say?", "Is there a figure?": whether the documents say, not a thing of
+# its own; not "Does the report say when the talks began?", which asks when
 _ASKS_THE_DOCUMENTS_RE = re.compile(
-    r"^(?:and |but |so )?(?:does|do|did|can|could|is|are|was|were|has|have)\s+(?:the |this |that |your |these )?"
-    r"(?:paper|papers|document|documents|report|text|author|source|sources|article|study|brief)\s+(?:\w+\s+)?"
-    r"(?:give|gives|say|says|mention|mentions|list|lists|put|puts|name|names|state|states|provide|provides|tell|"
-    r"offer|include|includes|have|has|cite|cites|specify|quote|know|go into)\b",
+    r"^(?:and |but |so )?(?!.*\b(?:who|whom|when|where|why|how|which|what|whether)\b)(?:"
+    r"(?:does|do|did|can|could|is|are|was|were|has|have)\s+(?:(?:the |this |that |your |these )?(?:paper|papers|"
+    r"document|documents|report|text|author|source|sources|article|study|brief)\s+(?:\w+\s+)?(?:have|has|"
+    r"go into|know|specify|quote|_VERBS_)|(?:it|they)\s+(?:\w+\s+)?(?:_VERBS_))\b"
+    r"|is there (?:a|an|any) (?:figure|number|date|name|source|estimate|count|breakdown)s?\b)".replace(
+        "_VERBS_",
+        "give|gives|say|says|mention|mentions|list|lists|put|puts|name|names|state|states|provide|provides|"
+        "tell|offer|include|includes|cite|cites",
+    ),
     re.I,
 )
 
@@ -614,7 +619,7 @@ def entities(
             and not toks[0].isupper()
             and (
                 toks[0].lower() in _COMMON_START
-                or toks[0].lower() in ENGLISH_STOP_WORDS  # "Per the envoy, ...", "Besides Zenda, ..."
+                or toks[0].lower() in FUNCTION_WORDS  # "Per the envoy, ...", "Via Strelsau, ..."
                 or (common is not None and common(toks[0]))
             )
         ):
@@ -1003,7 +1008,7 @@ def analyse(
     said = answer_sentences(messages) if follow_up else []
     # a name the last answer used ("Which UN document?" after "According to the UN, ...") asks about what it said;
     # another name asks about something else ("What's the source for the Zenda claim?")
-    elsewhere = [e for e in entities(text) if e.text.lower() not in " ".join(said).lower()]
+    elsewhere = [e for e in entities(text) if not re.search(rf"\b{re.escape(e.text)}\b", " ".join(said), re.I)]
     sources_of = (
         said
         if (_kind(text)[0] == "which_source" or _SOURCE_WORD_RE.search(text))  # its own words ask for sources

@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
 from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question
-from qa_service.text import NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
+from qa_service.text import FUNCTION_WORDS, NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
 
 # ---------------------------------------------------------------- what a sentence offers
 
@@ -49,7 +48,8 @@ _EXACT_RE = re.compile(r"\b(?:exact|exactly|precise|precisely)\b", re.I)
 # a share is asked for ("what share of the budget"), and given as one ("40%", "a third", "the majority")
 _SHARE_ASKED_RE = re.compile(r"\bwhat (?:share|percentage|proportion|fraction|percent|per cent)\b", re.I)
 _SHARE_GIVEN_RE = re.compile(
-    r"%|\bper ?cent\b|\b(?:half|thirds?|quarters?|fifths?|tenths?|majority|minority)\b|\b\d+\s+(?:in|out of)\s+\d+\b",
+    r"%|\bper ?cent\b|\b(?:a|one|two|three|four|\w+-)\s*(?:half|halves|thirds?|quarters?|fifths?|tenths?)\b|"
+    r"(?<!first )(?<!second )(?<!last )\bhalf (?:of|the)\b|\b(?:the |a )?majority of\b|\bmost of\b|\b\d+\s+(?:in|out of)\s+\d{1,3}\b",
     re.I,
 )
 _ROUND_PLURAL_RE = re.compile(r"dozens|hundreds|thousands|millions|billions|majority|minority", re.I)
@@ -533,7 +533,7 @@ def counted(question: str) -> str:
             break
         run.append(w)
     # a plural, not a function word that ends in s ("how many groups besides the League")
-    plurals = [w for w in run if w.endswith("s") and not w.endswith("ss") and w not in ENGLISH_STOP_WORDS]
+    plurals = [w for w in run if w.endswith("s") and not w.endswith("ss") and w not in FUNCTION_WORDS]
     return plurals[-1] if plurals else (run[0] if run else "")
 
 

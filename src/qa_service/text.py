@@ -48,6 +48,21 @@ STOPWORDS = frozenset(
 )
 
 
+def _function_words() -> frozenset[str]:
+    """English function words: scikit-learn's stop-word list without its nouns and verbs ("bill", "fire",
+    "system", "interest", "find"), which may be names or what a question counts."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    content = """bill mill fire front interest system top side mine de co con call cry detail fill find found full
+    move name part put see serious sincere thick thin show take give get keep made empty bottom describe eg ie
+    etc inc ltd re un amount hundred""".split()  # noqa: SIM905
+    return frozenset(ENGLISH_STOP_WORDS) - set(content)
+
+
+# words such as "per", "besides", "via", "towards": they name nothing and count nothing
+FUNCTION_WORDS = _function_words()
+
+
 def marker_numbers(marker: str) -> list[int]:
     """The footnote numbers of a marker as matched by MARKER_RE, ranges expanded: "[2–4]" -> [2, 3, 4],
     "¹,³" -> [1, 3]."""

@@ -219,7 +219,7 @@ def build_references(entries: list[Entry], doc_id: str, repairs: list[Repair]) -
 # a citation signal before the author (Chicago 14.36): "See", "See also", "Cf.", "See, for example,", and a
 # phrase that sets it up ("For background, see for example Jane Doe, *Title*")
 _SIGNAL = (
-    r"(?:(?:For|On) [^,;:“”\"*]{1,40}?,?\s+)?(?:(?:[Ss]ee(?: also)?|[Cc]f\.|[Cc]ompare),?\s+"
+    r"(?:(?:(?:For|On) [^,;:“”\"*\d]{1,40}?,\s+)?(?:[Ss]ee(?: also| generally)?|[Cc]f\.?|[Cc]ompare|[Qq]uoted in),?\s+"
     r"(?:(?:for example|for instance|e\.g\.),?\s+)?)?"
 )
 
