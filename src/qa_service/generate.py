@@ -246,7 +246,7 @@ def names(text: str) -> set[str]:
         if at_start and parts and parts[0].lower() in _STARTERS:
             parts = parts[1:]
         elif at_start and len(parts) == 1 and not parts[0].isupper():
-            continue  # "Russia said..." is checked by support; "However," is not a name
+            continue  # "Ruritania said..." is checked by support; "However," is not a name
         out.update(p.lower() for p in parts if len(p) > 1 and p.lower() not in _STARTERS)
     return out | {w for w in words(text) if w in _MONTHS}
 
@@ -262,7 +262,7 @@ def support(sentence: str, evidence: str) -> float:
 
 
 def _name_in(name: str, evidence_words: set[str]) -> bool:
-    """A name is in the evidence as written or as a form of it ("Russian" for "Russia")."""
+    """A name is in the evidence as written or as a form of it ("Italian" for "Italy")."""
     return name in evidence_words or any(
         min(len(name), len(w)) >= 4 and (w.startswith(name) or name.startswith(w)) for w in evidence_words
     )

@@ -320,7 +320,7 @@ _QUESTION_WORDS = frozenset(
 
 
 class Vocabulary(BaseModel):
-    """Optional domain data: names that stand for another name ("Beijing" for "China"). Loaded from
+    """Optional domain data: names that stand for another name ("Tokyo" for "Japan"). Loaded from
     corpus/vocabulary.toml ([aliases] name = ["other name", ...]); matching is case-insensitive."""
 
     aliases: dict[str, list[str]] = Field(default_factory=dict)
@@ -556,8 +556,8 @@ def months_in(text: str) -> frozenset[str]:
 
 
 def inflections(name: str) -> list[str]:
-    """English inflections a name may take in prose: 'Russian' -> 'Russia', 'Chinese' -> 'China',
-    'Pakistani' -> 'Pakistan', 'Iranians' -> 'Iran'. Candidates only: the caller keeps those its corpus uses."""
+    """English inflections a name may take in prose: 'Italian' -> 'Italy', 'Japanese' -> 'Japan',
+    'Iraqi' -> 'Iraq', 'Kenyans' -> 'Kenya'. Candidates only: the caller keeps those its corpus uses."""
     w = name
     out: list[str] = []
     if w.endswith("s") and len(w) > 4 and not w.endswith("ss"):
@@ -579,7 +579,7 @@ def inflections(name: str) -> list[str]:
     ):
         if w.lower().endswith(suffix) and len(w) - len(suffix) >= 3:
             out.append(w[: len(w) - len(suffix)] + repl)
-    for suffix in ("ia", "a", "y", ""):  # and back: 'Russia' -> 'Russian'
+    for suffix in ("ia", "a", "y", ""):  # and back: 'Italy' -> 'Italian'
         if w.lower().endswith(suffix) and len(w) - len(suffix) >= 3:
             stem = w[: len(w) - len(suffix)] if suffix else w
             out += [stem + "ian", stem + "an", stem + "ese", stem + "i"]
@@ -600,7 +600,7 @@ def entities(
     out: list[Entity] = []
     for m in _ENTITY_RE.finditer(text):
         phrase = re.sub(r"['’]s$", "", m.group(0)).strip(" -'’")
-        if re.search(r"['’]s\s", phrase):  # "Afghanistan's GDP": the thing owned is the name asked about
+        if re.search(r"['’]s\s", phrase):  # "Zenda's GDP": the thing owned is the name asked about
             phrase = re.split(r"['’]s\s+", phrase)[-1]
         toks = phrase.split()
         # a sentence-initial capital is no name unless it is one ("When", "What", "The", "Did")
@@ -762,7 +762,7 @@ def _list_in(sentence: str) -> list[str]:
                 first = _INTRODUCER_RE.sub("", pair[0]) if ":" in sentence else pair[0]
                 second = pair[1]
                 if _name_like(first) and (m := _NAME_RUN_RE.match(second)):
-                    second = m.group(0)  # "the Haqqani Network—a ... affiliate" -> "the Haqqani Network"
+                    second = m.group(0)  # "the Black Hand—a ... affiliate" -> "the Black Hand"
                 return [first, second]
         return []
     tail = pieces[last]
@@ -775,7 +775,7 @@ def _list_in(sentence: str) -> list[str]:
     names = _name_like(before)
     if not names and len(before.split()) > 12:  # a clause, not a list item
         return []
-    if names:  # the last item runs as far as the names do ("India—the three states ..." -> "India")
+    if names:  # the last item runs as far as the names do ("Zenda—the three states ..." -> "Zenda")
         m = _NAME_RUN_RE.match(after)
         if m:  # a name made an adjective keeps its noun: "the Andes-based bloc", not "the Andes-based"
             noun = re.match(r"\s+[a-z]+", after[m.end() :]) if re.search(r"-[a-z]+$", m.group(0)) else None

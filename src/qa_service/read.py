@@ -308,7 +308,7 @@ def asks_for_a_city(question_text: str) -> bool:
 
 def names_a_city(text: str, question_text: str = "") -> bool:
     """The text names a city that the question does not: a run of capitalised words that is a city's name
-    as a whole, or after its first word ("In Kazan"); never a month, a function word or a word of an
+    as a whole, or after its first word ("In Strelsau"); never a month, a function word or a word of an
     institution's name ("Central Asia", "European Union" are no cities)."""
     given = {_fold(w) for w in re.findall(r"[\w'’-]+", question_text)}
     _, cities = _places()
