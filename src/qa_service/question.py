@@ -1008,13 +1008,13 @@ def analyse(
     said = answer_sentences(messages) if follow_up else []
     # a name the last answer used ("Which UN document?" after "According to the UN, ...") asks about what it said;
     # another name asks about something else ("What's the source for the Zenda claim?")
-    elsewhere = [e for e in entities(text) if not re.search(rf"\b{re.escape(e.text)}\b", " ".join(said), re.I)]
     sources_of = (
         said
-        if (_kind(text)[0] == "which_source" or _SOURCE_WORD_RE.search(text))  # its own words ask for sources
+        if said
+        and (_kind(text)[0] == "which_source" or _SOURCE_WORD_RE.search(text))  # its own words ask for sources
         and not footnotes
         and _BACK_RE.search(text)
-        and not elsewhere
+        and all(re.search(rf"\b{re.escape(e.text)}\b", " ".join(said), re.I) for e in entities(text))
         else []
     )
     return Question(

@@ -49,7 +49,8 @@ _EXACT_RE = re.compile(r"\b(?:exact|exactly|precise|precisely)\b", re.I)
 _SHARE_ASKED_RE = re.compile(r"\bwhat (?:share|percentage|proportion|fraction|percent|per cent)\b", re.I)
 _SHARE_GIVEN_RE = re.compile(
     r"%|\bper ?cent\b|\b(?:a|one|two|three|four|\w+-)\s*(?:half|halves|thirds?|quarters?|fifths?|tenths?)\b|"
-    r"(?<!first )(?<!second )(?<!last )\bhalf (?:of|the)\b|\b(?:the |a )?majority of\b|\bmost of\b|\b\d+\s+(?:in|out of)\s+\d{1,3}\b",
+    r"(?<!first )(?<!second )(?<!last )\bhalf (?:of|the)\b|\b(?:the |a )?majority of\b|\bmost of\b|"
+    r"\b\d+\s+(?:in|out of)\s+\d{1,3}\b",
     re.I,
 )
 _ROUND_PLURAL_RE = re.compile(r"dozens|hundreds|thousands|millions|billions|majority|minority", re.I)
