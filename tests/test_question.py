@@ -17,7 +17,9 @@ from qa_service.question import (
     enumeration,
     inflections,
     is_follow_up,
+    premises,
     resolve,
+    sentences_of,
 )
 
 
@@ -146,6 +148,33 @@ def test_years_numbers_and_footnotes() -> None:
     assert q.required == ["2019", "25%"]  # a count in words describes the answer; it need not be in it
     f = analyse("What does footnote 33 cite?")
     assert f.footnotes == [33] and f.numbers == [] and f.about_sources
+
+
+def test_what_the_reader_states_before_or_after_asking_is_no_constraint() -> None:
+    # the years, months and numbers of a sentence that states are the reader's setting, not what is asked
+    q = analyse("In the 1990s Zenda backed the rebels in March 1994. Why does it court them now?")
+    assert premises(q.text) == ["In the 1990s Zenda backed the rebels in March 1994."]
+    assert q.years == [] and q.months == [] and q.kind == "why"
+    # after the question, a statement is a part that asks nothing of its own
+    q = analyse("Why does Zenda hold back these days? It seems a far cry from its meddling in the 1990s.")
+    assert [p.context for p in q.parts] == [False, True] and q.years == []
+    # a date asked about stays, and so does a request or a question in a sentence without a question mark
+    q = analyse("Zenda signed a treaty. What did it agree in 2019? Give the date it took effect in 2020.")
+    assert q.years == ["2019", "2020"]
+    assert analyse("Tell me what Zenda agreed in 2019.").years == ["2019"]  # no question mark: nothing is stated
+    # a statement's kind does not hide the question's: "Does ...?" after a statement asks yes or no
+    assert analyse("I have followed the talks since 1988. Does Mr. Sapt think they can work?").kind == "yes_no"
+
+
+def test_sentences_split_not_after_a_title_or_an_initial() -> None:
+    text = "Mr. Sapt met J. Rassendyll in Zenda. Did Dr. Tarlenheim attend? Yes!"
+    assert sentences_of(text) == ["Mr. Sapt met J. Rassendyll in Zenda.", "Did Dr. Tarlenheim attend?", "Yes!"]
+
+
+def test_titles_and_contractions_name_no_one() -> None:
+    assert [e.text for e in entities("I've read it. Does Mr. Sapt agree with Zenda?")] == ["Sapt", "Zenda"]
+    assert [e.text for e in entities("We'd heard of Dr Rassendyll. Who is he?")] == ["Rassendyll"]
+    assert [e.text for e in entities("Did Sapt's report name Zenda?")] == ["Sapt", "Zenda"]  # a name stays one
 
 
 def test_two_part_questions_are_split() -> None:

@@ -486,6 +486,56 @@ _FRONTED_CLAUSE_RE = re.compile(
 )
 
 
+# a title before a name ("Mr. Strelsau", "Dr Sapt"): no name itself, and its full stop ends no sentence
+_HONORIFICS = frozenset("mr mrs ms mx dr prof sir dame madam mme messrs rev gen col maj capt lt sgt".split())  # noqa: SIM905
+# a sentence that asks or requests, wherever it stands: a question word, or a request's verb at its start
+_ASKS_RE = re.compile(r"\b(?:what|when|where|who|whom|whose|why|how|which|whether)\b", re.I)
+_REQUEST_RE = re.compile(
+    r"^(?:please\s+)?(?:tell|list|name|give|define|describe|explain|summari[sz]e|remind|show|walk|quote|identify|"
+    r"outline|compare|need|want|include|specify|confirm|check|say)\b",
+    re.I,
+)
+
+
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a message: split after '.', '!' or '?' before a capital or a quotation mark, not after a
+    title ("Mr.") or an initial ("J.")."""
+    out: list[str] = []
+    start = 0
+    for m in re.finditer(r"[.!?]+[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])", text):
+        before = re.search(r"(\w+)\W*$", text[start : m.start() + 1])
+        word = before.group(1) if before else ""
+        if m.group(0).startswith(".") and (word.lower() in _HONORIFICS or (len(word) == 1 and word.isupper())):
+            continue
+        out.append(text[start : m.end()].strip())
+        start = m.end()
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return out
+
+
+def premises(text: str) -> list[str]:
+    """The sentences of a question that state what the reader knows or thinks rather than ask ("In the 1990s
+    Zenda backed the rebels. Why does it court them now?"): a sentence that ends without a question mark, has
+    no question word and makes no request, in a message that asks something. What it dates or counts is the
+    reader's setting, not what the answer must state."""
+    said = sentences_of(text)
+    if not any(s.endswith("?") for s in said):
+        return []
+    return [
+        s
+        for s in said
+        if not s.rstrip("\"”’')").endswith("?") and not _ASKS_RE.search(s) and not _REQUEST_RE.match(s)
+    ]
+
+
+def _asked(text: str, stated: Sequence[str] | None = None) -> str:
+    """The text without the premises (`stated`, by default the text's own: see `premises`)."""
+    for p in premises(text) if stated is None else stated:
+        text = text.replace(p, " ")
+    return " ".join(text.split())
+
+
 def _kind(text: str) -> tuple[Kind, AnswerType]:
     t = _FRONTED_CLAUSE_RE.sub("", text.strip())
     if _ABOUT_DOC_RE.search(t):
@@ -586,6 +636,14 @@ def inflections(name: str) -> list[str]:
     return [x for x in dict.fromkeys(out) if x.lower() != name.lower()]
 
 
+def _names_no_one(token: str) -> bool:
+    """A title ("Mr", "Dr") or a function word's contraction ("I've", "We'd", "You're"): capitalised, and no name."""
+    if token.lower().rstrip(".") in _HONORIFICS:
+        return True
+    m = re.fullmatch(r"([A-Za-z]+)['’](?:ve|d|m|re|ll|s|t)", token)
+    return bool(m and m.group(1).lower() in FUNCTION_WORDS)
+
+
 def entities(
     text: str,
     vocabulary: Vocabulary | None = None,
@@ -604,7 +662,7 @@ def entities(
             phrase = re.split(r"['’]s\s+", phrase)[-1]
         toks = phrase.split()
         # a sentence-initial capital is no name unless it is one ("When", "What", "The", "Did")
-        while toks and toks[0].lower() in _QUESTION_WORDS | STOPWORDS:
+        while toks and (toks[0].lower() in _QUESTION_WORDS | STOPWORDS or _names_no_one(toks[0])):
             toks = toks[1:]
         while toks and toks[-1].lower() in STOPWORDS:
             toks = toks[:-1]
@@ -964,10 +1022,16 @@ def _parts(standalone: str) -> list[Part]:
     if not pieces or (len(pieces) < 2 and not added):  # one part: the whole question, with what was added
         pieces, added = [standalone], None
     parts = []
+    stated = premises(asked)
     for p in pieces:
-        kind, answer_type = _kind(p)
-        years, nums, _, _ = _numbers(p)
-        parts.append(Part(text=p, kind=kind, answer_type=answer_type, focus=_focus(p), numbers=years + nums))
+        own = _asked(p, stated)
+        kind, answer_type = _kind(own or p)
+        years, nums, _, _ = _numbers(own)
+        # a piece that only states ("Why does Zenda hold back? It backed the rebels in the 1990s.") asks nothing
+        context = len(pieces) > 1 and not own
+        parts.append(
+            Part(text=p, kind=kind, answer_type=answer_type, focus=_focus(p), numbers=years + nums, context=context)
+        )
     if added:
         text = added.group(0).strip()
         years, nums, _, _ = _numbers(text)
@@ -992,10 +1056,11 @@ def analyse(
     messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
     standalone, follow_up = resolve(messages)
     text = " ".join(messages[-1].content.split())
-    kind, answer_type = _kind(text)
+    kind, answer_type = _kind(_asked(text) or text)
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         kind, answer_type = _kind(standalone)
-    years, numbers, counts, months = _numbers(standalone)
+    years, numbers, _, months = _numbers(_asked(standalone))
+    counts = _numbers(standalone)[2]
     footnotes = [int(n) for n in _FOOTNOTE_NUMBER_RE.findall(standalone)]
     overview: Literal["conclusion", "purpose"] | None = None
     if _CONCLUSION_RE.search(standalone):
