@@ -252,6 +252,16 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     ]
     assert enumeration("These include Alpha, Beta (B) and Gamma.") == ["Alpha", "Beta (B)", "Gamma"]
     assert enumeration("Nothing is listed here.") == []
+    # a clause's own words before "in particular A and B" are no item: the pair before it is the list counted
+    pair = "Sapt and the Black Hand—a secret society—are on the list, with the latter also banned."
+    aside = "The presence of groups in Zenda, in particular the Red Band and the Blue Band, is another factor."
+    assert enumeration(aside) == []
+    assert enumeration([pair, aside]) == ["Sapt", "the Black Hand"]
+    assert enumeration("Zenda imposed measures, including sanctions, aid cuts and travel bans.") == [
+        "sanctions",
+        "aid cuts",
+        "travel bans",
+    ]
 
     def asked(answer: str, follow_up: str) -> str:
         m = [

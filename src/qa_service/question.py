@@ -789,6 +789,8 @@ def answer_sentences(messages: Sequence[Message]) -> list[str]:
 
 
 _LINK_WORDS = frozenset("the of on for and in de al among between to with a an".split())  # noqa: SIM905
+# words inside a clause that open the list after them ("the presence of groups, in particular A and B, ...")
+_LIST_OPENS_RE = re.compile(r"^(?:.*?\s)?(?:in particular|particularly|notably|especially|such as|including|namely)\s+", re.I)
 _INTRODUCER_RE = re.compile(r"^.*?\b(?:include|includes|included|including|such as|namely|are|were)\s+|^.*:\s*")
 _NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|and|de|al|the)?\s*[A-Z][\w'’().-]*)*)")
 
@@ -830,6 +832,8 @@ def _list_in(sentence: str) -> list[str]:
     else:
         before, after = re.split(r"\s+(?:and|or)\s+", tail, maxsplit=1)
         start = last
+    if opened := _LIST_OPENS_RE.match(before):  # "..., in particular A and B, is ...": the list starts there
+        before, pieces, start = before[opened.end() :], [], 0
     names = _name_like(before)
     if not names and len(before.split()) > 12:  # a clause, not a list item
         return []
