@@ -35,6 +35,7 @@ from qa_service.read import (
     gives_reason,
     names_a_city,
     offers,
+    offers_figure,
     personal_names,
     place_in_series,
 )
@@ -208,6 +209,10 @@ def test_repeated_questions_are_served_from_the_cache(engine: Engine) -> None:
 
 
 def test_what_a_sentence_offers() -> None:
+    assert offers_figure("In March 2023 the council met.", "date") == 1.0
+    assert offers_figure("The council met.", "date") == 0.0
+    assert offers_figure("Sapt met Rassendyll.", "person", "Who met Rassendyll?") == 0.5  # only dates and figures
+    assert offers("Sapt met Rassendyll.", "person", "Who met Rassendyll?") == 1.0
     assert offers("In March 2023 the council met.", "date") == 1.0
     assert offers("The council met.", "date") == 0.0
     assert offers("Over two dozen groups operate.", "number") == 1.0

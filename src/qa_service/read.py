@@ -170,6 +170,13 @@ def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float
     return 0.5
 
 
+def offers_figure(text: str, answer_type: AnswerType, question_text: str = "") -> float:
+    """`offers` for the kinds whose answer is a date or a figure, on their own: a date or a figure is what
+    such a question is answered by, where a name or a quote may be given around the answer; 0.5 for the
+    other kinds. (A feature of its own: measured, it lets the reader weigh them apart from the rest.)"""
+    return offers(text, answer_type, question_text) if answer_type in ("date", "number") else 0.5
+
+
 # A question that asks for a person by a noun of people: "which Ruritanian minister", "who was appointed envoy",
 # "who is the current president", "what is the name of the spokesman", "her name"
 _PERSON_NOUN = (
@@ -824,6 +831,13 @@ FEATURES: list[Feature] = [
         lambda f, c, b: offers(c.text, f.answer_type, f.text),
     ),
 ]
+FEATURES.append(
+    Feature(
+        "offers_figure",
+        "for a question asking when or how many, whether the sentence gives a date or a figure; 0.5 otherwise",
+        lambda f, c, b: offers_figure(c.text, f.answer_type, f.text),
+    )
+)
 FEATURE_NAMES = [f.name for f in FEATURES]
 # The features beside plain cosine, by what they read; the evaluation's ablations drop one group at a time.
 # Each group stays only while leave-one-writer-out fact coverage over the training writers says it helps. Two
@@ -834,7 +848,7 @@ FEATURE_NAMES = [f.name for f in FEATURES]
 GROUPS: dict[str, tuple[str, ...]] = {
     "similarity": ("cosine_gap", "window", "passage_cosine"),
     "lexical": ("lexical", "lexical_context", "soft_lexical"),
-    "question analysis": ("entities", "entities_context", "numbers", "offers"),
+    "question analysis": ("entities", "entities_context", "numbers", "offers", "offers_figure"),
 }
 
 
