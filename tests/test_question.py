@@ -57,6 +57,10 @@ from qa_service.question import (
         ("What was the government's reaction to the report?", "reaction", "reaction"),
         ("How does the scheme work?", "how", "manner"),
         ("Which source supports the claim that prices rose?", "which_source", "source"),
+        ("He says Zenda gives most aid. What's his authority for that?", "which_source", "source"),
+        ("On what basis does the author say prices rose?", "which_source", "source"),
+        ("Whose work is the author relying on there?", "which_source", "source"),
+        ("What does Zenda rely on for its security?", "what", "statement"),  # no question of sources
         ("Where does the quote about a security belt come from?", "which_source", "source"),
         ("What does footnote 12 cite?", "which_source", "source"),
         ("Who said that the talks were futile?", "quotation", "quote"),

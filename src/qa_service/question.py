@@ -104,7 +104,11 @@ _SOURCE_RE = re.compile(
     r"taken from)\b|"
     r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
     r"supporting|backing)\b|\bwhat (?:does|do) (?:the )?(?:paper|author) cite\b|\bcited? (?:for|as|by)\b|"
-    r"\bwho (?:is|was) (?:being )?quoted\b",
+    r"\bwho (?:is|was) (?:being )?quoted\b|"
+    # what a claim rests on: "What's his authority for that?", "On what basis...?", "Whose work is he relying on?"
+    r"\b(?:authority|basis|grounds)\s+(?:for|behind)\b|\bon what (?:authority|basis|grounds|evidence)\b|"
+    r"\b(?:author|writer|paper|report|he|she|they)\s+(?:is\s+|are\s+)?(?:relying|relies|rely|relied|drawing|draws|drew)"
+    r"\s+on\b",
     re.I,
 )
 _SOURCE_WORD_RE = re.compile(
