@@ -142,6 +142,18 @@ def test_a_request_word_or_a_month_that_starts_a_sentence_is_no_unknown_name(eng
         assert [e.text for e in q.entities if e.known is False] == [text.split()[1]], text
 
 
+def test_a_name_only_in_what_the_reader_states_is_no_unknown_name(engine: Engine) -> None:
+    """The reader's setting may name what the documents never do; the question asked is what must be there."""
+    unknown = SIGNAL_NAMES.index("unknown_names")
+
+    def count(text: str) -> float:
+        p = engine.prepare([Message(role="user", content=text)])
+        return float(signals(p.question, p.candidates, p.candidates[:1], engine.stats)[unknown])
+
+    assert count("I read about Strelsau's envoy years ago. What does the SCO charter say its main goal is?") == 0.0
+    assert count("What does the SCO charter say about Strelsau's envoy?") == 1.0
+
+
 def test_reasons_name_only_content_words_of_the_question(engine: Engine) -> None:
     strict = engine.weights.with_settings(AnswerSettings(abstain_threshold=1.0))
     q = "Might the others be accusing someone back then of hiding the surplus?"

@@ -106,11 +106,16 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     others = [c.score for c in cands if c.chunk.id != best.chunk.id]
     ents = q.entities
     # a name the documents never use, where the question writes it inside a sentence: a capital that opens the
-    # question or a clause ("Frozen assets: ...") is as often a common word as a name
+    # question or a clause ("Frozen assets: ...") is as often a common word as a name; nor a name only in what the
+    # reader states before or after asking ("I read about Zenda's envoy. What did the treaty say?")
+    asked = q.asked
     unknown = [
         e
         for e in ents
-        if e.known is False and (at := q.standalone.find(e.text)) > 0 and not opens_sentence(q.standalone, at)
+        if e.known is False
+        and (at := q.standalone.find(e.text)) > 0
+        and not opens_sentence(q.standalone, at)
+        and e.text in asked
     ]
     text = " ".join(c.text for c in chosen)
     cited = " ".join(c.cited for c in chosen)
@@ -254,7 +259,7 @@ def decide(
 def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str:
     """What the evidence lacks, in a sentence: the strongest of the signals that count against it."""
     s = dict(zip(SIGNAL_NAMES, x, strict=True))
-    unknown = [e.text for e in q.entities if e.known is False]
+    unknown = [e.text for e in q.entities if e.known is False and e.text in q.asked]
     if unknown:
         return f"The documents never mention {_join(unknown)}."
     topic = _topic(q, best)

@@ -442,6 +442,11 @@ class Question(BaseModel):
         description="The sentence of the last answer whose list the question counts in ('the third one'): "
         "it named what the question asks about and is not an answer to it.",
     )
+    stated: list[str] = Field(
+        default_factory=list,
+        description="The sentences of the question that state rather than ask (see `premises`): the reader's "
+        "setting.",
+    )
     sources_of: list[str] = Field(
         default_factory=list,
         description="The last answer's sentences, when a follow-up asks for the sources of what it said "
@@ -466,6 +471,11 @@ class Question(BaseModel):
         """Focus terms beyond those that ask for an overview ("What is the paper's main conclusion?" has
         none; "What does it conclude about sanctions?" has "sanctions")."""
         return [w for w in self.focus if not _OVERVIEW_WORD_RE.fullmatch(w)]
+
+    @property
+    def asked(self) -> str:
+        """The standalone question without the sentences that only state (`stated`)."""
+        return _asked(self.standalone, self.stated)
 
     @property
     def required(self) -> list[str]:
@@ -1067,7 +1077,8 @@ def analyse(
     kind, answer_type = _kind(_asked(text) or text)
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         kind, answer_type = _kind(standalone)
-    years, numbers, _, months = _numbers(_asked(standalone))
+    stated = premises(standalone)
+    years, numbers, _, months = _numbers(_asked(standalone, stated))
     counts = _numbers(standalone)[2]
     footnotes = [int(n) for n in _FOOTNOTE_NUMBER_RE.findall(standalone)]
     overview: Literal["conclusion", "purpose"] | None = None
@@ -1113,4 +1124,5 @@ def analyse(
         overview=overview,
         counted=counted_in(text, answer_sentences(messages)) if follow_up else [],
         sources_of=sources_of,
+        stated=stated,
     )
