@@ -108,7 +108,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     # a name the documents never use, where the question writes it inside a sentence: a capital that opens the
     # question or a clause ("Frozen assets: ...") is as often a common word as a name; nor a name only in what the
     # reader states before or after asking ("I read about Zenda's envoy. What did the treaty say?")
-    asked = q.asked
+    asked = q.naming
     unknown = [
         e
         for e in ents
@@ -259,7 +259,7 @@ def decide(
 def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str:
     """What the evidence lacks, in a sentence: the strongest of the signals that count against it."""
     s = dict(zip(SIGNAL_NAMES, x, strict=True))
-    unknown = [e.text for e in q.entities if e.known is False and e.text in q.asked]
+    unknown = [e.text for e in q.entities if e.known is False and e.text in q.naming]
     if unknown:
         return f"The documents never mention {_join(unknown)}."
     topic = _topic(q, best)

@@ -7,6 +7,7 @@ import contextlib
 import copy
 import logging
 import os
+import re
 import secrets
 import socket
 import threading
@@ -94,11 +95,32 @@ def run_ingest(
 
 
 def describe_reference(ref: Reference) -> str:
-    """A short description of a reference: author, title, date; else its text."""
+    """A short description of a reference: author, title, date; else its text. With no author before the
+    title, who issued it where the entry names them after it ('“Sanctions,” Zenda Treasury, May 2, 2022'),
+    so the description still says whose document it is."""
     if not ref.title:
         return ref.text
-    parts = [p for p in (ref.author, f"“{ref.title}”", ref.date) if p]
+    parts = [p for p in (ref.author or _issuer(ref), f"“{ref.title}”", ref.date) if p]
     return ", ".join(parts) + "."
+
+
+_ISSUER_WORDS = 8  # an issuer is a name ("U.S. Department of the Treasury"), not a sentence of the note
+
+
+def _issuer(ref: Reference) -> str | None:
+    """The words between a reference's title and its date or address: who issued it, when they are a name."""
+    at = ref.text.find(ref.title or "")
+    if not ref.title or at < 0:
+        return None
+    after = ref.text[at + len(ref.title) :].lstrip(" ,.;:?!”\"'’")
+    if after.startswith("("):  # "(Cambridge: Zenda Press, 1999)": a book's publisher, not its author
+        return None
+    issuer = re.split(r",|\baccessed\b|\bretrieved\b|https?:", after, maxsplit=1)[0].strip(" .;:")
+    if not issuer or len(issuer.split()) > _ISSUER_WORDS or not issuer[:1].isupper() or any(
+        ch.isdigit() for ch in issuer
+    ):
+        return None
+    return issuer
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,9 @@ AnswerType = Literal[
 _INJECTION_RE = re.compile(
     r"\b(ignor(?:e|es|ing)|disregard(?:ing)?|forget(?:ting)?|override|bypass)\b.{0,40}\b(instructions?|prompts?|"
     r"rules|guidelines|context|everything|above|previous)\b|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|"
-    r"\bjailbreak\b|\bdeveloper mode\b|\bnew instructions\b|\bact as\b|\breveal (your|the) (prompt|instructions)\b",
+    r"\bjailbreak\b|\bdeveloper mode\b|\bnew instructions\b|"
+    # "Act as ...", "From now on, act as ...", "You will act as ...": an order to the service, not "who would act as"
+    r"(?:^|[.!?:;,]\s*|\b(?:now|please|you(?:\s+(?:will|must|should|shall|can))?)\s+)act as\b|\breveal (your|the) (prompt|instructions)\b",
     re.I,
 )
 _DOC_NOUN = r"(?:paper|report|study|brief|document|publication|analysis|article)"
@@ -105,10 +107,13 @@ _SOURCE_RE = re.compile(
     r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
     r"supporting|backing)\b|\bwhat (?:does|do) (?:the )?(?:paper|author) cite\b|\bcited? (?:for|as|by)\b|"
     r"\bwho (?:is|was) (?:being )?quoted\b|"
-    # what a claim rests on: "What's his authority for that?", "On what basis...?", "Whose work is he relying on?"
-    r"\b(?:authority|basis|grounds)\s+(?:for|behind)\b|\bon what (?:authority|basis|grounds|evidence)\b|"
-    r"\b(?:author|writer|paper|report|he|she|they)\s+(?:is\s+|are\s+)?(?:relying|relies|rely|relied|drawing|draws|drew)"
-    r"\s+on\b",
+    # what a claim rests on: "What's his authority for that?", "On what basis does the author say...?", "Whose
+    # work is the author relying on?"; not "the legal basis for the sanctions" nor "Why did he rely on the militia?"
+    r"\b(?:authority|basis|grounds|evidence)\s+for\s+(?:that|this|it|saying|claiming|the claim|the statement)\b|"
+    r"\bon what (?:authority|basis|grounds|evidence)\s+(?:does|did|do|is|are|can)\s+(?:the\s+)?(?:author|writer|"
+    r"paper|report|study|he|she|they)\s+(?:say|claim|argue|state|assert|conclude|write)|"
+    r"\b(?:author|writer|paper|report|study)\s+(?:is\s+)?(?:relying|relies|rely|relied|drawing|draws|drew|draw)\s+on\b|"
+    r"\bwhose (?:work|research|study|data|figures|reporting)\b",
     re.I,
 )
 _SOURCE_WORD_RE = re.compile(
@@ -478,6 +483,14 @@ class Question(BaseModel):
         return _asked(self.standalone, self.stated)
 
     @property
+    def naming(self) -> str:
+        """Where the user's last message names what it asks about: what it asks, or the whole message where that
+        refers back with a pronoun ("Sapt resigned in 2019. Why did he go?" asks about Sapt). Not the names a
+        follow-up carries over from earlier turns: those were asked about when they were written."""
+        asked = _asked(self.text, self.stated)
+        return self.text if _PERSONAL_PRONOUN_RE.search(asked) else asked
+
+    @property
     def required(self) -> list[str]:
         """What an answer must mention to be an answer to this question: the years and the numbers it writes
         in digits."""
@@ -500,26 +513,39 @@ _FRONTED_CLAUSE_RE = re.compile(
 )
 
 
-# a title before a name ("Mr. Strelsau", "Dr Sapt"): no name itself, and its full stop ends no sentence
-_HONORIFICS = frozenset("mr mrs ms mx dr prof sir dame madam mme messrs rev gen col maj capt lt sgt".split())  # noqa: SIM905
-# a sentence that asks or requests, wherever it stands: a question word, or a request's verb at its start
+# a title before a name ("Mr. Strelsau", "Dr Sapt"): no name itself (written as a title, not "DR Congo")
+_TITLES = frozenset(
+    "mr mrs ms mx dr prof sir dame madam mme messrs rev gen col maj capt lt sgt gov sen rep amb st jr sr".split()  # noqa: SIM905
+)
+# a full stop that ends an abbreviation, not a sentence: a title, "vs.", "e.g.", "No. 5", "Jan. 5", "approx."
+_ABBREVIATIONS = _TITLES | frozenset(
+    """vs v e.g eg i.e ie cf approx incl esp viz no nos p pp vol ch art fig para sec dept univ co corp inc ltd
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()  # noqa: SIM905
+)
+# a sentence that asks or requests, wherever it stands: a question word anywhere; at its start (after "and",
+# "also", "please"...), a verb that asks ("Did ...", "Could you ...") or requests ("Find ...", "Give ..."), or a
+# reader's wish ("I want to know ...", "I'd like ...", "I'm looking for ...")
 _ASKS_RE = re.compile(r"\b(?:what|when|where|who|whom|whose|why|how|which|whether)\b", re.I)
 _REQUEST_RE = re.compile(
-    r"^(?:please\s+)?(?:tell|list|name|give|define|describe|explain|summari[sz]e|remind|show|walk|quote|identify|"
-    r"outline|compare|need|want|include|specify|confirm|check|say)\b",
+    r"^(?:(?:and|also|so|but|now|then|please|ok|okay|just)[\s,]+)*(?:"
+    rf"{_ASKING}|tell|list|name|give|define|describe|explain|summari[sz]e|remind|show|walk|quote|identify|outline|"
+    r"compare|need|want|include|specify|confirm|check|say|find|focus|look|provide|state|clarify|detail|note|cite|"
+    r"point|spell|let|help|"
+    r"i(?:['’]d| would| do| really)? (?:like|want|need|wish|wonder)|i(?:['’]m| am) (?:looking|after|interested|"
+    r"curious|trying|asking|wondering)|i(?:['’]ve| have) been (?:wondering|trying|looking))\b",
     re.I,
 )
 
 
 def sentences_of(text: str) -> list[str]:
-    """The sentences of a message: split after '.', '!' or '?' before a capital or a quotation mark, not after a
-    title ("Mr.") or an initial ("J.")."""
+    """The sentences of a message: split after '.', '!' or '?' before a capital or a quotation mark, not after an
+    abbreviation ("Mr.", "vs.", "No.") or an initial ("J.")."""
     out: list[str] = []
     start = 0
-    for m in re.finditer(r"[.!?]+[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])", text):
-        before = re.search(r"(\w+)\W*$", text[start : m.start() + 1])
-        word = before.group(1) if before else ""
-        if m.group(0).startswith(".") and (word.lower() in _HONORIFICS or (len(word) == 1 and word.isupper())):
+    for m in re.finditer(r"(?:[.!?…]+|\.\.\.)[\"”’')]*\s+(?=[\"“‘'(]?[A-Z])", text):
+        before = re.search(r"([\w.]+?)\W*$", text[start : m.start() + 1])
+        word = before.group(1).rstrip(".") if before else ""
+        if m.group(0).startswith(".") and (word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
             continue
         out.append(text[start : m.end()].strip())
         start = m.end()
@@ -530,24 +556,26 @@ def sentences_of(text: str) -> list[str]:
 
 def premises(text: str) -> list[str]:
     """The sentences of a question that state what the reader knows or thinks rather than ask ("In the 1990s
-    Zenda backed the rebels. Why does it court them now?"): a sentence that ends without a question mark, has
-    no question word and makes no request, in a message that asks something. What it dates or counts is the
-    reader's setting, not what the answer must state."""
+    Zenda backed the rebels. Why does it court them now?"): no question mark, no question word, no verb that
+    asks or requests at its start, in a message that asks something. What it dates or counts is the reader's
+    setting, not what the answer must state."""
     said = sentences_of(text)
-    if not any(s.endswith("?") for s in said):
+    if not any("?" in s for s in said):
         return []
-    return [
-        s
-        for s in said
-        if not s.rstrip("\"”’')").endswith("?") and not _ASKS_RE.search(s) and not _REQUEST_RE.match(s)
-    ]
+    return [s for s in said if "?" not in s and not _ASKS_RE.search(s) and not _REQUEST_RE.match(s)]
 
 
 def _asked(text: str, stated: Sequence[str] | None = None) -> str:
-    """The text without the premises (`stated`, by default the text's own: see `premises`)."""
+    """The text without the premises (`stated`, by default the text's own: see `premises`), each removed
+    whole or, where a question's parts split it, piece by piece."""
     for p in premises(text) if stated is None else stated:
-        text = text.replace(p, " ")
-    return " ".join(text.split())
+        if p in text:
+            text = text.replace(p, " ")
+            continue
+        for piece in _PART_SPLIT_RE.split(p):
+            if (piece := piece.strip(" ,;?")) and len(piece) > 1:
+                text = text.replace(piece, " ")
+    return " ".join(text.split()).strip(" ,;.")
 
 
 def _kind(text: str) -> tuple[Kind, AnswerType]:
@@ -652,7 +680,7 @@ def inflections(name: str) -> list[str]:
 
 def _names_no_one(token: str) -> bool:
     """A title ("Mr", "Dr") or a function word's contraction ("I've", "We'd", "You're"): capitalised, and no name."""
-    if token.lower().rstrip(".") in _HONORIFICS:
+    if token.lower().rstrip(".") in _TITLES and not token.rstrip(".").isupper():
         return True
     m = re.fullmatch(r"([A-Za-z]+)['’](?:ve|d|m|re|ll|s|t)", token)
     return bool(m and m.group(1).lower() in FUNCTION_WORDS)
@@ -803,6 +831,9 @@ def answer_sentences(messages: Sequence[Message]) -> list[str]:
 
 
 _LINK_WORDS = frozenset("the of on for and in de al among between to with a an".split())  # noqa: SIM905
+# before an opener ("A, B, especially C and D"), an item is a few words; a longer piece is the clause the list
+# belongs to ("the presence of groups in Zenda, in particular ...")
+_OPENED_ITEM_WORDS = 4
 # words inside a clause that open the list after them ("the presence of groups, in particular A and B, ...")
 _LIST_OPENS_RE = re.compile(r"^(?:.*?\s)?(?:in particular|particularly|notably|especially|such as|including|namely)\s+", re.I)
 _INTRODUCER_RE = re.compile(r"^.*?\b(?:include|includes|included|including|such as|namely|are|were)\s+|^.*:\s*")
@@ -846,8 +877,11 @@ def _list_in(sentence: str) -> list[str]:
     else:
         before, after = re.split(r"\s+(?:and|or)\s+", tail, maxsplit=1)
         start = last
-    if opened := _LIST_OPENS_RE.match(before):  # "..., in particular A and B, is ...": the list starts there
-        before, pieces, start = before[opened.end() :], [], 0
+    # "..., in particular A and B, is ...", "A, B, especially C, and D": the opener is no part of the item, and a
+    # clause before it that is no item of the same kind is where the list starts
+    opened = _LIST_OPENS_RE.match(before)
+    if opened:
+        before = before[opened.end() :]
     names = _name_like(before)
     if not names and len(before.split()) > 12:  # a clause, not a list item
         return []
@@ -864,10 +898,10 @@ def _list_in(sentence: str) -> list[str]:
             break
         if names and not _name_like(p):
             found = _NAME_RUN_RE.findall(p)
-            if found and p.rstrip().endswith(found[-1]):
+            if found and p.rstrip().endswith(found[-1]) and not opened:
                 items.insert(0, found[-1])
             break
-        if len(p.split()) > 12:
+        if len(p.split()) > (_OPENED_ITEM_WORDS if opened else 12):
             break
         items.insert(0, p)
     items = [re.sub(r"^(?:and|or)\s+", "", i.strip(" ,;—-")) for i in items]
@@ -1028,7 +1062,8 @@ def _focus(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in content_words(text) if w not in SCAFFOLD and not w.isdigit()))
 
 
-def _parts(standalone: str) -> list[Part]:
+def _parts(standalone: str, stated: Sequence[str] = ()) -> list[Part]:
+    """The question's parts; `stated`: its sentences that only state (see `premises`)."""
     # what `resolve` added to a follow-up, in brackets at the end, is one part that asks nothing, whatever
     # punctuation the earlier answer's words bring
     added = _ADDED_RE.search(standalone)
@@ -1040,7 +1075,6 @@ def _parts(standalone: str) -> list[Part]:
     if not pieces or (len(pieces) < 2 and not added):  # one part: the whole question, with what was added
         pieces, added = [standalone], None
     parts = []
-    stated = premises(asked)
     for p in pieces:
         own = _asked(p, stated)
         kind, answer_type = _kind(own or p)
@@ -1074,10 +1108,10 @@ def analyse(
     messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
     standalone, follow_up = resolve(messages)
     text = " ".join(messages[-1].content.split())
-    kind, answer_type = _kind(_asked(text) or text)
+    stated = premises(text)  # the user's own sentences: not the words a follow-up carries over
+    kind, answer_type = _kind(_asked(text, stated) or text)
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         kind, answer_type = _kind(standalone)
-    stated = premises(standalone)
     years, numbers, _, months = _numbers(_asked(standalone, stated))
     counts = _numbers(standalone)[2]
     footnotes = [int(n) for n in _FOOTNOTE_NUMBER_RE.findall(standalone)]
@@ -1117,7 +1151,7 @@ def analyse(
         counts=counts,
         months=months,
         footnotes=footnotes,
-        parts=_parts(standalone),
+        parts=_parts(standalone, stated),
         injection=bool(_INJECTION_RE.search(text)),
         about_sources=about_sources,
         about_document=kind == "about_document",
