@@ -781,3 +781,11 @@ def test_a_reference_with_no_author_is_described_by_who_issued_it() -> None:
     assert describe_reference(book) == "“Power”, 1999."
     by = ref("4. Rudolf Rassendyll, “Power,” Zenda Press, 1999.", "Power", "1999", "Rudolf Rassendyll")
     assert describe_reference(by) == "Rudolf Rassendyll, “Power”, 1999."
+    # nobody issued what follows a title as a form, a contributor or a short note ('Ibid.', 'Available at')
+    for after in ("Ibid.", "Available at https://z.example", "Retrieved from https://z.example", "Interview with Sapt"):
+        assert describe_reference(ref(f"5. “Power,” {after}", "Power", None)) == "“Power”.", after
+    # a name before the title that the parser did not read as the author is not replaced by the paper it ran in
+    mla = ref("6. Rassendyll, Rudolf. “Zenda Signs Pact.” The Strelsau Times, 2019.", "Zenda Signs Pact", "2019")
+    assert describe_reference(mla) == "“Zenda Signs Pact”, 2019."
+    seen = ref("7. See, for example, “Trade,” Strelsau Institute, 2020.", "Trade", "2020")
+    assert describe_reference(seen) == "Strelsau Institute, “Trade”, 2020."

@@ -110,17 +110,32 @@ _ISSUER_WORDS = 8  # an issuer is a name ("U.S. Department of the Treasury"), no
 def _issuer(ref: Reference) -> str | None:
     """The words between a reference's title and its date or address: who issued it, when they are a name."""
     at = ref.text.find(ref.title or "")
-    if not ref.title or at < 0:
+    if not ref.title or at < 0 or not _BEFORE_TITLE_RE.fullmatch(ref.text[:at]):  # someone named before the title
         return None
     after = ref.text[at + len(ref.title) :].lstrip(" ,.;:?!”\"'’")
     if after.startswith("("):  # "(Cambridge: Zenda Press, 1999)": a book's publisher, not its author
         return None
-    issuer = re.split(r",|\baccessed\b|\bretrieved\b|https?:", after, maxsplit=1)[0].strip(" .;:")
-    if not issuer or len(issuer.split()) > _ISSUER_WORDS or not issuer[:1].isupper() or any(
-        ch.isdigit() for ch in issuer
+    issuer = re.split(r",|\baccessed\b|\bretrieved\b|\bavailable\b|https?:", after, maxsplit=1, flags=re.I)[0]
+    issuer = issuer.strip(" .;:")
+    if (
+        not issuer
+        or len(issuer.split()) > _ISSUER_WORDS
+        or not issuer[:1].isupper()
+        or any(ch.isdigit() or ch == ":" for ch in issuer)
+        or _NOT_ISSUER_RE.search(issuer)
     ):
         return None
     return issuer
+
+
+# before a title with no author: the note's number, a citation signal and an opening quote
+_BEFORE_TITLE_RE = re.compile(r"\s*(?:\d+\.?\s*)?(?:(?:see|see also|cf\.?|for example|e\.g\.)[\s,]*)*[“\"‘'*_]?\s*", re.I)
+# words of a note after its title that name a form, a place in a book or a contributor, not who issued it
+_NOT_ISSUER_RE = re.compile(
+    r"\b(?:ibid|op\.? cit|pdf|press release|policy brief|working paper|video|youtube|interview|translated|edited|"
+    r"unpublished|manuscript|in|by|with|at|from|of the author)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ _INJECTION_RE = re.compile(
     r"rules|guidelines|context|everything|above|previous)\b|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|"
     r"\bjailbreak\b|\bdeveloper mode\b|\bnew instructions\b|"
     # "Act as ...", "From now on, act as ...", "You will act as ...": an order to the service, not "who would act as"
-    r"(?:^|[.!?:;,]\s*|\b(?:now|please|you(?:\s+(?:will|must|should|shall|can))?)\s+)act as\b|\breveal (your|the) (prompt|instructions)\b",
+    r"(?:^|[.!?:;]\s*|\b(?:(?:from )?now on,?|please|pls|ok|okay|just|simply|you(?:\s+(?:will|must|should|shall|can))?|"
+    r"(?:you(?:['’]re| are)\s+)?going to|(?:want|need|like|love|ask|order) you to)\s+)act as\b|\breveal (your|the) (prompt|instructions)\b",
     re.I,
 )
 _DOC_NOUN = r"(?:paper|report|study|brief|document|publication|analysis|article)"
@@ -109,11 +110,12 @@ _SOURCE_RE = re.compile(
     r"\bwho (?:is|was) (?:being )?quoted\b|"
     # what a claim rests on: "What's his authority for that?", "On what basis does the author say...?", "Whose
     # work is the author relying on?"; not "the legal basis for the sanctions" nor "Why did he rely on the militia?"
-    r"\b(?:authority|basis|grounds|evidence)\s+for\s+(?:that|this|it|saying|claiming|the claim|the statement)\b|"
+    r"\b(?:what(?:['’]s| is| was)|where(?:['’]s| is))\s+(?:his|her|their|its|the)\s+(?:authority|basis|grounds|evidence)\s+"
+    r"for\s+(?:that|this|it|saying|claiming|the claim|the statement)\s*(?:[?.!]|$)|"
     r"\bon what (?:authority|basis|grounds|evidence)\s+(?:does|did|do|is|are|can)\s+(?:the\s+)?(?:author|writer|"
     r"paper|report|study|he|she|they)\s+(?:say|claim|argue|state|assert|conclude|write)|"
-    r"\b(?:author|writer|paper|report|study)\s+(?:is\s+)?(?:relying|relies|rely|relied|drawing|draws|drew|draw)\s+on\b|"
-    r"\bwhose (?:work|research|study|data|figures|reporting)\b",
+    r"\b(?:author|writer|paper|report|study)\s+(?:is\s+)?(?:relying|relies|rely|relied|drawing|draws|drew|draw)\s+on"
+    r"(?:\s+(?:here|there|for (?:this|that|it)))?\s*(?:[?.!]|$)",
     re.I,
 )
 _SOURCE_WORD_RE = re.compile(
@@ -409,6 +411,11 @@ class Part(BaseModel):
         return self.answer_type == "reason" or bool(re.search(r"\bwhy\b", self.text, re.I))
 
 
+# "When was that?", "Why did this happen?": a question that points back at what the reader stated
+_DEMONSTRATIVE_BACK_RE = re.compile(r"\b(?:this|that|these|those)\b(?!\s+(?:latest|new|last|next|year|week|month))", re.I)
+_BARE_QUESTION_WORDS = 1  # content words of its own a question may have and still only ask about what was stated
+
+
 class Question(BaseModel):
     text: str = Field(description="The user's last message, whitespace normalised.")
     standalone: str = Field(
@@ -488,7 +495,10 @@ class Question(BaseModel):
         refers back with a pronoun ("Sapt resigned in 2019. Why did he go?" asks about Sapt). Not the names a
         follow-up carries over from earlier turns: those were asked about when they were written."""
         asked = _asked(self.text, self.stated)
-        return self.text if _PERSONAL_PRONOUN_RE.search(asked) else asked
+        own = [w for w in content_words(asked) if w not in SCAFFOLD and w not in _QUESTION_WORDS]
+        refers_back = _PERSONAL_PRONOUN_RE.search(asked) or _DEMONSTRATIVE_BACK_RE.search(asked)
+        # "Zenda signed with Strelsau. Why?": a question of a word or two asks about what was stated
+        return self.text if refers_back or len(own) <= _BARE_QUESTION_WORDS else asked
 
     @property
     def required(self) -> list[str]:
@@ -515,23 +525,30 @@ _FRONTED_CLAUSE_RE = re.compile(
 
 # a title before a name ("Mr. Strelsau", "Dr Sapt"): no name itself (written as a title, not "DR Congo")
 _TITLES = frozenset(
-    "mr mrs ms mx dr prof sir dame madam mme messrs rev gen col maj capt lt sgt gov sen rep amb st jr sr".split()  # noqa: SIM905
+    "mr mrs ms mx dr prof sir dame madam mme messrs rev gen col maj capt lt sgt gov amb jr sr".split()  # noqa: SIM905
 )
-# a full stop that ends an abbreviation, not a sentence: a title, "vs.", "e.g.", "No. 5", "Jan. 5", "approx."
+# a full stop that ends an abbreviation, not a sentence: a title, "vs.", "e.g.", "St. Petersburg", "approx."; and
+# before a number only, "No. 5", "Jan. 5", "p. 12" ("Sapt's answer was no. Why?" ends one)
 _ABBREVIATIONS = _TITLES | frozenset(
-    """vs v e.g eg i.e ie cf approx incl esp viz no nos p pp vol ch art fig para sec dept univ co corp inc ltd
-    jan feb mar apr jun jul aug sep sept oct nov dec""".split()  # noqa: SIM905
+    "vs v e.g eg i.e ie cf approx incl esp viz st sen rep dept univ co corp inc ltd".split()  # noqa: SIM905
 )
+_BEFORE_NUMBERS = frozenset(
+    "no nos p pp vol ch art fig para sec jan feb mar apr jun jul aug sep sept oct nov dec".split()  # noqa: SIM905
+)
+# what opens a sentence that asks, after any full stop ("... Zenda Holdings Ltd. Why did it sell?")
+_ASKING_NEXT_RE = re.compile(rf"[\"“‘'(]?{_ASKING}\b", re.I)
 # a sentence that asks or requests, wherever it stands: a question word anywhere; at its start (after "and",
 # "also", "please"...), a verb that asks ("Did ...", "Could you ...") or requests ("Find ...", "Give ..."), or a
 # reader's wish ("I want to know ...", "I'd like ...", "I'm looking for ...")
 _ASKS_RE = re.compile(r"\b(?:what|when|where|who|whom|whose|why|how|which|whether)\b", re.I)
 _REQUEST_RE = re.compile(
-    r"^(?:(?:and|also|so|but|now|then|please|ok|okay|just)[\s,]+)*(?:"
-    rf"{_ASKING}|tell|list|name|give|define|describe|explain|summari[sz]e|remind|show|walk|quote|identify|outline|"
-    r"compare|need|want|include|specify|confirm|check|say|find|focus|look|provide|state|clarify|detail|note|cite|"
-    r"point|spell|let|help|"
-    r"i(?:['’]d| would| do| really)? (?:like|want|need|wish|wonder)|i(?:['’]m| am) (?:looking|after|interested|"
+    r"^(?:(?:and|also|but|now|then|please|pls|ok|okay|just)[\s,]+)*(?:"
+    # a verb that asks, as a question without its mark ("Did it sign in 2019."); not "May 2019 saw...", "Will
+    # Sapt ...", "Had it signed, ...", "Were it to sign, ..."
+    r"do|does|did|is|are|was|has|have|can|could|would|should|"
+    r"tell|list|name|give|define|describe|explain|summari[sz]e|remind|show|walk|quote|identify|outline|"
+    r"compare|need|want|include|specify|confirm|check|say|find|focus|look|provide|clarify|cite|spell|"
+    r"i(?:['’]d| would) (?:like|love)|i (?:want|need|wonder)|i(?:['’]m| am) (?:looking|after|interested|"
     r"curious|trying|asking|wondering)|i(?:['’]ve| have) been (?:wondering|trying|looking))\b",
     re.I,
 )
@@ -542,10 +559,16 @@ def sentences_of(text: str) -> list[str]:
     abbreviation ("Mr.", "vs.", "No.") or an initial ("J.")."""
     out: list[str] = []
     start = 0
-    for m in re.finditer(r"(?:[.!?…]+|\.\.\.)[\"”’')]*\s+(?=[\"“‘'(]?[A-Z])", text):
+    for m in re.finditer(r"(?:[.!?…]+|\.\.\.)[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])", text):
         before = re.search(r"([\w.]+?)\W*$", text[start : m.start() + 1])
-        word = before.group(1).rstrip(".") if before else ""
-        if m.group(0).startswith(".") and (word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
+        word = (before.group(1).rstrip(".") if before else "").lower()
+        after = text[m.end() :]
+        abbreviated = (
+            word in _ABBREVIATIONS
+            or (word in _BEFORE_NUMBERS and after[:1].isdigit())
+            or (len(word) == 1 and word.isalpha() and after[:1].isupper())  # an initial: "J. Sapt"
+        )
+        if m.group(0).startswith(".") and abbreviated and not _ASKING_NEXT_RE.match(after):
             continue
         out.append(text[start : m.end()].strip())
         start = m.end()
@@ -891,7 +914,10 @@ def _list_in(sentence: str) -> list[str]:
             noun = re.match(r"\s+[a-z]+", after[m.end() :]) if re.search(r"-[a-z]+$", m.group(0)) else None
             after = after[: m.end() + (noun.end() if noun else 0)]
     items = [before, after]
-    for p in reversed(pieces[:start]):
+    earlier = pieces[:start]
+    if opened and ":" not in sentence and not any(_INTRODUCER_RE.match(p) for p in earlier):
+        earlier = []  # "In 2019, the risks, especially drugs and arms, grew": the list starts at its opener
+    for p in reversed(earlier):
         intro = _INTRODUCER_RE.match(p)
         if intro:
             items.insert(0, p[intro.end() :])
@@ -1109,7 +1135,10 @@ def analyse(
     standalone, follow_up = resolve(messages)
     text = " ".join(messages[-1].content.split())
     stated = premises(text)  # the user's own sentences: not the words a follow-up carries over
-    kind, answer_type = _kind(_asked(text, stated) or text)
+    if any(p not in standalone for p in stated):  # "That figure rose in 2019. Why?": as completed from before
+        added = _ADDED_RE.search(standalone)
+        stated = premises(standalone[: added.start()] if added else standalone)
+    kind, answer_type = _kind(_asked(text, premises(text)) or text)
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         kind, answer_type = _kind(standalone)
     years, numbers, _, months = _numbers(_asked(standalone, stated))
