@@ -108,14 +108,14 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     # a name the documents never use, where the question writes it inside a sentence: a capital that opens the
     # question or a clause ("Frozen assets: ...") is as often a common word as a name; nor a name only in what the
     # reader states before or after asking ("I read about Zenda's envoy. What did the treaty say?")
-    asked = q.naming
+    naming = q.naming
     unknown = [
         e
         for e in ents
         if e.known is False
         and (at := q.standalone.find(e.text)) > 0
         and not opens_sentence(q.standalone, at)
-        and e.text in asked
+        and e.text in naming
     ]
     text = " ".join(c.text for c in chosen)
     cited = " ".join(c.cited for c in chosen)

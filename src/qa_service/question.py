@@ -485,11 +485,6 @@ class Question(BaseModel):
         return [w for w in self.focus if not _OVERVIEW_WORD_RE.fullmatch(w)]
 
     @property
-    def asked(self) -> str:
-        """The standalone question without the sentences that only state (`stated`)."""
-        return _asked(self.standalone, self.stated)
-
-    @property
     def naming(self) -> str:
         """Where the user's last message names what it asks about: what it asks, or the whole message where that
         refers back with a pronoun ("Sapt resigned in 2019. Why did he go?" asks about Sapt). Not the names a

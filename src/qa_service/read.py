@@ -830,14 +830,12 @@ FEATURES: list[Feature] = [
         "who); 0.5 when the kind has no surface form",
         lambda f, c, b: offers(c.text, f.answer_type, f.text),
     ),
-]
-FEATURES.append(
     Feature(
         "offers_figure",
         "for a question asking when or how many, whether the sentence gives a date or a figure; 0.5 otherwise",
         lambda f, c, b: offers_figure(c.text, f.answer_type, f.text),
-    )
-)
+    ),
+]
 FEATURE_NAMES = [f.name for f in FEATURES]
 # The features beside plain cosine, by what they read; the evaluation's ablations drop one group at a time.
 # Each group stays only while leave-one-writer-out fact coverage over the training writers says it helps. Two
