@@ -7,7 +7,6 @@ import contextlib
 import copy
 import logging
 import os
-import re
 import secrets
 import socket
 import threading
@@ -28,6 +27,7 @@ from qa_service.errors import IndexCorrupt, IndexMissing, InvalidInput, NotFound
 from qa_service.index import IngestReport, LoadedIndex, current_state, ingest, lexical_text, load_index
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, FootnoteRef, Hit, Message, Paper, Reference
+from qa_service.parse.references import issuer
 from qa_service.question import Question, Vocabulary, analyse, answer_sentences
 from qa_service.read import Candidate, gather, load_places, pool
 from qa_service.retrieve import Mode, Retriever
@@ -100,42 +100,8 @@ def describe_reference(ref: Reference) -> str:
     so the description still says whose document it is."""
     if not ref.title:
         return ref.text
-    parts = [p for p in (ref.author or _issuer(ref), f"“{ref.title}”", ref.date) if p]
+    parts = [p for p in (ref.author or issuer(ref), f"“{ref.title}”", ref.date) if p]
     return ", ".join(parts) + "."
-
-
-_ISSUER_WORDS = 8  # an issuer is a name ("U.S. Department of the Treasury"), not a sentence of the note
-
-
-def _issuer(ref: Reference) -> str | None:
-    """The words between a reference's title and its date or address: who issued it, when they are a name."""
-    at = ref.text.find(ref.title or "")
-    if not ref.title or at < 0 or not _BEFORE_TITLE_RE.fullmatch(ref.text[:at]):  # someone named before the title
-        return None
-    after = ref.text[at + len(ref.title) :].lstrip(" ,.;:?!”\"'’")
-    if after.startswith("("):  # "(Cambridge: Zenda Press, 1999)": a book's publisher, not its author
-        return None
-    issuer = re.split(r",|\baccessed\b|\bretrieved\b|\bavailable\b|https?:", after, maxsplit=1, flags=re.I)[0]
-    issuer = issuer.strip(" .;:")
-    if (
-        not issuer
-        or len(issuer.split()) > _ISSUER_WORDS
-        or not issuer[:1].isupper()
-        or any(ch.isdigit() or ch == ":" for ch in issuer)
-        or _NOT_ISSUER_RE.search(issuer)
-    ):
-        return None
-    return issuer
-
-
-# before a title with no author: the note's number, a citation signal and an opening quote
-_BEFORE_TITLE_RE = re.compile(r"\s*(?:\d+\.?\s*)?(?:(?:see|see also|cf\.?|for example|e\.g\.)[\s,]*)*[“\"‘'*_]?\s*", re.I)
-# words of a note after its title that name a form, a place in a book or a contributor, not who issued it
-_NOT_ISSUER_RE = re.compile(
-    r"\b(?:ibid|op\.? cit|pdf|press release|policy brief|working paper|video|youtube|interview|translated|edited|"
-    r"unpublished|manuscript|in|by|with|at|from|of the author)\b",
-    re.I,
-)
 
 
 @dataclass(frozen=True)

@@ -583,10 +583,10 @@ def premises(text: str) -> list[str]:
     return [s for s in said if "?" not in s and not _ASKS_RE.search(s) and not _REQUEST_RE.match(s)]
 
 
-def _asked(text: str, stated: Sequence[str] | None = None) -> str:
-    """The text without the premises (`stated`, by default the text's own: see `premises`), each removed
-    whole or, where a question's parts split it, piece by piece."""
-    for p in premises(text) if stated is None else stated:
+def _asked(text: str, stated: Sequence[str]) -> str:
+    """The text without the sentences that only state (`stated`: see `premises`), each removed whole or, where a
+    question's parts split it, piece by piece."""
+    for p in stated:
         if p in text:
             text = text.replace(p, " ")
             continue
@@ -1129,11 +1129,12 @@ def analyse(
     messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
     standalone, follow_up = resolve(messages)
     text = " ".join(messages[-1].content.split())
-    stated = premises(text)  # the user's own sentences: not the words a follow-up carries over
-    if any(p not in standalone for p in stated):  # "That figure rose in 2019. Why?": as completed from before
+    own = premises(text)  # the user's own sentences: not the words a follow-up carries over
+    stated = own
+    if any(p not in standalone for p in own):  # "That figure rose in 2019. Why?": as completed from before
         added = _ADDED_RE.search(standalone)
         stated = premises(standalone[: added.start()] if added else standalone)
-    kind, answer_type = _kind(_asked(text, premises(text)) or text)
+    kind, answer_type = _kind(_asked(text, own) or text)
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         kind, answer_type = _kind(standalone)
     years, numbers, _, months = _numbers(_asked(standalone, stated))

@@ -252,6 +252,40 @@ def _title_and_author(body: str) -> tuple[str | None, str | None]:
     return title, author
 
 
+_ISSUER_WORDS = 8  # an issuer is a name ("U.S. Department of the Treasury"), not a sentence of the note
+
+
+def issuer(ref: Reference) -> str | None:
+    """The words between a reference's title and its date or address: who issued it, when they are a name."""
+    at = ref.text.find(ref.title or "")
+    if not ref.title or at < 0 or not _BEFORE_TITLE_RE.fullmatch(ref.text[:at]):  # someone named before the title
+        return None
+    after = ref.text[at + len(ref.title) :].lstrip(" ,.;:?!”\"'’")
+    if after.startswith("("):  # "(Cambridge: Zenda Press, 1999)": a book's publisher, not its author
+        return None
+    name = re.split(r",|\baccessed\b|\bretrieved\b|\bavailable\b|https?:", after, maxsplit=1, flags=re.I)[0]
+    name = name.strip(" .;:")
+    if (
+        not name
+        or len(name.split()) > _ISSUER_WORDS
+        or not name[:1].isupper()
+        or any(ch.isdigit() or ch == ":" for ch in name)
+        or _NOT_ISSUER_RE.search(name)
+    ):
+        return None
+    return name
+
+
+# before a title with no author: the note's number, a citation signal and an opening quote
+_BEFORE_TITLE_RE = re.compile(rf"\s*(?:\d+\.?\s*)?{_SIGNAL}[“\"‘'*_]?\s*")
+# words of a note after its title that name a form, a place in a book or a contributor, not who issued it
+_NOT_ISSUER_RE = re.compile(
+    r"\b(?:ibid|op\.? cit|pdf|press release|policy brief|working paper|video|youtube|interview|translated|edited|"
+    r"unpublished|manuscript|in|by|with|at|from|of the author)\b",
+    re.I,
+)
+
+
 _IBID_RE = re.compile(r"^(?:ibid|ibidem|id)\b\.?", re.IGNORECASE)
 _OP_CIT_RE = re.compile(r"^([^,“”\"*]{2,60}?),?\s+(?:op\.?\s*cit|loc\.?\s*cit)\b", re.IGNORECASE)
 _SHORT_AUTHOR_RE = re.compile(r"^([^,“*\"]+),\s*[\d–-]+(?:;.*)?\.?$")  # "Smith and Jones, 483–88."
