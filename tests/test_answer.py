@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import answering_footnotes
-from qa_service.answer import Answer, Choice, Composition, _unnamed_person, choose, compose, eligible
+from qa_service.answer import Answer, Choice, Composition, _unnamed_person, asks, choose, compose, eligible
 from qa_service.config import AnswerSettings
 from qa_service.decide import SIGNAL_NAMES, Decision, _lacks, signals
 from qa_service.decide import reason as decide_reason
@@ -532,6 +532,20 @@ def test_the_list_a_follow_up_counts_in_cannot_answer_it() -> None:
     q = analyse(turns)
     assert [c.pos for c in eligible(q, cands)] == [1]
     assert [c.pos for c in eligible(analyse(turns[-1].content), cands)] == [0, 1]
+
+
+def test_a_sentence_that_asks_is_no_answer() -> None:
+    """A paper asks before it answers ("What are the prospects for Zenda's treaty?"): its question, however
+    close to the reader's, is never the answer; the sentence that answers is (invented passage)."""
+    chunk = _ruritania(
+        ("What are the prospects for a treaty between Zenda and Strelsau?", [1]),
+        ("The prospects for a treaty are dim, since Zenda no longer trusts the council.", [2]),
+    )
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.6])]
+    q = analyse("What are the prospects for a treaty between Zenda and Strelsau?")
+    assert [c.pos for c in eligible(q, cands)] == [1]
+    assert asks("Will Zenda sign?”") and asks("Would it (as some hope) sign?)")
+    assert not asks("Zenda asked whether Strelsau would sign.") and not asks("“Why sign?” is the wrong question.")
 
 
 def test_a_why_questions_best_sentence_that_gives_no_reason_brings_the_next_one() -> None:

@@ -101,8 +101,9 @@ def eligible(
     q: Question, cands: list[Candidate], pinned: frozenset[str] = frozenset(), behind: frozenset[str] = frozenset()
 ) -> list[Candidate]:
     """The candidates that may answer: what the question names outright (footnote N, the title page), alone;
-    else any sentence but a reference-list entry, which answers only a question about sources, or a follow-up
-    about what the last answer said when the entry is one its footnotes cite (`behind`)."""
+    else any sentence but a question of the document's own (`asks`) and a reference-list entry, which answers
+    only a question about sources, or a follow-up about what the last answer said when the entry is one its
+    footnotes cite (`behind`)."""
     if pinned:
         return [c for c in cands if c.chunk.id in pinned]
     counted = {normalize(t) for t in q.counted}
@@ -111,7 +112,14 @@ def eligible(
         for c in cands
         if (q.about_sources or c.chunk.kind != "reference" or c.chunk.id in behind)
         and (not counted or normalize(c.text) not in counted)
+        and not asks(c.text)
     ]
+
+
+def asks(text: str) -> bool:
+    """A sentence that is itself a question ("What are the prospects for ...?"): what a paper asks before it
+    answers, never the answer."""
+    return text.rstrip(" \"”’')").endswith("?")
 
 
 def choose(
