@@ -21,6 +21,7 @@ figure asked for, or the question's content words the nearest passages do not us
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ from qa_service.read import (
     asks_for_money,
     asks_when_it_began,
     counted,
+    countries_in,
     countries_named,
     mentions,
     names_a_city,
@@ -76,6 +78,12 @@ SIGNALS: list[Signal] = [
         "the question asks for a date, a figure, a sum of money, a name, a person's, a city's or countries' "
         "names, a quote, "
         "what someone said or when something began; the answer holds none, or does not name who said it",
+        -1,
+    ),
+    Signal(
+        "other_country",
+        "the question names a country that nothing around the answer names, and the answer names another "
+        "(\"When did Zenda open an embassy?\" answered by Ruritania's)",
         -1,
     ),
     Signal("asks_whether", "the question asks whether something is so (yes or no)", 0),
@@ -119,6 +127,18 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     ]
     text = " ".join(c.text for c in chosen)
     cited = " ".join(c.cited for c in chosen)
+    # the countries the question asks about, each as named (a seat of government stands for its state); not
+    # one most passages name (BM25 idf under log 2), which is what the documents are about, named or not, nor
+    # one that only qualifies a noun ("the Ruritanian-led alliance" asks about the alliance)
+    states = [
+        (e, found)
+        for e in ents
+        if e.text in naming
+        and not re.search(r"-[a-z]+$", e.text)
+        and (found := countries_in(" ".join(e.names())))
+        and min((stats.idf(t) for t in terms(e.text)), default=0.0) >= math.log(2)
+    ]
+    asked = set().union(*(found for _, found in states))
     return np.array(
         [
             best.score,
@@ -134,6 +154,9 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             # (measured: reading only the parts of the kinds it checks moved the threshold, near-miss 0.476 ->
             # 0.419 on the twelve training writers)
             float(len({p.answer_type for p in q.parts if p.asks_a_kind}) <= 1 and _lacks(q, text, cited)),
+            float(
+                any(not mentions(surface(around), e) for e, _ in states) and bool(countries_in(best.text) - asked)
+            ),
             float(q.kind == "yes_no"),
             float(q.kind == "why"),
             float(q.kind in ("reaction", "quotation")),

@@ -23,7 +23,7 @@ import numpy as np
 from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
-from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question
+from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question, inflections
 from qa_service.text import FUNCTION_WORDS, NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
 
 # ---------------------------------------------------------------- what a sentence offers
@@ -396,6 +396,19 @@ def _countries(text: str) -> set[str]:
     pattern, canonical = _country_re()
     text = re.sub(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?", r"\1\2\3", text)  # "U.S." -> "US"
     return {canonical[m.group(0)] for m in pattern.finditer(text)}
+
+
+_CAPITALISED_RE = re.compile(r"\b[A-Z][a-z]{3,}\b")
+
+
+def countries_in(text: str) -> set[str]:
+    """The countries the text names, by name, alias or the adjective of the name ("Ruritanian envoy" names
+    Ruritania, "Italian" Italy): GeoNames' names, as `countries_named` reads them."""
+    found = _countries(text)
+    _, canonical = _country_re()
+    for word in set(_CAPITALISED_RE.findall(text)) - set(canonical):
+        found |= {canonical[v] for v in inflections(word) if v in canonical}
+    return found
 
 
 def countries_named(text: str, question_text: str = "") -> int:
