@@ -597,6 +597,19 @@ def test_a_lead_in_that_counts_brings_the_series_it_announces() -> None:
     assert announced(chunk.sentences[0].text) == 2 and place_in_series(chunk.sentences[3].text) == 2
     _, choice = _choose(chunk, [0.9, 0.05, 0.05, 0.05, 0.05])
     assert [c.pos for c in choice.sentences] == [0, 1, 3]
+    # the series stays whole where it runs over the word budget: "Three factors ..." without the third is no
+    # answer; a further sentence that is no part of it does not
+    long = " ".join(["and the fees it imposed on the ships of its neighbours in the harbour"] * 2)
+    over = _ruritania(
+        ("Three major factors explain Zenda's refusal of the harbour treaty.", [3]),
+        (f"First, Strelsau raised its fees {long}.", [4]),
+        (f"Second, Zenda no longer trusts the council {long}.", [5]),
+        (f"Third, the council meets far from Zenda {long}.", [6]),
+        ("Zenda has refused three treaties since 1921.", [7]),
+    )
+    _, choice = _choose(over, [0.9, 0.05, 0.05, 0.05, 0.8])
+    assert sum(len(c.text.split()) for c in choice.sentences) > 80
+    assert [c.pos for c in choice.sentences] == [0, 1, 2, 3]
     # a lead-in that counts nothing brings the one sentence after it
     plain = _ruritania(("Lavrov was more direct in his views.", []), *_COUNCIL)
     assert announced(plain.sentences[0].text) == 0

@@ -3,7 +3,8 @@
 No language model. `choose` takes the sentences the reader scored best: the best one for each part of the
 question, then further sentences in order of score while they score at least `relative_keep` of the best
 (or, next to a chosen sentence in the same paragraph, `adjacent_keep` of it) and fit the word budget. With
-the context rules on, a lead-in ("X was more direct:") brings what it announces, a sentence that opens with a
+the context rules on, a lead-in ("X was more direct:") brings what it announces (a series it counts out,
+"Three factors ...: First, ...", whole, over the word budget), a sentence that opens with a
 pronoun brings the one before it, a why-question's best sentence that gives no reason brings the one after
 it, and a sentence of a caption brings the rest of the caption. `compose` writes them in passage order, each
 ending with the marker [n] of its passage, and cites the footnotes that carry or cover the sentences that answer,
@@ -148,10 +149,13 @@ def choose(
             unexplained.add(id(top))
     keep = len(chosen)
     context: set[int] = set()
+    whole: set[int] = set()  # the series a part's best sentence counts out ("Three factors ...": First, ...)
     if how.context:
         by_place = {(c.chunk.id, c.pos): c for c in cands}
-        for c in list(chosen):
+        for i, c in enumerate(list(chosen)):
             extra = _announced(c, by_place, cands) if is_lead_in(c.text) else []
+            if i < keep and announced(c.text):
+                whole |= {id(x) for x in extra}
             if is_anaphoric(c.text) and (prev := by_place.get((c.chunk.id, c.pos - 1))) is not None:
                 extra.append(prev)
                 if all(prev is not y for y in chosen) and prev.score < how.relative_keep * chosen[0].score:
@@ -179,7 +183,7 @@ def choose(
             continue
         chosen.append(c)
         words += len(c.text.split())
-    kept = _trim(chosen, how.max_words, keep)
+    kept = _trim(chosen, how.max_words, keep, whole)
     return Choice(kept, frozenset(id(c) for c in kept if id(c) in context))
 
 
@@ -230,12 +234,15 @@ def _announced(
     return _following(c, by_place, cands)
 
 
-def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]:
-    """Within the word budget: the first `keep` (one per question part) always stay."""
+def _trim(
+    chosen: list[Candidate], max_words: int, keep: int, whole: set[int] | frozenset[int] = frozenset()
+) -> list[Candidate]:
+    """Within the word budget: the first `keep` (one per question part) always stay, and so does the series
+    one of them counts out (`whole`, by id): "Three factors ..." without the third is no answer."""
     out, words = [], 0
     for i, c in enumerate(chosen):
         w = len(c.text.split())
-        if i >= keep and words + w > max_words:
+        if i >= keep and id(c) not in whole and words + w > max_words:
             continue
         out.append(c)
         words += w
