@@ -68,6 +68,11 @@ from qa_service.question import (
         ("Why does the study rely on Zenda's data?", "why", "reason"),
         ("What is the paper drawing on?", "which_source", "source"),
         ("Where does the quote about a security belt come from?", "which_source", "source"),
+        ("Sapt called the treaty a sham. Where's that reported?", "which_source", "source"),
+        ("Where did Rassendyll say that?", "which_source", "source"),
+        ("Where was this published?", "which_source", "source"),
+        ("Where did he say the talks would be held?", "where", "place"),  # a place he named, no source
+        ("Where is it located?", "where", "place"),
         ("What does footnote 12 cite?", "which_source", "source"),
         ("Who said that the talks were futile?", "quotation", "quote"),
         ("What is a buffer state?", "definition", "definition"),

@@ -115,7 +115,13 @@ _SOURCE_RE = re.compile(
     r"\bon what (?:authority|basis|grounds|evidence)\s+(?:does|did|do|is|are|can)\s+(?:the\s+)?(?:author|writer|"
     r"paper|report|study|he|she|they)\s+(?:say|claim|argue|state|assert|conclude|write)|"
     r"\b(?:author|writer|paper|report|study)\s+(?:is\s+)?(?:relying|relies|rely|relied|drawing|draws|drew|draw)\s+on"
-    r"(?:\s+(?:here|there|for (?:this|that|it)))?\s*(?:[?.!]|$)",
+    r"(?:\s+(?:here|there|for (?:this|that|it)))?\s*(?:[?.!]|$)|"
+    # where a statement was made or reported is what the note citing it names: "Where's that reported?", "Where
+    # did he say that?", "Where was this published?"; not "Where did he say the talks would be held?"
+    r"\bwhere(?:['’]s| is| was| were| are| has| have| had)\s+(?:that|this|it|they|these|those)\s+(?:been\s+)?"
+    r"(?:reported|published|documented|recorded|written|stated|announced|said)\b|"
+    r"\bwhere (?:did|does|do|has|have|had) (?:he|she|they|the \w+|\w+) (?:say|said|write|wrote|written|state|stated|"
+    r"report|reported|publish|published|announce|announced) (?:that|this|it|so)\s*(?:[?.!,]|$)",
     re.I,
 )
 _SOURCE_WORD_RE = re.compile(
