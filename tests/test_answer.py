@@ -753,6 +753,10 @@ def test_what_someone_said_or_stands_for_needs_them_named() -> None:
         assert _lacks(q, elsewhere), asked
         assert not _lacks(q, "Zenda has called the new council “a sham”."), asked
     assert not _lacks(analyse("What did the envoy say about Strelsau?"), elsewhere)
+    # who spoke is one of the names before the verb, not only the first: the alliance Zenda leads spoke
+    led = analyse("What did the alliance led by Zenda, the Strelsau Pact, say about the council?")
+    assert not _lacks(led, "A Strelsau Pact meeting called the new council “a sham”.")
+    assert _lacks(led, "Hentzau called the new council “a sham”.")
 
 
 def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:

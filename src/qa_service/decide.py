@@ -181,10 +181,12 @@ def _lacks(q: Question, text: str, cited: str = "") -> bool:
     for a list ("which states sit on the group"); a beginning where it asks when something began ("when
     did it first convene"); a person's name where it asks for a person ("which minister", "who was
     appointed"); a sum of money where it asks for one ("how much aid, in dollars"); for what someone said or
-    how someone responded, the one who did: the question's name before the verb of saying (`_actor`: "What
+    how someone responded, the one who did: one of the question's names before the verb of saying (`_actors`: "What
     did Zenda's envoy say...", "What position has Zenda taken?"). `cited`: the authors of the references the
     answer cites, who answer a question about who wrote or reported something ("Which analyst reported...")."""
-    if q.kind in ("quotation", "reaction") and (actor := _actor(q)) and not mentions(surface(text), actor):
+    if q.kind in ("quotation", "reaction") and (actors := _actors(q)) and not any(
+        mentions(surface(text), a) for a in actors
+    ):
         return True
     if asks_for_a_city(q.standalone) and not names_a_city(text, q.standalone):
         return True
@@ -212,22 +214,23 @@ _SAID_RE = re.compile(
 _AUXILIARY_RE = re.compile(r"\s+(?:has|have|had|did|does|do|is|was|were|are|will|would)\s+(?:the\s+)?", re.I)
 
 
-def _actor(q: Question) -> Entity | None:
-    """The question's name that stands before what was said or done in response, or right after the auxiliary
-    that follows a noun of position ("What position has Zenda taken?"): who said or did it; None when no name
-    does ("What did the envoy say about Zenda?": Zenda is what was spoken of)."""
+def _actors(q: Question) -> list[Entity]:
+    """The question's names that stand before what was said or done in response, or the one right after the
+    auxiliary that follows a noun of position ("What position has Zenda taken?"): who said or did it, one of
+    them ("What did the alliance led by Zenda, the Strelsau Pact, say?", "What did Zenda's envoy to Strelsau
+    say?"); none when no name does ("What did the envoy say about Zenda?": Zenda is what was spoken of)."""
     text = q.standalone
     said = _SAID_RE.search(text)
     if said is None:
-        return None
-    before = next((e for e in q.entities if 0 <= text.find(e.text) < said.start()), None)
-    if before is not None:
+        return []
+    before = [e for e in q.entities if 0 <= text.find(e.text) < said.start()]
+    if before:
         return before
     # "What position has Zenda taken?", "what stance did the Zenda Council adopt": the name after the auxiliary
     aux = _AUXILIARY_RE.match(text, said.end())
     if aux is None:
-        return None
-    return next((e for e in q.entities if text.find(e.text, aux.end()) == aux.end()), None)
+        return []
+    return [e for e in q.entities if text.find(e.text, aux.end()) == aux.end()][:1]
 
 
 class Decider:
