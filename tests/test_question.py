@@ -149,6 +149,11 @@ def test_vocabulary_and_inflections_give_other_names(tmp_path: Path) -> None:
     assert "Russia" in by_name["Russians"].variants and by_name["Russians"].known
     assert q.query.endswith("(China, Russia)")
     assert "Pakistan" in inflections("Pakistani") and "Russia" in inflections("Russian")
+    # a seat of government stands for its state, and so for what the state's name becomes as an adjective
+    seat = tmp_path / "seat.toml"
+    seat.write_text('[aliases]\nstrelsau = ["Ruritania"]\n', encoding="utf-8")
+    ruritanian = analyse("What does Strelsau want?", Vocabulary.load(seat), lambda n: n.lower() in {"ruritanian"})
+    assert ruritanian.entities[0].variants == ["Ruritania", "Ruritanian"]
     unknown = analyse("What does Germany think?", vocabulary, lambda n: n.lower() in corpus_words)
     assert unknown.entities[0].known is False
     (tmp_path / "bad.toml").write_text("[aliases\n", encoding="utf-8")
@@ -161,6 +166,8 @@ def test_years_numbers_and_footnotes() -> None:
     q = analyse("What did the two sides agree in March 2019, and were 25% of funds released?")
     assert q.years == ["2019"] and q.numbers == ["25%"] and q.counts == ["2"] and q.months == ["march"]
     assert q.required == ["2019", "25%"]  # a count in words describes the answer; it need not be in it
+    # digits joined by a slash name a day or an event, and count nothing
+    assert analyse("After 9/11, what did Zenda offer, around the clock (24/7)?").numbers == []
     f = analyse("What does footnote 33 cite?")
     assert f.footnotes == [33] and f.numbers == [] and f.about_sources
 

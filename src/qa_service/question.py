@@ -256,7 +256,8 @@ _VERB_MONTH_RE = re.compile(
     re.I,
 )
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
-_NUMBER_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(%|percent|per cent))?(?![\w.])")
+# a figure; not digits joined by a slash, which name a day or an event ("9/11", "24/7") rather than count
+_NUMBER_RE = re.compile(r"(?<![\w./])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(%|percent|per cent))?(?![\w./])")
 _ENTITY_RE = re.compile(
     r"(?:[A-Z][A-Za-z]*[A-Z][A-Za-z-]*|[A-Z][a-zà-ÿ'’-]+)"
     r"(?:\s+(?:of|of the|for|de|al|bin)?\s*(?:[A-Z][A-Za-z]*[A-Z][A-Za-z-]*|[A-Z][a-zà-ÿ'’-]+))*"
@@ -756,7 +757,8 @@ def entities(
             continue
         variants = vocabulary.variants(phrase) if vocabulary else []
         if known is not None:
-            variants += [v for v in inflections(phrase) if known(v)]
+            # its inflections, and those of a one-word name it stands for ("Strelsau" for Ruritania: "Ruritanian")
+            variants += [v for n in (phrase, *(a for a in variants if " " not in a)) for v in inflections(n) if known(v)]
         if other_names is not None:  # the corpus's own spelling of it, or the name its initials stand for
             variants += other_names(phrase)
         names = [phrase, *variants]
