@@ -547,6 +547,9 @@ def test_a_sentence_that_asks_is_no_answer() -> None:
     assert [c.pos for c in eligible(q, cands)] == [1]
     assert asks("Will Zenda sign?”") and asks("Would it (as some hope) sign?)")
     assert not asks("Zenda asked whether Strelsau would sign.") and not asks("“Why sign?” is the wrong question.")
+    # unless the reader asks what was asked
+    asked = analyse("What did Sapt ask the council about the treaty?")
+    assert [c.pos for c in eligible(asked, cands)] == [0, 1]
 
 
 def test_a_why_questions_best_sentence_that_gives_no_reason_brings_the_next_one() -> None:
@@ -610,6 +613,12 @@ def test_a_lead_in_that_counts_brings_the_series_it_announces() -> None:
     _, choice = _choose(over, [0.9, 0.05, 0.05, 0.05, 0.8])
     assert sum(len(c.text.split()) for c in choice.sentences) > 80
     assert [c.pos for c in choice.sentences] == [0, 1, 2, 3]
+    # a lead-in that counts but is followed by no series keeps the sentence after it only within the budget
+    unseries = _ruritania(
+        (f"Three major factors explain Zenda's refusal {long} {long}.", [3]),
+        (f"Strelsau raised its fees {long} {long}.", [4]),
+    )
+    assert [c.pos for c in _choose(unseries, [0.9, 0.05])[1].sentences] == [0]
     # a lead-in that counts nothing brings the one sentence after it
     plain = _ruritania(("Lavrov was more direct in his views.", []), *_COUNCIL)
     assert announced(plain.sentences[0].text) == 0
@@ -671,6 +680,8 @@ def test_an_answer_about_another_country_than_the_one_asked_about_counts_against
     passages)."""
     assert countries_in("The Chilean envoy met Peru's and an Italian delegation.") == {"Chile", "Peru", "Italy"}
     assert countries_in("Strelsau and the Council met in Zenda.") == set()
+    assert countries_in("Frances Sapt and Malia Hentzau met.") == set()  # people, no plural or name made a country
+    assert countries_in("Nigerian troops left the Dominican Republic.") == {"Nigeria", "Dominican Republic"}
     other = SIGNAL_NAMES.index("other_country")
     texts = [
         "Peru opened its embassy in Strelsau in 2019.",
@@ -692,6 +703,11 @@ def test_an_answer_about_another_country_than_the_one_asked_about_counts_against
     assert signals(q, cands, [pronoun], stats)[other] == 0.0
     led = analyse("When did the Chilean-led bloc open an office in Strelsau?")
     assert signals(led, cands, cands[:1], stats)[other] == 0.0
+    pact = analyse("When did the Chilean-led Strelsau Pact open an office?")
+    assert signals(pact, cands, cands[:1], stats)[other] == 0.0
+    # the country the documents are about is no other country when the answer names it
+    italy = Candidate(chunk=_ruritania(("Italy opened its embassy in Strelsau in 2019.", [])), pos=0, row=10, cosine=0.5)
+    assert signals(q, cands, [italy], stats)[other] == 0.0
     # Italy: named in most passages, the documents' subject
     assert signals(analyse("When did Italy open an embassy in Strelsau?"), cands, cands[:1], stats)[other] == 0.0
 
@@ -757,6 +773,10 @@ def test_what_someone_said_or_stands_for_needs_them_named() -> None:
     led = analyse("What did the alliance led by Zenda, the Strelsau Pact, say about the council?")
     assert not _lacks(led, "A Strelsau Pact meeting called the new council “a sham”.")
     assert _lacks(led, "Hentzau called the new council “a sham”.")
+    # whom it was said to, or where, is no speaker
+    to = analyse("What did Zenda's envoy to Strelsau say about the council?")
+    assert _lacks(to, "Strelsau's council called the new council “a sham”.")
+    assert not _lacks(to, "Zenda's envoy called the new council “a sham”.")
 
 
 def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:

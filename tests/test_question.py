@@ -72,6 +72,10 @@ from qa_service.question import (
         ("Where did Rassendyll say that?", "which_source", "source"),
         ("Where was this published?", "which_source", "source"),
         ("Where did he say the talks would be held?", "where", "place"),  # a place he named, no source
+        ("Where did the Ruritanian king say that?", "which_source", "source"),
+        ("Where was it first reported?", "which_source", "source"),
+        ("Where are they reported to be?", "where", "place"),
+        ("Where were they said to be hiding?", "where", "place"),
         ("Where is it located?", "where", "place"),
         ("What does footnote 12 cite?", "which_source", "source"),
         ("Who said that the talks were futile?", "quotation", "quote"),
@@ -168,6 +172,7 @@ def test_years_numbers_and_footnotes() -> None:
     assert q.required == ["2019", "25%"]  # a count in words describes the answer; it need not be in it
     # digits joined by a slash name a day or an event, and count nothing
     assert analyse("After 9/11, what did Zenda offer, around the clock (24/7)?").numbers == []
+    assert analyse("Did aid rise 5%/year, at $7/day?").numbers == ["5%", "7"]  # a figure per unit is one
     f = analyse("What does footnote 33 cite?")
     assert f.footnotes == [33] and f.numbers == [] and f.about_sources
 

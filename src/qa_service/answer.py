@@ -16,6 +16,7 @@ the nearest passages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -102,25 +103,32 @@ def eligible(
     q: Question, cands: list[Candidate], pinned: frozenset[str] = frozenset(), behind: frozenset[str] = frozenset()
 ) -> list[Candidate]:
     """The candidates that may answer: what the question names outright (footnote N, the title page), alone;
-    else any sentence but a question of the document's own (`asks`) and a reference-list entry, which answers
-    only a question about sources, or a follow-up about what the last answer said when the entry is one its
+    else any sentence but a question of the document's own (`asks`; unless the reader asks what was asked) and a
+    reference-list entry, which answers only a question about sources, or a follow-up about what the last answer said when the entry is one its
     footnotes cite (`behind`)."""
     if pinned:
         return [c for c in cands if c.chunk.id in pinned]
     counted = {normalize(t) for t in q.counted}
+    about_asking = bool(_ABOUT_ASKING_RE.search(q.standalone))
     return [
         c
         for c in cands
         if (q.about_sources or c.chunk.kind != "reference" or c.chunk.id in behind)
         and (not counted or normalize(c.text) not in counted)
-        and not asks(c.text)
+        and (about_asking or c.chunk.kind == "reference" or not asks(c.text))
     ]
 
 
 def asks(text: str) -> bool:
     """A sentence that is itself a question ("What are the prospects for ...?"): what a paper asks before it
-    answers, never the answer."""
+    answers, never the answer, unless the reader asks what was asked (`_ABOUT_ASKING_RE`)."""
     return text.rstrip(" \"”’')").endswith("?")
+
+
+# the reader asks what someone asked: "What did Sapt ask the council?", "Which questions does the paper raise?"
+_ABOUT_ASKING_RE = re.compile(
+    r"\b(?:ask|asks|asked|asking|questions?|wonder|wonders|wondered|pose|poses|posed|raise|raises|raised)\b", re.I
+)
 
 
 def choose(
@@ -154,8 +162,8 @@ def choose(
         by_place = {(c.chunk.id, c.pos): c for c in cands}
         for i, c in enumerate(list(chosen)):
             extra = _announced(c, by_place, cands) if is_lead_in(c.text) else []
-            if i < keep and announced(c.text):
-                whole |= {id(x) for x in extra}
+            if i < keep and announced(c.text) and all(place_in_series(x.text) for x in extra):
+                whole |= {id(x) for x in extra}  # a series: not the one sentence after a lead-in with none
             if is_anaphoric(c.text) and (prev := by_place.get((c.chunk.id, c.pos - 1))) is not None:
                 extra.append(prev)
                 if all(prev is not y for y in chosen) and prev.score < how.relative_keep * chosen[0].score:

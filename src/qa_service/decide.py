@@ -4,9 +4,10 @@ The probability that the answer found is right, from a logistic model (`Decider`
 of the question and the evidence: how well the best sentence reads as an answer, how far it stands above
 the rest, whether the question names something the documents never mention, whether the years and
 numbers it writes are anywhere in the evidence, whether the answer lacks the kind of thing asked for (a
-figure for "how many": a year is not one), and the question's kind where answers of that kind are right less
-often than the rest (whether something is so, why, how someone responded: the evidence tends to tell of the
-event and not of that; its weight is free).
+figure for "how many": a year is not one), whether it speaks of another country than the one asked about
+("When did Zenda open an embassy?" answered by Ruritania's), and the question's kind where answers of that
+kind are right less often than the rest (whether something is so, why, how someone responded: the evidence
+tends to tell of the event and not of that; its weight is free).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`),
 and each weight is held to the sign its meaning gives it (more overlap can only make a right answer
 likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The
@@ -82,7 +83,8 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "other_country",
-        "the question names a country that nothing around the answer names, and the answer names another "
+        "the question names a country that nothing around the answer names, and the answer's best sentence names "
+        "another "
         "(\"When did Zenda open an embassy?\" answered by Ruritania's)",
         -1,
     ),
@@ -127,18 +129,22 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     ]
     text = " ".join(c.text for c in chosen)
     cited = " ".join(c.cited for c in chosen)
-    # the countries the question asks about, each as named (a seat of government stands for its state); not
-    # one most passages name (BM25 idf under log 2), which is what the documents are about, named or not, nor
-    # one that only qualifies a noun ("the Ruritanian-led alliance" asks about the alliance)
+    # the countries the question asks about, each as named (a seat of government stands for its state); not one
+    # that only qualifies a noun ("the Ruritanian-led alliance", "pro-Zenda parties" ask about the alliance, the
+    # parties), nor what the documents are about: a country most passages name (BM25 idf under log 2), named or
+    # not, which no answer names "instead"
+    def subject(country: str) -> bool:
+        return min((stats.idf(t) for t in terms(country)), default=0.0) < math.log(2)
+
     states = [
         (e, found)
         for e in ents
         if e.text in naming
-        and not re.search(r"-[a-z]+$", e.text)
-        and (found := countries_in(" ".join(e.names())))
-        and min((stats.idf(t) for t in terms(e.text)), default=0.0) >= math.log(2)
+        and not re.search(r"[a-z]-|-[a-z]", e.text)
+        and (found := {c for c in countries_in(" ".join(e.names())) if not subject(c)})
     ]
     asked = set().union(*(found for _, found in states))
+    instead = {c for c in countries_in(best.text) - asked if not subject(c)}
     return np.array(
         [
             best.score,
@@ -155,7 +161,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             # 0.419 on the twelve training writers)
             float(len({p.answer_type for p in q.parts if p.asks_a_kind}) <= 1 and _lacks(q, text, cited)),
             float(
-                any(not mentions(surface(around), e) for e, _ in states) and bool(countries_in(best.text) - asked)
+                any(not mentions(surface(around), e) for e, _ in states) and bool(instead)
             ),
             float(q.kind == "yes_no"),
             float(q.kind == "why"),
@@ -211,19 +217,26 @@ _SAID_RE = re.compile(
 )
 
 
+_ADDRESSED_RE = re.compile(r"\b(?:to|in|at|with|before|towards?|about|on|for)\s+(?:the\s+)?$", re.I)
 _AUXILIARY_RE = re.compile(r"\s+(?:has|have|had|did|does|do|is|was|were|are|will|would)\s+(?:the\s+)?", re.I)
 
 
 def _actors(q: Question) -> list[Entity]:
-    """The question's names that stand before what was said or done in response, or the one right after the
-    auxiliary that follows a noun of position ("What position has Zenda taken?"): who said or did it, one of
-    them ("What did the alliance led by Zenda, the Strelsau Pact, say?", "What did Zenda's envoy to Strelsau
-    say?"); none when no name does ("What did the envoy say about Zenda?": Zenda is what was spoken of)."""
+    """The question's names that stand before what was said or done in response, but for whom or where it was
+    said ("What did Zenda's envoy to Strelsau say?": Zenda), or the one right after the auxiliary that follows a
+    noun of position ("What position has Zenda taken?"): who said or did it, one of them ("What did the alliance
+    led by Zenda, the Strelsau Pact, say?"); none when no name does ("What did the envoy say about Zenda?": Zenda
+    is what was spoken of)."""
     text = q.standalone
     said = _SAID_RE.search(text)
     if said is None:
         return []
-    before = [e for e in q.entities if 0 <= text.find(e.text) < said.start()]
+    # not a name after "to", "in", "with", ...: whom it was said to, or where ("Zenda's envoy to Strelsau")
+    before = [
+        e
+        for e in q.entities
+        if 0 <= (at := text.find(e.text)) < said.start() and not _ADDRESSED_RE.search(text[:at])
+    ]
     if before:
         return before
     # "What position has Zenda taken?", "what stance did the Zenda Council adopt": the name after the auxiliary

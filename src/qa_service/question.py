@@ -117,11 +117,12 @@ _SOURCE_RE = re.compile(
     r"\b(?:author|writer|paper|report|study)\s+(?:is\s+)?(?:relying|relies|rely|relied|drawing|draws|drew|draw)\s+on"
     r"(?:\s+(?:here|there|for (?:this|that|it)))?\s*(?:[?.!]|$)|"
     # where a statement was made or reported is what the note citing it names: "Where's that reported?", "Where
-    # did he say that?", "Where was this published?"; not "Where did he say the talks would be held?"
+    # did the Ruritanian king say that?", "Where was this first published?"; the question ends there: not "Where
+    # did he say the talks would be held?", "Where are they reported to be?", "Where did he announce it, and when?"
     r"\bwhere(?:['’]s| is| was| were| are| has| have| had)\s+(?:that|this|it|they|these|those)\s+(?:been\s+)?"
-    r"(?:reported|published|documented|recorded|written|stated|announced|said)\b|"
-    r"\bwhere (?:did|does|do|has|have|had) (?:he|she|they|the \w+|\w+) (?:say|said|write|wrote|written|state|stated|"
-    r"report|reported|publish|published|announce|announced) (?:that|this|it|so)\s*(?:[?.!,]|$)",
+    r"(?:first\s+|originally\s+)?(?:reported|published|documented|recorded|written|stated|said)\s*(?:[?.!]|$)|"
+    r"\bwhere (?:did|does|do|has|have|had) (?:[\w'’-]+ ){1,4}?(?:say|said|write|wrote|written|state|stated|"
+    r"report|reported|publish|published) (?:that|this|it|so)\s*(?:[?.!]|$)",
     re.I,
 )
 _SOURCE_WORD_RE = re.compile(
@@ -256,8 +257,11 @@ _VERB_MONTH_RE = re.compile(
     re.I,
 )
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
-# a figure; not digits joined by a slash, which name a day or an event ("9/11", "24/7") rather than count
-_NUMBER_RE = re.compile(r"(?<![\w./])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(%|percent|per cent))?(?![\w./])")
+# a figure; not digits joined to digits by a slash, which name a day or an event ("9/11", "24/7") rather than
+# count ("5%/year" and "$5/day" are figures)
+_NUMBER_RE = re.compile(
+    r"(?<![\w.])(?<!\d/)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(%|percent|per cent))?(?![\w.]|/\d)"
+)
 _ENTITY_RE = re.compile(
     r"(?:[A-Z][A-Za-z]*[A-Z][A-Za-z-]*|[A-Z][a-zà-ÿ'’-]+)"
     r"(?:\s+(?:of|of the|for|de|al|bin)?\s*(?:[A-Z][A-Za-z]*[A-Z][A-Za-z-]*|[A-Z][a-zà-ÿ'’-]+))*"

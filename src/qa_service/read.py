@@ -398,16 +398,22 @@ def _countries(text: str) -> set[str]:
     return {canonical[m.group(0)] for m in pattern.finditer(text)}
 
 
-_CAPITALISED_RE = re.compile(r"\b[A-Z][a-z]{3,}\b")
+# a capitalised word with the ending of an adjective of a country's name ("Ruritanian", "Zendese", "Iraqi")
+_ADJECTIVE_WORD_RE = re.compile(r"\b[A-Z][a-z]{2,}(?:an|ese|i|ish|ic)\b")
 
 
 def countries_in(text: str) -> set[str]:
     """The countries the text names, by name, alias or the adjective of the name ("Ruritanian envoy" names
-    Ruritania, "Italian" Italy): GeoNames' names, as `countries_named` reads them."""
+    Ruritania, "Italian" Italy; the longest name an adjective may stand for, "Nigerian" Nigeria, not Niger):
+    GeoNames' names, as `countries_named` reads them. An adjective inside a country's name ("the Dominican
+    Republic") is that name's."""
+    pattern, canonical = _country_re()
     found = _countries(text)
-    _, canonical = _country_re()
-    for word in set(_CAPITALISED_RE.findall(text)) - set(canonical):
-        found |= {canonical[v] for v in inflections(word) if v in canonical}
+    rest = pattern.sub(" ", text)
+    for word in set(_ADJECTIVE_WORD_RE.findall(rest)) - set(canonical):
+        named = [canonical[v] for v in inflections(word) if v in canonical]
+        if named:
+            found.add(max(named, key=len))
     return found
 
 
