@@ -3,8 +3,7 @@
 No language model. `choose` takes the sentences the reader scored best: the best one for each part of the
 question, then further sentences in order of score while they score at least `relative_keep` of the best
 (or, next to a chosen sentence in the same paragraph, `adjacent_keep` of it) and fit the word budget. With
-the context rules on, a lead-in ("X was more direct:") brings what it announces (a series it counts out,
-"Three factors ...: First, ...", whole, over the word budget), a sentence that opens with a
+the context rules on, a lead-in ("X was more direct:") brings what it announces, a sentence that opens with a
 pronoun brings the one before it, a why-question's best sentence that gives no reason brings the one after
 it, and a sentence of a caption brings the rest of the caption. `compose` writes them in passage order, each
 ending with the marker [n] of its passage, and cites the footnotes that carry or cover the sentences that answer,
@@ -104,8 +103,8 @@ def eligible(
 ) -> list[Candidate]:
     """The candidates that may answer: what the question names outright (footnote N, the title page), alone;
     else any sentence but a question of the document's own (`asks`; unless the reader asks what was asked) and a
-    reference-list entry, which answers only a question about sources, or a follow-up about what the last answer said when the entry is one its
-    footnotes cite (`behind`)."""
+    reference-list entry, which answers only a question about sources, or a follow-up about what the last answer
+    said when the entry is one its footnotes cite (`behind`)."""
     if pinned:
         return [c for c in cands if c.chunk.id in pinned]
     counted = {normalize(t) for t in q.counted}
@@ -157,13 +156,10 @@ def choose(
             unexplained.add(id(top))
     keep = len(chosen)
     context: set[int] = set()
-    whole: set[int] = set()  # the series a part's best sentence counts out ("Three factors ...": First, ...)
     if how.context:
         by_place = {(c.chunk.id, c.pos): c for c in cands}
-        for i, c in enumerate(list(chosen)):
+        for c in list(chosen):
             extra = _announced(c, by_place, cands) if is_lead_in(c.text) else []
-            if i < keep and announced(c.text) and all(place_in_series(x.text) for x in extra):
-                whole |= {id(x) for x in extra}  # a series: not the one sentence after a lead-in with none
             if is_anaphoric(c.text) and (prev := by_place.get((c.chunk.id, c.pos - 1))) is not None:
                 extra.append(prev)
                 if all(prev is not y for y in chosen) and prev.score < how.relative_keep * chosen[0].score:
@@ -191,7 +187,7 @@ def choose(
             continue
         chosen.append(c)
         words += len(c.text.split())
-    kept = _trim(chosen, how.max_words, keep, whole)
+    kept = _trim(chosen, how.max_words, keep)
     return Choice(kept, frozenset(id(c) for c in kept if id(c) in context))
 
 
@@ -242,15 +238,12 @@ def _announced(
     return _following(c, by_place, cands)
 
 
-def _trim(
-    chosen: list[Candidate], max_words: int, keep: int, whole: set[int] | frozenset[int] = frozenset()
-) -> list[Candidate]:
-    """Within the word budget: the first `keep` (one per question part) always stay, and so does the series
-    one of them counts out (`whole`, by id): "Three factors ..." without the third is no answer."""
+def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]:
+    """Within the word budget: the first `keep` (one per question part) always stay."""
     out, words = [], 0
     for i, c in enumerate(chosen):
         w = len(c.text.split())
-        if i >= keep and id(c) not in whole and words + w > max_words:
+        if i >= keep and words + w > max_words:
             continue
         out.append(c)
         words += w
