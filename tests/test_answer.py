@@ -31,7 +31,6 @@ from qa_service.read import (
     asks_for_countries,
     asks_for_money,
     asks_when_it_began,
-    countries_in,
     countries_named,
     gives_reason,
     names_a_city,
@@ -651,46 +650,6 @@ def test_a_question_that_asks_for_countries_wants_them_named() -> None:
     assert _lacks(q, "The contact group would be selected from the large group format.")
     assert _lacks(q, "Pakistan proposed the contact group.")  # one country is no list
     assert not _lacks(q, "Pakistan, Iran and China sit on the contact group.")
-
-
-def test_an_answer_about_another_country_than_the_one_asked_about_counts_against_it() -> None:
-    """ "When did Chile open an embassy in Strelsau?" answered by Peru's embassy: the question's country is
-    named nowhere around the answer and the answer names another. Not where the answer speaks of the country
-    asked about by name, adjective or pronoun, nor for a country that only qualifies a noun ("the Chilean-led
-    bloc"), nor for the country most passages name: what the documents are about (GeoNames names, invented
-    passages)."""
-    assert countries_in("The Chilean envoy met Peru's and an Italian delegation.") == {"Chile", "Peru", "Italy"}
-    assert countries_in("Strelsau and the Council met in Zenda.") == set()
-    assert countries_in("Frances Sapt and Malia Hentzau met.") == set()  # people, no plural or name made a country
-    assert countries_in("Nigerian troops left the Dominican Republic.") == {"Nigeria", "Dominican Republic"}
-    other = SIGNAL_NAMES.index("other_country")
-    texts = [
-        "Peru opened its embassy in Strelsau in 2019.",
-        "Chile opened its embassy in Strelsau in 2021.",
-        "The Chilean minister opened the embassy in Strelsau in 2021.",
-        "Italy hosts embassies of many states.",
-        "Italy's council met in Strelsau.",
-        "Italy's harbour is in Zenda.",
-        "Italy and Zenda signed a treaty.",
-    ]
-    stats = TermStats(texts)
-    cands = [Candidate(chunk=_ruritania((t, [])), pos=0, row=i, cosine=0.5, score=0.9) for i, t in enumerate(texts)]
-    q = analyse("When did Chile open an embassy in Strelsau?")
-    assert signals(q, cands, cands[:1], stats)[other] == 1.0
-    assert signals(q, cands, cands[1:2], stats)[other] == 0.0
-    assert signals(q, cands, cands[2:3], stats)[other] == 0.0  # "Chilean" names Chile
-    pronoun = Candidate(chunk=_ruritania(("Chile has courted Strelsau for years.", []), ("It opened its embassy "
-                        "there in 2021, after Peru had.", [])), pos=1, row=9, cosine=0.5, score=0.9)
-    assert signals(q, cands, [pronoun], stats)[other] == 0.0
-    led = analyse("When did the Chilean-led bloc open an office in Strelsau?")
-    assert signals(led, cands, cands[:1], stats)[other] == 0.0
-    pact = analyse("When did the Chilean-led Strelsau Pact open an office?")
-    assert signals(pact, cands, cands[:1], stats)[other] == 0.0
-    # the country the documents are about is no other country when the answer names it
-    italy = Candidate(chunk=_ruritania(("Italy opened its embassy in Strelsau in 2019.", [])), pos=0, row=10, cosine=0.5)
-    assert signals(q, cands, [italy], stats)[other] == 0.0
-    # Italy: named in most passages, the documents' subject
-    assert signals(analyse("When did Italy open an embassy in Strelsau?"), cands, cands[:1], stats)[other] == 0.0
 
 
 def test_the_reason_says_the_countries_asked_for_are_never_named(engine: Engine) -> None:

@@ -4,10 +4,9 @@ The probability that the answer found is right, from a logistic model (`Decider`
 of the question and the evidence: how well the best sentence reads as an answer, how far it stands above
 the rest, whether the question names something the documents never mention, whether the years and
 numbers it writes are anywhere in the evidence, whether the answer lacks the kind of thing asked for (a
-figure for "how many": a year is not one), whether it speaks of another country than the one asked about
-("When did Zenda open an embassy?" answered by Ruritania's), and the question's kind where answers of that
-kind are right less often than the rest (whether something is so, why, how someone responded: the evidence
-tends to tell of the event and not of that; its weight is free).
+figure for "how many": a year is not one), and the question's kind where answers of that kind are right less
+often than the rest (whether something is so, why, how someone responded: the evidence tends to tell of the
+event and not of that; its weight is free).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`),
 and each weight is held to the sign its meaning gives it (more overlap can only make a right answer
 likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The
@@ -22,7 +21,6 @@ figure asked for, or the question's content words the nearest passages do not us
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -40,7 +38,6 @@ from qa_service.read import (
     asks_for_money,
     asks_when_it_began,
     counted,
-    countries_in,
     countries_named,
     mentions,
     names_a_city,
@@ -79,13 +76,6 @@ SIGNALS: list[Signal] = [
         "the question asks for a date, a figure, a sum of money, a name, a person's, a city's or countries' "
         "names, a quote, "
         "what someone said or when something began; the answer holds none, or does not name who said it",
-        -1,
-    ),
-    Signal(
-        "other_country",
-        "the question names a country that nothing around the answer names, and the answer's best sentence names "
-        "another "
-        "(\"When did Zenda open an embassy?\" answered by Ruritania's)",
         -1,
     ),
     Signal("asks_whether", "the question asks whether something is so (yes or no)", 0),
@@ -129,22 +119,6 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     ]
     text = " ".join(c.text for c in chosen)
     cited = " ".join(c.cited for c in chosen)
-    # the countries the question asks about, each as named (a seat of government stands for its state); not one
-    # that only qualifies a noun ("the Ruritanian-led alliance", "pro-Zenda parties" ask about the alliance, the
-    # parties), nor what the documents are about: a country most passages name (BM25 idf under log 2), named or
-    # not, which no answer names "instead"
-    def subject(country: str) -> bool:
-        return min((stats.idf(t) for t in terms(country)), default=0.0) < math.log(2)
-
-    states = [
-        (e, found)
-        for e in ents
-        if e.text in naming
-        and not re.search(r"[a-z]-|-[a-z]", e.text)
-        and (found := {c for c in countries_in(" ".join(e.names())) if not subject(c)})
-    ]
-    asked = set().union(*(found for _, found in states))
-    instead = {c for c in countries_in(best.text) - asked if not subject(c)}
     return np.array(
         [
             best.score,
@@ -160,9 +134,6 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             # (measured: reading only the parts of the kinds it checks moved the threshold, near-miss 0.476 ->
             # 0.419 on the twelve training writers)
             float(len({p.answer_type for p in q.parts if p.asks_a_kind}) <= 1 and _lacks(q, text, cited)),
-            float(
-                any(not mentions(surface(around), e) for e, _ in states) and bool(instead)
-            ),
             float(q.kind == "yes_no"),
             float(q.kind == "why"),
             float(q.kind in ("reaction", "quotation")),

@@ -23,7 +23,7 @@ import numpy as np
 from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
-from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question, inflections
+from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question
 from qa_service.text import FUNCTION_WORDS, NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
 
 # ---------------------------------------------------------------- what a sentence offers
@@ -396,25 +396,6 @@ def _countries(text: str) -> set[str]:
     pattern, canonical = _country_re()
     text = re.sub(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?", r"\1\2\3", text)  # "U.S." -> "US"
     return {canonical[m.group(0)] for m in pattern.finditer(text)}
-
-
-# a capitalised word with the ending of an adjective of a country's name ("Ruritanian", "Zendese", "Iraqi")
-_ADJECTIVE_WORD_RE = re.compile(r"\b[A-Z][a-z]{2,}(?:an|ese|i|ish|ic)\b")
-
-
-def countries_in(text: str) -> set[str]:
-    """The countries the text names, by name, alias or the adjective of the name ("Ruritanian envoy" names
-    Ruritania, "Italian" Italy; the longest name an adjective may stand for, "Nigerian" Nigeria, not Niger):
-    GeoNames' names, as `countries_named` reads them. An adjective inside a country's name ("the Dominican
-    Republic") is that name's."""
-    pattern, canonical = _country_re()
-    found = _countries(text)
-    rest = pattern.sub(" ", text)
-    for word in set(_ADJECTIVE_WORD_RE.findall(rest)) - set(canonical):
-        named = [canonical[v] for v in inflections(word) if v in canonical]
-        if named:
-            found.add(max(named, key=len))
-    return found
 
 
 def countries_named(text: str, question_text: str = "") -> int:
