@@ -49,6 +49,19 @@ def test_the_threshold_keeps_false_abstention_within_the_target() -> None:
     assert np.mean(p[~answerable] < d.threshold) > np.mean(p[answerable] < d.threshold)
 
 
+def test_the_decider_weighs_answerability_and_reports_the_chance_of_being_right() -> None:
+    rng = np.random.default_rng(2)
+    n = 600
+    answerable = rng.random(n) < 0.7
+    x = rng.normal(size=(n, len(SIGNAL_NAMES))) + answerable[:, None] * 1.0
+    right = answerable & (rng.random(n) < 0.6)  # the reader misses 40% of answerable questions
+    p = fit_decider(x, right, answerable, TrainingSettings()).probability(x)
+    # the confidence is the chance of being right (0.42 here), not of being answerable (0.70)
+    assert np.mean(p) == pytest.approx(np.mean(right), abs=0.01)
+    assert np.mean(p[answerable]) > np.mean(p[~answerable])
+    assert np.mean(p[answerable]) < 0.7
+
+
 def test_evidence_matching_reads_through_quotes_and_case() -> None:
     assert is_evidence('He said "the West" failed.', ["he said “the west” failed"])
     assert not is_evidence("Something else entirely.", ["he said"])

@@ -10,7 +10,9 @@ event and not of that; its weight is free).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`),
 and each weight is held to the sign its meaning gives it (more overlap can only make a right answer
 likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The
-service abstains when the probability is under the threshold chosen on the training writers. Only two
+service abstains when the probability is under the threshold chosen on the training writers. (The weights
+tell answerable questions from unanswerable ones; a scaling that keeps their order makes the probability that
+of a right answer: `learn.fit_decider`.) Only two
 cases are decided by rule: no evidence at all, and a question that gives instructions (the engine handles
 those before reading).
 
