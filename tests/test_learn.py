@@ -53,13 +53,24 @@ def test_the_decider_weighs_answerability_and_reports_the_chance_of_being_right(
     rng = np.random.default_rng(2)
     n = 600
     answerable = rng.random(n) < 0.7
-    x = rng.normal(size=(n, len(SIGNAL_NAMES))) + answerable[:, None] * 1.0
-    right = answerable & (rng.random(n) < 0.6)  # the reader misses 40% of answerable questions
-    p = fit_decider(x, right, answerable, TrainingSettings()).probability(x)
+    x = rng.normal(size=(n, len(SIGNAL_NAMES)))
+    x[:, 1] += answerable * 1.0  # tells answerable questions from the rest
+    hit = rng.random(n) < 0.6
+    right = answerable & hit  # the reader misses 40% of answerable questions
+    # column 0 tells the reader's hits from its misses, on every question alike: nothing of answerability
+    x[:, 0] += hit * 1.5
+    d = fit_decider(x, right, answerable, TrainingSettings())
+    p = d.probability(x)
     # the confidence is the chance of being right (0.42 here), not of being answerable (0.70)
     assert np.mean(p) == pytest.approx(np.mean(right), abs=0.01)
-    assert np.mean(p[answerable]) > np.mean(p[~answerable])
-    assert np.mean(p[answerable]) < 0.7
+    assert np.mean(p[answerable]) > np.mean(p[~answerable]) and np.mean(p[answerable]) < 0.7
+    # the weights tell answerable from not: the reader's hits weigh nothing (a fit to "right" weighs them most)
+    assert abs(d.coef[0]) < 0.2 * d.coef[1]
+    # with no unanswerable question to learn from, the fit is to right answers
+    only = fit_decider(x[answerable], right[answerable], answerable[answerable], TrainingSettings())
+    assert only.coef[0] > only.coef[1] and np.mean(only.probability(x[answerable])) == pytest.approx(
+        np.mean(right[answerable]), abs=0.02
+    )
 
 
 def test_evidence_matching_reads_through_quotes_and_case() -> None:

@@ -4,15 +4,15 @@ The probability that the answer found is right, from a logistic model (`Decider`
 of the question and the evidence: how well the best sentence reads as an answer, how far it stands above
 the rest, whether the question names something the documents never mention, whether the years and
 numbers it writes are anywhere in the evidence, whether the answer lacks the kind of thing asked for (a
-figure for "how many": a year is not one), and the question's kind where answers of that kind are right less
-often than the rest (whether something is so, why, how someone responded: the evidence tends to tell of the
-event and not of that; its weight is free).
-None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`),
-and each weight is held to the sign its meaning gives it (more overlap can only make a right answer
-likelier), so that a writer's style cannot teach the model that matching the question is a bad sign. The
-service abstains when the probability is under the threshold chosen on the training writers. (The weights
-tell answerable questions from unanswerable ones; a scaling that keeps their order makes the probability that
-of a right answer: `learn.fit_decider`.) Only two
+figure for "how many": a year is not one), and the question's kind where questions of that kind go
+unanswered by the documents more or less often than the rest (whether something is so, why, how someone
+responded: the evidence tends to tell of the event and not of that; its weight is free).
+None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`)
+to tell answerable questions from those the documents do not answer, and each weight is held to the sign its
+meaning gives it (more overlap can only make an answerable question likelier), so that a writer's style
+cannot teach the model that matching the question is a bad sign. A scaling that keeps the order then makes
+that score the probability of a right answer (`learn.fit_decider`). The service abstains when the probability
+is under the threshold chosen on the training writers. Only two
 cases are decided by rule: no evidence at all, and a question that gives instructions (the engine handles
 those before reading).
 
@@ -56,7 +56,7 @@ from qa_service.text import content_words, numbers_in
 class Signal:
     name: str
     description: str
-    sign: int  # +1: more of it can only make a right answer likelier; -1: only less likely; 0: either
+    sign: int  # +1: more of it can only make an answerable question likelier; -1: only less likely; 0: either
 
 
 SIGNALS: list[Signal] = [
