@@ -586,6 +586,54 @@ def test_a_why_questions_best_sentence_that_gives_no_reason_brings_the_next_one(
     assert [c.pos for c in choose(told, told, [np.array([0.9, 0.1])], how, frozenset(), why).sentences] == [0]
 
 
+def test_a_short_best_sentence_brings_the_one_after_it() -> None:
+    """"Within the council there is rivalry between Zenda and Strelsau." says that there is, and the next
+    sentence says what it is: a best sentence shorter than `elaborate` words brings the one after it, and
+    only then (invented passage)."""
+    chunk = _ruritania(
+        ("Within the council there is rivalry between Zenda and Strelsau.", [3]),
+        ("Zenda wants to keep the harbour fees, while Strelsau would like to abolish them by 2030.", [4]),
+        ("The council meets in the capital every spring.", [5]),
+    )
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.1, 0.1])]
+    for elaborate, expected in ((20, [0, 1]), (0, [0]), (8, [0])):
+        how = Composition(80, 3, 0.8, 0.3, context=True, elaborate=elaborate)
+        chosen = choose(cands, cands, [np.array([0.9, 0.1, 0.1])], how, frozenset(), [False]).sentences
+        assert [c.pos for c in chosen] == expected
+    # the rule is one of the context rules
+    how = Composition(80, 3, 0.8, 0.3, context=False, elaborate=20)
+    assert [c.pos for c in choose(cands, cands, [np.array([0.9, 0.1, 0.1])], how, frozenset(), [False]).sentences] == [0]
+    how = Composition(80, 3, 0.8, 0.3, context=True, elaborate=20)
+    scores = [np.array([0.9, 0.1, 0.1])]
+    # never a sentence that may not answer: here a question of the paper's own
+    asking = _ruritania(
+        ("Within the council there is rivalry between Zenda and Strelsau.", [3]),
+        ("What does this rivalry mean for the harbour?", [4]),
+        ("The council meets in the capital every spring.", [5]),
+    )
+    cands = [Candidate(chunk=asking, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.1, 0.1])]
+    allowed = eligible(analyse("Is there rivalry in the council?"), cands)
+    assert [c.pos for c in choose(cands, allowed, scores, how, frozenset(), [False]).sentences] == [0]
+    # a short sentence that points back brings what it points to, not the next one as well
+    back = _ruritania(
+        ("Zenda and Strelsau both sit on the council and vote on the harbour fees every spring.", [3]),
+        ("They are rivals there.", [4]),
+        ("Zenda wants to keep the harbour fees, while Strelsau would like to abolish them by 2030.", [5]),
+    )
+    cands = [Candidate(chunk=back, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.1, 0.9, 0.1])]
+    chosen = choose(cands, cands, [np.array([0.1, 0.9, 0.1])], how, frozenset(), [False]).sentences
+    assert [c.pos for c in chosen] == [1, 0]
+    # a caption brings the rest of itself, each sentence once
+    caption = _ruritania(
+        ("Sapt addresses the council.", []),
+        ("Strelsau, 4 May 2024.", []),
+        ("(Photo: Zenda Herald)", []),
+    ).model_copy(update={"kind": "caption"})
+    cands = [Candidate(chunk=caption, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.1, 0.1])]
+    chosen = choose(cands, cands, [np.array([0.9, 0.1, 0.1])], how, frozenset(), [False]).sentences
+    assert [c.pos for c in chosen] == [0, 1, 2]
+
+
 def test_a_lead_in_that_counts_brings_the_series_it_announces() -> None:
     """"Two factors explain it. The first ... An aside. The second ...": the lead-in brings the sentences that
     take their place in the series, as many as it counts, not the aside between them (invented passage)."""

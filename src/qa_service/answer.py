@@ -96,6 +96,7 @@ class Composition:
     adjacent_keep: float
     context: bool
     reasons: bool = False  # a best sentence for a why-part that gives no reason brings the one after it
+    elaborate: int = 0  # a best sentence shorter than this (words) brings the one after it
 
 
 def eligible(
@@ -158,19 +159,28 @@ def choose(
     context: set[int] = set()
     if how.context:
         by_place = {(c.chunk.id, c.pos): c for c in cands}
+        may = {id(c) for c in allowed}
         for c in list(chosen):
             extra = _announced(c, by_place, cands) if is_lead_in(c.text) else []
             if is_anaphoric(c.text) and (prev := by_place.get((c.chunk.id, c.pos - 1))) is not None:
                 extra.append(prev)
                 if all(prev is not y for y in chosen) and prev.score < how.relative_keep * chosen[0].score:
                     context.add(id(prev))  # what the pronoun points back to, not an answer of its own
-            # c is the best for a why-part and gives no reason: papers give the why in the next sentence
-            if how.reasons and id(c) in unexplained:
+            # c is the best for a why-part and gives no reason: papers give the why in the next sentence; or c is
+            # short, a topic sentence ("Within the council there is rivalry between Zenda and Strelsau."): papers
+            # say what it is in the next
+            caption = c.chunk.kind == "caption"
+            unexplained_why = how.reasons and id(c) in unexplained
+            if unexplained_why or (len(c.text.split()) < how.elaborate and not extra and not caption):
                 extra += _following(c, by_place, cands)
-            if c.chunk.kind == "caption":  # a caption is one unit: who or what is shown, where, when, credit
+            if caption:  # a caption is one unit: who or what is shown, where, when, credit
                 rest = [x for x in cands if x.chunk.id == c.chunk.id and x is not c]
                 extra += sorted(rest, key=lambda x: x.pos)
-            chosen += [x for x in extra if all(x is not y for y in chosen)]
+            # each once, and only what may answer (never a question of the paper's own, nor a reference entry
+            # for a question that is not about sources)
+            for x in extra:
+                if id(x) in may and all(x is not y for y in chosen):
+                    chosen.append(x)
     lead = chosen[0].score
     words = sum(len(c.text.split()) for c in chosen)
     for c in sorted(allowed, key=lambda c: -c.score):

@@ -181,6 +181,14 @@ class AnswerSettings(BaseModel):
         "connective such as 'because', 'due to', 'a reaction to'), brings the sentence after it (None: as "
         "trained).",
     )
+    elaborate: int | None = Field(
+        None,
+        ge=0,
+        le=200,
+        description="With context: a best sentence shorter than this many words (a topic sentence: 'Within the "
+        "council there is rivalry between A and B.') brings the sentence after it, which says what it is; 0: "
+        "never (None: as trained).",
+    )
     longest_answer_words: int = Field(
         100,
         ge=10,

@@ -57,13 +57,17 @@ class TrainingSettings:
     # (sources named, trimming) measured up to 3 words over the estimate
     max_mean_words: float = 55.0
     compositions: tuple[Composition, ...] = tuple(
-        Composition(max_words=w, max_sentences=s, relative_keep=r, adjacent_keep=a, context=c, reasons=y)
+        Composition(
+            max_words=w, max_sentences=s, relative_keep=r, adjacent_keep=a, context=c, reasons=y, elaborate=e
+        )
         for w in (40, 60, 80)
         for s in (1, 2, 3)
         for r in (0.5, 0.8, 1.01)
         for a in (0.3, 1.01)
         for c in (False, True)
         for y in ((False, True) if c else (False,))  # the reason rule is part of the context rules
+        # the elaboration rule too: a best sentence under e words brings the next (e: lengths of a short sentence)
+        for e in ((0, 15, 20, 25, 30) if c else (0,))
         if not (s == 1 and (r < 1.01 or a < 1.01))
     )
     features: tuple[str, ...] = tuple(FEATURE_NAMES)  # the reader's features (ablations use fewer)

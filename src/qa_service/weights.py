@@ -59,6 +59,7 @@ class Weights:
             adjacent_keep=cfg.adjacent_keep if cfg.adjacent_keep is not None else c.adjacent_keep,
             context=cfg.context if cfg.context is not None else c.context,
             reasons=cfg.reasons if cfg.reasons is not None else c.reasons,
+            elaborate=cfg.elaborate if cfg.elaborate is not None else c.elaborate,
         )
         d = self.decider
         threshold = cfg.abstain_threshold if cfg.abstain_threshold is not None else d.threshold

@@ -239,11 +239,14 @@ def _ablations(
                 ),
             ),
         ),
-        "composition: no context rules (lead-in, pronoun, caption, missing reason)": replace(
+        "composition: no context rules (lead-in, pronoun, caption, missing reason, short best sentence)": replace(
             base, compositions=tuple(c for c in base.compositions if not c.context)
         ),
         "composition: a why-question's best sentence that gives no reason brings no next one": replace(
             base, compositions=tuple(c for c in base.compositions if not c.reasons)
+        ),
+        "composition: a short best sentence brings no next one": replace(
+            base, compositions=tuple(c for c in base.compositions if not c.elaborate)
         ),
         "decider off: never abstain": replace(base, abstain=False),
     }
