@@ -293,16 +293,8 @@ def fit_decider(x: np.ndarray, right: np.ndarray, answerable: np.ndarray, cfg: T
     0), the signals are weighed to tell right answers from the rest, as before."""
     if len(set(right.tolist())) < 2:
         return Decider(np.zeros(x.shape[1]), np.ones(x.shape[1]), np.zeros(x.shape[1]), 5.0, 0.0)
-    mean, scale, coef, bias = _logistic(x, right, cfg.regularisation, SIGNAL_SIGNS)
-    if len(set(answerable.tolist())) == 2:
-        a_mean, a_scale, a_coef, a_bias = _logistic(x, answerable, cfg.regularisation, SIGNAL_SIGNS)
-        score = ((x - a_mean) / a_scale) @ a_coef + a_bias
-        # unregularised (C large): one input, hundreds of examples
-        s_mean, s_scale, slope, offset = _logistic(score[:, None], right, _UNREGULARISED, [1])
-        if slope[0] > _FLAT:
-            k = float(slope[0]) / float(s_scale[0])
-            mean, scale = a_mean, a_scale
-            coef, bias = a_coef * k, a_bias * k + offset - k * float(s_mean[0])
+    scaled = _answerability(x, right, answerable, cfg.regularisation)
+    mean, scale, coef, bias = scaled or _logistic(x, right, cfg.regularisation, SIGNAL_SIGNS)
     p = Decider(mean, scale, coef, bias, 0.0).probability(x)
     on_answerable = p[answerable]
     if len(on_answerable) < 2:
@@ -315,6 +307,24 @@ def fit_decider(x: np.ndarray, right: np.ndarray, answerable: np.ndarray, cfg: T
 
     threshold = float(hdquantiles(on_answerable, prob=[cfg.max_false_abstention])[0])
     return Decider(mean, scale, coef, bias, threshold)
+
+
+def _answerability(
+    x: np.ndarray, right: np.ndarray, answerable: np.ndarray, c: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The signals weighed to tell answerable questions from the rest, Platt-scaled to the chance of a right
+    answer and folded into (mean, scale, coef, bias); None without both kinds of question or when the score
+    says nothing of being right (slope 0)."""
+    if len(set(answerable.tolist())) < 2:
+        return None
+    mean, scale, coef, bias = _logistic(x, answerable, c, SIGNAL_SIGNS)
+    score = ((x - mean) / scale) @ coef + bias
+    # unregularised (C large): one input, hundreds of examples
+    s_mean, s_scale, slope, offset = _logistic(score[:, None], right, _UNREGULARISED, [1])
+    if slope[0] <= _FLAT:
+        return None
+    k = float(slope[0]) / float(s_scale[0])
+    return mean, scale, coef * k, bias * k + offset - k * float(s_mean[0])
 
 
 @dataclass(frozen=True)
