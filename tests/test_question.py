@@ -353,6 +353,10 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     ]
     assert enumeration("These include Alpha, Beta (B) and Gamma.") == ["Alpha", "Beta (B)", "Gamma"]
     assert enumeration("Nothing is listed here.") == []
+    # what closes a list is no item of it: "the last one" is the last one named
+    others = "These include the Red Band, the Blue Band, the Black Hand and many others."
+    assert enumeration(others) == ["the Red Band", "the Blue Band", "the Black Hand"]
+    assert enumeration("Members include Zenda, Strelsau, Hentzau, etc.") == ["Zenda", "Strelsau", "Hentzau"]
     # a clause's own words before "in particular A and B" are no item: the pair before it is the list counted
     pair = "Sapt and the Black Hand—a secret society—are on the list, with the latter also banned."
     aside = "The presence of groups in Zenda, in particular the Red Band and the Blue Band, is another factor."
@@ -384,6 +388,15 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
         "What would a contact group, charged with continuous engagement do?"
     )
     assert asked(listing, "And the last of those?") == "And a special envoy, tasked with coordination?"
+    # a long item is cut where a clause ends, not inside one
+    long_items = (
+        "The review proposed three mechanisms: a large group of envoys; a contact group, selected from and "
+        "linked to the large group, charged with continuous engagement with every stakeholder; and a special "
+        "envoy, tasked with coordination. [1]"
+    )
+    assert asked(long_items, "Tell me more about the second one.") == (
+        "Tell me more about a contact group, selected from and linked to the large group."
+    )
     # "of those countries": the item is the country, its noun is not left behind
     members = "Last spring, envoys of Norway, Chile and Ghana issued a shared call for talks. [1]"
     assert asked(members, "So the first of those nations - what did it add?") == "So Norway - what did it add?"
@@ -442,6 +455,8 @@ def test_the_list_an_ordinal_counts_in_is_no_answer_when_it_only_names() -> None
     names = "These include the Baltic Forum, the Nordic Council and the Andean Bloc."
     assert counted(f"{names} [1]", "When did the third one you listed meet?") == [names]
     assert counted(f"{names} [1]", "When did the Andean Bloc meet?") == []  # no ordinal: nothing counted
+    others = "These include the Baltic Forum, the Nordic Council, the Andean Bloc and many others."
+    assert counted(f"{others} [1]", "When did the third one you listed meet?") == [others]
     said = "The Baltic Forum and the Nordic Council are on the list, with the latter also banned."
     assert counted(f"{said} [1]", "Why is the second one banned?") == []
     described = (

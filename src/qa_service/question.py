@@ -870,6 +870,15 @@ _INTRODUCER_RE = re.compile(r"^.*?\b(?:include|includes|included|including|such 
 _NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|and|de|al|the)?\s*[A-Z][\w'’().-]*)*)")
 
 
+# what closes a list without being an item of it: "... and many others", "..., etc."
+_OTHERS_RE = re.compile(r"^(?:(?:many|several|numerous|various|some|a few|a number of)\s+)?others$|^etc\.?$|^so on$", re.I)
+_OTHERS_TAIL_RE = re.compile(
+    r",?\s+(?:and|or)\s+(?:(?:many|several|numerous|various|some|a few|a number of)\s+)?others$|,?\s+etc$|"
+    r",?\s+and so on$",
+    re.I,
+)
+
+
 def _name_like(piece: str) -> bool:
     """A list item that is a name: it opens with a capital (after 'the') and has at most two other lower-case
     words ('the Foreign Ministers' Meetings among neighbouring countries' is; 'it goes against...' is not)."""
@@ -889,6 +898,8 @@ def _list_in(sentence: str) -> list[str]:
         items = [re.sub(r"^(?:and|or)\s+", "", p.strip(" ,;")) for p in body.split(";")]
         return [i for i in items if i]
     pieces = [p.strip() for p in re.split(r",\s+", body) if p.strip()]
+    if len(pieces) >= 3 and re.fullmatch(r"etc\.?", pieces[-1], re.I):  # "A, B, C, etc.": as "A, B, and C"
+        pieces = [*pieces[:-2], f"and {pieces[-2]}"]
     last = max((i for i, p in enumerate(pieces) if re.search(r"(?:^|\s)(?:and|or)\s", p)), default=None)
     if last is None or (last == 0 and not re.match(r"(?:and|or)\s", pieces[0])):
         if last == 0:  # "A and B" alone is a pair only after a colon or an introducing verb
@@ -938,7 +949,10 @@ def _list_in(sentence: str) -> list[str]:
             break
         items.insert(0, p)
     items = [re.sub(r"^(?:and|or)\s+", "", i.strip(" ,;—-")) for i in items]
-    return [i for i in items if i] if len(items) >= 3 or ":" in sentence else []
+    items = [i for i in items if i]
+    while items and _OTHERS_RE.match(items[-1]):  # "A, B, C and many others": the list ends at C
+        items.pop()
+    return items if len(items) >= 3 or ":" in sentence else []
 
 
 def _longest_list(sentences: Sequence[str] | str) -> tuple[list[str], str]:
@@ -973,12 +987,27 @@ def counted_in(question: str, sentences: Sequence[str]) -> list[str]:
     n = len(items) if word in _LAST else _ORDINALS.get(word, 0)
     if not 1 <= n <= len(items):
         return []
-    names_only = all(_name_like(i) for i in items) and where.rstrip(" .").endswith(items[-1])
+    ending = _OTHERS_TAIL_RE.sub("", where.rstrip(" ."))  # "... and many others" names no more
+    names_only = all(_name_like(i) for i in items) and ending.endswith(items[-1])
     return [where] if names_only else []
 
 
 def _clip(text: str, n: int) -> str:
     return " ".join(text.split()[:n])
+
+
+_ITEM_WORDS = 14  # a list item put in the question's place whole: a longer one is cut where a clause ends
+
+
+def _item_name(item: str) -> str:
+    """A list item as the question names it: whole when short; a long one ("a contact group, linked to the
+    large group, charged with continuous engagement with all the stakeholders") up to the last comma or dash
+    within _ITEM_WORDS words ("a contact group, linked to the large group"), not cut inside a clause."""
+    if len(item.split()) <= _ITEM_WORDS:
+        return item
+    clipped = _clip(item, _ITEM_WORDS)
+    ends = [m.start() for m in re.finditer(r",\s|\s[—–-]\s|—", clipped)]
+    return clipped[: ends[-1]].strip() if ends else clipped
 
 
 def refer(question: str, answer: str | Sequence[str]) -> str:
@@ -999,7 +1028,7 @@ def refer(question: str, answer: str | Sequence[str]) -> str:
             plural = re.match(r"\s+([a-z]+s)(?=\s*(?:[-—–,:;?]|$))", rest)
             if plural and re.search(r"\bof\s+\w+$", m.group(0)) and plural.group(1).lower() not in STOPWORDS:
                 rest = rest[plural.end() :]
-            return f"{question[: m.start()]}{_clip(items[n - 1], 14)}{rest}"
+            return f"{question[: m.start()]}{_item_name(items[n - 1])}{rest}"
     # the first demonstrative with a noun: in "that was", "this has" it is a pronoun, not "that figure"
     m = next((d for d in _DEMONSTRATIVE_RE.finditer(question) if d.group(1).lower() not in STOPWORDS), None)
     if m:
