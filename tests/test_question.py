@@ -79,6 +79,8 @@ from qa_service.question import (
         ("Where is it located?", "where", "place"),
         ("What does footnote 12 cite?", "which_source", "source"),
         ("Who said that the talks were futile?", "quotation", "quote"),
+        # what someone told someone is what they said: a caption showing them speak does not answer it
+        ("What did Zenda's envoy tell the council in May?", "quotation", "quote"),
         ("What is a buffer state?", "definition", "definition"),
         ("What does RSC stand for?", "definition", "definition"),
         ("What are the three pillars of the plan?", "list", "list"),

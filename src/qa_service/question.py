@@ -131,7 +131,7 @@ _SOURCE_WORD_RE = re.compile(
 _FOOTNOTE_NUMBER_RE = re.compile(r"\b(?:foot)?notes?\s*(?:no\.?|number|#)?\s*(\d{1,4})\b", re.I)
 _QUOTATION_RE = re.compile(
     r"[\"“][^\"”]{8,}[\"”]|\bwho said\b|\bquot(?:e|es|ed|ation)\b|\bin (?:his|her|their) (?:own )?words\b|"
-    r"\bwhat (?:exactly )?did [^?]{2,60}\b(?:say|said|state|declare|write|call)\b",
+    r"\bwhat (?:exactly )?did [^?]{2,60}\b(?:say|said|tell|told|state|declare|write|call)\b",
     re.I,
 )
 _REACTION_RE = re.compile(
