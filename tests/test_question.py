@@ -81,6 +81,8 @@ from qa_service.question import (
         ("Who said that the talks were futile?", "quotation", "quote"),
         # what someone told someone is what they said: a caption showing them speak does not answer it
         ("What did Zenda's envoy tell the council in May?", "quotation", "quote"),
+        ("What did the survey tell us about turnout?", "what", "statement"),  # a finding, not a quote
+        ("What did they do to tell the two bands apart?", "what", "statement"),
         ("What is a buffer state?", "definition", "definition"),
         ("What does RSC stand for?", "definition", "definition"),
         ("What are the three pillars of the plan?", "list", "list"),
@@ -359,6 +361,10 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     others = "These include the Red Band, the Blue Band, the Black Hand and many others."
     assert enumeration(others) == ["the Red Band", "the Blue Band", "the Black Hand"]
     assert enumeration("Members include Zenda, Strelsau, Hentzau, etc.") == ["Zenda", "Strelsau", "Hentzau"]
+    assert enumeration("Members include Zenda, Strelsau and Hentzau, etc.") == ["Zenda", "Strelsau", "Hentzau"]
+    assert enumeration("The council comprises: Zenda; Strelsau; etc.") == ["Zenda", "Strelsau"]
+    assert enumeration("Members include Zenda, Strelsau and others.") == ["Zenda", "Strelsau"]  # two named of three
+    assert enumeration("These include Zenda, Strelsau and Hentzau, among others.") == ["Zenda", "Strelsau", "Hentzau"]
     # a clause's own words before "in particular A and B" are no item: the pair before it is the list counted
     pair = "Sapt and the Black Hand—a secret society—are on the list, with the latter also banned."
     aside = "The presence of groups in Zenda, in particular the Red Band and the Blue Band, is another factor."
@@ -459,6 +465,8 @@ def test_the_list_an_ordinal_counts_in_is_no_answer_when_it_only_names() -> None
     assert counted(f"{names} [1]", "When did the Andean Bloc meet?") == []  # no ordinal: nothing counted
     others = "These include the Baltic Forum, the Nordic Council, the Andean Bloc and many others."
     assert counted(f"{others} [1]", "When did the third one you listed meet?") == [others]
+    among = "These include the Baltic Forum, the Nordic Council and the Andean Bloc, among others."
+    assert counted(f"{among} [1]", "When did the third one you listed meet?") == [among]
     said = "The Baltic Forum and the Nordic Council are on the list, with the latter also banned."
     assert counted(f"{said} [1]", "Why is the second one banned?") == []
     described = (

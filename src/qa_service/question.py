@@ -131,7 +131,9 @@ _SOURCE_WORD_RE = re.compile(
 _FOOTNOTE_NUMBER_RE = re.compile(r"\b(?:foot)?notes?\s*(?:no\.?|number|#)?\s*(\d{1,4})\b", re.I)
 _QUOTATION_RE = re.compile(
     r"[\"“][^\"”]{8,}[\"”]|\bwho said\b|\bquot(?:e|es|ed|ation)\b|\bin (?:his|her|their) (?:own )?words\b|"
-    r"\bwhat (?:exactly )?did [^?]{2,60}\b(?:say|said|tell|told|state|declare|write|call)\b",
+    # "tell" too, but not what something tells the reader ("What did the survey tell us?"): a finding
+    r"\bwhat (?:exactly )?did [^?]{2,60}\b(?:say|said|state|declare|write|call|(?:tell|told)(?!\s+(?:us|you|me)\b)"
+    r"(?![^?]*\bapart\b))\b",
     re.I,
 )
 _REACTION_RE = re.compile(
@@ -870,13 +872,20 @@ _INTRODUCER_RE = re.compile(r"^.*?\b(?:include|includes|included|including|such 
 _NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|and|de|al|the)?\s*[A-Z][\w'’().-]*)*)")
 
 
-# what closes a list without being an item of it: "... and many others", "..., etc."
-_OTHERS_RE = re.compile(r"^(?:(?:many|several|numerous|various|some|a few|a number of)\s+)?others$|^etc\.?$|^so on$", re.I)
+# what closes a list without being an item of it: "... and many others", "..., etc.", ", among others"
+_MANY = r"(?:(?:many|several|numerous|various|some|a few|a number of)\s+)?"
+_OTHERS_RE = re.compile(rf"^{_MANY}(?:others|more)$|^etc\.?$|^so (?:on|forth)$|^among others$", re.I)
 _OTHERS_TAIL_RE = re.compile(
-    r",?\s+(?:and|or)\s+(?:(?:many|several|numerous|various|some|a few|a number of)\s+)?others$|,?\s+etc$|"
-    r",?\s+and so on$",
-    re.I,
+    rf",?\s+(?:and|or)\s+{_MANY}(?:others|more)$|,?\s+etc\.?$|,?\s+and so (?:on|forth)$|,?\s+among others$", re.I
 )
+
+
+def _without_tail(items: list[str]) -> tuple[list[str], bool]:
+    """The items without what closes the list ("many others", "etc."), and whether anything did."""
+    closed = False
+    while items and _OTHERS_RE.match(items[-1]):
+        items, closed = items[:-1], True
+    return items, closed
 
 
 def _name_like(piece: str) -> bool:
@@ -896,10 +905,12 @@ def _list_in(sentence: str) -> list[str]:
     body = sentence.split(":", 1)[1] if ":" in sentence else sentence
     if ";" in body:  # "three mechanisms: A; B; and C"
         items = [re.sub(r"^(?:and|or)\s+", "", p.strip(" ,;")) for p in body.split(";")]
-        return [i for i in items if i]
+        return _without_tail([i for i in items if i])[0]
     pieces = [p.strip() for p in re.split(r",\s+", body) if p.strip()]
-    if len(pieces) >= 3 and re.fullmatch(r"etc\.?", pieces[-1], re.I):  # "A, B, C, etc.": as "A, B, and C"
-        pieces = [*pieces[:-2], f"and {pieces[-2]}"]
+    if len(pieces) >= 3 and re.fullmatch(r"etc\.?", pieces[-1], re.I):  # "A, B, C, etc."
+        pieces = pieces[:-1]
+        if not any(re.search(r"(?:^|\s)(?:and|or)\s", p) for p in pieces):  # read as "A, B, and C"
+            pieces[-1] = f"and {pieces[-1]}"
     last = max((i for i, p in enumerate(pieces) if re.search(r"(?:^|\s)(?:and|or)\s", p)), default=None)
     if last is None or (last == 0 and not re.match(r"(?:and|or)\s", pieces[0])):
         if last == 0:  # "A and B" alone is a pair only after a colon or an introducing verb
@@ -949,10 +960,9 @@ def _list_in(sentence: str) -> list[str]:
             break
         items.insert(0, p)
     items = [re.sub(r"^(?:and|or)\s+", "", i.strip(" ,;—-")) for i in items]
-    items = [i for i in items if i]
-    while items and _OTHERS_RE.match(items[-1]):  # "A, B, C and many others": the list ends at C
-        items.pop()
-    return items if len(items) >= 3 or ":" in sentence else []
+    # "A, B, C and many others": the list ends at C; "A, B and others" is a list of three, two of them named
+    items, closed = _without_tail([i for i in items if i])
+    return items if len(items) + closed >= 3 or ":" in sentence else []
 
 
 def _longest_list(sentences: Sequence[str] | str) -> tuple[list[str], str]:
@@ -1003,10 +1013,11 @@ def _item_name(item: str) -> str:
     """A list item as the question names it: whole when short; a long one ("a contact group, linked to the
     large group, charged with continuous engagement with all the stakeholders") up to the last comma or dash
     within _ITEM_WORDS words ("a contact group, linked to the large group"), not cut inside a clause."""
+    item = item.lstrip("—–- ")
     if len(item.split()) <= _ITEM_WORDS:
         return item
-    clipped = _clip(item, _ITEM_WORDS)
-    ends = [m.start() for m in re.finditer(r",\s|\s[—–-]\s|—", clipped)]
+    clipped = _clip(item, _ITEM_WORDS).rstrip(",;")
+    ends = [m.start() for m in re.finditer(r",\s|\s[—–-]\s|—", clipped) if m.start() > 0]
     return clipped[: ends[-1]].strip() if ends else clipped
 
 
