@@ -869,6 +869,16 @@ _OPENED_ITEM_WORDS = 4
 # words inside a clause that open the list after them ("the presence of groups, in particular A and B, ...")
 _LIST_OPENS_RE = re.compile(r"^(?:.*?\s)?(?:in particular|particularly|notably|especially|such as|including|namely)\s+", re.I)
 _INTRODUCER_RE = re.compile(r"^.*?\b(?:include|includes|included|including|such as|namely|are|were)\s+|^.*:\s*")
+# a piece that opens with a preposition, a relative word or a sentence adverb is an adjunct ("At the regional
+# level, we must weigh A and B", "The report, which the council read, warned that A and B", "First, despite
+# the rhetoric, C and D ..."): no item of a list whose items do not open so; the list starts after it
+_ADJUNCT_RE = re.compile(
+    r"^(?:at|in|on|for|with|without|during|despite|after|before|since|from|by|under|over|among|between|through|"
+    r"within|against|toward|towards|upon|unlike|like|first|second|third|fourth|finally|lastly|however|moreover|"
+    r"furthermore|meanwhile|nevertheless|instead|indeed|thus|hence|therefore|which|who|whom|whose|where|when|"
+    r"while|whereas|although|though|because|if|unless|once)\b",
+    re.I,
+)
 _NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|and|de|al|the)?\s*[A-Z][\w'’().-]*)*)")
 
 
@@ -950,6 +960,12 @@ def _list_in(sentence: str) -> list[str]:
         intro = _INTRODUCER_RE.match(p)
         if intro:
             items.insert(0, p[intro.end() :])
+            break
+        adjunct = _ADJUNCT_RE.match(p)
+        if adjunct and not _ADJUNCT_RE.match(before):
+            found = _NAME_RUN_RE.findall(p[adjunct.end() :]) if names else []
+            if found and p.rstrip().endswith(found[-1]) and not opened:  # "Between Zenda, Strelsau and ..."
+                items.insert(0, found[-1])
             break
         if names and not _name_like(p):
             found = _NAME_RUN_RE.findall(p)
