@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_service.lexical import LexicalIndex, TermStats, tokenize
+from qa_service.lexical import LexicalIndex, TermStats, defined_acronyms, tokenize
+from qa_service.question import analyse
+from qa_service.read import mentions, surface
 
 
 def reference_bm25(docs: list[list[str]], query: list[str], k1: float = 1.5, b: float = 0.75) -> list[float]:
@@ -92,3 +94,29 @@ def test_only_a_name_in_the_reference_list_alone_makes_a_question_about_sources(
     assert not stats.names_a_reference("Review the troop levels for me.")  # opens the sentence
     assert not stats.names_a_reference("What did Sapt say?")  # only in an address
     assert stats.names_a_reference("Roza Hentzau: who is she?") and stats.names_a_reference("Hentzau's report?")
+
+
+def test_acronyms_the_texts_define_are_other_names_each_way() -> None:
+    """"the Zenda Harbour Authority (ZHA)" makes each half of the pair a name for the other, so that a sentence
+    that writes one counts as naming the other (invented texts, after Schwartz and Hearst's algorithm)."""
+    texts = [
+        "In 1921 the Zenda Harbour Authority (ZHA) raised its fees.",
+        "Its rival, the Strelsau-Hentzau Railway Company (SHRC), objected, as did the Black Hand (BH-K).",
+        "The fees (ZHA) were raised.",  # the words before the brackets do not spell it: no pair
+        "Sapt said so (see ZHA).",
+    ]
+    got = defined_acronyms(texts)
+    assert got["zha"] == ["Zenda Harbour Authority"] and got["zenda harbour authority"] == ["ZHA"]
+    assert got["shrc"] == ["Strelsau-Hentzau Railway Company"]  # each part of a hyphenated word is spelled
+    assert got["strelsau hentzau railway company"] == ["SHRC"]  # a hyphen keys as a space
+    assert got["bh k"] == ["Black Hand"]  # the suffix after a hyphen need not be spelled
+    assert "the fees" not in got and "see" not in got
+    stats = TermStats(texts)
+    assert stats.same_as("ZHA") == ["Zenda Harbour Authority"]
+    assert stats.same_as("Zenda Harbour Authority") == ["ZHA"]
+    assert stats.same_as("Strelsau-Hentzau Railway Company") == ["SHRC"]
+    assert stats.same_as("Zenda") == []
+    # a mention, not a query word: the definition's own sentence writes both halves
+    q = analyse("Why did the ZHA raise its fees?", known=stats.uses, same_as=stats.same_as)
+    assert q.entities[0].same_as == ["Zenda Harbour Authority"] and "Authority" not in q.query
+    assert mentions(surface("The Zenda Harbour Authority raised them."), q.entities[0])

@@ -456,7 +456,8 @@ class Engine:
     def analyse(self, messages: Sequence[Message]) -> Question:
         """The question analysed, with its words the corpus lacks expanded to the corpus's own; the query
         and those words are embedded together, in one batch."""
-        q = analyse(messages, self._vocabulary, self.stats.uses, self.stats.other_names, self.stats.common)
+        stats = self.stats
+        q = analyse(messages, self._vocabulary, stats.uses, stats.other_names, stats.common, stats.same_as)
         if q.injection:
             return q
         todo = self._expander.unknown(q.focus) if self._expander is not None else []

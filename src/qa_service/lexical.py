@@ -122,6 +122,7 @@ class TermStats:
         self.lower = frozenset(lower)
         self.reference_only = frozenset(in_refs - elsewhere)
         self.initialisms = _initialisms(texts)
+        self.defined = defined_acronyms(texts)
         self._by_length: dict[int, list[str]] = {}
         for w in self.surface:
             self._by_length.setdefault(len(w), []).append(w)
@@ -142,6 +143,11 @@ class TermStats:
         """The corpus writes the word in lower case somewhere (outside web addresses): a capital on it at the
         start of a sentence makes no name ("Need the date..."); a name the corpus only capitalises is one."""
         return word.lower() in self.lower
+
+    def same_as(self, name: str) -> list[str]:
+        """The other half of an acronym the corpus defines, whichever half is given ("the International
+        Monetary Fund (IMF)": 'IMF' -> 'International Monetary Fund' and back)."""
+        return list(self.defined.get(_name_key(name), []))
 
     def other_names(self, name: str) -> list[str]:
         """How the corpus writes a name it does not write as given: the spelled-out form of initials ('IMF'
@@ -200,6 +206,44 @@ def opens_sentence(text: str, start: int) -> bool:
 _CAPITALISED_RUN_RE = re.compile(
     r"\b[A-Z][a-zà-ÿ]+(?:[ \t]+(?:(?:of|for|and|the|on|in)[ \t]+)?[A-Z][a-zà-ÿ]+)+"
 )
+
+
+# "the International Monetary Fund (IMF)": a run of capitalised words (with the small words names hold) and the
+# acronym in brackets right after it
+_DEFINITION_RE = re.compile(
+    r"((?:[A-Z][\w'’-]*|of|the|and|for|on|in|de|e|al)(?:[ \t]+(?:[A-Z][\w'’-]*|of|the|and|for|on|in|de|e|al)){0,9})"
+    r"[ \t]+\(([A-Z][A-Za-z]{1,9}(?:-[A-Z])?)\)"
+)
+
+
+def _name_key(name: str) -> str:
+    """A name as `defined_acronyms` keys it: lower case, a hyphen a space ("Zenda-Strelsau Line")."""
+    return " ".join(name.lower().replace("-", " ").split())
+
+
+def defined_acronyms(texts: Iterable[str]) -> dict[str, list[str]]:
+    """The acronyms the texts define and their long forms, each way, keyed by `_name_key`: "the Zenda Harbour
+    Authority (ZHA)" gives 'zha' -> ['Zenda Harbour Authority'] and back. The long form is the shortest run of
+    words before the brackets whose capitals (hyphenated words count each part) spell the acronym, as in
+    Schwartz and Hearst's algorithm; a suffix after a hyphen ("ISIL-K") need not be spelled."""
+    out: dict[str, list[str]] = {}
+    for t in texts:
+        for m in _DEFINITION_RE.finditer(t):
+            acronym = m.group(2)
+            letters = acronym.split("-")[0].upper()
+            ws = m.group(1).split()
+            for k in range(1, len(ws) + 1):
+                tail = ws[-k:]
+                if not tail[0][:1].isupper():
+                    continue
+                caps = "".join(p[0] for w in tail for p in w.split("-") if p[:1].isupper())
+                if caps.upper() == letters:
+                    long = " ".join(tail)
+                    for key, other in ((_name_key(acronym), long), (_name_key(long), acronym)):
+                        if other not in out.setdefault(key, []):
+                            out[key].append(other)
+                    break
+    return out
 
 
 def _initialisms(texts: Iterable[str]) -> dict[str, str]:
