@@ -106,16 +106,21 @@ def test_acronyms_the_texts_define_are_other_names_each_way() -> None:
         "Sapt said so (see ZHA).",
     ]
     got = defined_acronyms(texts)
-    assert got["zha"] == ["Zenda Harbour Authority"] and got["zenda harbour authority"] == ["ZHA"]
-    assert got["shrc"] == ["Strelsau-Hentzau Railway Company"]  # each part of a hyphenated word is spelled
+    assert got["ZHA"] == ["Zenda Harbour Authority"] and got["zenda harbour authority"] == ["ZHA"]
+    assert got["SHRC"] == ["Strelsau-Hentzau Railway Company"]  # each part of a hyphenated word is spelled
     assert got["strelsau hentzau railway company"] == ["SHRC"]  # a hyphen keys as a space
-    assert got["bh k"] == ["Black Hand"]  # the suffix after a hyphen need not be spelled
+    assert got["BH-K"] == ["Black Hand"]  # the suffix after a hyphen need not be spelled
     assert "the fees" not in got and "see" not in got
     stats = TermStats(texts)
     assert stats.same_as("ZHA") == ["Zenda Harbour Authority"]
     assert stats.same_as("Zenda Harbour Authority") == ["ZHA"]
     assert stats.same_as("Strelsau-Hentzau Railway Company") == ["SHRC"]
     assert stats.same_as("Zenda") == []
+    # an acronym is matched as written, and one the corpus also writes as a word is no mention of anything
+    named = TermStats(["The Strelsau Action Plan for Trade (SAPT) lapsed.", "Sapt came here with the Hentzau "
+                       "Emergency Relief Effort (HERE)."])
+    assert named.same_as("Sapt") == [] and named.same_as("SAPT") == ["Strelsau Action Plan for Trade"]
+    assert named.same_as("Hentzau Emergency Relief Effort") == [] and named.same_as("HERE")
     # a mention, not a query word: the definition's own sentence writes both halves
     q = analyse("Why did the ZHA raise its fees?", known=stats.uses, same_as=stats.same_as)
     assert q.entities[0].same_as == ["Zenda Harbour Authority"] and "Authority" not in q.query

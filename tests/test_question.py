@@ -376,6 +376,19 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     assert enumeration(priorities) == ["trade", "security", "border control", "water"]
     assert enumeration("The presence of groups in Zenda, in particular arms smuggling and drug trade, is a factor.") == []
     assert enumeration("In 2019, the risks, especially drugs and arms, grew.") == []
+    # an opening adjunct is no item ("At the council, we weigh A and B"; "The report, which Sapt read, said
+    # that A and B"), but a hyphenated item is no adjunct, and "between" and "among" take the list itself
+    assert enumeration("At the council, we must weigh the harbour fees and the rail tolls.") == []
+    assert enumeration("First, despite the rhetoric, Zenda and Strelsau have different aims.") == []
+    assert enumeration("The report, which Sapt read in 1921, warned that fees rose and that tolls fell.") == []
+    assert enumeration("In 1921, Zenda, Strelsau and Hentzau signed.") == ["Zenda", "Strelsau", "Hentzau"]
+    assert enumeration("The threats are drugs, over-fishing, pollution and drought.") == [
+        "drugs",
+        "over-fishing",
+        "pollution",
+        "drought",
+    ]
+    assert enumeration("Between trade, defence and culture, Sapt chose trade.") == ["trade", "defence", "culture"]
     assert enumeration("Zenda imposed measures, including sanctions, aid cuts and travel bans.") == [
         "sanctions",
         "aid cuts",

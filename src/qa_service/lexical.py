@@ -146,8 +146,12 @@ class TermStats:
 
     def same_as(self, name: str) -> list[str]:
         """The other half of an acronym the corpus defines, whichever half is given ("the International
-        Monetary Fund (IMF)": 'IMF' -> 'International Monetary Fund' and back)."""
-        return list(self.defined.get(_name_key(name), []))
+        Monetary Fund (IMF)": 'IMF' -> 'International Monetary Fund' and back). An acronym is matched as it is
+        written ("Sapt" is a name, not 'SAPT'), and one the corpus also writes as a lower-case word ('HERE',
+        'AID') is never given: mentions are read in lower case."""
+        if name.replace("-", "").isupper():
+            return list(self.defined.get(name, []))
+        return [a for a in self.defined.get(_name_key(name), []) if a.split("-")[0].lower() not in self.lower]
 
     def other_names(self, name: str) -> list[str]:
         """How the corpus writes a name it does not write as given: the spelled-out form of initials ('IMF'
@@ -222,10 +226,11 @@ def _name_key(name: str) -> str:
 
 
 def defined_acronyms(texts: Iterable[str]) -> dict[str, list[str]]:
-    """The acronyms the texts define and their long forms, each way, keyed by `_name_key`: "the Zenda Harbour
-    Authority (ZHA)" gives 'zha' -> ['Zenda Harbour Authority'] and back. The long form is the shortest run of
-    words before the brackets whose capitals (hyphenated words count each part) spell the acronym, as in
-    Schwartz and Hearst's algorithm; a suffix after a hyphen ("ISIL-K") need not be spelled."""
+    """The acronyms the texts define and their long forms, each way: "the Zenda Harbour Authority (ZHA)" gives
+    'ZHA' (as written) -> ['Zenda Harbour Authority'] and 'zenda harbour authority' (`_name_key`) -> ['ZHA'].
+    The long form is the shortest run of words before the brackets whose capitals (hyphenated words count each
+    part) spell the acronym, after Schwartz and Hearst's algorithm (which also matches inner letters and the
+    reverse order; these are left out); a suffix after a hyphen ("ISIL-K") need not be spelled."""
     out: dict[str, list[str]] = {}
     for t in texts:
         for m in _DEFINITION_RE.finditer(t):
@@ -239,7 +244,7 @@ def defined_acronyms(texts: Iterable[str]) -> dict[str, list[str]]:
                 caps = "".join(p[0] for w in tail for p in w.split("-") if p[:1].isupper())
                 if caps.upper() == letters:
                     long = " ".join(tail)
-                    for key, other in ((_name_key(acronym), long), (_name_key(long), acronym)):
+                    for key, other in ((acronym, long), (_name_key(long), acronym)):
                         if other not in out.setdefault(key, []):
                             out[key].append(other)
                     break

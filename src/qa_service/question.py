@@ -735,7 +735,8 @@ def entities(
     """Capitalised names and acronyms, not counting a capital that only starts the sentence, nor a month
     (a date: `_numbers` reads it). `known` tells whether the corpus uses a name: inflections are kept only
     where it does, and `Entity.known` is set. `common(word)`: the corpus writes the word in lower case, so at
-    the start of a sentence its capital names nothing ("Need the date...", "Member wants a number: ...")."""
+    the start of a sentence its capital names nothing ("Need the date...", "Member wants a number: ...").
+    `same_as(name)`: the other half of an acronym the documents define (`Entity.same_as`)."""
     out: list[Entity] = []
     for m in _ENTITY_RE.finditer(text):
         phrase = re.sub(r"['’]s$", "", m.group(0)).strip(" -'’")
@@ -885,9 +886,11 @@ _ADJUNCT_RE = re.compile(
     r"^(?:at|in|on|for|with|without|during|despite|after|before|since|from|by|under|over|among|between|through|"
     r"within|against|toward|towards|upon|unlike|like|first|second|third|fourth|finally|lastly|however|moreover|"
     r"furthermore|meanwhile|nevertheless|instead|indeed|thus|hence|therefore|which|who|whom|whose|where|when|"
-    r"while|whereas|although|though|because|if|unless|once)\b",
+    r"while|whereas|although|though|because|if|unless|once)(?![\w-])",  # not "over-fishing", "in-kind aid"
     re.I,
 )
+# "Between A, B and C, ...": a preposition whose object is the list itself, so its first item is in the opener
+_LIST_PREPOSITION_RE = re.compile(r"^(?:between|among|amongst)\s+", re.I)
 _NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|and|de|al|the)?\s*[A-Z][\w'’().-]*)*)")
 
 
@@ -970,11 +973,10 @@ def _list_in(sentence: str) -> list[str]:
         if intro:
             items.insert(0, p[intro.end() :])
             break
-        adjunct = _ADJUNCT_RE.match(p)
-        if adjunct and not _ADJUNCT_RE.match(before):
-            found = _NAME_RUN_RE.findall(p[adjunct.end() :]) if names else []
-            if found and p.rstrip().endswith(found[-1]) and not opened:  # "Between Zenda, Strelsau and ..."
-                items.insert(0, found[-1])
+        if _ADJUNCT_RE.match(p) and not _ADJUNCT_RE.match(before):
+            among = _LIST_PREPOSITION_RE.match(p)
+            if among and not opened and len(p[among.end() :].split()) <= 12:  # "Between trade, defence and ..."
+                items.insert(0, p[among.end() :])
             break
         if names and not _name_like(p):
             found = _NAME_RUN_RE.findall(p)
@@ -1203,7 +1205,8 @@ def analyse(
     same_as: Callable[[str], list[str]] | None = None,
 ) -> Question:
     """Read a question (a string, or a conversation whose last message is the question) once. `vocabulary`:
-    the corpus's optional aliases; `known(name)`: whether the corpus uses a name (see `entities`)."""
+    the corpus's optional aliases; `known(name)`: whether the corpus uses a name; `other_names`, `common` and
+    `same_as`: see `entities`."""
     messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
     standalone, follow_up = resolve(messages)
     text = " ".join(messages[-1].content.split())
