@@ -162,6 +162,11 @@ def test_reasons_name_only_content_words_of_the_question(engine: Engine) -> None
     assert b.abstained and b.reason
     for word in ("might", "others", "back", "then"):
         assert f"“{word}”" not in b.reason.lower()
+    q = "What shall the Afghanistan Contact Group do with the surplus gold, and what ought it to say?"
+    b = engine.answer(engine.prepare([Message(role="user", content=q)]), strict)
+    assert b.abstained and b.reason and "“surplus”" in b.reason  # it names the words the evidence lacks ...
+    for word in ("ought", "shall"):  # ... and no modal verb among them
+        assert f"“{word}”" not in b.reason.lower()
 
 
 def test_two_part_question_gets_a_sentence_for_each_part(engine: Engine) -> None:
