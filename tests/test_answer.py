@@ -773,8 +773,9 @@ def test_what_someone_said_or_stands_for_needs_them_named() -> None:
 
 
 def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
-    """ "Which analyst reported...?" of "One analyst has reported ... [5]" is answered by the author of the
-    reference it cites; "Which minister signed...?" is not (invented sentences and reference)."""
+    """ "Which analyst reported...?" or, after the answer, "Who reported that?" of "One analyst has reported
+    ... [5]" is answered by the author of the reference it cites; "Which minister signed...?" is not (invented
+    sentences and reference)."""
     text = "One well-respected analyst has reported that Zenda told Strelsau not to yield."
     stats = TermStats([text])
     said = [Candidate(chunk=_ruritania((text, [5])), pos=0, row=0, cosine=0.5, score=0.9)]
@@ -787,8 +788,18 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     assert not asks_for_a_writer(minister.standalone)
     assert not asks_for_a_writer("Which minister, according to the author, signed the accord?")
     assert signals(minister, said, said, stats)[lacks] == 1.0
+    # "Who reported that?" after the answer asks the same, though it names no noun of people
+    who = analyse(
+        [
+            Message(role="user", content="What did Zenda reportedly tell Strelsau?"),
+            Message(role="assistant", content=f"{text} [1]"),
+            Message(role="user", content="Who reported that?"),
+        ]
+    )
+    assert who.answer_type == "person" and signals(who, said, said, stats)[lacks] == 0.0
     said[0].cited = "“Record of the Council,” 1894."  # a reference with no author names no one
     assert signals(writer, said, said, stats)[lacks] == 1.0
+    assert signals(who, said, said, stats)[lacks] == 1.0
 
 
 def test_the_decider_reads_the_kinds_of_question_whose_answers_are_right_less_often() -> None:

@@ -173,9 +173,9 @@ def _lacks(q: Question, text: str, cited: str = "") -> bool:
         return True  # "which countries sit on the group" wants them named: two at least for a list
     if q.answer_type in ("date", "number") and asks_when_it_began(q.standalone) and not tells_a_beginning(text):
         return True  # "When did the talks first convene?" is not answered by the date of a later round
+    if q.answer_type == "person" and asks_for_a_writer(q.standalone) and personal_names(cited, q.standalone):
+        return False  # "Who reported that?": the author of the reference the answer cites
     if q.answer_type == "person" and asks_for_a_person(q.standalone):
-        if asks_for_a_writer(q.standalone) and personal_names(cited, q.standalone):
-            return False
         return not personal_names(text, q.standalone)
     if q.answer_type == "number" and asks_for_money(q.standalone):
         return not states_money(text)
