@@ -1175,8 +1175,16 @@ def _parts(standalone: str, stated: Sequence[str] = ()) -> list[Part]:
     if not pieces or (len(pieces) < 2 and not added):  # one part: the whole question, with what was added
         pieces, added = [standalone], None
     parts = []
-    for p in pieces:
+    for i, p in enumerate(pieces):
         own = _asked(p, stated)
+        if i and own and _PERSONAL_PRONOUN_RE.search(p) and not entities(p):
+            # "When was it set up, and what came of it?": "it" is what the part before names
+            before = pieces[i - 1]
+            names = [e.text for e in entities(before)]
+            named = {w for n in names for w in words(n)}
+            carried = names + [w for w in _focus(before) if w not in named][:_CARRIED_WORDS]
+            if carried:
+                p = f"{p} ({', '.join(carried)})"
         kind, answer_type = _kind(own or p)
         years, nums, _, _ = _numbers(own)
         # a piece that only states ("Why does Zenda hold back? It backed the rebels in the 1990s.") asks nothing
@@ -1194,6 +1202,7 @@ def _parts(standalone: str, stated: Sequence[str] = ()) -> list[Part]:
 
 
 _ADDED_RE = re.compile(r"(?<=[?.!])\s+\([^()]*\)$")
+_CARRIED_WORDS = 4  # a pronoun's part takes the names and this many other focus words of the part before it
 
 
 def analyse(
