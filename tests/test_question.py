@@ -165,6 +165,8 @@ def test_vocabulary_and_inflections_give_other_names(tmp_path: Path) -> None:
     # a name inside a compound takes its inflections there: the documents may write "Ruritanian-led"
     led = analyse("Who sits in the Ruritania-led bloc?", None, lambda n: n.lower() in {"ruritanian-led"})
     assert led.entities[0].variants == ["Ruritanian-led"] and led.entities[0].known
+    named = analyse("Who sits in the Ruritania-led bloc?", None, lambda n: n.lower() in {"ruritania", "ruritanian"})
+    assert named.entities[0].variants == ["Ruritania", "Ruritanian"]
     unknown = analyse("What does Germany think?", vocabulary, lambda n: n.lower() in corpus_words)
     assert unknown.entities[0].known is False
     (tmp_path / "bad.toml").write_text("[aliases\n", encoding="utf-8")

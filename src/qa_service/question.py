@@ -774,9 +774,10 @@ def entities(
         if known is not None:
             # its inflections, and those of a one-word name it stands for ("Strelsau" for Ruritania: "Ruritanian")
             variants += [v for n in (phrase, *(a for a in variants if " " not in a)) for v in inflections(n) if known(v)]
-            if re.fullmatch(r"[A-Z]\w+-[a-z]+", phrase):  # "Ruritania-led": "Ruritanian-led" too
+            if re.fullmatch(r"[A-Z]\w+-[a-z]+", phrase):  # "Ruritania-led": "Ruritanian-led", and Ruritania itself
                 head, tail = phrase.split("-")
                 variants += [f"{v}-{tail}" for v in inflections(head) if known(f"{v}-{tail}")]
+                variants += [v for v in (head, *inflections(head)) if known(v)]
         if other_names is not None:  # the corpus's own spelling of it, or the name its initials stand for
             variants += other_names(phrase)
         names = [phrase, *variants]
