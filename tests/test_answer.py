@@ -878,3 +878,21 @@ def test_a_reference_with_no_author_is_described_by_who_issued_it() -> None:
     assert describe_reference(mla) == "“Zenda Signs Pact”, 2019."
     seen = ref("7. See, for example, “Trade,” Strelsau Institute, 2020.", "Trade", "2020")
     assert describe_reference(seen) == "Strelsau Institute, “Trade”, 2020."
+
+
+def test_an_ordinal_counts_in_the_paragraph_the_last_answer_quoted(engine: Engine) -> None:
+    """The last answer quoted the lead-in of a counted series and its first item; "the second one" is the
+    item the paragraph goes on to, which the answer never showed."""
+    shown = (
+        "Two major factors explain the responses of these countries to the Taliban. [1] "
+        "The first has to do with the strategic priorities of these states. [1]"
+    )
+    messages = [
+        Message(role="user", content="Why did their neighbours change course?"),
+        Message(role="assistant", content=shown),
+        Message(role="user", content="And the second one?"),
+    ]
+    q = engine.analyse(messages)
+    assert q.follow_up and "no longer view the Taliban as the major threat" in q.standalone
+    a = engine.answer(engine.prepare(messages))
+    assert not a.abstained and "no longer view the Taliban" in a.answer

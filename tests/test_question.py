@@ -18,8 +18,10 @@ from qa_service.question import (
     inflections,
     is_follow_up,
     premises,
+    refer,
     resolve,
     sentences_of,
+    series,
 )
 
 
@@ -543,3 +545,46 @@ def test_a_follow_up_asking_for_the_source_of_that_points_at_the_last_answer() -
         Message(role="user", content="When did that start?"),
     ]
     assert analyse(earlier).sources_of == []
+
+
+def test_an_ordinal_counts_in_the_series_or_list_the_answer_showed_only_in_part() -> None:
+    """"The last of those" after an answer that quoted a series' opening but not its end ("Three factors ...
+    First, ... Second, ...") counts in the paragraph the answer was taken from; a list the answer showed whole
+    still comes first, and an ordinal that names its own list stays unresolved."""
+    opening = "Three factors slow the treaty."
+    first = "First, Zenda and Strelsau want different ports."
+    second = "Second, the harbour fees keep rising."
+    third = "Third, the rivalry between Sapt and the council blocks every vote."
+    paragraph = [opening, first, second, third, "No one expects a change soon."]
+    assert series(paragraph) == [first, second, third]
+    # "The first has to do with ...", "The second—and this is true of Zenda—is that ...": the ordinal is the subject
+    spoken = [
+        "Two factors explain it.",
+        "The first has to do with trade.",
+        "Ports matter.",
+        "The second—and this is true of Zenda—is that fees rose.",
+    ]
+    assert series(spoken) == [spoken[1], spoken[3]]  # what comes between is no item
+    # its count and its aside are not what it names
+    assert refer("And the second one?", spoken[:2], spoken) == "And is that fees rose?"
+    assert series(["Finally, it rained.", "Second, it snowed."]) == []  # no series opens with its first
+    assert series(["The first meeting was in May.", "The second meeting was in June."]) == []  # an ordinal with its noun
+
+    shown = [opening, first, second]
+    assert refer("The last of those: who is quarrelling?", shown, paragraph) == (
+        "the rivalry between Sapt and the council blocks every vote: who is quarrelling?"
+    )
+    assert refer("What about the second one?", shown, paragraph) == "What about the harbour fees keep rising?"
+    # without the paragraph, the answer's own series is all there is to count in
+    assert refer("And the last of those?", shown) == "And the harbour fees keep rising?"
+    # a list the answer shows whole is what it counts in, before the paragraph's
+    listing = ["The council includes Zenda, Strelsau and Hentzau."]
+    assert refer("And the last of those?", listing, [*listing, *paragraph]) == "And Hentzau?"
+    # a list the answer did not show, in the paragraph it quoted from
+    lead_in = ["Several forums try to coordinate."]
+    forums = [*lead_in, "These include the Baltic Forum, the Nordic Council and the Andean Bloc."]
+    assert refer("Take the first one on that list: who founded it?", lead_in, forums) == (
+        "Take the Baltic Forum on that list: who founded it?"
+    )
+    # an ordinal that names its own list ("the last of the troops") points at nothing the answer quoted
+    assert refer("When did the last of the troops leave?", shown, paragraph) == "When did the last of the troops leave?"

@@ -219,6 +219,14 @@ class AnswerSettings(BaseModel):
     evidence_sentences: int = Field(
         8, ge=1, le=50, description="Best candidate sentences returned as evidence (what an LLM is given)."
     )
+    pointed_sentences: int = Field(
+        8,
+        ge=0,
+        le=50,
+        description="How many sentences of each paragraph the last answer quoted, from its first quoted one on, "
+        "an ordinal follow-up ('the last of those') may count in, when the answer showed the list or series only "
+        "in part (0: only the answer's own words).",
+    )
     vocabulary: bool = Field(
         True, description="Use the corpus's optional vocabulary.toml (aliases such as capitals for states)."
     )

@@ -457,7 +457,9 @@ class Engine:
         """The question analysed, with its words the corpus lacks expanded to the corpus's own; the query
         and those words are embedded together, in one batch."""
         stats = self.stats
-        q = analyse(messages, self._vocabulary, stats.uses, stats.other_names, stats.common, stats.same_as)
+        q = analyse(
+            messages, self._vocabulary, stats.uses, stats.other_names, stats.common, stats.same_as, self._paragraphs
+        )
         if q.injection:
             return q
         todo = self._expander.unknown(q.focus) if self._expander is not None else []
@@ -587,6 +589,36 @@ class Engine:
             if allowed is None or h[0].doc_id in allowed:
                 per_doc[h[0].doc_id] = h
         return list(per_doc.values())
+
+    def _paragraphs(self, sentences: Sequence[str]) -> list[str]:
+        """The paragraphs an answer's sentences were taken from, each from the first of them it quotes on (at
+        most `pointed_sentences` sentences of each), in the order the answer quotes them; a sentence two
+        paragraphs share stands for the first that holds it."""
+        index, limit = self.index, self.settings.answer.pointed_sentences
+        out: list[str] = []
+        seen: set[str] = set()
+        for text in sentences:
+            if normalize(text) in seen:
+                continue
+            found = self._where().get(normalize(text), [])
+            if not found:
+                continue
+            chunk, sentence = found[-1]
+            ci, taken = index.by_id[chunk.id], 0
+            start = next(i for i, s in enumerate(chunk.sentences) if s.id == sentence.id)
+            rows = chunk.sentences[start:]
+            while taken < limit:
+                for s in rows:
+                    key = normalize(s.text)
+                    if key not in seen and taken < limit:
+                        seen.add(key)
+                        out.append(s.text)
+                        taken += 1
+                ci += 1
+                if ci >= len(index.chunks) or index.chunks[ci].block_id != chunk.block_id:
+                    break
+                rows = index.chunks[ci].sentences
+        return out
 
     def _answered_from(self, messages: Sequence[Message], documents: Sequence[str] | None = None) -> list[Chunk]:
         """The passages of the sentences of the last answer in the conversation, in the documents asked about."""

@@ -1033,6 +1033,45 @@ def counted_in(question: str, sentences: Sequence[str]) -> list[str]:
     return [where] if names_only else []
 
 
+# a sentence that counts itself into a series: "First, ...", "Secondly, ...", "The second—and this ...—is that",
+# "The first has to do with ..." (the ordinal is the subject, with no noun of its own); "Finally, ..." ends one
+_SERIES_RE = re.compile(
+    r"^(?:(first|second|third|fourth|fifth|sixth)(?:ly)?\s*,\s*"
+    r"|the\s+(first|second|third|fourth|fifth|sixth)(?=\s*[—–,]|\s+(?:is|was|are|were|has|had|have)\b)"
+    r"|(finally|lastly)\s*,\s*)",
+    re.I,
+)
+
+
+_ASIDE_RE = re.compile(r"\s*[—–][^—–]+[—–]\s*")  # "—and this is especially true of Zenda—"
+
+
+def series(sentences: Sequence[str]) -> list[str]:
+    """The sentences that make a counted series ("First, ...", "Second, ...", "Third, ..."; "The first has to
+    do with ...", "The second is that ..."), in order, from the first to where the count stops; [] when no
+    series of two or more opens with its first. Sentences between the counted ones are no items."""
+    best: list[str] = []
+    for start, sentence in enumerate(sentences):
+        m = _SERIES_RE.match(sentence)
+        if not m or _ORDINALS.get((m.group(1) or m.group(2) or "").lower()) != 1:
+            continue
+        items = [sentence]
+        for later in sentences[start + 1 :]:
+            m = _SERIES_RE.match(later)
+            if not m:
+                continue
+            word = (m.group(1) or m.group(2) or "").lower()
+            if m.group(3) and len(items) >= 2:  # "Finally, ..." is the last of the series
+                items.append(later)
+                break
+            if _ORDINALS.get(word) != len(items) + 1:
+                break
+            items.append(later)
+        if len(items) >= 2 and len(items) > len(best):
+            best = items
+    return best
+
+
 def _clip(text: str, n: int) -> str:
     return " ".join(text.split()[:n])
 
@@ -1052,25 +1091,48 @@ def _item_name(item: str) -> str:
     return clipped[: ends[-1]].strip() if ends else clipped
 
 
-def refer(question: str, answer: str | Sequence[str]) -> str:
+def _counted(
+    question: str, answer: Sequence[str] | str, paragraphs: Sequence[str]
+) -> tuple[re.Match[str], str] | None:
+    """The ordinal of the question and the item it counts: in the list the last answer gives; else, when the
+    question can only point back ("the last of those"), in the counted series ("First, ... Second, ...") or
+    the list of the paragraphs the answer was taken from, which it may have shown only in part."""
+    m = _ORDINAL_RE.search(question)
+    if not m:
+        return None
+    word = m.group(1).lower()
+    lists = [enumeration(answer)]
+    if _POINTER_RE.search(question):
+        text = re.split(r"(?<=[.!?])\s+(?=[A-Z])", answer) if isinstance(answer, str) else list(answer)
+        lists += [series(paragraphs or text), enumeration(paragraphs)]
+    for items in lists:
+        n = len(items) if word in _LAST else _ORDINALS.get(word, 0)
+        if 1 <= n <= len(items):
+            # a counted sentence without its count and its aside: "The second—and this is true of Zenda—is
+            # that fees rose" -> "is that fees rose"
+            item = _SERIES_RE.sub("", _ASIDE_RE.sub(" ", items[n - 1]), count=1)
+            return m, item.strip(" .")
+    return None
+
+
+def refer(question: str, answer: str | Sequence[str], paragraphs: Sequence[str] = ()) -> str:
     """The question with what points into the last answer replaced by what it points at: an ordinal by that
-    item of the answer's list, 'that figure' by the figure, 'that report' by the answer's phrase that ends
-    with 'report', 'those countries' by the names it gives; the question unchanged when nothing points."""
+    item of the answer's list (or of the series or list in `paragraphs`, the last answer's paragraphs from
+    where it quoted them), 'that figure' by the figure, 'that report' by the answer's phrase that ends with
+    'report', 'those countries' by the names it gives; the question unchanged when nothing points."""
     if not answer:
         return question
     items = enumeration(answer)
+    counted = _counted(question, answer, paragraphs)
     answer = answer if isinstance(answer, str) else " ".join(answer)
-    m = _ORDINAL_RE.search(question)
-    if m and items:
-        word = m.group(1).lower()
-        n = len(items) if word in _LAST else _ORDINALS.get(word, 0)
-        if 1 <= n <= len(items):
-            rest = question[m.end() :]
-            # "the first of those countries": the item is the country, and replaces the noun too
-            plural = re.match(r"\s+([a-z]+s)(?=\s*(?:[-—–,:;?]|$))", rest)
-            if plural and re.search(r"\bof\s+\w+$", m.group(0)) and plural.group(1).lower() not in STOPWORDS:
-                rest = rest[plural.end() :]
-            return f"{question[: m.start()]}{_item_name(items[n - 1])}{rest}"
+    if counted:
+        ordinal, item = counted
+        rest = question[ordinal.end() :]
+        # "the first of those countries": the item is the country, and replaces the noun too
+        plural = re.match(r"\s+([a-z]+s)(?=\s*(?:[-—–,:;?]|$))", rest)
+        if plural and re.search(r"\bof\s+\w+$", ordinal.group(0)) and plural.group(1).lower() not in STOPWORDS:
+            rest = rest[plural.end() :]
+        return f"{question[: ordinal.start()]}{_item_name(item)}{rest}"
     # the first demonstrative with a noun: in "that was", "this has" it is a pronoun, not "that figure"
     m = next((d for d in _DEMONSTRATIVE_RE.finditer(question) if d.group(1).lower() not in STOPWORDS), None)
     if m:
@@ -1092,12 +1154,16 @@ def refer(question: str, answer: str | Sequence[str]) -> str:
     return question
 
 
-def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
+def resolve(
+    messages: Sequence[Message], paragraphs: Callable[[Sequence[str]], list[str]] | None = None
+) -> tuple[str, bool]:
     """The standalone question for the last user message, and whether it was completed from earlier turns.
     What points into the last answer ("the second one", "that figure", "who said that?", "they" after a
     who-question) is resolved against that answer; a follow-up about the same subject ("When did it create a
-    contact group?") gets the names and topic of the last earlier user turn that has any. The server keeps
-    no session: the history comes with each request."""
+    contact group?") gets the names and topic of the last earlier user turn that has any. `paragraphs(sentences)`:
+    the paragraphs the last answer's sentences were taken from, from the first of them on, where an ordinal
+    ("the last of those") may count what the answer showed only in part. The server keeps no session: the
+    history comes with each request."""
     if not messages:
         raise InvalidInput("messages is empty: send at least one user message")
     last = messages[-1]
@@ -1111,7 +1177,8 @@ def resolve(messages: Sequence[Message]) -> tuple[str, bool]:
         return question, False
     sentences = answer_sentences(messages)
     answer = " ".join(sentences)
-    pointed = refer(question, sentences)
+    shown = paragraphs(sentences) if paragraphs is not None and _POINTER_RE.search(question) else []
+    pointed = refer(question, sentences, shown)
     if pointed != question:
         return pointed, True
     if answer and _ABOUT_STATEMENT_RE.search(question) and len(_focus(question)) <= 3:
@@ -1216,12 +1283,13 @@ def analyse(
     other_names: Callable[[str], list[str]] | None = None,
     common: Callable[[str], bool] | None = None,
     same_as: Callable[[str], list[str]] | None = None,
+    paragraphs: Callable[[Sequence[str]], list[str]] | None = None,
 ) -> Question:
     """Read a question (a string, or a conversation whose last message is the question) once. `vocabulary`:
     the corpus's optional aliases; `known(name)`: whether the corpus uses a name; `other_names`, `common` and
-    `same_as`: see `entities`."""
+    `same_as`: see `entities`; `paragraphs`: see `resolve`."""
     messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
-    standalone, follow_up = resolve(messages)
+    standalone, follow_up = resolve(messages, paragraphs)
     text = " ".join(messages[-1].content.split())
     own = premises(text)  # the user's own sentences: not the words a follow-up carries over
     stated = own
