@@ -592,8 +592,9 @@ class Engine:
 
     def _paragraphs(self, sentences: Sequence[str]) -> list[str]:
         """The paragraphs an answer's sentences were taken from, each from the first of them it quotes on (at
-        most `pointed_sentences` sentences of each), in the order the answer quotes them; a sentence two
-        paragraphs share stands for the first that holds it."""
+        most `pointed_sentences` sentences of each), in the order the answer quotes them. A sentence several
+        passages hold is read on from the last of them, which goes on furthest after it; the conversation does
+        not say which document an earlier answer quoted, so every document is looked in."""
         index, limit = self.index, self.settings.answer.pointed_sentences
         out: list[str] = []
         seen: set[str] = set()
