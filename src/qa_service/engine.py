@@ -10,7 +10,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -596,29 +596,33 @@ class Engine:
         passages hold is read on from the last of them, which goes on furthest after it; the conversation does
         not say which document an earlier answer quoted, so every document is looked in."""
         index, limit = self.index, self.settings.answer.pointed_sentences
+
+        def from_on(chunk: Chunk, sentence: ChunkSentence) -> Iterator[ChunkSentence]:
+            """The sentence and those after it in its paragraph, across the passages that follow."""
+            ci = index.by_id[chunk.id]
+            start = next(i for i, s in enumerate(chunk.sentences) if s.id == sentence.id)
+            yield from chunk.sentences[start:]
+            for cj in range(ci + 1, len(index.chunks)):
+                if index.chunks[cj].block_id != chunk.block_id:
+                    return
+                yield from index.chunks[cj].sentences
+
         out: list[str] = []
         seen: set[str] = set()
-        for text in sentences:
-            if normalize(text) in seen:
+        for text in map(normalize, sentences):
+            found = self._where().get(text, [])
+            if not found or text in seen:
                 continue
-            found = self._where().get(normalize(text), [])
-            if not found:
-                continue
-            chunk, sentence = found[-1]
-            ci, taken = index.by_id[chunk.id], 0
-            start = next(i for i, s in enumerate(chunk.sentences) if s.id == sentence.id)
-            rows = chunk.sentences[start:]
-            while taken < limit:
-                for s in rows:
-                    key = normalize(s.text)
-                    if key not in seen and taken < limit:
-                        seen.add(key)
-                        out.append(s.text)
-                        taken += 1
-                ci += 1
-                if ci >= len(index.chunks) or index.chunks[ci].block_id != chunk.block_id:
+            taken = 0
+            for s in from_on(*found[-1]):
+                key = normalize(s.text)
+                if key in seen:
+                    continue
+                if taken == limit:
                     break
-                rows = index.chunks[ci].sentences
+                seen.add(key)
+                out.append(s.text)
+                taken += 1
         return out
 
     def _answered_from(self, messages: Sequence[Message], documents: Sequence[str] | None = None) -> list[Chunk]:

@@ -996,13 +996,16 @@ def _list_in(sentence: str) -> list[str]:
     return items if len(items) + closed >= 3 or ":" in sentence else []
 
 
+def _as_sentences(text: Sequence[str] | str) -> list[str]:
+    """An answer's sentences: as given, or its text split after '.', '!' or '?' before a capital."""
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text) if isinstance(text, str) else list(text)
+
+
 def _longest_list(sentences: Sequence[str] | str) -> tuple[list[str], str]:
     """The items of the longest list the sentences give, and the sentence that gives it."""
-    if isinstance(sentences, str):
-        sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", sentences)
     best: list[str] = []
     where = ""
-    for sentence in sentences:
+    for sentence in _as_sentences(sentences):
         items = [i for i in _list_in(sentence) if 0 < len(i.split()) <= 40]
         if len(items) > len(best):
             best, where = items, sentence
@@ -1092,19 +1095,19 @@ def _item_name(item: str) -> str:
 
 
 def _counted(
-    question: str, answer: Sequence[str] | str, paragraphs: Sequence[str]
+    question: str, items: list[str], sentences: list[str], paragraphs: Sequence[str]
 ) -> tuple[re.Match[str], str] | None:
-    """The ordinal of the question and the item it counts: in the list the last answer gives; else, when the
-    question can only point back ("the last of those"), in the counted series ("First, ... Second, ...") or
-    the list of the paragraphs the answer was taken from, which it may have shown only in part."""
+    """The ordinal of the question and the item it counts: in `items`, the list the last answer (`sentences`)
+    gives; else, when the question can only point back ("the last of those"), in the counted series ("First,
+    ... Second, ...") or the list of the paragraphs the answer was taken from, which it may have shown only in
+    part."""
     m = _ORDINAL_RE.search(question)
     if not m:
         return None
     word = m.group(1).lower()
-    lists = [enumeration(answer)]
+    lists = [items]
     if _POINTER_RE.search(question):
-        text = re.split(r"(?<=[.!?])\s+(?=[A-Z])", answer) if isinstance(answer, str) else list(answer)
-        lists += [series(paragraphs or text), enumeration(paragraphs)]
+        lists += [series(paragraphs or sentences), enumeration(paragraphs)]
     for items in lists:
         n = len(items) if word in _LAST else _ORDINALS.get(word, 0)
         if 1 <= n <= len(items):
@@ -1122,8 +1125,9 @@ def refer(question: str, answer: str | Sequence[str], paragraphs: Sequence[str] 
     'report', 'those countries' by the names it gives; the question unchanged when nothing points."""
     if not answer:
         return question
-    items = enumeration(answer)
-    counted = _counted(question, answer, paragraphs)
+    sentences = _as_sentences(answer)
+    items = enumeration(sentences)
+    counted = _counted(question, items, sentences, paragraphs)
     answer = answer if isinstance(answer, str) else " ".join(answer)
     if counted:
         ordinal, item = counted
