@@ -108,3 +108,23 @@ def test_serve_keeps_an_idle_connection_open_past_uvicorns_default(tmp_path: Pat
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def test_eval_judges_the_change_against_a_previous_report(engine: Engine, tmp_path: Path) -> None:
+    team = Path(__file__).parents[1] / "eval" / "sets" / "team.jsonl"
+    items = [line for line in team.read_text().splitlines() if '"question"' in line][:3]
+    small = tmp_path / "small.jsonl"
+    small.write_text("\n".join(items) + "\n")
+    quick = ("eval", "--set", str(small), "--no-held-out", "--no-baselines", "--no-ablations")
+    first = run(engine, *quick, "--out", str(tmp_path / "one"))
+    assert first.returncode == 0, first.stderr
+    again = run(engine, *quick, "--out", str(tmp_path / "two"), "--previous", str(tmp_path / "one" / "report.json"))
+    assert again.returncode == 0, again.stderr
+    change = json.loads((tmp_path / "two" / "report.json").read_text())["change"]
+    # no held-out run on either side: both are judged by the shipped weights' answers, item by item
+    assert change["judged"] == "the shipped weights on every writer" and change["matched"] == 3
+    assert change["metrics"]["fact_coverage"]["delta"] == 0.0  # the same code answers the same
+    assert change["writers"]["team"] == {"items": 3, "now_right": 0, "now_wrong": 0}
+    shown = (tmp_path / "two" / "latest.md").read_text()
+    assert "## Change against the previous report (the shipped weights on every writer, macro over writers)" in shown
+    assert "change (macro)" in again.stdout

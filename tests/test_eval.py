@@ -27,6 +27,7 @@ from qa_service.evaluate import (
     run_eval,
 )
 from qa_service.models import Paper
+from qa_service.report import compare, markdown
 from qa_service.text import normalize
 
 EVAL = PROJECT_ROOT / "eval"
@@ -81,6 +82,64 @@ def test_metrics() -> None:
     assert fact_coverage("In 2005 it was created", [["2005"], ["2009", "four years"]]) == 0.5
     assert fact_coverage("anything", []) is None
     assert percentile([5, 1, 3], 50) == 3
+
+
+def _row(item: str, writer: str, facts: float, answerable: bool = True, abstained: bool = False) -> dict:
+    """A scored row as `evaluate.score_item` writes it, with only what the metrics read."""
+    return {
+        "id": item,
+        "writer": writer,
+        "category": "factual",
+        "answerable": answerable,
+        "abstained": abstained,
+        "has_evidence": answerable,
+        "evidence_rank": 1 if answerable else None,
+        "footnote_recall": 1.0 if answerable else None,
+        "footnote_precision": 1.0 if answerable else None,
+        "fact_coverage": facts if answerable else None,
+        "answer_words": 40,
+        "seconds": 0.1,
+        "confidence": 0.7,
+        "answer": "Rudolf was crowned in Strelsau.",
+    }
+
+
+def test_a_change_is_judged_per_writer_with_a_paired_interval() -> None:
+    # Zenda's writer: 30 items, all wrong before; Strelsau's: 10 items, right both times
+    before = [_row(f"z{i}", "zenda", 0.0) for i in range(30)] + [_row(f"s{i}", "strelsau", 1.0) for i in range(10)]
+    after = [_row(f"z{i}", "zenda", 1.0) for i in range(30)] + [_row(f"s{i}", "strelsau", 1.0) for i in range(10)]
+    c = compare(after, before, resamples=200)
+    facts = c["metrics"]["fact_coverage"]
+    # macro over the two writers, not pooled over 40 items: (1 + 1) / 2 - (0 + 1) / 2
+    assert (facts["previous"], facts["current"], facts["delta"]) == (0.5, 1.0, 0.5)
+    assert facts["low"] == facts["high"] == 0.5  # every item moved alike: no resample says otherwise
+    assert c["writers"]["zenda"] == {"items": 30, "now_right": 30, "now_wrong": 0}
+    assert c["writers"]["strelsau"] == {"items": 10, "now_right": 0, "now_wrong": 0}
+    same = compare(before, before, resamples=50)
+    assert all(m["delta"] == m["low"] == m["high"] == 0 for m in same["metrics"].values())
+
+
+def test_one_item_of_many_moving_is_within_chance_and_unmatched_items_are_counted() -> None:
+    before = [_row(f"h{i}", "hentzau", 1.0) for i in range(40)] + [_row("gone", "hentzau", 1.0)]
+    after = [_row("h0", "hentzau", 0.0), *(_row(f"h{i}", "hentzau", 1.0) for i in range(1, 40))]
+    after.append(_row("new", "hentzau", 0.0, answerable=False, abstained=True))
+    c = compare(after, before, resamples=500)
+    facts = c["metrics"]["fact_coverage"]
+    assert facts["delta"] == -0.025 and facts["low"] < 0 and facts["high"] == 0.0  # the interval reaches 0
+    assert (c["matched"], c["only_now"], c["only_before"]) == (40, 1, 1)
+    assert c["writers"]["hentzau"]["now_wrong"] == 1
+    assert "abstention_rate" not in c["metrics"]  # the unanswerable item is in one run only: nothing to compare
+    shown = markdown(_report(after) | {"change": c | {"judged": "held-out writers"}})
+    assert "## Change against the previous report (held-out writers, macro over writers)" in shown
+    assert "| facts | 1.000 | 0.975 | -0.0250 | " in shown
+    assert "40 items in both runs (1 only in this one, 1 only in the previous)" in shown
+    assert "by writer (`evaluate.correct`): hentzau +0/-1." in shown
+
+
+def _report(rows: list[dict]) -> dict:
+    from qa_service.evaluate import report_of
+
+    return report_of(rows) | {"meta": {"pure_test": []}}
 
 
 def test_thresholds_are_checked() -> None:

@@ -30,7 +30,12 @@ def eval_cmd(
         Path | None, typer.Option("--out", help="Where report.json, latest.md, chart.png go.")
     ] = None,
     previous: Annotated[
-        Path | None, typer.Option("--previous", help="A previous report.json: print the deltas.")
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="A previous report.json: the change in each metric, judged as the headline (held-out "
+            "writers' macro) with a paired bootstrap interval, and the items that moved, by writer.",
+        ),
     ] = None,
     held_out: Annotated[
         bool,
@@ -75,7 +80,7 @@ def eval_cmd(
         run_eval,
     )
     from qa_service.progress import progress_bar
-    from qa_service.report import chart, deltas, markdown
+    from qa_service.report import chart, compare, judged_rows, markdown
 
     s = settings()
     if mode not in ("extractive", "generate"):
@@ -145,7 +150,11 @@ def eval_cmd(
     }
     if previous:
         prev = json.loads(previous.read_text(encoding="utf-8"))
-        report["deltas"] = deltas(report["summary"], prev.get("summary", {}))
+        held = "held_out" in report and "held_out" in prev  # judge both runs alike
+        report["change"] = compare(
+            judged_rows(report) if held else report["rows"],
+            judged_rows(prev) if held else prev.get("rows", []),
+        ) | {"judged": "held-out writers" if held else "the shipped weights on every writer"}
     out_dir = out_dir or s.eval_dir / "reports" / ("generate" if mode == "generate" else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     dump(report, out_dir / "report.json")
@@ -157,12 +166,13 @@ def eval_cmd(
         emit_json({k: report[k] for k in report if k != "rows"} | {"threshold_failures": fails})
     else:
         shown = report.get("held_out", report)["writers"]
-        t = Table("metric", *shown, "delta" if previous else "")
+        change = report.get("change", {}).get("metrics", {})  # macro over writers, as the report judges
+        t = Table("metric", *shown, "change (macro)" if previous else "")
         for k in report["summary"]:
             t.add_row(
                 k,
                 *(str(v.get(k)) for v in shown.values()),
-                f"{report['deltas'][k]:+.4f}" if previous and k in report.get("deltas", {}) else "",
+                f"{change[k]['delta']:+.4f}" if k in change else "",
             )
         out.print(t)
         out.print(f"report: {out_dir / 'latest.md'}")
