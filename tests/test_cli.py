@@ -127,4 +127,8 @@ def test_eval_judges_the_change_against_a_previous_report(engine: Engine, tmp_pa
     assert change["writers"]["team"] == {"items": 3, "now_right": 0, "now_wrong": 0}
     shown = (tmp_path / "two" / "latest.md").read_text()
     assert "## Change against the previous report (the shipped weights on every writer, macro over writers)" in shown
-    assert "change (macro)" in again.stdout
+    assert "change (macro, shipped weights)" in again.stdout
+    bad = tmp_path / "notes.json"
+    bad.write_text("not a report")
+    r = run(engine, "eval", "--previous", str(bad))  # refused before anything is run
+    assert r.returncode == 2 and "--previous" in r.stderr and "not a readable report.json" in r.stderr

@@ -84,12 +84,14 @@ def test_metrics() -> None:
     assert percentile([5, 1, 3], 50) == 3
 
 
-def _row(item: str, writer: str, facts: float, answerable: bool = True, abstained: bool = False) -> dict:
+def _row(
+    item: str, writer: str, facts: float, answerable: bool = True, abstained: bool = False, category: str = "factual"
+) -> dict:
     """A scored row as `evaluate.score_item` writes it, with only what the metrics read."""
     return {
         "id": item,
         "writer": writer,
-        "category": "factual",
+        "category": category,
         "answerable": answerable,
         "abstained": abstained,
         "has_evidence": answerable,
@@ -115,8 +117,40 @@ def test_a_change_is_judged_per_writer_with_a_paired_interval() -> None:
     assert facts["low"] == facts["high"] == 0.5  # every item moved alike: no resample says otherwise
     assert c["writers"]["zenda"] == {"items": 30, "now_right": 30, "now_wrong": 0}
     assert c["writers"]["strelsau"] == {"items": 10, "now_right": 0, "now_wrong": 0}
-    same = compare(before, before, resamples=50)
+    # paired: the same items drawn for both runs, so a run against itself never differs, however its items vary
+    varied = [_row(f"v{i}", "zenda", float(i % 2)) for i in range(30)]
+    same = compare(varied, varied, resamples=50)
     assert all(m["delta"] == m["low"] == m["high"] == 0 for m in same["metrics"].values())
+
+
+def test_the_bootstrap_draws_within_each_writer_and_each_kind_of_item() -> None:
+    # Sapt's two items both improve; Hentzau's 38 do not move. Drawn per writer, every draw has two of Sapt's
+    # items, so the macro change is always 0.5; drawn from all 40 at once, some draws would hold none of them
+    before = [_row(f"a{i}", "sapt", 0.0) for i in range(2)] + [_row(f"b{i}", "hentzau", 1.0) for i in range(38)]
+    after = [_row(f"a{i}", "sapt", 1.0) for i in range(2)] + [_row(f"b{i}", "hentzau", 1.0) for i in range(38)]
+    facts = compare(after, before, resamples=300)["metrics"]["fact_coverage"]
+    assert facts["delta"] == facts["low"] == facts["high"] == 0.5
+    # one conversation among a writer's twenty items: every draw keeps a conversation for each writer, so
+    # neither drops out of the follow-ups macro
+    talk = "conversation"
+    before = [_row(f"s{i}", "sapt", 1.0) for i in range(19)] + [_row("sc", "sapt", 0.0, category=talk)]
+    before += [_row(f"h{i}", "hentzau", 1.0) for i in range(10)] + [_row("hc", "hentzau", 1.0, category=talk)]
+    after = [_row("sc", "sapt", 1.0, category=talk) if r["id"] == "sc" else r for r in before]
+    fu = compare(after, before, resamples=300)["metrics"]["follow_ups_right"]
+    assert fu["delta"] == fu["low"] == fu["high"] == 0.5
+
+
+def test_a_comparison_refuses_unpaired_rows_and_says_when_it_cannot_bound_a_change() -> None:
+    rows = [_row("x1", "zenda", 1.0), _row("x1", "zenda", 0.0)]
+    with pytest.raises(InvalidInput, match=r"items twice.*x1"):
+        compare(rows, rows[:1])
+    c = compare([_row("x1", "zenda", 1.0)], [_row("x1", "zenda", 0.0)], resamples=0)
+    assert c["metrics"]["fact_coverage"] == {"previous": 0.0, "current": 1.0, "delta": 1.0, "low": None, "high": None}
+    assert "| facts | 0.000 | 1.000 | +1.0000 | – |" in markdown(
+        _report([_row("x1", "zenda", 1.0)]) | {"change": c | {"judged": "held-out writers"}}
+    )
+    none = compare([_row("x1", "zenda", 1.0)], [_row("y1", "zenda", 1.0)])
+    assert none["matched"] == 0 and none["metrics"] == {}
 
 
 def test_one_item_of_many_moving_is_within_chance_and_unmatched_items_are_counted() -> None:

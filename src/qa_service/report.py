@@ -44,8 +44,8 @@ def macros(writers: dict[str, dict[str, Any]]) -> dict[str, float]:
     return {k: m for k in keys if (m := macro(writers, k)) is not None}
 
 
-# bootstrap resamples behind each interval (measured on two leave-one-writer-out runs: other seeds moved the ends
-# of the rates' intervals by up to 0.003, of mean answer words by up to 0.06)
+# bootstrap resamples behind each interval (measured on pairs of leave-one-writer-out runs: seeds 1 and 2 moved the
+# ends of the rates' intervals from seed 0's by up to 0.004, of mean answer words by up to 0.04)
 CHANGE_RESAMPLES = 1000
 CHANGE_LEVEL = 0.95  # the interval's coverage
 
@@ -57,22 +57,36 @@ def compare(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Two runs over the same items, judged as the headline is: each metric's macro over writers now and
-    before, the change, and a paired bootstrap interval of the change (every writer's items resampled with
-    replacement, the same items for both runs: a change inside the interval's reach of 0 may be chance);
-    and per writer, how many items went from wrong to right and back (`evaluate.correct`). Items are matched
-    by id; those in only one run are counted, not compared."""
+    before, the change, and a paired bootstrap interval of the change; and per writer, how many items went
+    from wrong to right and back (`evaluate.correct`). Items are matched by id; those in only one run are
+    counted, not compared, so 'previous' and 'current' are macros over the matched items only.
+
+    The bootstrap draws the same items for both runs (paired), from each writer's own items (stratified), and
+    within a writer from its answerable single questions, its unanswerable ones and its conversations apart,
+    so that every draw has each writer's kinds of item in the run's numbers and no writer drops out of a
+    metric's macro by chance. A change whose interval holds 0 may be chance. An interval no draw defines
+    (no resamples) is None."""
     import numpy as np
 
+    from qa_service.errors import InvalidInput
     from qa_service.evaluate import correct, summarize
 
+    for rows, run in ((current, "this run"), (previous, "the previous run")):
+        ids = [r["id"] for r in rows]
+        if len(set(ids)) < len(ids):
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise InvalidInput(f"{run} has items twice, so its rows cannot be paired: {', '.join(twice[:5])}")
     before = {r["id"]: r for r in previous}
-    pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    Pair = tuple[dict[str, Any], dict[str, Any]]
+    strata: dict[str, dict[tuple[bool, bool], list[Pair]]] = {}  # writer -> (answerable, conversation) -> pairs
     for r in current:
         if r["id"] in before:
-            pairs.setdefault(r.get("writer", ""), []).append((r, before[r["id"]]))
+            kind = (bool(r["answerable"]), r["category"] == "conversation")
+            strata.setdefault(r.get("writer", ""), {}).setdefault(kind, []).append((r, before[r["id"]]))
+    pairs = {w: [p for group in g.values() for p in group] for w, g in strata.items()}
     keys = [k for k, _ in COLUMNS]
 
-    def macros_of(chosen: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]) -> np.ndarray:
+    def macros_of(chosen: dict[str, list[Pair]]) -> np.ndarray:
         """(2, metrics): the macro of each metric now and before (nan where no writer has it)."""
         out = np.full((2, len(keys)), np.nan)
         for side in (0, 1):
@@ -82,25 +96,35 @@ def compare(
                 out[side, j] = np.nan if m is None else m
         return out
 
+    def draw(rng: np.random.Generator) -> dict[str, list[Pair]]:
+        return {
+            w: [group[i] for group in g.values() for i in rng.integers(0, len(group), len(group))]
+            for w, g in strata.items()
+        }
+
     point = macros_of(pairs)
     rng = np.random.default_rng(seed)
     draws = np.full((resamples, len(keys)), np.nan)
     for b in range(resamples):
-        drawn = macros_of({w: [ps[i] for i in rng.integers(0, len(ps), len(ps))] for w, ps in pairs.items()})
+        drawn = macros_of(draw(rng))
         draws[b] = drawn[0] - drawn[1]
     tail = (1 - CHANGE_LEVEL) / 2 * 100
-    metrics = {}
-    for j, k in enumerate(keys):
-        if np.isnan(point[:, j]).any():
-            continue
-        low, high = np.nanpercentile(draws[:, j], [tail, 100 - tail]) if resamples else (np.nan, np.nan)
-        metrics[k] = {
+
+    def bound(column: np.ndarray, q: float) -> float | None:
+        seen = column[~np.isnan(column)]
+        return round(float(np.percentile(seen, q)), 4) if len(seen) else None
+
+    metrics = {
+        k: {
             "previous": round(float(point[1, j]), 4),
             "current": round(float(point[0, j]), 4),
             "delta": round(float(point[0, j] - point[1, j]), 4),
-            "low": round(float(low), 4),
-            "high": round(float(high), 4),
+            "low": bound(draws[:, j], tail),
+            "high": bound(draws[:, j], 100 - tail),
         }
+        for j, k in enumerate(keys)
+        if not np.isnan(point[:, j]).any()
+    }
     writers = {
         w: {
             "items": len(ps),
@@ -170,10 +194,12 @@ def _change(change: dict[str, Any], pure: list[str]) -> list[str]:
     ]
     names = dict(COLUMNS)
     for k, m in change["metrics"].items():
+        reach = f"{m['low']:+.4f} to {m['high']:+.4f}" if m["low"] is not None and m["high"] is not None else "–"
         lines.append(
-            f"| {names.get(k, k)} | {_fmt(m['previous'])} | {_fmt(m['current'])} | {m['delta']:+.4f} | "
-            f"{m['low']:+.4f} to {m['high']:+.4f} |"
+            f"| {names.get(k, k)} | {_fmt(m['previous'])} | {_fmt(m['current'])} | {m['delta']:+.4f} | {reach} |"
         )
+    if not change["matched"]:
+        lines += ["", "The two runs have no item in common: nothing to compare."]
     moved = [
         f"{w}{' (pure test)' if w in pure else ''} +{c['now_right']}/-{c['now_wrong']}"
         for w, c in change["writers"].items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -65,8 +66,6 @@ def eval_cmd(
 ) -> None:
     """Evaluate retrieval, citations, answers and abstention by writer: the shipped weights, each writer
     answered by weights trained without it, and the retrieval-only baselines on the same items."""
-    import json
-
     from qa_service.evaluate import (
         check_thresholds,
         dump,
@@ -85,6 +84,7 @@ def eval_cmd(
     s = settings()
     if mode not in ("extractive", "generate"):
         raise InvalidInput(f"--mode must be extractive or generate, not '{mode}'")
+    prev = _previous(previous) if previous else None  # read before the run: a bad file fails in a second
     judge = None
     generator = None
     if mode == "generate":
@@ -148,8 +148,7 @@ def eval_cmd(
         **({"llm": s.llm.model or "(server default)"} if mode == "generate" and not url else {}),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    if previous:
-        prev = json.loads(previous.read_text(encoding="utf-8"))
+    if prev is not None:
         held = "held_out" in report and "held_out" in prev  # judge both runs alike
         report["change"] = compare(
             judged_rows(report) if held else report["rows"],
@@ -167,7 +166,8 @@ def eval_cmd(
     else:
         shown = report.get("held_out", report)["writers"]
         change = report.get("change", {}).get("metrics", {})  # macro over writers, as the report judges
-        t = Table("metric", *shown, "change (macro)" if previous else "")
+        judged = "held-out" if report.get("change", {}).get("judged") == "held-out writers" else "shipped weights"
+        t = Table("metric", *shown, f"change (macro, {judged})" if prev is not None else "")
         for k in report["summary"]:
             t.add_row(
                 k,
@@ -180,6 +180,17 @@ def eval_cmd(
             err.print(f"[red]pure-test writer past threshold:[/red] {f}")
     if check and fails:
         raise typer.Exit(1)
+
+
+def _previous(path: Path) -> dict[str, Any]:
+    """A previous report.json, checked to hold the rows a comparison needs."""
+    try:
+        prev = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InvalidInput(f"--previous {path}: not a readable report.json ({e})") from e
+    if not isinstance(prev, dict) or not isinstance(prev.get("rows"), list):
+        raise InvalidInput(f"--previous {path}: not a report.json of qa-service eval (it has no rows)")
+    return prev
 
 
 def _shown(path: Path) -> str:
