@@ -186,8 +186,9 @@ def _change(change: dict[str, Any], pure: list[str]) -> list[str]:
         f"## Change against the previous report ({change['judged']}, macro over writers)",
         "",
         f"{change['matched']} items in both runs ({change['only_now']} only in this one, {change['only_before']} "
-        f"only in the previous). Interval: {pct}% paired bootstrap over each writer's items "
-        f"({change['resamples']} resamples); a change whose interval holds 0 may be chance.",
+        f"only in the previous). Interval: {pct}% paired bootstrap, each writer's answerable questions, "
+        f"unanswerable ones and conversations drawn apart ({change['resamples']} resamples); a change whose "
+        "interval holds 0 may be chance.",
         "",
         f"| metric | previous | now | change | {pct}% interval |",
         "|---|---|---|---|---|",
