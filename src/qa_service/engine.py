@@ -607,10 +607,11 @@ class Engine:
                     return
                 yield from index.chunks[cj].sentences
 
+        where = self._where()
         out: list[str] = []
         seen: set[str] = set()
         for text in map(normalize, sentences):
-            found = self._where().get(text, [])
+            found = where.get(text, [])
             if not found or text in seen:
                 continue
             taken = 0

@@ -997,8 +997,8 @@ def _list_in(sentence: str) -> list[str]:
 
 
 def _as_sentences(text: Sequence[str] | str) -> list[str]:
-    """An answer's sentences: as given, or its text split after '.', '!' or '?' before a capital."""
-    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text) if isinstance(text, str) else list(text)
+    """An answer's sentences: as given, or its text split by `sentences_of`."""
+    return sentences_of(text) if isinstance(text, str) else list(text)
 
 
 def _longest_list(sentences: Sequence[str] | str) -> tuple[list[str], str]:
