@@ -1118,11 +1118,15 @@ def _counted(
     return None
 
 
+_ARTICLE_RE = re.compile(r"^(?:the|a|an|its|their|this|that)\s+", re.I)
+
+
 def refer(question: str, answer: str | Sequence[str], paragraphs: Sequence[str] = ()) -> str:
     """The question with what points into the last answer replaced by what it points at: an ordinal by that
     item of the answer's list (or of the series or list in `paragraphs`, the last answer's paragraphs from
-    where it quoted them), 'that figure' by the figure, 'that report' by the answer's phrase that ends with
-    'report', 'those countries' by the names it gives; the question unchanged when nothing points."""
+    where it quoted them), 'that figure' by the figure, 'that report' by 'the' and the answer's word before
+    'report' ('the assessment report'), 'those countries' by the names it gives; the question unchanged when
+    nothing points."""
     if not answer:
         return question
     sentences = _as_sentences(answer)
@@ -1148,9 +1152,13 @@ def refer(question: str, answer: str | Sequence[str], paragraphs: Sequence[str] 
                 found = found.rsplit(maxsplit=1)[0] if " " in found else ""
         else:
             stem = noun[:-3] if noun.endswith("ies") else noun.rstrip("s")
-            phrase = re.search(rf"((?:\S+\s+){{0,4}}{re.escape(stem)}\w*)", answer, re.I)
+            # the noun and the one word before it ("the assessment report"), not the answer's longer wording,
+            # which pulls the answer's own sentence back up (measured, leave-one-writer-out on the fourteen
+            # training writers, up to four words before it -> one: follow-ups 0.752 -> 0.769, footnote precision
+            # 0.737 -> 0.742, facts 0.738 -> 0.740)
+            phrase = re.search(rf"((?:\S+\s+)?{re.escape(stem)}\w*)", answer, re.I)
             if phrase:
-                found = phrase.group(1)
+                found = "the " + _ARTICLE_RE.sub("", phrase.group(1))
             elif noun.endswith("s") and items:  # "those countries": the names the answer listed
                 found = ", ".join(_clip(i, 6) for i in items)
         if found:
