@@ -23,6 +23,7 @@ from qa_service.read import (
     FEATURE_NAMES,
     GROUPS,
     Candidate,
+    Focus,
     Reader,
     announced,
     asks_for_a_city,
@@ -30,8 +31,10 @@ from qa_service.read import (
     asks_for_a_writer,
     asks_for_countries,
     asks_for_money,
+    asks_for_several,
     asks_when_it_began,
     countries_named,
+    featurize,
     gives_reason,
     names_a_city,
     offers,
@@ -673,6 +676,44 @@ def test_a_lead_in_that_counts_brings_the_series_it_announces() -> None:
         3,
         -1,
     ]
+
+
+def test_a_question_that_asks_for_several_things_prefers_a_sentence_that_lists() -> None:
+    """ "Which formats do the neighbours use?" asks for things of a kind named one by one: the reader's
+    `enumerates` feature is 1 for a sentence that lists things, 0 for one that does not, and 0.5 for every
+    sentence when the question asks for one thing (or for a verb's object: "What explains the shift?")."""
+    for several in (
+        "Which regional formats do the neighbours use?",
+        "What forums does Zenda attend?",
+        "Which 'security complexes' surround Ruritania?",
+        'What "reforms" did Sapt demand?',
+        "Which armed groups does the council list?",
+        "In the author's framework, which three blocs border it?",
+    ):
+        assert asks_for_several(several), several
+    for one in (
+        "What is the Zenda format?",
+        "What was the status of the talks?",
+        "What happens to the frozen assets?",
+        "What explains the shift?",
+        "Which of these is right?",
+        "What does Zenda expect?",
+        "Who chairs the group?",
+        "What about Strelsau?",
+    ):
+        assert not asks_for_several(one), one
+    chunk = _ruritania(
+        ("The neighbours meet in three formats: the Zenda Format, the Strelsau Talks and the Elphberg Group.", []),
+        ("The neighbours meet often to coordinate their policy.", []),
+    )
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0) for i in range(2)]
+    column = FEATURE_NAMES.index("enumerates")
+    stats = TermStats([chunk.text])
+    listed = featurize(Focus.of(analyse("Which formats do the neighbours use?"), stats), cands)
+    assert listed[:, column].tolist() == [1.0, 0.0]
+    single = featurize(Focus.of(analyse("How often do the neighbours meet?"), stats), cands)
+    assert single[:, column].tolist() == [0.5, 0.5]
+    assert "enumerates" in GROUPS["question analysis"]
 
 
 def test_a_question_that_asks_for_countries_wants_them_named() -> None:

@@ -23,7 +23,7 @@ import numpy as np
 from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
-from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question
+from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question, enumeration
 from qa_service.text import FUNCTION_WORDS, NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
 
 # ---------------------------------------------------------------- what a sentence offers
@@ -347,6 +347,25 @@ _ASKS_COUNTRY_RE = re.compile(
     r"level)\b)",
     re.I,
 )
+
+
+# "which regional formats do ...", "what forums ...", "which 'security complexes' ...": up to three words after
+# the question word, then a plural; not "what happens to", "what explains the" (a verb before its object)
+_ASKS_SEVERAL_RE = re.compile(
+    r"\b(?:which|what)\s+(?:(?!(?:is|are|was|were|do|does|did|can|could|would|will|should|has|have|had|the|a|an|"
+    r"its|their|number|share|percentage|proportion|kind|sort|type)\b)[\w'’‘“”\x22-]+\s+){0,3}?['‘“\x22]?"
+    r"([a-z][\w'’-]*[^s\W'’-]s)\b(?!\s+(?:the|a|an|to|it|this|that|them|its|their|his|her|us)\b)",
+    re.I,
+)
+
+_AUXILIARIES = frozenset("is are was were does has".split())  # noqa: SIM905  # "What was ...": no plural
+
+
+def asks_for_several(question_text: str) -> bool:
+    """The question asks for several things of a kind, to be named one by one ("Which regional formats do the
+    neighbours use?", "What forums ...?"); not a count ("what number of states"), nor "What is ...?"."""
+    m = _ASKS_SEVERAL_RE.search(question_text)
+    return m is not None and m.group(1).lower() not in _AUXILIARIES and m.group(1).lower() not in FUNCTION_WORDS
 
 
 def asks_for_countries(question_text: str) -> int:
@@ -710,6 +729,7 @@ class Focus:
     soft_words: np.ndarray | None = None  # the focus words' vectors (rows)
     soft_weights: np.ndarray | None = None
     softs: dict[str, float] = field(default_factory=dict)  # soft overlap per text, filled by soft_many
+    several: bool = False  # the part asks for several things of a kind (asks_for_several)
 
     @classmethod
     def of(
@@ -728,6 +748,7 @@ class Focus:
         total = sum(groups.values()) or 1.0
         answer_type = p.answer_type if p else q.answer_type
         focus = cls(q, text, answer_type, list(groups.items()), total, p.numbers if p else q.required)
+        focus.several = asks_for_several(text)
         if expander is not None:
             have, vectors = expander.question_vectors(list(focus_words))
             if have:
@@ -835,6 +856,12 @@ FEATURES: list[Feature] = [
         "for a question asking when or how many, whether the sentence gives a date or a figure; 0.5 otherwise",
         lambda f, c, b: offers_figure(c.text, f.answer_type, f.text),
     ),
+    Feature(
+        "enumerates",
+        "for a question asking for several things of a kind ('which formats'), whether the sentence lists "
+        "things (question.enumeration); 0.5 for other questions",
+        lambda f, c, b: float(bool(enumeration([c.text]))) if f.several else 0.5,
+    ),
 ]
 FEATURE_NAMES = [f.name for f in FEATURES]
 # The features beside plain cosine, by what they read; the evaluation's ablations drop one group at a time.
@@ -846,7 +873,7 @@ FEATURE_NAMES = [f.name for f in FEATURES]
 GROUPS: dict[str, tuple[str, ...]] = {
     "similarity": ("cosine_gap", "window", "passage_cosine"),
     "lexical": ("lexical", "lexical_context", "soft_lexical"),
-    "question analysis": ("entities", "entities_context", "numbers", "offers", "offers_figure"),
+    "question analysis": ("entities", "entities_context", "numbers", "offers", "offers_figure", "enumerates"),
 }
 
 
