@@ -358,7 +358,8 @@ _ASKS_SEVERAL_RE = re.compile(
     re.I,
 )
 
-_AUXILIARIES = frozenset("is are was were does has".split())  # noqa: SIM905  # "What was ...": no plural
+# words that end in "s" after "what" or "which" but are no plural ("What was the status ...")
+_AUXILIARIES = frozenset("is are was were does has".split())  # noqa: SIM905
 
 
 def asks_for_several(question_text: str) -> bool:
