@@ -350,7 +350,9 @@ _ASKS_COUNTRY_RE = re.compile(
 
 
 # "which regional formats do ...", "what forums ...", "which 'security complexes' ...": up to three words after
-# the question word, then a plural; not "what happens to", "what explains the" (a verb before its object)
+# the question word, then a word ending in "s"; not where a determiner, a pronoun or "to" follows it ("what
+# explains the shift", "what happens to the fund": a verb before its object). Without a tagger it also takes a
+# verb before a bare plural ("what drives migration flows") and a singular in -is or -us ("what analysis")
 _ASKS_SEVERAL_RE = re.compile(
     r"\b(?:which|what)\s+(?:(?!(?:is|are|was|were|do|does|did|can|could|would|will|should|has|have|had|the|a|an|"
     r"its|their|number|share|percentage|proportion|kind|sort|type)\b)[\w'’‘“”\x22-]+\s+){0,3}?['‘“\x22]?"
@@ -358,8 +360,8 @@ _ASKS_SEVERAL_RE = re.compile(
     re.I,
 )
 
-# words that end in "s" after "what" or "which" but are no plural ("What was the status ...")
-_AUXILIARIES = frozenset("is are was were does has".split())  # noqa: SIM905
+# an auxiliary that ends in "s" and is no function word ("was", "has" are): "What does Zenda expect?"
+_AUXILIARIES = frozenset({"does"})
 
 
 def asks_for_several(question_text: str) -> bool:
