@@ -371,8 +371,10 @@ class LLMSettings(BaseModel):
 
 
 class Settings(BaseSettings):
+    # an empty variable is an unset one: QA_DATA_DIR= would otherwise put the index and the job records in the
+    # working directory
     model_config = SettingsConfigDict(
-        env_prefix="QA_", env_nested_delimiter="__", extra="ignore", populate_by_name=True
+        env_prefix="QA_", env_nested_delimiter="__", extra="ignore", populate_by_name=True, env_ignore_empty=True
     )
 
     def show_progress(self) -> bool:
