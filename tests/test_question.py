@@ -102,6 +102,13 @@ from qa_service.question import (
         ("When exactly did the council, which Zenda founded, first meet?", "when", "date"),
         ("Names of the ministers who signed?", "who", "person"),
         ("Name of the PM's party?", "what", "statement"),
+        # what it is about, named before a dash; the question follows the dash
+        ("The last of those — why was it set up?", "why", "reason"),
+        ("Zenda's envoy - did he ever go back?", "yes_no", "statement"),
+        ("The Strelsau talks – when did they start?", "when", "date"),
+        ("Who — the envoy or the minister — signed it?", "who", "person"),  # the words before ask themselves
+        ("The Strelsau accord — what did it promise the ports?", "what", "statement"),
+        ("The Zenda port authority — what is it?", "definition", "definition"),
     ],
 )
 def test_kind_and_answer_type(question: str, kind: str, answer_type: str) -> None:

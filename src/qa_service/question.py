@@ -537,6 +537,13 @@ _FRONTED_CLAUSE_RE = re.compile(
     re.I,
 )
 
+# what the question is about, named before a dash, then the question: "The last of those — why was it set up?",
+# "Zenda's envoy - did he ever go back?"; the question is what follows the dash (not where the words before the
+# dash ask themselves: "What did Sapt say — and when?")
+_FRONTED_TOPIC_RE = re.compile(
+    rf"^(?!(?:and |but |so )?{_ASKING}\b)[^?—–]{{1,100}}?(?:\s*[—–]|\s+-)\s+(?=(?:and |but |so )?{_ASKING}\b)", re.I
+)
+
 
 # a title before a name ("Mr. Strelsau", "Dr Sapt"): no name itself (written as a title, not "DR Congo")
 _TITLES = frozenset(
@@ -617,7 +624,8 @@ def _asked(text: str, stated: Sequence[str]) -> str:
 
 
 def _kind(text: str) -> tuple[Kind, AnswerType]:
-    t = _FRONTED_CLAUSE_RE.sub("", text.strip())
+    whole = _FRONTED_CLAUSE_RE.sub("", text.strip())
+    t = _FRONTED_TOPIC_RE.sub("", whole)
     if _ABOUT_DOC_RE.search(t):
         return "about_document", "statement"
     if _SOURCE_RE.search(t) or _FOOTNOTE_NUMBER_RE.search(t) or _SOURCE_WORD_RE.search(t):
@@ -644,7 +652,8 @@ def _kind(text: str) -> tuple[Kind, AnswerType]:
         return "list", "list"
     if _HOW_RE.search(t):
         return "how", "manner"
-    if _DEFINITION_RE.search(t) and len(content_words(t)) <= 5:
+    # a short question asks what a thing is; the topic before a dash counts ("The second one — what is its job?")
+    if _DEFINITION_RE.search(t) and len(content_words(whole)) <= 5:
         return "definition", "definition"
     if _YES_NO_RE.search(t):
         return "yes_no", "statement"
