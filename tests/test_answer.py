@@ -295,6 +295,38 @@ def test_the_shipped_weights_name_known_features_and_fail_clearly_when_stale(tmp
     assert list(np.argsort(-cosine.probabilities(x))) == [1, 2, 0]
 
 
+def test_a_follow_up_is_read_by_the_follow_up_reader_and_a_single_question_by_the_other(engine: Engine) -> None:
+    """Weights may carry a reader of follow-ups (fitted on single questions alone, `learn.TrainingSettings`);
+    it scores a follow-up's candidates, the other reader a single question's; both survive the weights file."""
+    shipped = Weights.load()
+    assert shipped.follow_reader is not None and shipped.follow_reader.features == shipped.reader.features
+    backwards = Reader(["cosine"], [0.0], [1.0], [-10.0], 0.0)  # the least similar sentence first
+    w = Weights(shipped.reader, shipped.decider, shipped.composition, backwards)
+    assert w.features == frozenset(shipped.reader.features)
+    back = Weights.from_dict(json.loads(json.dumps(w.to_dict())))
+    assert back.follow_reader is not None and list(back.follow_reader.coef) == [-10.0]
+    one = {k: v for k, v in w.to_dict().items() if k != "follow_reader"}
+    assert Weights.from_dict(one).follow_reader is None  # weights without one: the reader reads everything
+    assert Weights.from_dict(one).reader_for(follow_up=True) is not None
+
+    follow_up = engine.prepare(
+        [
+            Message(role="user", content="Which countries backed the anti-Taliban forces in the 1990s?"),
+            Message(role="assistant", content="Iran, Russia and India supported the anti-Taliban forces."),
+            Message(role="user", content="And what has the second of those done since?"),
+        ]
+    )
+    single = engine.prepare([Message(role="user", content="Which countries backed the anti-Taliban forces?")])
+    assert follow_up.question.follow_up and not single.question.follow_up
+    engine.answer(follow_up, w)
+    assert [c.score for c in follow_up.candidates] == pytest.approx(
+        [1 / (1 + np.exp(10 * c.cosine)) for c in follow_up.candidates]
+    )
+    engine.answer(single, w)
+    read = shipped.reader.score(single.question, single.candidates).max(axis=0)
+    assert [c.score for c in single.candidates] == pytest.approx(list(read))
+
+
 def test_the_decider_reads_an_answer_that_lacks_the_kind_asked_for(engine: Engine) -> None:
     """A how-many question answered by a sentence with only a year in it lacks what it asks for; a sentence
     with a quantity does not. The signal is an input of the decider, weighed by training, not a veto."""

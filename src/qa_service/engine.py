@@ -528,7 +528,7 @@ class Engine:
             self.index,
             self.stats,
             self.expander,
-            frozenset(self.weights.reader.features) if features is None else features,
+            self.weights.features if features is None else features,
         )
         authors = self.snapshot.authors
         for c in cands:  # who wrote what the sentence cites: it may answer "which analyst reported..."
@@ -542,7 +542,9 @@ class Engine:
         q, cands = p.question, p.candidates
         if q.injection:
             return refuse(q)
-        per_part = w.reader.score(q, cands)
+        # a follow-up whose question names what answers it (the sources of the last answer) is read by the reader
+        # that learnt from such follow-ups; single questions never ask it (`learn._fit`)
+        per_part = w.reader_for(q.follow_up and not p.pinned).score(q, cands)
         why = [part.asks_why for part in q.parts]
         choice = choose(
             cands, eligible(q, cands, p.pinned, p.behind), per_part, w.composition, terms(q.standalone), why

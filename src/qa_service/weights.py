@@ -22,6 +22,18 @@ class Weights:
     reader: Reader
     decider: Decider
     composition: Composition
+    # the reader of follow-ups: fitted on single questions only (see `learn.train`); None: `reader` reads them
+    follow_reader: Reader | None = None
+
+    @property
+    def features(self) -> frozenset[str]:
+        """The features its readers read: what a request computes of each candidate."""
+        readers = [self.reader] if self.follow_reader is None else [self.reader, self.follow_reader]
+        return frozenset(f for r in readers for f in r.features)
+
+    def reader_for(self, follow_up: bool) -> Reader:
+        """The reader of a question: a follow-up's own, where the weights have one."""
+        return self.follow_reader if follow_up and self.follow_reader is not None else self.reader
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
@@ -40,6 +52,7 @@ class Weights:
             reader=Reader.from_dict(data["reader"]),
             decider=Decider.from_dict(data["decider"]),
             composition=Composition(**data["composition"]),
+            follow_reader=Reader.from_dict(data["follow_reader"]) if data.get("follow_reader") else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,6 +60,7 @@ class Weights:
             "reader": self.reader.to_dict(),
             "decider": self.decider.to_dict(),
             "composition": self.composition.__dict__,
+            **({"follow_reader": self.follow_reader.to_dict()} if self.follow_reader is not None else {}),
         }
 
     def with_settings(self, cfg: AnswerSettings) -> Weights:
@@ -64,4 +78,4 @@ class Weights:
         d = self.decider
         threshold = cfg.abstain_threshold if cfg.abstain_threshold is not None else d.threshold
         decider = Decider(d.mean, d.scale, d.coef, d.bias, threshold)
-        return Weights(self.reader, decider, composition)
+        return Weights(self.reader, decider, composition, self.follow_reader)

@@ -252,6 +252,7 @@ def _ablations(
             for group, names in GROUPS.items()
         },
         "reader trained on single questions only (no follow-ups)": replace(base, follow_ups=False),
+        "one reader for single questions and follow-ups": replace(base, follow_reader=False),
         "composition: the best sentence only": replace(
             base,
             compositions=(
