@@ -3,9 +3,10 @@
     .venv/bin/python eval/train_reader.py            # writes src/qa_service/data/reader.json
     .venv/bin/python eval/train_reader.py --check    # trains and prints what it chose, writes nothing
 
-On the items of eval/sets/ whose writer is not listed as pure test in eval/writers.toml (single questions;
-conversations teach the reader follow-ups):
-the reader over every feature of qa_service.read.FEATURES, the composition, the decider and its threshold
+On the items of eval/sets/ whose writer is not listed as pure test in eval/writers.toml (single questions, and
+conversations, which the reader of single questions and the decider learn from too):
+the reader over every feature of qa_service.read.FEATURES, the reader of follow-ups (fitted on the single
+questions alone), the composition, the decider and its threshold
 (qa_service.learn.train). Deterministic: no randomness; the output depends only on the items and the index.
 How well this procedure does on writers it never saw is what `qa-service eval` reports, leave-one-writer-out.
 """
@@ -41,6 +42,8 @@ def main() -> int:
     weights, info = train(examples, engine.stats, conversations=conversations_for(engine, items, {}))
     print(json.dumps(info, indent=2))
     print("reader:", json.dumps(weights.reader.to_dict()))
+    if weights.follow_reader is not None:
+        print("reader of follow-ups:", json.dumps(weights.follow_reader.to_dict()))
     print("decider threshold:", round(weights.decider.threshold, 4))
     if not args.check:
         data = weights.to_dict() | {"trained_on": info}

@@ -300,14 +300,15 @@ def test_a_follow_up_is_read_by_the_follow_up_reader_and_a_single_question_by_th
     it scores a follow-up's candidates, the other reader a single question's; both survive the weights file."""
     shipped = Weights.load()
     assert shipped.follow_reader is not None and shipped.follow_reader.features == shipped.reader.features
+    assert engine.weights.follow_reader is not None  # the settings' overrides keep it
     backwards = Reader(["cosine"], [0.0], [1.0], [-10.0], 0.0)  # the least similar sentence first
     w = Weights(shipped.reader, shipped.decider, shipped.composition, backwards)
-    assert w.features == frozenset(shipped.reader.features)
+    two = Reader(["cosine", "lexical"], [0.0, 0.0], [1.0, 1.0], [1.0, 1.0], 0.0)
+    assert Weights(Reader.cosine(), shipped.decider, shipped.composition, two).features == {"cosine", "lexical"}
     back = Weights.from_dict(json.loads(json.dumps(w.to_dict())))
     assert back.follow_reader is not None and list(back.follow_reader.coef) == [-10.0]
-    one = {k: v for k, v in w.to_dict().items() if k != "follow_reader"}
-    assert Weights.from_dict(one).follow_reader is None  # weights without one: the reader reads everything
-    assert Weights.from_dict(one).reader_for(follow_up=True) is not None
+    one = Weights.from_dict({k: v for k, v in w.to_dict().items() if k != "follow_reader"})
+    assert one.follow_reader is None and one.reader_for(follow_up=True) is one.reader  # one reader reads all
 
     follow_up = engine.prepare(
         [

@@ -106,9 +106,15 @@ from qa_service.question import (
         ("The last of those — why was it set up?", "why", "reason"),
         ("Zenda's envoy - did he ever go back?", "yes_no", "statement"),
         ("The Strelsau talks – when did they start?", "when", "date"),
+        ("The last of those—why was it set up?", "why", "reason"),
         ("Who — the envoy or the minister — signed it?", "who", "person"),  # the words before ask themselves
         ("The Strelsau accord — what did it promise the ports?", "what", "statement"),
-        ("The Zenda port authority — what is it?", "definition", "definition"),
+        ("The reasons — what were they?", "what", "statement"),  # no definition asked
+        # an aside between two dashes, a range, an acronym, a dash inside a quotation: no topic before a question
+        ("The envoy — who was appointed in 1990 — did he return?", "what", "statement"),
+        ("In the March – May talks, what was agreed?", "what", "statement"),
+        ("In the UN – WHO joint report, what was found?", "what", "statement"),
+        ('He wrote "the war is over — who could doubt it?" Was he right?', "quotation", "quote"),
     ],
 )
 def test_kind_and_answer_type(question: str, kind: str, answer_type: str) -> None:

@@ -492,7 +492,7 @@ class Engine:
     ) -> Prepared:
         """The question analysed, the passages retrieved and their sentences as the reader's candidates:
         everything the answer stage reads, which no trained weight changes. `features`: the candidate
-        features to compute; by default the shipped reader's (training asks for all of them)."""
+        features to compute; by default the shipped readers' (training asks for all of them)."""
         limits = self.settings.server
         if len(messages) > limits.max_messages:
             raise InvalidInput(f"{len(messages)} messages; the limit is {limits.max_messages}")

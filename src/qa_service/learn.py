@@ -354,7 +354,8 @@ def _fit(
     own = cfg.follow_reader and bool(follow_ups)
     if own:  # each writer's follow-ups scored by a reader of the other writers' single questions
         for w in sorted({e.writer for e in follow_ups}):
-            single = fit_reader([e for e in examples if e.writer != w], features, cfg.regularisation)
+            others = [e for e in examples if e.writer != w] or list(examples)  # one writer: as held_out_scores
+            single = fit_reader(others, features, cfg.regularisation)
             # but one whose question names what answers it ("What's the source for that?": the references behind
             # the last answer, `Prepared.pinned`), which no single question asks: read as the engine reads it
             scores.update(

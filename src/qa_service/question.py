@@ -538,10 +538,14 @@ _FRONTED_CLAUSE_RE = re.compile(
 )
 
 # what the question is about, named before a dash, then the question: "The last of those — why was it set up?",
-# "Zenda's envoy - did he ever go back?"; the question is what follows the dash (not where the words before the
-# dash ask themselves: "What did Sapt say — and when?")
+# "Zenda's envoy - did he ever go back?"; the question is what follows the dash. Not where the words before the
+# dash ask themselves ("What did Sapt say — and when?") or quote ("He wrote 'peace — how?'"), nor where the dash
+# opens an aside that another closes ("The envoy — who was appointed in 1990 — did he return?"); the question
+# word after the dash in lower case, so that a range ("the March – May talks") or an acronym ("WHO") is none
 _FRONTED_TOPIC_RE = re.compile(
-    rf"^(?!(?:and |but |so )?{_ASKING}\b)[^?—–]{{1,100}}?(?:\s*[—–]|\s+-)\s+(?=(?:and |but |so )?{_ASKING}\b)", re.I
+    rf"^(?!(?:and |but |so )?{_ASKING}\b)[^?—–\"“”]{{1,100}}?(?:\s*[—–]\s*|\s+-{{1,2}}\s+|--)"
+    rf"(?=(?-i:(?:and |but |so )?{_ASKING})\b[^—–]*$)",
+    re.I,
 )
 
 
@@ -652,8 +656,8 @@ def _kind(text: str) -> tuple[Kind, AnswerType]:
         return "list", "list"
     if _HOW_RE.search(t):
         return "how", "manner"
-    # a short question asks what a thing is; the topic before a dash counts ("The second one — what is its job?")
-    if _DEFINITION_RE.search(t) and len(content_words(whole)) <= 5:
+    # a short question asks what a thing is, read as written: "The reasons — what were they?" asks no definition
+    if _DEFINITION_RE.search(whole) and len(content_words(whole)) <= 5:
         return "definition", "definition"
     if _YES_NO_RE.search(t):
         return "yes_no", "statement"
