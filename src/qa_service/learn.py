@@ -7,9 +7,9 @@ fold: forward selection per fold chose a different set for every fold and held o
 them together), picks the composition, and fits the decider with its threshold, all on the examples it
 is given; the training writers' conversations join the examples of the reader of single questions and of the
 decider, in the history the weights being trained would have written (`Conversation`), and follow-ups are read
-by a reader fitted on single questions alone (`TrainingSettings.follow_reader`). `lowo(examples)` runs `train` once per writer on the
-other writers and answers the held-out writer's questions with the result. Nothing in `train` sees the
-writer it is judged on.
+by a reader fitted on single questions alone (`TrainingSettings.follow_reader`). `lowo(examples)` runs `train`
+once per writer on the other writers and answers the held-out writer's questions with the result. Nothing in
+`train` sees the writer it is judged on.
 
 A candidate sentence is a positive when it holds one of the item's gold evidence strings (or is held by one).
 Decider labels come from answers composed with reader scores that are themselves out-of-writer (an inner
@@ -78,9 +78,9 @@ class TrainingSettings:
     follow_ups: bool = True  # False: the reader learns from single questions only (an ablation)
     # follow-ups are read by a second reader fitted on single questions alone (but one that asks for the sources
     # of the last answer, which no single question asks); False: by the one reader, which learns from both (an
-    # ablation). Measured leave-one-writer-out on the fourteen training writers: the one
-    # reader read held-out single questions better with the follow-ups among its examples (their facts 0.747
-    # against 0.731 without) and held-out follow-ups worse (0.758 of conversations right against 0.784)
+    # ablation). Measured leave-one-writer-out on the fourteen training writers: the one reader read held-out
+    # single questions better with the follow-ups among its examples (their facts 0.747 against 0.731 without)
+    # and held-out follow-ups worse (0.758 of conversations right against 0.784)
     follow_reader: bool = True
 
 
