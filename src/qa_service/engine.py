@@ -118,6 +118,13 @@ class Prepared:
     # any sentence ("When was that signed?", "Where was it announced?": the cited record may say)
     behind: frozenset[str] = frozenset()
 
+    @property
+    def read_as_follow_up(self) -> bool:
+        """Whether the follow-ups' reader reads it (`Weights.reader_for`): a follow-up, but not one whose question
+        names what answers it ("What's the source for that?": the references behind the last answer), which no
+        single question asks, so only the reader that learnt from follow-ups has seen it."""
+        return self.question.follow_up and not self.pinned
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -542,9 +549,7 @@ class Engine:
         q, cands = p.question, p.candidates
         if q.injection:
             return refuse(q)
-        # a follow-up whose question names what answers it (the sources of the last answer) is read by the reader
-        # that learnt from such follow-ups; single questions never ask it (`learn._fit`)
-        per_part = w.reader_for(q.follow_up and not p.pinned).score(q, cands)
+        per_part = w.reader_for(p.read_as_follow_up).score(q, cands)
         why = [part.asks_why for part in q.parts]
         choice = choose(
             cands, eligible(q, cands, p.pinned, p.behind), per_part, w.composition, terms(q.standalone), why

@@ -356,10 +356,9 @@ def _fit(
         for w in sorted({e.writer for e in follow_ups}):
             others = [e for e in examples if e.writer != w] or list(examples)  # one writer: as held_out_scores
             single = fit_reader(others, features, cfg.regularisation)
-            # but one whose question names what answers it ("What's the source for that?": the references behind
-            # the last answer, `Prepared.pinned`), which no single question asks: read as the engine reads it
+            # those the engine reads with the follow-ups' reader (`Prepared.read_as_follow_up`)
             scores.update(
-                (id(e), scores_of(single, e)) for e in follow_ups if e.writer == w and not e.prepared.pinned
+                (id(e), scores_of(single, e)) for e in follow_ups if e.writer == w and e.prepared.read_as_follow_up
             )
     how = choose_composition(examples, scores, cfg)
     x, right, answerable = decider_rows([*examples, *follow_ups], scores, how, stats)
