@@ -18,7 +18,8 @@ those before reading).
 
 When it abstains, the reason names what the evidence lacks: a name the documents never use, a year or
 figure they never give with it, the count "how many" asks for ("never say how many guards"), a date or
-figure asked for, or the question's content words the nearest passages do not use.
+figure asked for, what someone said or how they responded, or the question's content words the nearest
+passages do not use.
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ SIGNALS: list[Signal] = [
     Signal("asks_whether", "the question asks whether something is so (yes or no)", 0),
     Signal("asks_why", "the question asks why", 0),
     Signal("asks_response", "the question asks what someone said or how they responded", 0),
+    Signal(
+        "unreported",
+        "the question asks what someone said or how they responded, and no sentence of the answer reports speech "
+        "or a response (a verb of saying or responding, 'according to', a quotation)",
+        -1,
+    ),
 ]
 SIGNAL_NAMES = [s.name for s in SIGNALS]
 SIGNAL_SIGNS = [s.sign for s in SIGNALS]
@@ -139,8 +146,20 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             float(q.kind == "yes_no"),
             float(q.kind == "why"),
             float(q.kind in ("reaction", "quotation")),
+            float(q.kind in ("reaction", "quotation") and not _REPORTS_RE.search(text)),
         ]
     )
+
+
+# what reports speech or a response: the reporting verbs (in the past and present forms papers use), "according
+# to", a quotation mark
+_REPORTS_RE = re.compile(
+    r"\b(?:said|says|stated|states|told|tells|claimed|claims|responded|responds|reacted|replied|warned|warns|"
+    r"called|calls|urged|urges|declared|announced|rejected|denied|welcomed|condemned|insisted|argued|argues|"
+    r"accused|accuses|agreed|refused|criti[cs]i[sz]ed|noted|notes|emphasi[sz]ed|underlined|stressed|demanded|"
+    r"described|expressed|opposed|protested|according to)\b|[“”\"]",
+    re.I,
+)
 
 
 def _unstated(q: Question, text: str) -> tuple[list[str], list[str], list[str]]:
@@ -316,6 +335,14 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
             f"The documents discuss {topic}, but give no {what} for what you ask."
             if topic
             else f"The documents give no {what} for what you ask."
+        )
+    if s["unreported"]:  # "How did Zenda respond?" answered by what was proposed to Zenda
+        who = _join([e.text for e in _actors(q)])
+        what = f"what {who} said or how {who} responded" if who else "what was said or how anyone responded"
+        return (
+            f"The documents discuss {topic}, but never report {what}."
+            if topic
+            else f"The documents never report {what}."
         )
     ctx = surface(best.context)
     ctx_terms = terms(best.context)
