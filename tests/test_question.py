@@ -464,6 +464,14 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
         "In 2023 the independent assessment report was presented to the council. [1]", "Who wrote that report?"
     ) == "Who wrote the assessment report?"
     assert asked("Its report came out in May. [1]", "Who wrote that report?") == "Who wrote the report?"
+    # the noun as a word of its own, with the word before it only where that is a word of its clause: not the
+    # end of the sentence before, a bracket, a function word; not a verb made of the noun, nor a longer word
+    # holding it
+    assert asked("It met in 2023. Report writers agreed. [1]", "Who wrote that report?") == "Who wrote the Report?"
+    assert asked("The council (the report says) met. [1]", "Who wrote that report?") == "Who wrote the report?"
+    assert asked("These reports came out in May. [1]", "Who wrote those reports?") == "Who wrote the reports?"
+    assert asked("It was reported that Zenda agreed. [1]", "Who wrote that report?").startswith("Who wrote that report?")
+    assert asked("The impact was large. [1]", "Who passed that act?").startswith("Who passed that act?")
     # "that was", "this has": a pronoun, not a demonstrative with its noun; the first one with a noun counts
     in_2022 = asked("The fund received $3.5 billion in 2022. [2]", "Was that in 2023?")
     assert in_2022.startswith("Was that in 2023?")
