@@ -467,9 +467,16 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     # the noun as a word of its own, with the word before it only where that is a word of its clause: not the
     # end of the sentence before, a bracket, a function word; not a verb made of the noun, nor a longer word
     # holding it
-    assert asked("It met in 2023. Report writers agreed. [1]", "Who wrote that report?") == "Who wrote the Report?"
+    assert asked("It met in 2023. Report writers agreed. [1]", "Who wrote that report?") == "Who wrote the report?"
     assert asked("The council (the report says) met. [1]", "Who wrote that report?") == "Who wrote the report?"
     assert asked("These reports came out in May. [1]", "Who wrote those reports?") == "Who wrote the reports?"
+    assert asked("In May, report writers met. [1]", "Who wrote that report?") == "Who wrote the report?"
+    assert asked("Zenda's report came out. [1]", "Who wrote that report?") == "Who wrote Zenda's report?"
+    assert asked("The “Strelsau report” came out. [1]", "Who wrote that report?") == "Who wrote the Strelsau report?"
+    assert asked("The U.S. report came out. [1]", "Who wrote that report?") == "Who wrote the U.S. report?"
+    # singular or plural, as the answer writes it: "agency" and "agencies", "process" and "processes"
+    assert asked("Two agencies ran it. [1]", "Who heads those two agencies?") == "Who heads the two agencies?"
+    assert asked("The peace process stalled. [1]", "Who leads that process?") == "Who leads the peace process?"
     assert asked("It was reported that Zenda agreed. [1]", "Who wrote that report?").startswith("Who wrote that report?")
     assert asked("The impact was large. [1]", "Who passed that act?").startswith("Who passed that act?")
     # "that was", "this has": a pronoun, not a demonstrative with its noun; the first one with a noun counts

@@ -87,7 +87,7 @@ SIGNALS: list[Signal] = [
     Signal(
         "unreported",
         "the question asks what someone said or how they responded, and no sentence of the answer reports speech "
-        "or a response (a verb of saying or responding, 'according to', a quotation)",
+        "or a response (a verb of saying or responding, 'according to', 'in response', a quotation)",
         -1,
     ),
 ]
@@ -151,13 +151,16 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     )
 
 
-# what reports speech or a response: the reporting verbs (in the past and present forms papers use), "according
-# to", a quotation mark
+# what reports speech or a response: a reporting verb (the past and present forms papers use; not those that are
+# as often nouns or names: "states", "claims", "notes", "a group called"), "according to", "in response", a
+# reaction or response named, an opening quotation mark ("’" is also the apostrophe)
 _REPORTS_RE = re.compile(
-    r"\b(?:said|says|stated|states|told|tells|claimed|claims|responded|responds|reacted|replied|warned|warns|"
-    r"called|calls|urged|urges|declared|announced|rejected|denied|welcomed|condemned|insisted|argued|argues|"
-    r"accused|accuses|agreed|refused|criti[cs]i[sz]ed|noted|notes|emphasi[sz]ed|underlined|stressed|demanded|"
-    r"described|expressed|opposed|protested|according to)\b|[“”\"]",
+    r"\b(?:said|says|stated|told|tells|claimed|responded|responds|reacted|reacts|replied|replies|warned|warns|"
+    r"called (?:for|on)|calls (?:for|on)|urged|urges|declared|declares|announced|announces|rejected|rejects|"
+    r"denied|denies|welcomed|welcomes|condemned|condemns|insisted|insists|argued|argues|accused|accuses|"
+    r"agreed to|agrees to|refused|refuses|criti[cs]i[sz]ed|criti[cs]i[sz]es|noted|emphasi[sz]ed|underlined|"
+    r"stressed|demanded|demands|reiterated|vowed|pledged|dismissed|confirmed|acknowledged|described|"
+    r"expressed|protested|according to|in response|reactions?|responses?)\b|[“”\"‘]",
     re.I,
 )
 
@@ -338,7 +341,7 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
         )
     if s["unreported"]:  # "How did Zenda respond?" answered by what was proposed to Zenda
         who = _join([e.text for e in _actors(q)])
-        what = f"what {who} said or how {who} responded" if who else "what was said or how anyone responded"
+        what = f"a statement or a response by {who}" if who else "what was said or how anyone responded"
         return (
             f"The documents discuss {topic}, but never report {what}."
             if topic
