@@ -476,6 +476,7 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     assert asked("The U.S. report came out. [1]", "Who wrote that report?") == "Who wrote the U.S. report?"
     # singular or plural, as the answer writes it: "agency" and "agencies", "process" and "processes"
     assert asked("Two agencies ran it. [1]", "Who heads those two agencies?") == "Who heads the two agencies?"
+    assert asked("Two agencies ran it. [1]", "Who heads that agency?") == "Who heads the two agencies?"
     assert asked("The peace process stalled. [1]", "Who leads that process?") == "Who leads the peace process?"
     assert asked("It was reported that Zenda agreed. [1]", "Who wrote that report?").startswith("Who wrote that report?")
     assert asked("The impact was large. [1]", "Who passed that act?").startswith("Who passed that act?")
