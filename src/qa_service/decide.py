@@ -146,21 +146,21 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             float(q.kind == "yes_no"),
             float(q.kind == "why"),
             float(q.kind in ("reaction", "quotation")),
-            float(q.kind in ("reaction", "quotation") and not _REPORTS_RE.search(text)),
+            float(q.kind in ("reaction", "quotation") and not _REPORTS_RE.search(text) and not offers(text, "quote")),
         ]
     )
 
 
-# what reports speech or a response: a reporting verb (the past and present forms papers use; not those that are
-# as often nouns or names: "states", "claims", "notes", "a group called"), "according to", "in response", a
-# reaction or response named, an opening quotation mark ("’" is also the apostrophe)
+# what reports speech or a response, besides a quotation (`offers(text, "quote")`): a reporting verb (the past and
+# present forms papers use; not those that are as often nouns or names: "states", "claims", "notes", "a group
+# called"), "according to", "in response", a reaction or response named
 _REPORTS_RE = re.compile(
     r"\b(?:said|says|stated|told|tells|claimed|responded|responds|reacted|reacts|replied|replies|warned|warns|"
     r"called (?:for|on)|calls (?:for|on)|urged|urges|declared|declares|announced|announces|rejected|rejects|"
     r"denied|denies|welcomed|welcomes|condemned|condemns|insisted|insists|argued|argues|accused|accuses|"
     r"agreed to|agrees to|refused|refuses|criti[cs]i[sz]ed|criti[cs]i[sz]es|noted|emphasi[sz]ed|underlined|"
     r"stressed|demanded|demands|reiterated|vowed|pledged|dismissed|confirmed|acknowledged|described|"
-    r"expressed|protested|according to|in response|reactions?|responses?)\b|[“”\"‘]",
+    r"expressed|protested|according to|in response|reactions?|responses?)\b",
     re.I,
 )
 
