@@ -921,6 +921,26 @@ def test_an_answer_that_reports_no_response_counts_against_a_question_about_one(
     assert signals(analyse("What did the council propose to Zenda?"), cands, cands[:1], stats)[unreported] == 0.0
 
 
+def test_a_date_given_of_something_else_counts_less_than_one_given_of_what_is_asked() -> None:
+    """ "When did Zenda join the pact?" answered by a sentence that dates another event ("In March 2023, Zenda
+    demanded ...") beside one that tells of the joining without a date: the answer holds a date and the topic,
+    but no sentence holds both, and `typed_focus` says so; the question's names do not count as what it asks
+    about. A question of no typed kind reads 1 (invented sentences)."""
+    texts = [
+        "In March 2023, Zenda demanded the return of its envoy.",
+        "Zenda joined the pact after long talks.",
+        "Zenda joined the pact in 2021.",
+    ]
+    stats = TermStats(texts)
+    cands = [Candidate(chunk=_ruritania((t, [])), pos=0, row=i, cosine=0.5, score=0.9) for i, t in enumerate(texts)]
+    typed = SIGNAL_NAMES.index("typed_focus")
+    q = analyse("When did Zenda join the pact?")
+    assert signals(q, cands, cands[:2], stats)[typed] == 0.0
+    assert signals(q, cands, cands[2:], stats)[typed] == 1.0
+    assert signals(q, cands, [cands[0], cands[2]], stats)[typed] == 1.0  # any sentence of the answer that holds both
+    assert signals(analyse("What did Zenda demand?"), cands, cands[:1], stats)[typed] == 1.0
+
+
 def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing() -> None:
     """ "Who was appointed envoy? Who named the envoy?" asks for a person twice: an answer that names no one lacks
     what it asks; "Who ..., and when ...?" asks two kinds of thing, and no one kind is what it lacks."""

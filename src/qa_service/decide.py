@@ -4,7 +4,8 @@ The probability that the answer found is right, from a logistic model (`Decider`
 of the question and the evidence: how well the best sentence reads as an answer, how far it stands above
 the rest, whether the question names something the documents never mention, whether the years and
 numbers it writes are anywhere in the evidence, whether the answer lacks the kind of thing asked for (a
-figure for "how many": a year is not one), and the question's kind where questions of that kind go
+figure for "how many": a year is not one), whether a sentence that gives the kind asked for also tells of
+what is asked about (a date given of another event answers no when-question), and the question's kind where questions of that kind go
 unanswered by the documents more or less often than the rest (whether something is so, why, how someone
 responded: the evidence tends to tell of the event and not of that; its weight is free).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`)
@@ -85,6 +86,13 @@ SIGNALS: list[Signal] = [
     Signal("asks_why", "the question asks why", 0),
     Signal("asks_response", "the question asks what someone said or how they responded", 0),
     Signal(
+        "typed_focus",
+        "for a question asking for a date, a figure, a name or a quote: the largest rarity-weighted share of its "
+        "focus terms other than its names in one sentence of the answer that holds the kind asked for (0 when none "
+        "does); 1 for other questions",
+        1,
+    ),
+    Signal(
         "unreported",
         "the question asks what someone said or how they responded, and no sentence of the answer reports speech "
         "or a response (a verb of saying or responding, 'according to', 'in response', a quotation)",
@@ -146,9 +154,30 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             float(q.kind == "yes_no"),
             float(q.kind == "why"),
             float(q.kind in ("reaction", "quotation")),
+            _typed_focus(q, chosen, stats),
             float(q.kind in ("reaction", "quotation") and not _REPORTS_RE.search(text) and not offers(text, "quote")),
         ]
     )
+
+
+def _typed_focus(q: Question, chosen: list[Candidate], stats: TermStats) -> float:
+    """How much of what a typed question asks about ("When did Zenda leave the pact?": leave, pact) stands in
+    a sentence of the answer that gives the kind of thing asked for (a date): a date given of something else
+    ("In March, Zenda demanded ...") answers no when-question. 1 for a question of no such kind."""
+    if q.answer_type not in ("date", "number", "person", "place", "quote"):
+        return 1.0
+    named = {t for e in q.entities for t in terms(e.text)}
+    groups = [g for w in q.focus if (g := terms(w) - named)]
+    if not groups:
+        return 1.0
+    weights = [min(stats.idf(x) for x in g) for g in groups]
+    total = sum(weights) or 1.0
+    best = 0.0
+    for c in chosen:
+        if offers(c.text, q.answer_type, q.standalone) == 1.0:
+            have = terms(c.text)
+            best = max(best, sum(w for g, w in zip(groups, weights, strict=True) if g & have) / total)
+    return best
 
 
 # what reports speech or a response, besides a quotation (`offers(text, "quote")`): a reporting verb (the past and
