@@ -5,9 +5,9 @@ of the question and the evidence: how well the best sentence reads as an answer,
 the rest, whether the question names something the documents never mention, whether the years and
 numbers it writes are anywhere in the evidence, whether the answer lacks the kind of thing asked for (a
 figure for "how many": a year is not one), whether a sentence that gives the kind asked for also tells of
-what is asked about (a date given of another event answers no when-question), and the question's kind where questions of that kind go
-unanswered by the documents more or less often than the rest (whether something is so, why, how someone
-responded: the evidence tends to tell of the event and not of that; its weight is free).
+what is asked about (a date given of another event answers no when-question), and the question's kind where
+questions of that kind go unanswered by the documents more or less often than the rest (whether something is
+so, why, how someone responded: the evidence tends to tell of the event and not of that; its weight is free).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`)
 to tell answerable questions from those the documents do not answer, and each weight is held to the sign its
 meaning gives it (more overlap can only make an answerable question likelier), so that a writer's style
@@ -115,8 +115,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     best = chosen[0]
     around = " ".join(c.context for c in chosen)
     around_terms = terms(around)
-    groups = [t for w in q.focus if (t := terms(w))]
-    weights = [min((stats.idf(x) for x in g), default=0.0) for g in groups]
+    groups, weights = _focus_groups(q, stats)
     total = sum(weights) or 1.0
     present = sum(w for g, w in zip(groups, weights, strict=True) if g & around_terms)
     absent = [w for g, w in zip(groups, weights, strict=True) if not g & around_terms]
@@ -160,17 +159,24 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
     )
 
 
+def _focus_groups(
+    q: Question, stats: TermStats, leave_out: frozenset[str] = frozenset()
+) -> tuple[list[frozenset[str]], list[float]]:
+    """The question's focus words as term sets (`lexical.terms`; those in `leave_out` dropped), each with its
+    rarity (the idf of its commonest term)."""
+    groups = [g for w in q.focus if (g := terms(w) - leave_out)]
+    return groups, [min((stats.idf(x) for x in g), default=0.0) for g in groups]
+
+
 def _typed_focus(q: Question, chosen: list[Candidate], stats: TermStats) -> float:
     """How much of what a typed question asks about ("When did Zenda leave the pact?": leave, pact) stands in
     a sentence of the answer that gives the kind of thing asked for (a date): a date given of something else
     ("In March, Zenda demanded ...") answers no when-question. 1 for a question of no such kind."""
     if q.answer_type not in ("date", "number", "person", "place", "quote"):
         return 1.0
-    named = {t for e in q.entities for t in terms(e.text)}
-    groups = [g for w in q.focus if (g := terms(w) - named)]
+    groups, weights = _focus_groups(q, stats, frozenset(t for e in q.entities for t in terms(e.text)))
     if not groups:
         return 1.0
-    weights = [min(stats.idf(x) for x in g) for g in groups]
     total = sum(weights) or 1.0
     best = 0.0
     for c in chosen:
