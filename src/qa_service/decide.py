@@ -171,7 +171,8 @@ def _focus_groups(
 def _typed_focus(q: Question, chosen: list[Candidate], stats: TermStats) -> float:
     """How much of what a typed question asks about ("When did Zenda leave the pact?": leave, pact) stands in
     a sentence of the answer that gives the kind of thing asked for (a date): a date given of something else
-    ("In March, Zenda demanded ...") answers no when-question. 1 for a question of no such kind."""
+    ("In March, Zenda demanded ...") answers no when-question. 1 for a question of no such kind, or one that
+    asks about nothing but what it names."""
     if q.answer_type not in ("date", "number", "person", "place", "quote"):
         return 1.0
     groups, weights = _focus_groups(q, stats, frozenset(t for e in q.entities for t in terms(e.text)))
