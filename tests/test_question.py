@@ -498,6 +498,21 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     assert "Lindqvist" not in pact
     said = asked("The minister accused the West of pushing the country into a dead end. [3]", "Who said that?")
     assert said.startswith("Who said that? (") and "dead end" in said
+    # after a source answer, "it" is the claim the source backs, not the reference entry (split at its number's
+    # full stop, that left "(46.)")
+    claim = [
+        Message(role="user", content="What has Zenda been telling Strelsau in private?"),
+        Message(role="assistant", content="Zenda told Strelsau that it need not yield on the river treaty. [1]"),
+        Message(role="user", content="Who's the source for that?"),
+        Message(role="assistant", content="46. Fritz Tarlenheim, “Zenda’s Quiet Diplomacy,” Strelsau Review, 2023. [1]"),
+        Message(role="user", content="So what does the author make of it?"),
+    ]
+    assert resolve(claim) == (
+        "So what does the author make of it? (Zenda told Strelsau that it need not yield on the river treaty.)",
+        True,
+    )
+    # a conversation whose only answer is an entry: nothing stated to complete it with, the question's topic does
+    assert "46." not in resolve(claim[2:])[0]
     # an abstention is no answer to point into: the earlier question's topic completes it instead
     m = [
         Message(role="user", content="What is the SCO?"),

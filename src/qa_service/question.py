@@ -874,6 +874,7 @@ _BACK_RE = re.compile(
 )
 _ABOUT_STATEMENT_RE = re.compile(r"\b(?:that|this|it|so)\s*[?.!]*\s*$", re.I)
 _MARKER_RE = re.compile(r"\s*\[\d+\]\s*")
+_ENTRY_RE = re.compile(r"^\d+\.\s")  # a reference-list entry as an answer writes it: "46. Zenda's envoy, ..."
 
 
 def answer_sentences(messages: Sequence[Message]) -> list[str]:
@@ -1240,8 +1241,9 @@ def resolve(
     if pointed != question:
         return pointed, True
     if answer and _ABOUT_STATEMENT_RE.search(question) and len(_focus(question)) <= 3:
-        first = re.split(r"(?<=[.!?])\s+", answer)[0]
-        return f"{question} ({_clip(first, 30)})", True
+        claim = _last_claim(messages)
+        if claim:
+            return f"{question} ({_clip(claim, 30)})", True
     own = entities(question)
     first_name = min((question.find(e.text) for e in own if e.text in question), default=len(question))
     pronoun = _PERSONAL_PRONOUN_RE.search(question)
@@ -1285,6 +1287,17 @@ def resolve(
             context = [c for c in context if c.lower() not in known]
             return (f"{question} ({', '.join(context)})" if context else question), True
     return question, False
+
+
+def _last_claim(messages: Sequence[Message]) -> str:
+    """The first sentence of the latest answer that states something: "What does the author make of it?" after
+    "Who's the source for that?" asks about what the source backs, not about the reference entry the last answer
+    gave ("46. Zenda's envoy, ...", which a split at its full stop would leave as "46."); "" when none does."""
+    for i in range(len(messages), 0, -1):
+        said = answer_sentences(messages[:i])
+        if said and not _ENTRY_RE.match(said[0]):
+            return re.split(r"(?<=[.!?])\s+", said[0])[0]
+    return ""
 
 
 def _focus(text: str) -> list[str]:
