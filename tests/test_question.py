@@ -511,6 +511,15 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
         "So what does the author make of it? (Zenda told Strelsau that it need not yield on the river treaty.)",
         True,
     )
+    # the claim is its first sentence, and an abbreviation's full stop ends none ("Mr.", "U.S.")
+    envoy = [
+        *claim[:1],
+        Message(role="assistant", content="Mr. Sapt told the U.S. envoy that Zenda would not yield. It did not. [1]"),
+        *claim[2:],
+    ]
+    assert resolve(envoy)[0] == (
+        "So what does the author make of it? (Mr. Sapt told the U.S. envoy that Zenda would not yield.)"
+    )
     # a conversation whose only answer is an entry: nothing stated to complete it with, the question's topic does
     assert "46." not in resolve(claim[2:])[0]
     # an abstention is no answer to point into: the earlier question's topic completes it instead

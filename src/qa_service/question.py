@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from qa_service.errors import InvalidInput, ParseError
 from qa_service.models import Message
+from qa_service.parse.sentences import split_sentences
 from qa_service.text import FUNCTION_WORDS, NUMBER_WORDS, STOPWORDS, content_words, words
 
 Kind = Literal[
@@ -1296,7 +1297,8 @@ def _last_claim(messages: Sequence[Message]) -> str:
     for i in range(len(messages), 0, -1):
         said = answer_sentences(messages[:i])
         if said and not _ENTRY_RE.match(said[0]):
-            return re.split(r"(?<=[.!?])\s+", said[0])[0]
+            start, end = split_sentences(said[0])[0]  # "U.S." and "Mr." end no sentence
+            return said[0][start:end]
     return ""
 
 
