@@ -19,6 +19,7 @@ from qa_service.evaluate import (
     fact_coverage,
     footnote_scores,
     load_eval_sets,
+    load_items,
     load_pure_test,
     load_thresholds,
     mrr,
@@ -229,3 +230,40 @@ def test_runner_over_http_gives_the_in_process_numbers(
     in_process = run_eval(engine_target(engine), sample)["summary"]
     for key in ("evidence_recall_at_5", "mrr", "footnote_recall", "footnote_precision", "fact_coverage"):
         assert over_http[key] == in_process[key], key
+
+
+OTHER_PAPER = EVAL / "other-papers" / "osei-2025"
+
+
+def test_the_other_papers_sets_ask_about_their_own_paper() -> None:
+    from qa_service.parse import parse_file
+
+    other = parse_file(OTHER_PAPER / "paper.md", "osei-2025")
+    text = normalize(other.text)
+    numbers = {r.number for r in other.references}
+    assert len(numbers) == 35
+    every = [i for p in sorted((OTHER_PAPER / "sets").glob("*.jsonl")) for i in load_items(p)]
+    by_writer = Counter(i.writer for i in every)
+    assert set(by_writer) == {"nile-engineer", "nile-journalist"} and all(n >= 50 for n in by_writer.values())
+    assert load_pure_test(OTHER_PAPER) == {"nile-journalist"}
+    for w in by_writer:
+        mine = [i for i in every if i.writer == w]
+        assert sum(not i.answerable for i in mine) >= 12 and sum(i.conversation for i in mine) >= 6, w
+    for i in every:
+        assert i.document == "osei-2025", i.id
+        assert not i.answerable or (i.must_include and i.gold_evidence), i.id
+        for ev in i.gold_evidence:
+            assert normalize(ev) in text, f"{i.id}: {ev!r} is not in the paper"
+        for group in i.must_include:
+            assert any(normalize(x) in text for x in group), f"{i.id}: {group!r} is not in the paper"
+        assert set(i.gold_footnotes) <= numbers, i.id
+
+
+def test_the_llama_index_baseline_reads_every_paper_of_the_corpus(paper: Paper, embedder: object, tmp_path: Path) -> None:
+    from qa_service.baseline import build_baseline
+    from qa_service.parse import parse_file
+
+    other = parse_file(OTHER_PAPER / "paper.md", "osei-2025")
+    base = build_baseline([paper, other], embedder.model_path, k=1, workdir=tmp_path)  # type: ignore[attr-defined]
+    assert "reservoir" in base.search("How much water can the Ethiopian dam's reservoir hold?")[0]
+    assert "Taliban" in base.search("Which states recognise the Taliban government?")[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,10 @@ class Baseline:
         return [n.node.get_content() for n in self.retriever.retrieve(query)]
 
 
-def build_baseline(paper: Paper, model_path: str, k: int = 5, workdir: Path | None = None) -> Baseline:
+def build_baseline(
+    papers: Sequence[Paper], model_path: str, k: int = 5, workdir: Path | None = None
+) -> Baseline:
+    """The llama-index quickstart over `papers` (one Document each, as its reader would load a folder of them)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
     from llama_index.core import Document, StorageContext, VectorStoreIndex
@@ -48,7 +52,7 @@ def build_baseline(paper: Paper, model_path: str, k: int = 5, workdir: Path | No
     collection = client.get_or_create_collection("baseline", embedding_function=None)
     embed = HuggingFaceEmbedding(model_name=model_path, device="cpu")
     nodes = SentenceSplitter(chunk_size=256, chunk_overlap=20).get_nodes_from_documents(
-        [Document(text=paper.text)]
+        [Document(text=p.text) for p in papers]
     )
     storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
     index = VectorStoreIndex(nodes, storage_context=storage, embed_model=embed, show_progress=False)

@@ -117,7 +117,7 @@ def bench_retrieval(settings: Settings, n_queries: int = 100) -> dict[str, Any]:
         t0 = time.perf_counter()
         engine.ask([Message(role="user", content=q)])
         ask.append(time.perf_counter() - t0)
-    base = build_baseline(papers[0], embedder.model_path, workdir=tmp / "baseline")
+    base = build_baseline(papers[:1], embedder.model_path, workdir=tmp / "baseline")
     base_search = []
     for q in questions:
         t0 = time.perf_counter()

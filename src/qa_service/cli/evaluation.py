@@ -210,7 +210,10 @@ def _baselines(engine: Any, items: list[Any], show: bool) -> dict[str, dict[str,
     from qa_service.progress import progress_bar
 
     words = engine.settings.answer.longest_answer_words
-    base = build_baseline(engine.paper, engine.embedder.model_path, k=1)
+    # every paper the service answers from, as the quickstart would load the corpus folder (not the primary alone:
+    # with papers of readers' own, a question about one of them would find nothing)
+    papers = [p for p in engine.index.papers if p.kind == "paper"]
+    base = build_baseline(papers, engine.embedder.model_path, k=1)
     targets = {
         "top /search passage": top_passage_target(engine, words),
         "top-2 cosine sentences of the top-10 passages": top_cosine_target(engine, words),
