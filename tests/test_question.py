@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from qa_service.config import PROJECT_ROOT
 from qa_service.errors import InvalidInput, ParseError
 from qa_service.models import Message
 from qa_service.question import (
@@ -188,6 +189,16 @@ def test_vocabulary_and_inflections_give_other_names(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"bad\.toml"):
         Vocabulary.load(tmp_path / "bad.toml")
     assert Vocabulary.load(tmp_path / "absent.toml").aliases == {}
+
+
+def test_the_shipped_vocabulary_knows_the_capitals_of_other_papers_states() -> None:
+    """A reader's own paper is asked about its states by their capitals too; a longer name that starts with a
+    capital ("Warsaw Pact") is not the capital."""
+    shipped = Vocabulary.load(PROJECT_ROOT / "corpus" / "vocabulary.toml")
+    q = analyse("How did Addis Ababa answer Cairo's protest?", shipped)
+    assert {e.text: e.variants for e in q.entities} == {"Addis Ababa": ["Ethiopia"], "Cairo": ["Egypt"]}
+    pact = analyse("What replaced the Warsaw Pact?", shipped)
+    assert [(e.text, e.variants) for e in pact.entities] == [("Warsaw Pact", [])]
 
 
 def test_years_numbers_and_footnotes() -> None:
