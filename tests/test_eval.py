@@ -267,3 +267,24 @@ def test_the_llama_index_baseline_reads_every_paper_of_the_corpus(paper: Paper, 
     base = build_baseline([paper, other], embedder.model_path, k=1, workdir=tmp_path)  # type: ignore[attr-defined]
     assert "reservoir" in base.search("How much water can the Ethiopian dam's reservoir hold?")[0]
     assert "Taliban" in base.search("Which states recognise the Taliban government?")[0]
+
+
+def test_pipeline_stays_above_thresholds_on_the_other_papers_pure_test_writer(
+    corpus_copy: Path, tmp_path: Path, embedder: object
+) -> None:
+    """The shipped weights on another paper's pure-test writer, with both papers in the corpus (README.md there)."""
+    from conftest import make_settings
+    from qa_service.corpus import add_document
+    from qa_service.engine import run_ingest
+
+    add_document(corpus_copy, OTHER_PAPER / "paper.md", "osei-2025")
+    settings = make_settings(tmp_path / "data", corpus_copy)
+    run_ingest(settings, embedder=embedder)  # type: ignore[arg-type]
+    engine = Engine(settings, embedder=embedder)  # type: ignore[arg-type]
+    engine.load()
+    pure = load_pure_test(OTHER_PAPER)
+    items = [i for p in sorted((OTHER_PAPER / "sets").glob("*.jsonl")) for i in load_items(p) if i.writer in pure]
+    report = run_eval(engine_target(engine), items)
+    for w in pure:
+        fails = check_thresholds(report["writers"][w], load_thresholds(OTHER_PAPER / "thresholds.toml", w))
+        assert fails == [], (w, fails)
