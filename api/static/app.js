@@ -155,6 +155,7 @@
   }
 
   async function request(path, options, asked) {
+    const sent = localStorage.getItem(KEY_STORE);
     let r;
     try {
       r = await fetch(path, withKey(options));
@@ -162,6 +163,10 @@
       throw new ApiError(NETWORK);
     }
     if (r.status === 401 && !asked) {
+      // requests sent together (the page's first ones) are refused together: the first to come back asks, the
+      // others go again with the key it was given rather than asking again
+      const now = localStorage.getItem(KEY_STORE);
+      if (now && now !== sent) return request(path, options, true);
       const key = window.prompt("This server needs an API key. Enter it to continue:");
       if (key && key.trim()) {
         localStorage.setItem(KEY_STORE, key.trim());
