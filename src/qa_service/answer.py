@@ -157,9 +157,9 @@ def choose(
             unexplained.add(id(top))
     keep = len(chosen)
     context: set[int] = set()
+    by_place = {(c.chunk.id, c.pos): c for c in cands}
+    may = {id(c) for c in allowed}
     if how.context:
-        by_place = {(c.chunk.id, c.pos): c for c in cands}
-        may = {id(c) for c in allowed}
         for c in list(chosen):
             extra = _announced(c, by_place, cands) if is_lead_in(c.text) else []
             if is_anaphoric(c.text) and (prev := by_place.get((c.chunk.id, c.pos - 1))) is not None:
@@ -194,6 +194,20 @@ def choose(
                 continue
             context.add(id(c))
         if words + len(c.text.split()) > how.max_words:
+            continue
+        if how.context and announced(c.text):
+            # a lead-in that counts ("Three disagreements proved irreducible.") says nothing alone: it joins
+            # with the first of what it announces, and as many more as the word budget holds (they count as one
+            # sentence of the answer, as a lead-in's series does for a part's best), or not at all
+            series = [x for x in _announced(c, by_place, cands) if id(x) in may and all(x is not y for y in chosen)]
+            if not series or words + len(c.text.split()) + len(series[0].text.split()) > how.max_words:
+                continue
+            chosen.append(c)
+            words += len(c.text.split())
+            for x in series:
+                if words + len(x.text.split()) <= how.max_words:
+                    chosen.append(x)
+                    words += len(x.text.split())
             continue
         chosen.append(c)
         words += len(c.text.split())
