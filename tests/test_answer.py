@@ -711,6 +711,32 @@ def test_a_lead_in_that_counts_brings_the_series_it_announces() -> None:
     ]
 
 
+def test_a_lead_in_that_counts_joins_a_later_place_only_with_what_it_announces() -> None:
+    """A counting lead-in that is not the best sentence but is nearly as good ("Three disagreements remained.")
+    says nothing alone: it joins with the first of its series, and more as the word budget holds, or not at all
+    (invented passage)."""
+    how = Composition(60, 3, 0.8, 0.3, context=True)
+    best = "Each side blamed the other for the failure of the harbour talks in Zenda and Strelsau."
+    chunk = _ruritania(
+        (best, [2]),
+        ("Three disagreements remained.", [3]),
+        ("First, Zenda wanted a binding treaty and Strelsau only guidelines it could change at will.", [4]),
+        ("Second, they differed on who would pay the harbour fees in a dry year when ships could not sail.", [5]),
+        ("Third, they differed on the future of the river and on arbitration of disputes by the council.", [6]),
+    )
+    scores = [0.9, 0.85, 0.05, 0.05, 0.05]
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate(scores)]
+    chosen = choose(cands, cands, [np.array(scores)], how, frozenset(), [False]).sentences
+    assert [c.pos for c in chosen] == [0, 1, 2, 3]  # the third of the series would go past 60 words
+    # what it announces is not among the candidates: the lead-in stays out
+    alone = cands[:2]
+    chosen = choose(alone, alone, [np.array(scores[:2])], how, frozenset(), [False]).sentences
+    assert [c.pos for c in chosen] == [0]
+    # without the context rules it is a sentence like any other
+    flat = Composition(60, 3, 0.8, 0.3, context=False)
+    assert [c.pos for c in choose(cands, cands, [np.array(scores)], flat, frozenset(), [False]).sentences] == [0, 1]
+
+
 def test_a_question_that_asks_for_several_things_prefers_a_sentence_that_lists() -> None:
     """ "Which formats do the neighbours use?" asks for things of a kind named one by one: the reader's
     `enumerates` feature is 1 for a sentence that lists things, 0 for one that does not, and 0.5 for every
