@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa_service.config import PROJECT_ROOT
+from qa_service.embed import Embedder
 from qa_service.engine import Engine
 from qa_service.errors import InvalidInput
 from qa_service.evaluate import (
@@ -259,18 +260,20 @@ def test_the_other_papers_sets_ask_about_their_own_paper() -> None:
         assert set(i.gold_footnotes) <= numbers, i.id
 
 
-def test_the_llama_index_baseline_reads_every_paper_of_the_corpus(paper: Paper, embedder: object, tmp_path: Path) -> None:
+def test_the_llama_index_baseline_reads_every_paper_of_the_corpus(
+    paper: Paper, embedder: Embedder, tmp_path: Path
+) -> None:
     from qa_service.baseline import build_baseline
     from qa_service.parse import parse_file
 
     other = parse_file(OTHER_PAPER / "paper.md", "osei-2025")
-    base = build_baseline([paper, other], embedder.model_path, k=1, workdir=tmp_path)  # type: ignore[attr-defined]
+    base = build_baseline([paper, other], embedder.model_path, k=1, workdir=tmp_path)
     assert "reservoir" in base.search("How much water can the Ethiopian dam's reservoir hold?")[0]
     assert "Taliban" in base.search("Which states recognise the Taliban government?")[0]
 
 
 def test_pipeline_stays_above_thresholds_on_the_other_papers_pure_test_writer(
-    corpus_copy: Path, tmp_path: Path, embedder: object
+    corpus_copy: Path, tmp_path: Path, embedder: Embedder
 ) -> None:
     """The shipped weights on another paper's pure-test writer, with both papers in the corpus (README.md there)."""
     from conftest import make_settings
@@ -279,8 +282,8 @@ def test_pipeline_stays_above_thresholds_on_the_other_papers_pure_test_writer(
 
     add_document(corpus_copy, OTHER_PAPER / "paper.md", "osei-2025")
     settings = make_settings(tmp_path / "data", corpus_copy)
-    run_ingest(settings, embedder=embedder)  # type: ignore[arg-type]
-    engine = Engine(settings, embedder=embedder)  # type: ignore[arg-type]
+    run_ingest(settings, embedder=embedder)
+    engine = Engine(settings, embedder=embedder)
     engine.load()
     pure = load_pure_test(OTHER_PAPER)
     items = [i for p in sorted((OTHER_PAPER / "sets").glob("*.jsonl")) for i in load_items(p) if i.writer in pure]
