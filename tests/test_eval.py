@@ -233,25 +233,33 @@ def test_runner_over_http_gives_the_in_process_numbers(
         assert over_http[key] == in_process[key], key
 
 
+OTHER_PAPERS = sorted(p for p in (EVAL / "other-papers").iterdir() if p.is_dir())
 OTHER_PAPER = EVAL / "other-papers" / "osei-2025"
 
 
-def test_the_other_papers_sets_ask_about_their_own_paper() -> None:
+def _paper_file(folder: Path) -> Path:
+    return next(p for p in sorted(folder.iterdir()) if p.stem == "paper" and p.suffix in {".md", ".txt", ".pdf"})
+
+
+@pytest.mark.parametrize("folder", OTHER_PAPERS, ids=lambda p: p.name)
+def test_the_other_papers_sets_ask_about_their_own_paper(folder: Path) -> None:
+    """Each folder of eval/other-papers: a paper (its id the folder's name), its writers' sets, a pure-test writer."""
     from qa_service.parse import parse_file
 
-    other = parse_file(OTHER_PAPER / "paper.md", "osei-2025")
+    other = parse_file(_paper_file(folder), folder.name)
     text = normalize(other.text)
     numbers = {r.number for r in other.references}
-    assert len(numbers) == 35
-    every = [i for p in sorted((OTHER_PAPER / "sets").glob("*.jsonl")) for i in load_items(p)]
+    assert len(numbers) >= 20
+    every = [i for p in sorted((folder / "sets").glob("*.jsonl")) for i in load_items(p)]
     by_writer = Counter(i.writer for i in every)
-    assert set(by_writer) == {"nile-engineer", "nile-journalist"} and all(n >= 50 for n in by_writer.values())
-    assert load_pure_test(OTHER_PAPER) == {"nile-journalist"}
+    assert len(by_writer) >= 2 and all(n >= 50 for n in by_writer.values()), by_writer
+    pure = load_pure_test(folder)
+    assert pure and pure < set(by_writer), "a pure-test writer beside a development writer"
     for w in by_writer:
         mine = [i for i in every if i.writer == w]
         assert sum(not i.answerable for i in mine) >= 12 and sum(i.conversation for i in mine) >= 6, w
     for i in every:
-        assert i.document == "osei-2025", i.id
+        assert i.document == folder.name, i.id
         assert not i.answerable or (i.must_include and i.gold_evidence), i.id
         for ev in i.gold_evidence:
             assert normalize(ev) in text, f"{i.id}: {ev!r} is not in the paper"
@@ -272,22 +280,24 @@ def test_the_llama_index_baseline_reads_every_paper_of_the_corpus(
     assert "Taliban" in base.search("Which states recognise the Taliban government?")[0]
 
 
+@pytest.mark.parametrize("folder", OTHER_PAPERS, ids=lambda p: p.name)
 def test_pipeline_stays_above_thresholds_on_the_other_papers_pure_test_writer(
-    corpus_copy: Path, tmp_path: Path, embedder: Embedder
+    folder: Path, corpus_copy: Path, tmp_path: Path, embedder: Embedder
 ) -> None:
-    """The shipped weights on another paper's pure-test writer, with both papers in the corpus (README.md there)."""
+    """The shipped weights on another paper's pure-test writer, with that paper and the shipped one in the corpus
+    (README.md there)."""
     from conftest import make_settings
     from qa_service.corpus import add_document
     from qa_service.engine import run_ingest
 
-    add_document(corpus_copy, OTHER_PAPER / "paper.md", "osei-2025")
+    add_document(corpus_copy, _paper_file(folder), folder.name)
     settings = make_settings(tmp_path / "data", corpus_copy)
     run_ingest(settings, embedder=embedder)
     engine = Engine(settings, embedder=embedder)
     engine.load()
-    pure = load_pure_test(OTHER_PAPER)
-    items = [i for p in sorted((OTHER_PAPER / "sets").glob("*.jsonl")) for i in load_items(p) if i.writer in pure]
+    pure = load_pure_test(folder)
+    items = [i for p in sorted((folder / "sets").glob("*.jsonl")) for i in load_items(p) if i.writer in pure]
     report = run_eval(engine_target(engine), items)
     for w in pure:
-        fails = check_thresholds(report["writers"][w], load_thresholds(OTHER_PAPER / "thresholds.toml", w))
+        fails = check_thresholds(report["writers"][w], load_thresholds(folder / "thresholds.toml", w))
         assert fails == [], (w, fails)
