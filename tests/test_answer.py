@@ -10,7 +10,17 @@ import numpy as np
 import pytest
 
 from conftest import answering_footnotes
-from qa_service.answer import Answer, Choice, Composition, _unnamed_person, asks, choose, compose, eligible
+from qa_service.answer import (
+    Answer,
+    Choice,
+    Composition,
+    _unnamed_person,
+    asks,
+    choose,
+    compose,
+    eligible,
+    one_document,
+)
 from qa_service.config import AnswerSettings
 from qa_service.decide import SIGNAL_NAMES, Decision, _lacks, signals
 from qa_service.decide import reason as decide_reason
@@ -1046,3 +1056,27 @@ def test_an_ordinal_counts_in_the_paragraph_the_last_answer_quoted(engine: Engin
     assert q.follow_up and "no longer view the Taliban as the major threat" in q.standalone
     a = engine.answer(engine.prepare(messages))
     assert not a.abstained and "no longer view the Taliban" in a.answer
+
+
+def test_an_answer_quotes_one_document_and_a_follow_up_the_one_the_conversation_is_about() -> None:
+    """Two papers in the corpus, a question scoped to neither: the answer's sentences come from the paper of its
+    best sentence, so that its markers cite one paper's footnotes; a follow-up stays with the paper the last
+    answer quoted, where that paper has a candidate (invented passages)."""
+
+    def chunk(doc: str, *texts: str) -> Chunk:
+        return _ruritania(*((t, [1]) for t in texts)).model_copy(update={"id": f"{doc}-c1", "doc_id": doc})
+
+    ports = chunk("ports-2022", "The council doubled the harbour fees in 1921.", "It closed the north quay in 1922.")
+    mines = chunk("mines-2023", "The council taxed the silver mines in 1921.", "It banned night shifts in 1923.")
+    cands = [Candidate(chunk=c, pos=i, row=i, cosine=0.0) for c in (ports, mines) for i in range(2)]
+    for c, s in zip(cands, [0.5, 0.2, 0.9, 0.4], strict=True):
+        c.score = s
+    assert [c.text for c in one_document(cands)] == [mines.sentences[0].text, mines.sentences[1].text]
+    kept = one_document(cands, frozenset({"ports-2022"}))
+    assert {c.chunk.doc_id for c in kept} == {"ports-2022"} and len(kept) == 2
+    # the last answer's paper has no candidate left (none may answer): the best sentence's paper, as for a question
+    assert {c.chunk.doc_id for c in one_document(cands[2:], frozenset({"ports-2022"}))} == {"mines-2023"}
+    # one paper (or a paper with its fetched sources, whose footnotes are the paper's): nothing to choose
+    source = ports.model_copy(update={"id": "src", "doc_id": "ports-2022-fn1", "footnote_doc": "ports-2022"})
+    both = [*cands[:2], Candidate(chunk=source, pos=0, row=9, cosine=0.0, score=0.95)]
+    assert one_document(both) == both

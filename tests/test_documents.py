@@ -201,3 +201,44 @@ def test_a_sentence_two_papers_share_is_sourced_from_the_paper_asked_about(
     refs = e._sources_of([f"{SHARED}."])
     assert sorted((c.doc_id, c.kind) for c in refs) == sorted((doc, "reference") for doc in sources)
     assert {c.doc_id for c in e._answered_from([*follow, Message(role="user", content="Why?")])} == set(sources)
+
+
+def _council(doc: str, did: list[str]) -> str:
+    """An invented brief whose council did three things, one a year, each sentence with its footnote."""
+    said = " ".join(f"In {1921 + i} the council {d} [{i + 1}]." for i, d in enumerate(did))
+    refs = "\n".join(f"[{i + 1}] Minutes of the council, {doc}, book {i + 1}." for i in range(len(did)))
+    return (
+        f"# The council of {doc}\n\nBy R. Rassendyll\n\nRuritanian Institute\n\nMay 2022\n\n## The record\n\n"
+        f"{said}\n\n## References\n\n{refs}\n"
+    )
+
+
+def test_an_unscoped_answer_quotes_one_paper_and_its_follow_up_stays_with_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Two papers tell of a council's decisions year by year; a question scoped to neither is answered from one
+    of them, every footnote that paper's, and "And the year after?" from the same paper (invented papers)."""
+    corpus = tmp_path / "corpus"
+    (corpus / "papers").mkdir(parents=True)
+    briefs = {
+        "ports-2022": ["doubled the harbour fees", "closed the north quay", "sold the old ferry"],
+        "mines-2023": ["taxed the silver mines", "banned night shifts", "opened a miners' school"],
+    }
+    manifest = ""
+    for doc, did in briefs.items():
+        (corpus / "papers" / f"{doc}.md").write_text(_council(doc, did), encoding="utf-8")
+        manifest += f'[[documents]]\nid = "{doc}"\npath = "papers/{doc}.md"\nformat = "markdown"\n\n'
+    (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
+    s = make_settings(tmp_path / "data", corpus)
+    run_ingest(s, embedder=embedder)
+    e = Engine(s, embedder=embedder)
+    e.load()
+    first = [Message(role="user", content="What did the council do in 1921?")]
+    said = e.ask(first)
+    docs = {f.document for f in said.footnotes}
+    assert len(docs) == 1 and said.sentences and {x.document for x in said.sentences} == docs
+    (doc,) = docs
+    assert briefs[doc][0] in said.answer and not any(d in said.answer for o in briefs if o != doc for d in briefs[o])
+    follow = [*first, Message(role="assistant", content=said.answer), Message(role="user", content="And in 1922?")]
+    a = e.ask(follow)
+    assert {f.document for f in a.footnotes} == {doc} and briefs[doc][1] in a.answer

@@ -119,6 +119,18 @@ def eligible(
     ]
 
 
+def one_document(allowed: list[Candidate], talked_of: frozenset[str] = frozenset()) -> list[Candidate]:
+    """The candidates of one document (a paper with its fetched sources, `Chunk.notes_doc`), read after the
+    reader scored them: an answer quotes one paper, whose footnotes its markers cite. A question no one scoped is
+    about the paper of its best sentence; a follow-up, about the paper the last answer quoted (`talked_of`),
+    where that paper has a candidate ("Take the fifth one": the fifth of that paper's list, not of another's)."""
+    if len({c.chunk.notes_doc for c in allowed}) < 2:
+        return allowed
+    pool = [c for c in allowed if c.chunk.notes_doc in talked_of] or allowed
+    doc = max(pool, key=lambda c: c.score).chunk.notes_doc  # the first of the best, in allowed's order
+    return [c for c in allowed if c.chunk.notes_doc == doc]
+
+
 def asks(text: str) -> bool:
     """A sentence that is itself a question ("What are the prospects for ...?"): what a paper asks before it
     answers, never the answer, unless the reader asks what was asked (`_ABOUT_ASKING_RE`)."""

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from qa_service.answer import Answer, choose, compose, eligible, refuse
+from qa_service.answer import Answer, choose, compose, eligible, one_document, refuse
 from qa_service.config import Settings
 from qa_service.corpus import load_corpus
 from qa_service.decide import Decision, decide
@@ -117,6 +117,8 @@ class Prepared:
     # a follow-up's: the reference entries behind the last answer's sentences, which may answer it as well as
     # any sentence ("When was that signed?", "Where was it announced?": the cited record may say)
     behind: frozenset[str] = frozenset()
+    # a follow-up's: the documents the last answer quoted (`answer.one_document`)
+    talked_of: frozenset[str] = frozenset()
 
     @property
     def read_as_follow_up(self) -> bool:
@@ -519,8 +521,10 @@ class Engine:
             hits = [Hit(chunk=c, score=0.0) for c in sources] + [h for h in hits if h.chunk.id not in ids]
             pinned = frozenset(ids)
         behind: frozenset[str] = frozenset()
+        talked_of: frozenset[str] = frozenset()
         if q.follow_up:  # what the last answer used competes too: a follow-up often asks about it
             chunks = self._answered_from(messages, documents)
+            talked_of = frozenset(c.notes_doc for c in chunks)
             if not pinned:  # and so do the references its footnotes cite
                 refs = self._sources_of(answer_sentences(messages), documents)
                 behind = frozenset(c.id for c in refs)
@@ -541,7 +545,7 @@ class Engine:
         for c in cands:  # who wrote what the sentence cites: it may answer "which analyst reported..."
             said = (authors.get(FootnoteRef(document=c.chunk.notes_doc, number=n)) for n in c.sentence.covered_by)
             c.cited = "; ".join(a for a in said if a)
-        return Prepared(q, passages, cands, pinned, k, behind)
+        return Prepared(q, passages, cands, pinned, k, behind, talked_of)
 
     def answer(self, p: Prepared, weights: Weights | None = None) -> Answer:
         """Read, decide and compose (`weights`: others than the trained ones, as the evaluation's folds)."""
@@ -552,7 +556,12 @@ class Engine:
         per_part = w.reader_for(p.read_as_follow_up).score(q, cands)
         why = [part.asks_why for part in q.parts]
         choice = choose(
-            cands, eligible(q, cands, p.pinned, p.behind), per_part, w.composition, terms(q.standalone), why
+            cands,
+            one_document(eligible(q, cands, p.pinned, p.behind), p.talked_of),
+            per_part,
+            w.composition,
+            terms(q.standalone),
+            why,
         )
         # the question named the passage (footnote N, the title page): it answers
         if p.pinned and choice.sentences:
