@@ -242,3 +242,37 @@ def test_an_unscoped_answer_quotes_one_paper_and_its_follow_up_stays_with_it(
     follow = [*first, Message(role="assistant", content=said.answer), Message(role="user", content="And in 1922?")]
     a = e.ask(follow)
     assert {f.document for f in a.footnotes} == {doc} and briefs[doc][1] in a.answer
+
+
+def test_a_lead_in_that_ends_its_paragraph_brings_the_paragraphs_it_counts(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """ "Three measures would revive the harbour." ends its paragraph and the paragraphs after it are the series
+    ("First, ...", "Second, ...", "Third, ..."): asked what would revive the harbour, the answer gives the lead-in
+    with all three, and "the third one" then means the third of them (an invented paper)."""
+    measures = [
+        "First, publish the harbour accounts every quarter.",
+        "Second, let the guilds elect two members of the harbour board.",
+        "Third, cap the fees at their level of 1919.",
+    ]
+    said = [f"{m} The council would need the king's assent for it [{i + 1}]." for i, m in enumerate(measures)]
+    refs = "\n".join(f"[{i + 1}] Harbour board minutes, book {i + 1}." for i in range(3))
+    paper = (
+        "# Ports and trade in Ruritania\n\nBy R. Rassendyll\n\nMay 2022\n\n## What should be done\n\n"
+        "The harbour of Zenda has lost half of its traffic since 1919, and the council has done little about it. "
+        "Three measures would revive the harbour.\n\n" + "\n\n".join(said) + f"\n\n## References\n\n{refs}\n"
+    )
+    corpus = tmp_path / "corpus"
+    (corpus / "papers").mkdir(parents=True)
+    (corpus / "papers" / "harbour-2022.md").write_text(paper, encoding="utf-8")
+    manifest = '[[documents]]\nid = "harbour-2022"\npath = "papers/harbour-2022.md"\nformat = "markdown"\n'
+    (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
+    s = make_settings(tmp_path / "data", corpus)
+    run_ingest(s, embedder=embedder)
+    e = Engine(s, embedder=embedder)
+    e.load()
+    first = [Message(role="user", content="What would revive the harbour of Zenda?")]
+    a = e.ask(first)
+    assert "Three measures would revive the harbour." in a.answer and all(m in a.answer for m in measures)
+    third = Message(role="user", content="Why the third one?")
+    assert "cap the fees" in e.prepare([*first, Message(role="assistant", content=a.answer), third]).question.standalone

@@ -247,8 +247,10 @@ def _announced(
     c: Candidate, by_place: dict[tuple[str, int], Candidate], cands: list[Candidate]
 ) -> list[Candidate]:
     """What a lead-in announces: when it counts ("Three factors explain..."), the sentences after it in its
-    paragraph that take their place in the series ("First, ...", "The second—..."), as many as it counts;
-    else, or when none does, the sentence after it."""
+    paragraph that take their place in the series ("First, ...", "The second—..."), as many as it counts, or,
+    for a lead-in that ends its paragraph ("Five recommendations follow."), those after it in its section, the
+    first of them the very next sentence (the paragraphs that follow are the series); else, or when none does,
+    the sentence after it."""
     n = announced(c.text)
     if n:
         after = sorted(
@@ -260,18 +262,36 @@ def _announced(
             ),
             key=lambda x: (x.chunk.start, x.pos),
         )
-        seen = {c.text}
-        series: list[Candidate] = []
-        for x in after:  # the members in order, first to n-th ("Finally" ends it); passages may overlap
-            place = place_in_series(x.text) if x.text not in seen else 0
-            if place == len(series) + 1 or (place == -1 and series):
-                series.append(x)
-                if place == -1 or len(series) == n:
-                    break
-            seen.add(x.text)
+        series = _series(after, n, c.text)
+        if not series:
+            later = sorted(
+                (
+                    x
+                    for x in cands
+                    if x.chunk.doc_id == c.chunk.doc_id and x.chunk.section == c.chunk.section and x.row > c.row
+                ),
+                key=lambda x: x.row,
+            )
+            if later and later[0].row == c.row + 1 and later[0].chunk.block_id != c.chunk.block_id:
+                series = _series(later, n, c.text)
         if series:
             return series
     return _following(c, by_place, cands)
+
+
+def _series(after: list[Candidate], n: int, lead: str) -> list[Candidate]:
+    """The members of a counted series among `after` (in document order), first to n-th ("Finally" ends it);
+    passages may overlap, so a sentence seen once is not read again."""
+    seen = {lead}
+    series: list[Candidate] = []
+    for x in after:
+        place = place_in_series(x.text) if x.text not in seen else 0
+        if place == len(series) + 1 or (place == -1 and series):
+            series.append(x)
+            if place == -1 or len(series) == n:
+                break
+        seen.add(x.text)
+    return series
 
 
 def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]:

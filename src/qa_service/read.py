@@ -624,19 +624,39 @@ class Candidate:
 
 def pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
     """The hits, then the passages just before and after the best `neighbours` of them in the same paragraph:
-    a reply, a list or the views a lead-in announces often continue in the next passage."""
+    a reply, a list or the views a lead-in announces often continue in the next passage. A passage of them
+    that ends its paragraph with a lead-in that counts ("Five recommendations follow.") brings the first passage
+    of each paragraph after it in its section, as many as it counts: they are its series."""
     out = list(hits)
     seen = {h.chunk.id for h in hits}
+
+    def add(other: Chunk) -> None:
+        if other.id not in seen:
+            out.append(Hit(chunk=other, score=0.0))
+            seen.add(other.id)
+
     for h in hits[:neighbours]:
         ci = index.by_id.get(h.chunk.id)
         if ci is None:
             continue
         for cj in (ci - 1, ci + 1):
-            if 0 <= cj < len(index.chunks):
-                other = index.chunks[cj]
-                if other.block_id == h.chunk.block_id and other.id not in seen:
-                    out.append(Hit(chunk=other, score=0.0))
-                    seen.add(other.id)
+            if 0 <= cj < len(index.chunks) and index.chunks[cj].block_id == h.chunk.block_id:
+                add(index.chunks[cj])
+        lead = h.chunk.sentences[-1].text if h.chunk.sentences else ""
+        count = announced(lead)
+        blocks: list[str] = []
+        for other in index.chunks[ci + 1 :] if count else []:
+            if other.doc_id != h.chunk.doc_id or other.section != h.chunk.section:
+                break
+            if other.block_id == h.chunk.block_id:
+                if other.sentences and other.sentences[-1].text != lead:
+                    break  # the paragraph goes on after the lead-in: its series is in it, if anywhere
+                continue  # an overlapping passage that ends with the lead-in too
+            if other.block_id not in blocks:
+                if len(blocks) == count:
+                    break
+                blocks.append(other.block_id)
+                add(other)
     return out
 
 
