@@ -217,7 +217,8 @@ def test_an_unscoped_answer_quotes_one_paper_and_its_follow_up_stays_with_it(
     tmp_path: Path, embedder: Embedder
 ) -> None:
     """Two papers tell of a council's decisions year by year; a question scoped to neither is answered from one
-    of them, every footnote that paper's, and "And the year after?" from the same paper (invented papers)."""
+    of them, every footnote that paper's, and "And in 1922?" from the same paper; asked of both, from each
+    (invented papers)."""
     corpus = tmp_path / "corpus"
     (corpus / "papers").mkdir(parents=True)
     briefs = {
@@ -242,6 +243,9 @@ def test_an_unscoped_answer_quotes_one_paper_and_its_follow_up_stays_with_it(
     follow = [*first, Message(role="assistant", content=said.answer), Message(role="user", content="And in 1922?")]
     a = e.ask(follow)
     assert {f.document for f in a.footnotes} == {doc} and briefs[doc][1] in a.answer
+    # a request that names both papers (to compare them) may be answered from each
+    both = e.ask(first, documents=sorted(briefs))
+    assert {f.document for f in both.footnotes} == set(briefs)
 
 
 def test_a_lead_in_that_ends_its_paragraph_brings_the_paragraphs_it_counts(

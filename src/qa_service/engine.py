@@ -119,6 +119,13 @@ class Prepared:
     behind: frozenset[str] = frozenset()
     # a follow-up's: the documents the last answer quoted (`answer.one_document`)
     talked_of: frozenset[str] = frozenset()
+    # the request named several documents (`documents`): its answer may quote each, as when comparing them
+    several: bool = False
+
+    def quoting_one_document(self, allowed: list[Candidate]) -> list[Candidate]:
+        """The candidates that may answer, of one document (`answer.one_document`) unless the request named
+        several."""
+        return allowed if self.several else one_document(allowed, self.talked_of)
 
     @property
     def read_as_follow_up(self) -> bool:
@@ -545,7 +552,8 @@ class Engine:
         for c in cands:  # who wrote what the sentence cites: it may answer "which analyst reported..."
             said = (authors.get(FootnoteRef(document=c.chunk.notes_doc, number=n)) for n in c.sentence.covered_by)
             c.cited = "; ".join(a for a in said if a)
-        return Prepared(q, passages, cands, pinned, k, behind, talked_of)
+        several = len(set(documents or ())) > 1
+        return Prepared(q, passages, cands, pinned, k, behind, talked_of, several)
 
     def answer(self, p: Prepared, weights: Weights | None = None) -> Answer:
         """Read, decide and compose (`weights`: others than the trained ones, as the evaluation's folds)."""
@@ -557,7 +565,7 @@ class Engine:
         why = [part.asks_why for part in q.parts]
         choice = choose(
             cands,
-            one_document(eligible(q, cands, p.pinned, p.behind), p.talked_of),
+            p.quoting_one_document(eligible(q, cands, p.pinned, p.behind)),
             per_part,
             w.composition,
             terms(q.standalone),

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa_service.answer import Composition, choose, eligible, one_document
+from qa_service.answer import Composition, choose, eligible
 from qa_service.decide import SIGNAL_NAMES, SIGNAL_SIGNS, Decider, signals
 from qa_service.evaluate import EvalItem, Target, fact_coverage, history
 from qa_service.lexical import TermStats, terms
@@ -184,7 +184,7 @@ def choice_inputs(
     scores = best_of_parts(cands, np.vstack(per_part))
     q = e.prepared.question
     why = [part.asks_why for part in q.parts]
-    allowed = one_document(eligible(q, cands, e.prepared.pinned, e.prepared.behind), e.prepared.talked_of)
+    allowed = e.prepared.quoting_one_document(eligible(q, cands, e.prepared.pinned, e.prepared.behind))
     return cands, allowed, scores, terms(q.standalone), why
 
 
