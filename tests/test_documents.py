@@ -217,8 +217,8 @@ def test_an_unscoped_answer_quotes_one_paper_and_its_follow_up_stays_with_it(
     tmp_path: Path, embedder: Embedder
 ) -> None:
     """Two papers tell of a council's decisions year by year; a question scoped to neither is answered from one
-    of them, every footnote that paper's, and "And in 1922?" from the same paper; asked of both, from each
-    (invented papers)."""
+    of them, every footnote that paper's; "And in 1922?" from the same paper, "And what about <what only the other
+    paper tells of>?" from the other; asked of both, from each (invented papers)."""
     corpus = tmp_path / "corpus"
     (corpus / "papers").mkdir(parents=True)
     briefs = {
@@ -243,6 +243,11 @@ def test_an_unscoped_answer_quotes_one_paper_and_its_follow_up_stays_with_it(
     follow = [*first, Message(role="assistant", content=said.answer), Message(role="user", content="And in 1922?")]
     a = e.ask(follow)
     assert {f.document for f in a.footnotes} == {doc} and briefs[doc][1] in a.answer
+    # a follow-up about what only the other paper tells of moves to it: the conversation's paper has no say
+    (other,) = set(briefs) - {doc}
+    topic = {"ports-2022": "the harbour fees", "mines-2023": "the silver mines"}[other]
+    elsewhere = e.ask([*follow[:2], Message(role="user", content=f"And what about {topic}?")])
+    assert {f.document for f in elsewhere.footnotes} == {other} and briefs[other][0] in elsewhere.answer
     # a request that names both papers (to compare them) may be answered from each
     both = e.ask(first, documents=sorted(briefs))
     assert {f.document for f in both.footnotes} == set(briefs)
@@ -272,6 +277,7 @@ def test_a_lead_in_that_ends_its_paragraph_brings_the_paragraphs_it_counts(
     manifest = '[[documents]]\nid = "harbour-2022"\npath = "papers/harbour-2022.md"\nformat = "markdown"\n'
     (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
     s = make_settings(tmp_path / "data", corpus)
+    s.answer.candidate_passages = s.retrieval.final_k = 1  # the search brings one passage, the pool the series
     run_ingest(s, embedder=embedder)
     e = Engine(s, embedder=embedder)
     e.load()

@@ -119,15 +119,15 @@ def eligible(
     ]
 
 
-def one_document(allowed: list[Candidate], talked_of: frozenset[str] = frozenset()) -> list[Candidate]:
+def one_document(allowed: list[Candidate]) -> list[Candidate]:
     """The candidates of one document (a paper with its fetched sources, `Chunk.notes_doc`), read after the
-    reader scored them: an answer quotes one paper, whose footnotes its markers cite. A question no one scoped is
-    about the paper of its best sentence; a follow-up, about the paper the last answer quoted (`talked_of`),
-    where that paper has a candidate ("Take the fifth one": the fifth of that paper's list, not of another's)."""
+    reader scored them: an answer quotes one paper, whose footnotes its markers cite, the paper of its best
+    sentence. A follow-up is no exception: the last answer's passages compete among its candidates, so it stays
+    with the paper the conversation is about unless another paper answers it better ("And what about the
+    harbour fees?", which only another paper tells of)."""
     if len({c.chunk.notes_doc for c in allowed}) < 2:
         return allowed
-    pool = [c for c in allowed if c.chunk.notes_doc in talked_of] or allowed
-    doc = max(pool, key=lambda c: c.score).chunk.notes_doc  # the first of the best, in allowed's order
+    doc = max(allowed, key=lambda c: c.score).chunk.notes_doc  # the first of the best, in allowed's order
     return [c for c in allowed if c.chunk.notes_doc == doc]
 
 
@@ -263,17 +263,20 @@ def _announced(
             key=lambda x: (x.chunk.start, x.pos),
         )
         series = _series(after, n, c.text)
-        if not series:
-            later = sorted(
-                (
-                    x
-                    for x in cands
-                    if x.chunk.doc_id == c.chunk.doc_id and x.chunk.section == c.chunk.section and x.row > c.row
-                ),
-                key=lambda x: x.row,
-            )
-            if later and later[0].row == c.row + 1 and later[0].chunk.block_id != c.chunk.block_id:
-                series = _series(later, n, c.text)
+        if not series:  # the lead-in ends its paragraph: the next n paragraphs of its section, the first at once
+            later: list[Candidate] = []
+            blocks: list[str] = []
+            for x in sorted((x for x in cands if x.chunk.doc_id == c.chunk.doc_id and x.row > c.row), key=lambda x: x.row):
+                if x.chunk.section != c.chunk.section or x.chunk.block_id == c.chunk.block_id:
+                    break
+                if x.chunk.block_id not in blocks:
+                    if len(blocks) == n:
+                        break
+                    blocks.append(x.chunk.block_id)
+                later.append(x)
+            series = _series(later, n, c.text)
+            if series and series[0].row != c.row + 1:
+                series = []
         if series:
             return series
     return _following(c, by_place, cands)

@@ -117,15 +117,13 @@ class Prepared:
     # a follow-up's: the reference entries behind the last answer's sentences, which may answer it as well as
     # any sentence ("When was that signed?", "Where was it announced?": the cited record may say)
     behind: frozenset[str] = frozenset()
-    # a follow-up's: the documents the last answer quoted (`answer.one_document`)
-    talked_of: frozenset[str] = frozenset()
     # the request named several documents (`documents`): its answer may quote each, as when comparing them
     several: bool = False
 
     def quoting_one_document(self, allowed: list[Candidate]) -> list[Candidate]:
         """The candidates that may answer, of one document (`answer.one_document`) unless the request named
         several."""
-        return allowed if self.several else one_document(allowed, self.talked_of)
+        return allowed if self.several else one_document(allowed)
 
     @property
     def read_as_follow_up(self) -> bool:
@@ -528,10 +526,8 @@ class Engine:
             hits = [Hit(chunk=c, score=0.0) for c in sources] + [h for h in hits if h.chunk.id not in ids]
             pinned = frozenset(ids)
         behind: frozenset[str] = frozenset()
-        talked_of: frozenset[str] = frozenset()
         if q.follow_up:  # what the last answer used competes too: a follow-up often asks about it
             chunks = self._answered_from(messages, documents)
-            talked_of = frozenset(c.notes_doc for c in chunks)
             if not pinned:  # and so do the references its footnotes cite
                 refs = self._sources_of(answer_sentences(messages), documents)
                 behind = frozenset(c.id for c in refs)
@@ -553,7 +549,7 @@ class Engine:
             said = (authors.get(FootnoteRef(document=c.chunk.notes_doc, number=n)) for n in c.sentence.covered_by)
             c.cited = "; ".join(a for a in said if a)
         several = len(set(documents or ())) > 1
-        return Prepared(q, passages, cands, pinned, k, behind, talked_of, several)
+        return Prepared(q, passages, cands, pinned, k, behind, several)
 
     def answer(self, p: Prepared, weights: Weights | None = None) -> Answer:
         """Read, decide and compose (`weights`: others than the trained ones, as the evaluation's folds)."""

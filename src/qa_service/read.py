@@ -624,9 +624,9 @@ class Candidate:
 
 def pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
     """The hits, then the passages just before and after the best `neighbours` of them in the same paragraph:
-    a reply, a list or the views a lead-in announces often continue in the next passage. A passage of them
-    that ends its paragraph with a lead-in that counts ("Five recommendations follow.") brings the first passage
-    of each paragraph after it in its section, as many as it counts: they are its series."""
+    a reply, a list or the views a lead-in announces often continue in the next passage. A paragraph of the
+    best that ends with a lead-in that counts ("Five recommendations follow.") brings the first passage of each
+    paragraph after it in its section, as many as it counts: they are its series."""
     out = list(hits)
     seen = {h.chunk.id for h in hits}
 
@@ -642,16 +642,17 @@ def pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
         for cj in (ci - 1, ci + 1):
             if 0 <= cj < len(index.chunks) and index.chunks[cj].block_id == h.chunk.block_id:
                 add(index.chunks[cj])
-        lead = h.chunk.sentences[-1].text if h.chunk.sentences else ""
-        count = announced(lead)
+        # the last passage of the hit's paragraph, when it is the hit or the neighbour after it (both pooled)
+        end = ci
+        while end + 1 < len(index.chunks) and index.chunks[end + 1].block_id == h.chunk.block_id:
+            end += 1
+        last = index.chunks[end]
+        count = announced(last.sentences[-1].text) if end <= ci + 1 and last.sentences else 0
         blocks: list[str] = []
-        for other in index.chunks[ci + 1 :] if count else []:
+        for cj in range(end + 1, len(index.chunks)) if count else range(0):
+            other = index.chunks[cj]
             if other.doc_id != h.chunk.doc_id or other.section != h.chunk.section:
                 break
-            if other.block_id == h.chunk.block_id:
-                if other.sentences and other.sentences[-1].text != lead:
-                    break  # the paragraph goes on after the lead-in: its series is in it, if anywhere
-                continue  # an overlapping passage that ends with the lead-in too
             if other.block_id not in blocks:
                 if len(blocks) == count:
                     break
