@@ -144,6 +144,27 @@ def test_openai_compatible_reply_names_the_document_of_each_footnote(client3) ->
     assert "[^mekong-2024-" in content
 
 
+def _engine_over(
+    tmp_path: Path, embedder: Embedder, papers: dict[str, str], search_depth: int | None = None
+) -> Engine:
+    """An engine over a corpus of these Markdown papers (id -> text), ingested in tmp_path; `search_depth`: the
+    passages the search returns, for the answer and for /search, when not the default."""
+    corpus = tmp_path / "corpus"
+    (corpus / "papers").mkdir(parents=True)
+    manifest = ""
+    for doc, text in papers.items():
+        (corpus / "papers" / f"{doc}.md").write_text(text, encoding="utf-8")
+        manifest += f'[[documents]]\nid = "{doc}"\npath = "papers/{doc}.md"\nformat = "markdown"\n\n'
+    (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
+    s = make_settings(tmp_path / "data", corpus)
+    if search_depth is not None:
+        s.answer.candidate_passages = s.retrieval.final_k = search_depth
+    run_ingest(s, embedder=embedder)
+    e = Engine(s, embedder=embedder)
+    e.load()
+    return e
+
+
 SHARED = "The harbour fees doubled between 1919 and 1921"
 
 
@@ -163,22 +184,12 @@ def test_a_sentence_two_papers_share_is_sourced_from_the_paper_asked_about(
 ) -> None:
     """Two papers say the same sentence on the authority of different sources: "what's the source for that?",
     asked of one paper, names that paper's footnote, never the other's (invented papers)."""
-    corpus = tmp_path / "corpus"
-    (corpus / "papers").mkdir(parents=True)
     sources = {
         "zenda-2022": "Zenda Gazette, Harbour Accounts, 1921.",
         "hentzau-2022": "Hentzau Ledger, 1922.",
     }
-    manifest = ""
-    for doc, source in sources.items():
-        brief = _brief(f"Ports of {doc[:6].title()}", "R. Rassendyll", source)
-        (corpus / "papers" / f"{doc}.md").write_text(brief, encoding="utf-8")
-        manifest += f'[[documents]]\nid = "{doc}"\npath = "papers/{doc}.md"\nformat = "markdown"\n\n'
-    (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
-    s = make_settings(tmp_path / "data", corpus)
-    run_ingest(s, embedder=embedder)
-    e = Engine(s, embedder=embedder)
-    e.load()
+    briefs = {doc: _brief(f"Ports of {doc[:6].title()}", "R. Rassendyll", source) for doc, source in sources.items()}
+    e = _engine_over(tmp_path, embedder, briefs)
     for doc, source in sources.items():
         refs = e._sources_of([f"{SHARED}."], [doc])
         assert [(c.doc_id, c.kind) for c in refs] == [(doc, "reference")] and source in refs[0].text
@@ -219,21 +230,11 @@ def test_an_unscoped_answer_quotes_one_paper_and_its_follow_up_stays_with_it(
     """Two papers tell of a council's decisions year by year; a question scoped to neither is answered from one
     of them, every footnote that paper's; "And in 1922?" from the same paper, "And what about <what only the other
     paper tells of>?" from the other; asked of both, from each (invented papers)."""
-    corpus = tmp_path / "corpus"
-    (corpus / "papers").mkdir(parents=True)
     briefs = {
         "ports-2022": ["doubled the harbour fees", "closed the north quay", "sold the old ferry"],
         "mines-2023": ["taxed the silver mines", "banned night shifts", "opened a miners' school"],
     }
-    manifest = ""
-    for doc, did in briefs.items():
-        (corpus / "papers" / f"{doc}.md").write_text(_council(doc, did), encoding="utf-8")
-        manifest += f'[[documents]]\nid = "{doc}"\npath = "papers/{doc}.md"\nformat = "markdown"\n\n'
-    (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
-    s = make_settings(tmp_path / "data", corpus)
-    run_ingest(s, embedder=embedder)
-    e = Engine(s, embedder=embedder)
-    e.load()
+    e = _engine_over(tmp_path, embedder, {doc: _council(doc, did) for doc, did in briefs.items()})
     first = [Message(role="user", content="What did the council do in 1921?")]
     said = e.ask(first)
     docs = {f.document for f in said.footnotes}
@@ -271,16 +272,8 @@ def test_a_lead_in_that_ends_its_paragraph_brings_the_paragraphs_it_counts(
         "The harbour of Zenda has lost half of its traffic since 1919, and the council has done little about it. "
         "Three measures would revive the harbour.\n\n" + "\n\n".join(said) + f"\n\n## References\n\n{refs}\n"
     )
-    corpus = tmp_path / "corpus"
-    (corpus / "papers").mkdir(parents=True)
-    (corpus / "papers" / "harbour-2022.md").write_text(paper, encoding="utf-8")
-    manifest = '[[documents]]\nid = "harbour-2022"\npath = "papers/harbour-2022.md"\nformat = "markdown"\n'
-    (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
-    s = make_settings(tmp_path / "data", corpus)
-    s.answer.candidate_passages = s.retrieval.final_k = 1  # the search brings one passage, the pool the series
-    run_ingest(s, embedder=embedder)
-    e = Engine(s, embedder=embedder)
-    e.load()
+    # the search brings one passage, the pool the series
+    e = _engine_over(tmp_path, embedder, {"harbour-2022": paper}, search_depth=1)
     first = [Message(role="user", content="What would revive the harbour of Zenda?")]
     a = e.ask(first)
     assert "Three measures would revive the harbour." in a.answer and all(m in a.answer for m in measures)
