@@ -248,9 +248,9 @@ def _announced(
 ) -> list[Candidate]:
     """What a lead-in announces: when it counts ("Three factors explain..."), the sentences after it in its
     paragraph that take their place in the series ("First, ...", "The second—..."), as many as it counts, or,
-    for a lead-in that ends its paragraph ("Five recommendations follow."), those after it in its section, the
-    first of them the very next sentence (the paragraphs that follow are the series); else, or when none does,
-    the sentence after it."""
+    for a lead-in that ends its paragraph ("Five recommendations follow."), those in the next n paragraphs of its
+    section, the first of them the very next sentence (the paragraphs that follow are the series); else, or when
+    none does, the sentence after it."""
     n = announced(c.text)
     if n:
         after = sorted(
