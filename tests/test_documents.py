@@ -15,6 +15,7 @@ import pytest
 from conftest import CORPUS, answering_footnotes, make_settings
 from qa_service.answer import eligible
 from qa_service.corpus import add_document
+from qa_service.decide import SIGNAL_NAMES, signals
 from qa_service.embed import Embedder
 from qa_service.engine import Engine, run_ingest
 from qa_service.errors import NotFound
@@ -252,6 +253,34 @@ def test_an_unscoped_answer_quotes_one_paper_and_its_follow_up_stays_with_it(
     # a request that names both papers (to compare them) may be answered from each
     both = e.ask(first, documents=sorted(briefs))
     assert {f.document for f in both.footnotes} == set(briefs)
+
+
+def test_a_year_the_paragraph_opens_with_is_the_time_of_the_sentences_after_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """ "The council's 1921 package had four parts. First, ... Fourth, ...": the paragraph is longer than a passage,
+    so the fourth part's passage never states the year; asked about the 1921 package's fourth part, the decider
+    still finds the year around the answer (the paragraph before its passage), and does not count it missing
+    (an invented paper)."""
+    paper = (
+        "# Harbour fees\n\nBy R. Rassendyll\n\nMay 2022\n\n## The package\n\n"
+        "The council's 1921 package for the port of Zenda had four parts, each argued over for months [1]. "
+        "First, it doubled the harbour fees on every ship above two hundred tons. "
+        "Second, it closed the north quay to foreign ships during the winter storms. "
+        "Third, it sold the old ferry to the boatmen's guild for a symbolic sum. "
+        "Fourth, it barred the grain merchants of Strelsau from the wharves without a licence.\n\n"
+        "## References\n\n[1] Minutes of the council, book 1.\n"
+    )
+    e = _engine_over(tmp_path, embedder, {"ports-2022": paper})
+    missing = SIGNAL_NAMES.index("numbers_missing")
+    p = e.prepare([Message(role="user", content="Whom did the fourth part of the 1921 package bar from the wharves?")])
+    fourth = [c for c in p.candidates if c.text.startswith("Fourth")]
+    assert fourth and all("1921" not in c.context for c in fourth)  # the passage and what precedes it say nothing
+    assert "1921" in fourth[0].earlier
+    assert float(signals(p.question, p.candidates, fourth[:1], e.stats)[missing]) == 0.0
+    p = e.prepare([Message(role="user", content="Whom did the fourth part of the 1924 package bar from the wharves?")])
+    fourth = [c for c in p.candidates if c.text.startswith("Fourth")]
+    assert float(signals(p.question, p.candidates, fourth[:1], e.stats)[missing]) == 1.0  # a year it never gives
 
 
 def test_a_lead_in_that_ends_its_paragraph_brings_the_paragraphs_it_counts(

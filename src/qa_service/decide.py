@@ -144,7 +144,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             max(absent) / max(stats.idf(""), 1e-9) if absent else 0.0,
             sum(mentions(surface(around), e) for e in ents) / len(ents) if ents else 1.0,
             float(min(len(unknown), 2)),
-            float(bool(q.required or q.months) and all(any(_unstated(q, c.context)) for c in chosen)),
+            float(bool(q.required or q.months) and all(any(_unstated(q, _scope(c))) for c in chosen)),
             # a question whose parts ask for different kinds of thing ("who, and when?") names no one kind it lacks;
             # a request beside the question ("Need the name.") asks for no kind of its own
             # (measured: reading only the parts of the kinds it checks moved the threshold, near-miss 0.476 ->
@@ -199,6 +199,13 @@ _REPORTS_RE = re.compile(
     r"expressed|protested|according to|in response|reactions?|responses?)\b",
     re.I,
 )
+
+
+def _scope(c: Candidate) -> str:
+    """What the sentence is said within: its context and the paragraph before it, whose opening often sets the
+    year or figure the sentences after it speak of ("The October 2022 package had four components. ...
+    Second, it controlled ...")."""
+    return f"{c.earlier} {c.context}"
 
 
 def _unstated(q: Question, text: str) -> tuple[list[str], list[str], list[str]]:
@@ -334,7 +341,7 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
         return f"The documents never mention {_join(unknown)}."
     topic = _topic(q, best)
     if s["numbers_missing"]:
-        years, months, numbers = _unstated(q, best.context)
+        years, months, numbers = _unstated(q, _scope(best))
         if not (years or months or numbers):  # the best sentence states them all, another chosen one not
             years, months, numbers = q.years, q.months, q.numbers
         if years or months:  # "in March 2022", "in March and June 2023", "in 2020 and 2021"

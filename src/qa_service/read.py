@@ -607,6 +607,7 @@ class Candidate:
     features: list[np.ndarray] = field(default_factory=list)  # one row of FEATURES per question part
     score: float = 0.0
     cited: str = ""  # the authors of the references its sentence cites, set by the engine
+    earlier: str = ""  # the passages of its paragraph before its own (a year the paragraph opens with is its time)
 
     @property
     def sentence(self) -> ChunkSentence:
@@ -659,6 +660,25 @@ def pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
                 blocks.append(other.block_id)
                 add(other)
     return out
+
+
+def _earlier(chunk: Chunk, index: LoadedIndex) -> str:
+    """The text of the passages of the chunk's paragraph before it (passages overlap: each sentence once)."""
+    ci = index.by_id.get(chunk.id)
+    if ci is None:
+        return ""
+    first = ci
+    while first > 0 and index.chunks[first - 1].block_id == chunk.block_id:
+        first -= 1
+    own = {s.id for s in chunk.sentences}
+    seen: set[str] = set()
+    out = []
+    for c in index.chunks[first:ci]:
+        for s in c.sentences:
+            if s.id not in own and s.id not in seen:
+                seen.add(s.id)
+                out.append(s.text)
+    return " ".join(out)
 
 
 def _neighbours(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -715,6 +735,7 @@ def gather(
     pcos_known = index.chunk_vectors[known] @ qvec if known else np.zeros(0)
     it = iter(pcos_known.tolist())
     pcos = [next(it) if r is not None else 0.0 for r in chunk_rows]
+    earlier = {h.chunk.id: _earlier(h.chunk, index) for h in passages}
     cands = [
         Candidate(
             chunk=h.chunk,
@@ -723,6 +744,7 @@ def gather(
             cosine=cos,
             window=win,
             passage_cosine=pcos[i],
+            earlier=earlier[h.chunk.id],
         )
         for (i, h, p, row), cos, win in zip(placed, cosine.tolist(), window_cos.tolist(), strict=True)
     ]
