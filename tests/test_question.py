@@ -210,6 +210,11 @@ def test_years_numbers_and_footnotes() -> None:
     assert analyse("Did aid rise 5%/year, at $7/day?").numbers == ["5%", "7"]  # a figure per unit is one
     f = analyse("What does footnote 33 cite?")
     assert f.footnotes == [33] and f.numbers == [] and f.about_sources
+    # a paper whose notes are a numbered reference list: "reference 14", "ref. 14", "endnote 14" are its notes
+    for text in ("What does reference 14 cite?", "Which claim is ref. 14 attached to?", "What is endnote 14?"):
+        r = analyse(text)
+        assert r.footnotes == [14] and r.numbers == [] and r.about_sources, text
+    assert analyse("With reference to the 2014 accord, who signed?").footnotes == []  # no number right after
 
 
 def test_what_the_reader_states_before_or_after_asking_is_no_constraint() -> None:

@@ -129,7 +129,10 @@ _SOURCE_RE = re.compile(
 _SOURCE_WORD_RE = re.compile(
     r"\b(?:footnotes?|citations?|cited|cites|bibliograph\w*|references list)\b", re.I
 )
-_FOOTNOTE_NUMBER_RE = re.compile(r"\b(?:foot)?notes?\s*(?:no\.?|number|#)?\s*(\d{1,4})\b", re.I)
+# "footnote 12", "note 12", "endnote 12", and "reference 12" or "ref. 12" of a paper whose notes are a numbered list
+_FOOTNOTE_NUMBER_RE = re.compile(
+    r"\b(?:(?:foot|end)?notes?|references?|ref\.)\s*(?:no\.?|number|#)?\s*(\d{1,4})\b", re.I
+)
 _QUOTATION_RE = re.compile(
     r"[\"“][^\"”]{8,}[\"”]|\bwho said\b|\bquot(?:e|es|ed|ation)\b|\bin (?:his|her|their) (?:own )?words\b|"
     # "tell" too, but not what something tells the reader ("What did the survey tell us?"): a finding
