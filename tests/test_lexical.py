@@ -96,6 +96,14 @@ def test_only_a_name_in_the_reference_list_alone_makes_a_question_about_sources(
     assert stats.names_a_reference("Roza Hentzau: who is she?") and stats.names_a_reference("Hentzau's report?")
 
 
+def test_initials_stand_for_the_capitalised_names_the_texts_write_hyphens_and_all() -> None:
+    """A reader's initials for a name the texts only spell out: each capitalised part of a hyphenated word is an
+    initial of its own ("Validated End-User" -> VEU)."""
+    stats = TermStats(["Zenda's fabs were granted Validated End-User status under the Harbour Fees Act."])
+    assert stats.other_names("VEU") == ["Validated End-User"] and stats.other_names("HFA") == ["Harbour Fees Act"]
+    assert stats.other_names("VE") == []  # the initials of a part of the name name nothing
+
+
 def test_acronyms_the_texts_define_are_other_names_each_way() -> None:
     """"the Zenda Harbour Authority (ZHA)" makes each half of the pair a name for the other, so that a sentence
     that writes one counts as naming the other (invented texts, after Schwartz and Hearst's algorithm)."""

@@ -207,8 +207,10 @@ def opens_sentence(text: str, start: int) -> bool:
     return not before or before.endswith((".", "?", "!", ":", ";", "—", "–", "(", '"', "“"))
 
 
+# a capitalised word may join capitalised parts with hyphens ("Validated End-User", "Non-Proliferation Treaty"),
+# each part an initial of its own
 _CAPITALISED_RUN_RE = re.compile(
-    r"\b[A-Z][a-zà-ÿ]+(?:[ \t]+(?:(?:of|for|and|the|on|in)[ \t]+)?[A-Z][a-zà-ÿ]+)+"
+    r"\b[A-Z][a-zà-ÿ]+(?:-[A-Z][a-zà-ÿ]+)*(?:[ \t]+(?:(?:of|for|and|the|on|in)[ \t]+)?[A-Z][a-zà-ÿ]+(?:-[A-Z][a-zà-ÿ]+)*)+"
 )
 
 
@@ -256,7 +258,7 @@ def _initialisms(texts: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for t in texts:
         for m in _CAPITALISED_RUN_RE.finditer(t):
-            caps = [w for w in m.group(0).split() if w[0].isupper()]
+            caps = [w for w in re.split(r"[\s-]+", m.group(0)) if w[0].isupper()]
             if len(caps) >= 2:
                 out.setdefault("".join(w[0] for w in caps), m.group(0))
     return out
