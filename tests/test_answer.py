@@ -651,6 +651,18 @@ def test_a_short_best_sentence_brings_the_one_after_it() -> None:
         how = Composition(80, 3, 0.8, 0.3, context=True, elaborate=elaborate)
         chosen = choose(cands, cands, [np.array([0.9, 0.1, 0.1])], how, frozenset(), [False]).sentences
         assert [c.pos for c in chosen] == expected
+    # a topic sentence and a short one after it have still said little: the next goes on, up to `elaborate` words
+    steps = _ruritania(
+        ("Fifth, prepare the harbour.", [3]),
+        ("The storms are a warning.", [3]),
+        ("The council should build a sea wall, dredge the north channel and store grain for the winter.", [3]),
+        ("The council meets in the capital every spring.", [5]),
+    )
+    told = [Candidate(chunk=steps, pos=i, row=i, cosine=0.0, score=s) for i, s in enumerate([0.9, 0.1, 0.1, 0.1])]
+    for elaborate, expected in ((15, [0, 1, 2]), (8, [0, 1]), (0, [0])):
+        how = Composition(80, 4, 0.8, 0.3, context=True, elaborate=elaborate)
+        chosen = choose(told, told, [np.array([c.score for c in told])], how, frozenset(), [False]).sentences
+        assert [c.pos for c in chosen] == expected, elaborate
     # the rule is one of the context rules
     how = Composition(80, 3, 0.8, 0.3, context=False, elaborate=20)
     assert [c.pos for c in choose(cands, cands, [np.array([0.9, 0.1, 0.1])], how, frozenset(), [False]).sentences] == [0]

@@ -185,6 +185,12 @@ def choose(
             unexplained_why = how.reasons and id(c) in unexplained
             if unexplained_why or (len(c.text.split()) < how.elaborate and not extra and not caption):
                 extra += _following(c, by_place, cands)
+                # a topic sentence and a short one after it ("Fifth, prepare for counter-leverage. The measures
+                # are a warning.") have still said little: the next goes on, up to the length that says something
+                while extra and id(extra[-1]) in may and sum(len(x.text.split()) for x in (c, *extra)) < how.elaborate:
+                    if not (more := _following(extra[-1], by_place, cands)) or any(more[0] is x for x in extra):
+                        break
+                    extra += more
             if caption:  # a caption is one unit: who or what is shown, where, when, credit
                 rest = [x for x in cands if x.chunk.id == c.chunk.id and x is not c]
                 extra += sorted(rest, key=lambda x: x.pos)
