@@ -283,6 +283,32 @@ def test_a_year_the_paragraph_opens_with_is_the_time_of_the_sentences_after_it(
     assert float(signals(p.question, p.candidates, fourth[:1], e.stats)[missing]) == 1.0  # a year it never gives
 
 
+def test_a_footnote_number_of_no_paper_in_particular_is_answered_for_each_paper_that_has_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Two papers each have a footnote 2: "What does footnote 2 cite?", scoped to neither, names both entries (a
+    reader of several papers may mean either); scoped, the paper's own; a follow-up in a conversation about one
+    paper, that paper's (invented papers)."""
+    briefs = {
+        "ports-2022": ["doubled the harbour fees", "closed the north quay"],
+        "mines-2023": ["taxed the silver mines", "banned night shifts"],
+    }
+    e = _engine_over(tmp_path, embedder, {doc: _council(doc, did) for doc, did in briefs.items()})
+    ask = [Message(role="user", content="What does footnote 2 cite?")]
+    a = e.ask(ask)
+    assert {(f.document, f.number) for f in a.footnotes} == {("ports-2022", 2), ("mines-2023", 2)}
+    assert all(f"Minutes of the council, {doc}, book 2" in a.answer for doc in briefs)
+    for doc in briefs:
+        one = e.ask(ask, documents=[doc])
+        assert {(f.document, f.number) for f in one.footnotes} == {(doc, 2)}
+    first = [Message(role="user", content="What did the council do about the silver mines?")]
+    said = e.ask(first)
+    assert {f.document for f in said.footnotes} == {"mines-2023"}
+    follow = [*first, Message(role="assistant", content=said.answer), Message(role="user", content="And footnote 2?")]
+    b = e.ask(follow)
+    assert {(f.document, f.number) for f in b.footnotes} == {("mines-2023", 2)}
+
+
 def test_a_lead_in_that_ends_its_paragraph_brings_the_paragraphs_it_counts(
     tmp_path: Path, embedder: Embedder
 ) -> None:

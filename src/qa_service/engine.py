@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from qa_service.answer import Answer, choose, compose, eligible, one_document, refuse
+from qa_service.answer import Answer, Choice, choose, compose, eligible, one_document, refuse
 from qa_service.config import Settings
 from qa_service.corpus import load_corpus
 from qa_service.decide import Decision, decide
@@ -117,7 +117,8 @@ class Prepared:
     # a follow-up's: the reference entries behind the last answer's sentences, which may answer it as well as
     # any sentence ("When was that signed?", "Where was it announced?": the cited record may say)
     behind: frozenset[str] = frozenset()
-    # the request named several documents (`documents`): its answer may quote each, as when comparing them
+    # the request named several documents (`documents`), or asked for a footnote number of no paper in particular
+    # that several papers have: its answer may quote each, as when comparing them
     several: bool = False
 
     def quoting_one_document(self, allowed: list[Candidate]) -> list[Candidate]:
@@ -520,6 +521,15 @@ class Engine:
         if q.injection:
             return Prepared(q, [], [], frozenset(), k)
         q, query, hits, pinned = self.candidate_passages(q, k, mode, documents)
+        several = len(set(documents or ())) > 1
+        if q.footnotes and not documents and len(notes := {h.chunk.doc_id for h in hits if h.chunk.id in pinned}) > 1:
+            # "What does footnote 12 cite?" of no paper in particular, where several have a footnote 12: a follow-up
+            # means the paper the conversation is about; a first question could mean any, and is answered for each
+            talked = {c.notes_doc for c in self._answered_from(messages, documents)} & notes if q.follow_up else set()
+            if talked:
+                pinned = frozenset(h.chunk.id for h in hits if h.chunk.id in pinned and h.chunk.doc_id in talked)
+            else:
+                several = True
         if q.sources_of and (sources := self._sources_of(q.sources_of, documents)):
             # "What's the source for that?": the references behind what the last answer said answer it
             ids = {c.id for c in sources}
@@ -548,7 +558,6 @@ class Engine:
         for c in cands:  # who wrote what the sentence cites: it may answer "which analyst reported..."
             said = (authors.get(FootnoteRef(document=c.chunk.notes_doc, number=n)) for n in c.sentence.covered_by)
             c.cited = "; ".join(a for a in said if a)
-        several = len(set(documents or ())) > 1
         return Prepared(q, passages, cands, pinned, k, behind, several)
 
     def answer(self, p: Prepared, weights: Weights | None = None) -> Answer:
@@ -559,14 +568,11 @@ class Engine:
             return refuse(q)
         per_part = w.reader_for(p.read_as_follow_up).score(q, cands)
         why = [part.asks_why for part in q.parts]
-        choice = choose(
-            cands,
-            p.quoting_one_document(eligible(q, cands, p.pinned, p.behind)),
-            per_part,
-            w.composition,
-            terms(q.standalone),
-            why,
-        )
+        allowed = p.quoting_one_document(eligible(q, cands, p.pinned, p.behind))
+        if p.pinned and p.several and q.footnotes:  # footnote N of each paper that has one: every entry answers
+            choice = Choice(sorted(allowed, key=lambda c: c.row))
+        else:
+            choice = choose(cands, allowed, per_part, w.composition, terms(q.standalone), why)
         # the question named the passage (footnote N, the title page): it answers
         if p.pinned and choice.sentences:
             decision = Decision(1.0, False, None)
@@ -708,7 +714,7 @@ class Engine:
         ]
         out: list[Chunk] = []
         for n in q.footnotes:
-            for p in papers if allowed else [self.paper]:
+            for p in papers:
                 if (c := self._references.get(FootnoteRef(document=p.doc_id, number=n))) is not None:
                     out.append(c)
         if q.about_sources:
