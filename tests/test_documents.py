@@ -298,6 +298,9 @@ def test_a_footnote_number_of_no_paper_in_particular_is_answered_for_each_paper_
     a = e.ask(ask)
     assert {(f.document, f.number) for f in a.footnotes} == {("ports-2022", 2), ("mines-2023", 2)}
     assert all(f"Minutes of the council, {doc}, book 2" in a.answer for doc in briefs)
+    # the footnote asked for alone: not the entries the passages found for the question's other words cite
+    topical = e.ask([Message(role="user", content="Which source does footnote 1 cite for the harbour fees?")])
+    assert {(f.document, f.number) for f in topical.footnotes} == {("ports-2022", 1), ("mines-2023", 1)}
     for doc in briefs:
         one = e.ask(ask, documents=[doc])
         assert {(f.document, f.number) for f in one.footnotes} == {(doc, 2)}

@@ -215,6 +215,10 @@ def test_years_numbers_and_footnotes() -> None:
         r = analyse(text)
         assert r.footnotes == [14] and r.numbers == [] and r.about_sources, text
     assert analyse("With reference to the 2014 accord, who signed?").footnotes == []  # no number right after
+    # a figure "reference" qualifies is no note: a year, a unit, a range
+    for text in ("How did fees change against reference 2014 levels?", "Why does the reference 2°C scenario fail?",
+                 "What is the reference 10-year yield?", "Did it grow at the reference 5% rate?"):
+        assert analyse(text).footnotes == [] and analyse(text).kind != "which_source", text
 
 
 def test_what_the_reader_states_before_or_after_asking_is_no_constraint() -> None:

@@ -522,14 +522,16 @@ class Engine:
             return Prepared(q, [], [], frozenset(), k)
         q, query, hits, pinned = self.candidate_passages(q, k, mode, documents)
         several = len(set(documents or ())) > 1
-        if q.footnotes and not documents and len(notes := {h.chunk.doc_id for h in hits if h.chunk.id in pinned}) > 1:
+        numbered = [h.chunk for h in hits if h.chunk.id in pinned and _numbered(h.chunk, q.footnotes)]
+        if not documents and len(notes := {c.doc_id for c in numbered}) > 1:
             # "What does footnote 12 cite?" of no paper in particular, where several have a footnote 12: a follow-up
             # means the paper the conversation is about; a first question could mean any, and is answered for each
+            # with its footnote 12 alone (not the entries its best passages cite, pinned beside it)
             talked = {c.notes_doc for c in self._answered_from(messages, documents)} & notes if q.follow_up else set()
             if talked:
                 pinned = frozenset(h.chunk.id for h in hits if h.chunk.id in pinned and h.chunk.doc_id in talked)
             else:
-                several = True
+                pinned, several = frozenset(c.id for c in numbered), True
         if q.sources_of and (sources := self._sources_of(q.sources_of, documents)):
             # "What's the source for that?": the references behind what the last answer said answer it
             ids = {c.id for c in sources}
@@ -569,8 +571,8 @@ class Engine:
         per_part = w.reader_for(p.read_as_follow_up).score(q, cands)
         why = [part.asks_why for part in q.parts]
         allowed = p.quoting_one_document(eligible(q, cands, p.pinned, p.behind))
-        if p.pinned and p.several and q.footnotes:  # footnote N of each paper that has one: every entry answers
-            choice = Choice(sorted(allowed, key=lambda c: c.row))
+        if p.pinned and p.several and (numbered := [c for c in allowed if _numbered(c.chunk, q.footnotes)]):
+            choice = Choice(sorted(numbered, key=lambda c: c.row))  # footnote N of each paper asked about: each answers
         else:
             choice = choose(cands, allowed, per_part, w.composition, terms(q.standalone), why)
         # the question named the passage (footnote N, the title page): it answers
@@ -813,3 +815,9 @@ def overview_passages(chunks: list[Chunk], docs: set[str], which: str, per_doc: 
             out.append(c)
             count[c.doc_id] = count.get(c.doc_id, 0) + 1
     return out
+
+
+def _numbered(chunk: Chunk, numbers: Sequence[int]) -> bool:
+    """A reference-list entry of one of these footnote numbers."""
+    number = chunk.sentences[0].covered_by[:1] if chunk.kind == "reference" and chunk.sentences else []
+    return bool(number) and number[0] in numbers

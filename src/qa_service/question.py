@@ -129,9 +129,12 @@ _SOURCE_RE = re.compile(
 _SOURCE_WORD_RE = re.compile(
     r"\b(?:footnotes?|citations?|cited|cites|bibliograph\w*|references list)\b", re.I
 )
-# "footnote 12", "note 12", "endnote 12", and "reference 12" or "ref. 12" of a paper whose notes are a numbered list
+# "footnote 12", "note 12", "endnote 12", and "reference 12" or "ref. 12" of a paper whose notes are a numbered list;
+# not a figure "reference" qualifies ("reference 2014 levels", "the reference 2°C scenario", "reference 10-year yield")
 _FOOTNOTE_NUMBER_RE = re.compile(
-    r"\b(?:(?:foot|end)?notes?|references?|ref\.)\s*(?:no\.?|number|#)?\s*(\d{1,4})\b", re.I
+    r"\b(?:(?:(?:foot|end)?notes?)\s*(?:no\.?|number|#)?\s*(\d{1,4})\b"
+    r"|(?:references?|ref\.?)\s*(?:no\.?|number|#)?\s*(\d{1,3})(?![\d°%/\-–]|\.\d|\s*(?:°|%|percent\b|per cent\b)))",
+    re.I,
 )
 _QUOTATION_RE = re.compile(
     r"[\"“][^\"”]{8,}[\"”]|\bwho said\b|\bquot(?:e|es|ed|ation)\b|\bin (?:his|her|their) (?:own )?words\b|"
@@ -1377,7 +1380,7 @@ def analyse(
         kind, answer_type = _kind(standalone)
     years, numbers, _, months = _numbers(_asked(standalone, stated))
     counts = _numbers(standalone)[2]
-    footnotes = [int(n) for n in _FOOTNOTE_NUMBER_RE.findall(standalone)]
+    footnotes = [int(a or b) for a, b in _FOOTNOTE_NUMBER_RE.findall(standalone)]
     overview: Literal["conclusion", "purpose"] | None = None
     if _CONCLUSION_RE.search(standalone):
         overview = "conclusion"
