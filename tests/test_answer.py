@@ -663,6 +663,22 @@ def test_a_short_best_sentence_brings_the_one_after_it() -> None:
         how = Composition(80, 4, 0.8, 0.3, context=True, elaborate=elaborate)
         chosen = choose(told, told, [np.array([c.score for c in told])], how, frozenset(), [False]).sentences
         assert [c.pos for c in chosen] == expected, elaborate
+    # across passages of the paragraph, the next sentence is the very next one, not the first of a later passage
+    # the search ranked higher
+    parts = [
+        _ruritania((t, [3])).model_copy(update={"id": f"p{i}", "start": 100 * i})
+        for i, t in enumerate(
+            ["Fifth, prepare the harbour.", "The council should build a sea wall before the winter storms.",
+             "The guilds will pay for half of it."]
+        )
+    ]
+    a, b, c = (
+        Candidate(chunk=x, pos=0, row=i, cosine=0.0, score=s)
+        for i, (x, s) in enumerate(zip(parts, [0.9, 0.1, 0.2], strict=True))
+    )
+    how = Composition(80, 3, 0.8, 0.3, context=True, elaborate=8)
+    chosen = choose([a, c, b], [a, c, b], [np.array([0.9, 0.2, 0.1])], how, frozenset(), [False]).sentences
+    assert [x.text for x in chosen][:2] == ["Fifth, prepare the harbour.", b.text]
     # the rule is one of the context rules
     how = Composition(80, 3, 0.8, 0.3, context=False, elaborate=20)
     assert [c.pos for c in choose(cands, cands, [np.array([0.9, 0.1, 0.1])], how, frozenset(), [False]).sentences] == [0]

@@ -237,13 +237,10 @@ def _following(
     c: Candidate, by_place: dict[tuple[str, int], Candidate], cands: list[Candidate]
 ) -> list[Candidate]:
     """The sentence after a lead-in: the next one of its passage, or the first of the next passage of the
-    same paragraph when that is among the candidates."""
+    same paragraph when that is among the candidates (the very next sentence of the document, not the first of
+    a later passage that the search ranked higher)."""
     nxt = by_place.get((c.chunk.id, c.pos + 1)) or next(
-        (
-            x
-            for x in cands
-            if x.chunk.block_id == c.chunk.block_id and x.chunk.start > c.chunk.start and x.pos == 0
-        ),
+        (x for x in cands if x.chunk.block_id == c.chunk.block_id and x.row == c.row + 1 and x.pos == 0),
         None,
     )
     return [nxt] if nxt is not None else []
