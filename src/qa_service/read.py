@@ -662,23 +662,22 @@ def pool(hits: list[Hit], index: LoadedIndex, neighbours: int) -> list[Hit]:
     return out
 
 
-def _earlier(chunk: Chunk, index: LoadedIndex) -> str:
-    """The text of the passages of the chunk's paragraph before it (passages overlap: each sentence once)."""
-    ci = index.by_id.get(chunk.id)
-    if ci is None:
-        return ""
-    first = ci
-    while first > 0 and index.chunks[first - 1].block_id == chunk.block_id:
-        first -= 1
-    own = {s.id for s in chunk.sentences}
-    seen: set[str] = set()
-    out = []
-    for c in index.chunks[first:ci]:
-        for s in c.sentences:
-            if s.id not in own and s.id not in seen:
-                seen.add(s.id)
-                out.append(s.text)
-    return " ".join(out)
+def _earlier(index: LoadedIndex) -> dict[str, str]:
+    """Per passage id: the text of the passages of its paragraph before it, computed once per build (read on every
+    request for the passages pooled)."""
+
+    def build() -> dict[str, str]:
+        out: dict[str, str] = {}
+        before: list[str] = []
+        for i, c in enumerate(index.chunks):
+            if i == 0 or index.chunks[i - 1].block_id != c.block_id:
+                before = []
+            own = {x.text for x in c.sentences}  # (a sentence two passages share is the later one's own)
+            out[c.id] = " ".join(t for t in before if t not in own)
+            before += [x.text for x in c.sentences if x.text not in before]
+        return out
+
+    return index.derived("paragraph_before", build)
 
 
 def _neighbours(index: LoadedIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -735,7 +734,7 @@ def gather(
     pcos_known = index.chunk_vectors[known] @ qvec if known else np.zeros(0)
     it = iter(pcos_known.tolist())
     pcos = [next(it) if r is not None else 0.0 for r in chunk_rows]
-    earlier = {h.chunk.id: _earlier(h.chunk, index) for h in passages}
+    earlier = _earlier(index)
     cands = [
         Candidate(
             chunk=h.chunk,
@@ -744,7 +743,7 @@ def gather(
             cosine=cos,
             window=win,
             passage_cosine=pcos[i],
-            earlier=earlier[h.chunk.id],
+            earlier=earlier.get(h.chunk.id, ""),
         )
         for (i, h, p, row), cos, win in zip(placed, cosine.tolist(), window_cos.tolist(), strict=True)
     ]
