@@ -550,7 +550,7 @@ _FRONTED_CLAUSE_RE = re.compile(
 # opens an aside that another closes ("The envoy — who was appointed in 1990 — did he return?"); the question
 # word after the dash in lower case, so that a range ("the March – May talks") or an acronym ("WHO") is none
 _FRONTED_TOPIC_RE = re.compile(
-    rf"^(?!(?:and |but |so )?{_ASKING}\b)[^?—–\"“”]{{1,100}}?(?:\s*[—–]\s*|\s+-{{1,2}}\s+|--)"
+    rf"^(?!(?:and |but |so )?{_ASKING}\b)[^?—–\"“”:]{{1,100}}?(?:\s*[—–:]\s*|\s+-{{1,2}}\s+|--)"
     rf"(?=(?-i:(?:and |but |so )?{_ASKING})\b[^—–]*$)",
     re.I,
 )
@@ -639,7 +639,7 @@ def _kind(text: str) -> tuple[Kind, AnswerType]:
     t = _FRONTED_TOPIC_RE.sub("", whole)
     if _ABOUT_DOC_RE.search(t):
         return "about_document", "statement"
-    if _SOURCE_RE.search(t) or _FOOTNOTE_NUMBER_RE.search(t) or _SOURCE_WORD_RE.search(t):
+    if _SOURCE_RE.search(t) or _FOOTNOTE_NUMBER_RE.search(whole) or _SOURCE_WORD_RE.search(t):
         return "which_source", "source"
     if _REACTION_RE.search(t):
         return "reaction", "reaction"
