@@ -29,6 +29,7 @@ from qa_service.read import (
     Candidate,
     announced,
     asks_for_a_writer,
+    dates_in,
     gives_reason,
     is_anaphoric,
     is_lead_in,
@@ -150,19 +151,35 @@ def choose(
     how: Composition,
     asked: frozenset[str] = frozenset(),
     why: Sequence[bool] = (),
+    dated: Sequence[bool] = (),
 ) -> Choice:
     """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
     candidate), then what completes them, then further sentences nearly as good, within the budget.
     `asked`: the question's terms (lexical.terms), which tell a reason given from one the question states;
-    `why`: for each part, whether it asks for a reason."""
+    `why`: for each part, whether it asks for a reason; `dated`: whether it asks for a date."""
     if not allowed:
         return Choice([])
     index_of = {id(c): i for i, c in enumerate(cands)}
     rows = np.array([index_of[id(c)] for c in allowed])
     chosen: list[Candidate] = []
     unexplained: set[int] = set()  # the best sentences of parts that ask why, where they give no reason
+    dates_for: dict[int, int] = {}  # a chosen sentence's id -> how many parts asking for a date it answers
     for i, scores in enumerate(per_part):
         top = allowed[int(np.argmax(np.asarray(scores)[rows]))]  # the first of the best, in allowed's order
+        if chosen and i < len(dated) and dated[i] and dates_for.get(id(top), 0) >= _dates_stated(top.text):
+            # two parts ask when ("When was it commissioned, and when delivered?") and the later one's best
+            # states no date, or only the one it gave the part before: it takes its best sentence that states
+            # a date the answer does not yet give, if any does
+            given_years = frozenset().union(*(dates_in(c.text)[0] for c in chosen))
+            given_months = frozenset().union(*(dates_in(c.text)[1] for c in chosen))
+            for j in np.argsort(-np.asarray(scores)[rows], kind="stable"):
+                c = allowed[int(j)]
+                years, months = dates_in(c.text)
+                if (years or months) and not (years <= given_years and months <= given_months):
+                    top = c
+                    break
+        if i < len(dated) and dated[i]:
+            dates_for[id(top)] = dates_for.get(id(top), 0) + 1
         if all(c is not top for c in chosen):
             chosen.append(top)
         if i < len(why) and why[i] and not gives_reason(top.text, asked):
@@ -231,6 +248,12 @@ def choose(
         words += len(c.text.split())
     kept = _trim(chosen, how.max_words, keep)
     return Choice(kept, frozenset(id(c) for c in kept if id(c) in context))
+
+
+def _dates_stated(text: str) -> int:
+    """How many dates a sentence states: its years or its months, whichever it names more of."""
+    years, months = dates_in(text)
+    return max(len(years), len(months))
 
 
 def _following(

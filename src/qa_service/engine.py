@@ -574,7 +574,8 @@ class Engine:
         if p.pinned and p.several and (numbered := [c for c in allowed if _numbered(c.chunk, q.footnotes)]):
             choice = Choice(sorted(numbered, key=lambda c: c.row))  # footnote N of each paper asked about: each answers
         else:
-            choice = choose(cands, allowed, per_part, w.composition, terms(q.standalone), why)
+            dated = [part.answer_type == "date" for part in q.parts]
+            choice = choose(cands, allowed, per_part, w.composition, terms(q.standalone), why, dated)
         # the question named the passage (footnote N, the title page): it answers
         if p.pinned and choice.sentences:
             decision = Decision(1.0, False, None)

@@ -178,21 +178,22 @@ def scores_of(reader: Reader, e: Example) -> list[np.ndarray]:
 
 def choice_inputs(
     e: Example, per_part: list[np.ndarray]
-) -> tuple[list[Candidate], list[Candidate], np.ndarray, frozenset[str], list[bool]]:
+) -> tuple[list[Candidate], list[Candidate], np.ndarray, frozenset[str], list[bool], list[bool]]:
     """What `answer.choose` reads of an example besides the composition (sets each candidate's score)."""
     cands = e.prepared.candidates
     scores = best_of_parts(cands, np.vstack(per_part))
     q = e.prepared.question
     why = [part.asks_why for part in q.parts]
+    dated = [part.answer_type == "date" for part in q.parts]
     allowed = e.prepared.quoting_one_document(eligible(q, cands, e.prepared.pinned, e.prepared.behind))
-    return cands, allowed, scores, terms(q.standalone), why
+    return cands, allowed, scores, terms(q.standalone), why, dated
 
 
 def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list[Any]:
     if not e.prepared.candidates:
         return []
-    cands, allowed, scores, asked, why = choice_inputs(e, per_part)
-    return choose(cands, allowed, scores, how, asked, why).sentences
+    cands, allowed, scores, asked, why, dated = choice_inputs(e, per_part)
+    return choose(cands, allowed, scores, how, asked, why, dated).sentences
 
 
 def coverage(e: Example, chosen: list[Any]) -> float:
@@ -236,10 +237,10 @@ def choose_composition(
             continue
         cov_w = cov.setdefault(e.writer, [[] for _ in range(n)])
         words_w = words.setdefault(e.writer, [[] for _ in range(n)])
-        cands, allowed, part_scores, asked, why = choice_inputs(e, scores[id(e)])
+        cands, allowed, part_scores, asked, why, dated = choice_inputs(e, scores[id(e)])
         seen: dict[tuple[int, ...], tuple[float, int]] = {}
         for k, how in enumerate(cfg.compositions):
-            chosen = choose(cands, allowed, part_scores, how, asked, why).sentences
+            chosen = choose(cands, allowed, part_scores, how, asked, why, dated).sentences
             key = tuple(id(c) for c in chosen)
             if key not in seen:
                 seen[key] = (coverage(e, chosen), sum(len(c.text.split()) + 1 for c in chosen))

@@ -139,6 +139,17 @@ def is_anaphoric(text: str) -> bool:
     return bool(_ANAPHORIC_START_RE.match(text))
 
 
+def dates_in(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The years and the months a text states ("in March 2023" -> ({"2023"}, {"march"})): the dates an answer
+    gives, which a question asking for two ("when was it commissioned, and when delivered?") needs two of."""
+    years = frozenset(m.group(1) for m in _YEAR_ONLY_RE.finditer(text))
+    months = frozenset(m.group(0).lower() for m in re.finditer(rf"\b{_MONTH_RE}\b", text))
+    return years, months
+
+
+_YEAR_ONLY_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
 def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float:
     """Does the text contain the kind of thing the question asks for (1.0) or not (0.0); 0.5 when the kind
     has no surface form (a reason, a statement). A name only counts when the question does not give it; a
