@@ -541,30 +541,37 @@ def test_a_sentence_of_a_caption_brings_the_rest_of_it() -> None:
 
 def test_two_parts_asking_when_get_two_dates() -> None:
     """"When was the inquiry ordered, and when was its report delivered?": where both parts like best the sentence
-    that states one date, the later part takes its best sentence stating another; a sentence that states both
-    dates answers both, and parts that ask no date are left as they were (invented passage)."""
+    that states one date, the later part takes its best sentence stating another, if that is nearly as good; a
+    sentence that states both dates answers both, and parts that ask no date are left as they were (invented
+    passage)."""
     chunk = _ruritania(
         ("The inquiry's report, delivered to the council in May 1921, blamed the harbour board.", [2]),
         ("The harbour board met in Zenda every spring.", [3]),
         ("In January 1921 the council ordered an inquiry into the harbour fees.", [1]),
         ("The fees were raised in 1919.", [4]),
+        ("The council ordered the inquiry in January 1921 and received its report in May.", [5]),
     )
-    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0) for i in range(4)]
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0) for i in range(5)]
     how = Composition(max_words=80, max_sentences=1, relative_keep=0.8, adjacent_keep=0.3, context=False)
-    parts = [np.array([0.9, 0.2, 0.5, 0.1]), np.array([0.8, 0.6, 0.4, 0.3])]
 
-    def chosen(dated: list[bool], scores: list[np.ndarray] = parts) -> list[int]:
+    def chosen(dated: list[bool], *parts: list[float]) -> list[int]:
+        scores = [np.array(p) for p in parts]
         for c, best in zip(cands, np.max(scores, axis=0), strict=True):
             c.score = float(best)
         return [c.pos for c in choose(cands, cands, scores, how, dated=dated).sentences]
 
-    # the second part's best after the first sentence is the undated one; it takes the one with January
-    assert chosen([True, True]) == [0, 2]
-    assert chosen([False, False]) == [0]  # "What was found, and who was blamed?": one sentence answers both
-    assert chosen([True, False]) == [0]
-    both = _ruritania(("The council ordered the inquiry in January 1921 and received it in May.", [1]))
-    one = [Candidate(chunk=both, pos=0, row=0, cosine=0.0, score=0.9)]
-    assert len(choose(one, one, [np.array([0.9]), np.array([0.9])], how, dated=[True, True]).sentences) == 1
+    first, second = [0.9, 0.2, 0.5, 0.1, 0.0], [0.8, 0.6, 0.4, 0.3, 0.0]
+    # both parts' best is the May sentence: the second takes its best that states another date, the January one
+    # (the undated sentence scores higher for it, but gives no date)
+    assert chosen([True, True], first, second) == [0, 2]
+    assert chosen([False, False], first, second) == [0]  # "What was found, and who was blamed?": one answers both
+    assert chosen([True, False], first, second) == [0]
+    # a sentence far weaker than the part's best is no answer to it, dated or not
+    assert chosen([True, True], first, [0.8, 0.6, 0.1, 0.2, 0.0]) == [0]
+    # the sentence that states both dates answers both parts alone
+    assert chosen([True, True], [0.5, 0.2, 0.4, 0.1, 0.9], [0.5, 0.6, 0.4, 0.3, 0.8]) == [4]
+    # a second part whose best states no date takes its best dated one not yet given
+    assert chosen([True, True], first, [0.5, 0.9, 0.6, 0.3, 0.0]) == [0, 2]
 
 
 def test_an_answer_too_long_loses_its_context_first() -> None:

@@ -34,6 +34,7 @@ from qa_service.read import (
     is_anaphoric,
     is_lead_in,
     new_names,
+    offers,
     place_in_series,
 )
 from qa_service.text import normalize
@@ -165,14 +166,17 @@ def choose(
     unexplained: set[int] = set()  # the best sentences of parts that ask why, where they give no reason
     dates_for: dict[int, int] = {}  # a chosen sentence's id -> how many parts asking for a date it answers
     for i, scores in enumerate(per_part):
-        top = allowed[int(np.argmax(np.asarray(scores)[rows]))]  # the first of the best, in allowed's order
-        if chosen and i < len(dated) and dated[i] and dates_for.get(id(top), 0) >= _dates_stated(top.text):
+        part = np.asarray(scores)[rows]
+        top = allowed[int(np.argmax(part))]  # the first of the best, in allowed's order
+        if chosen and i < len(dated) and dated[i] and _wants_another_date(top.text, dates_for.get(id(top), 0)):
             # two parts ask when ("When was it commissioned, and when delivered?") and the later one's best
-            # states no date, or only the one it gave the part before: it takes its best sentence that states
-            # a date the answer does not yet give, if any does
+            # states no date, or only those it gave the parts before: it takes its best sentence that states
+            # a date the answer does not yet give, if one is nearly as good (as a further sentence must be)
             given_years = frozenset().union(*(dates_in(c.text)[0] for c in chosen))
             given_months = frozenset().union(*(dates_in(c.text)[1] for c in chosen))
-            for j in np.argsort(-np.asarray(scores)[rows], kind="stable"):
+            for j in np.argsort(-part, kind="stable"):
+                if part[j] < how.adjacent_keep * part.max():
+                    break
                 c = allowed[int(j)]
                 years, months = dates_in(c.text)
                 if (years or months) and not (years <= given_years and months <= given_months):
@@ -250,10 +254,13 @@ def choose(
     return Choice(kept, frozenset(id(c) for c in kept if id(c) in context))
 
 
-def _dates_stated(text: str) -> int:
-    """How many dates a sentence states: its years or its months, whichever it names more of."""
+def _wants_another_date(text: str, answers: int) -> bool:
+    """A part asking for a date is not answered by its best sentence when that states no date at all (not even
+    "two weeks later"), or no more years or months than the parts asking for a date it already answers."""
+    if not answers:
+        return not offers(text, "date")
     years, months = dates_in(text)
-    return max(len(years), len(months))
+    return answers >= max(len(years), len(months))
 
 
 def _following(

@@ -544,8 +544,9 @@ _FRONTED_CLAUSE_RE = re.compile(
     re.I,
 )
 
-# what the question is about, named before a dash, then the question: "The last of those — why was it set up?",
-# "Zenda's envoy - did he ever go back?"; the question is what follows the dash. Not where the words before the
+# what the question is about, named before a dash or a colon, then the question: "The last of those — why was it
+# set up?", "Zenda's envoy - did he ever go back?", "Harbour fees: when were they raised?"; the question is what
+# follows. Not where the words before the
 # dash ask themselves ("What did Sapt say — and when?") or quote ("He wrote 'peace — how?'"), nor where the dash
 # opens an aside that another closes ("The envoy — who was appointed in 1990 — did he return?"); the question
 # word after the dash in lower case, so that a range ("the March – May talks") or an acronym ("WHO") is none

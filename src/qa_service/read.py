@@ -147,7 +147,7 @@ def dates_in(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return years, months
 
 
-_YEAR_ONLY_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_YEAR_ONLY_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")  # a decade ("the 1990s") by its first year
 
 
 def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float:
