@@ -699,6 +699,11 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
     return years, list(dict.fromkeys(nums)), list(dict.fromkeys(counts)), list(dict.fromkeys(months))
 
 
+def years_in(text: str) -> frozenset[str]:
+    """The years a text names, a decade by its first year ("the 1990s" -> "1990")."""
+    return frozenset(m.group(1) for m in _YEAR_RE.finditer(text))
+
+
 def months_in(text: str) -> frozenset[str]:
     """The months a text names, in full or short before a day or a year ("Sept. 2023" -> "september"); a
     verb "may" or "march" counts too: what a passage states is read leniently."""

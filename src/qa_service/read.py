@@ -23,7 +23,7 @@ import numpy as np
 from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
-from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question, enumeration
+from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question, enumeration, years_in
 from qa_service.text import FUNCTION_WORDS, NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
 
 # ---------------------------------------------------------------- what a sentence offers
@@ -142,12 +142,8 @@ def is_anaphoric(text: str) -> bool:
 def dates_in(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """The years and the months a text states ("in March 2023" -> ({"2023"}, {"march"})): the dates an answer
     gives, which a question asking for two ("when was it commissioned, and when delivered?") needs two of."""
-    years = frozenset(m.group(1) for m in _YEAR_ONLY_RE.finditer(text))
-    months = frozenset(m.group(0).lower() for m in re.finditer(rf"\b{_MONTH_RE}\b", text))
-    return years, months
-
-
-_YEAR_ONLY_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")  # a decade ("the 1990s") by its first year
+    months = frozenset(m.group(0).lower() for m in re.finditer(rf"\b{_MONTH_RE}\b", text))  # capitalised: not "may"
+    return years_in(text), months
 
 
 def offers(text: str, answer_type: AnswerType, question_text: str = "") -> float:
