@@ -111,6 +111,10 @@ from qa_service.question import (
         ("Who — the envoy or the minister — signed it?", "who", "person"),  # the words before ask themselves
         ("The Strelsau accord — what did it promise the ports?", "what", "statement"),
         ("The reasons — what were they?", "what", "statement"),  # no definition asked
+        # or before a colon; a footnote number before it still asks about sources
+        ("Harbour fees: when were they raised?", "when", "date"),
+        ("Zenda's envoy: did he ever go back?", "yes_no", "statement"),
+        ("Footnote 13: which theorist does the author follow?", "which_source", "source"),
         # an aside between two dashes, a range, an acronym, a dash inside a quotation: no topic before a question
         ("The envoy — who was appointed in 1990 — did he return?", "what", "statement"),
         ("In the March – May talks, what was agreed?", "what", "statement"),
