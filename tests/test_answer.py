@@ -180,6 +180,11 @@ def test_reasons_name_only_content_words_of_the_question(engine: Engine) -> None
     assert b.abstained and b.reason and "“surplus”" in b.reason  # it names the words the evidence lacks ...
     for word in ("ought", "shall"):  # ... and no modal verb among them
         assert f"“{word}”" not in b.reason.lower()
+    q = "Was the surplus gold of the Afghanistan Contact Group always like that, despite the auditors?"
+    b = engine.answer(engine.prepare([Message(role="user", content=q)]), strict)
+    assert b.abstained and b.reason and "“surplus”" in b.reason
+    for word in ("like", "despite"):  # nor a preposition the stop list lacks
+        assert f"“{word}”" not in b.reason.lower()
 
 
 def test_two_part_question_gets_a_sentence_for_each_part(engine: Engine) -> None:

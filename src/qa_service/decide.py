@@ -408,20 +408,24 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
     return "No passage of the documents answers this; the closest ones are shown."
 
 
-# the modal verbs the standard stop list lacks ("might", "must", "should" are on it): they name nothing
-_MODALS = frozenset({"ought", "shall"})
+# words the standard stop list lacks that name nothing: modal verbs ("might", "must", "should" are on it) and
+# prepositions ("above", "among", "via" are on it; "like" as in "Was it always like that?")
+_UNLISTED_FUNCTION_WORDS = frozenset(
+    {"ought", "shall", "like", "unlike", "despite", "amid", "amidst", "regarding", "concerning", "versus"}
+    | {"till"}
+)
 
 
 def _content(text: str) -> list[str]:
-    """The question's content words: no English function word (a standard stop list, and the modal verbs it
-    lacks), no word that only frames a question ('tell', 'explain', 'paper'), nothing shorter than three
-    letters."""
+    """The question's content words: no English function word (a standard stop list, and the modal verbs and
+    prepositions it lacks), no word that only frames a question ('tell', 'explain', 'paper'), nothing shorter
+    than three letters."""
     return list(
         dict.fromkeys(
             w
             for w in content_words(text)
             if w not in ENGLISH_STOP_WORDS
-            and w not in _MODALS
+            and w not in _UNLISTED_FUNCTION_WORDS
             and w not in SCAFFOLD
             and len(w) >= 3
             and not w.isdigit()
