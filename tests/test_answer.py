@@ -187,6 +187,18 @@ def test_reasons_name_only_content_words_of_the_question(engine: Engine) -> None
         assert f"“{word}”" not in b.reason.lower()
 
 
+def test_a_table_of_contents_answers_only_a_question_about_the_layout(engine: Engine) -> None:
+    # the paper's table of contents lists its section titles: a question in their words retrieves it
+    q = "What does the paper say about the regional institutional deficit and global geopolitical rivalries?"
+    p = engine.prepare([Message(role="user", content=q)])
+    assert any(c.chunk.kind == "toc" for c in p.candidates)
+    assert not any(c.chunk.kind == "toc" for c in eligible(p.question, p.candidates, p.pinned, p.behind))
+    a = engine.answer(p)
+    assert "Table of Contents" not in a.answer and "Recent Historical Context" not in a.answer
+    p = engine.prepare([Message(role="user", content="What sections does the paper have?")])
+    assert any(c.chunk.kind == "toc" for c in eligible(p.question, p.candidates, p.pinned, p.behind))
+
+
 def test_two_part_question_gets_a_sentence_for_each_part(engine: Engine) -> None:
     a = ask(engine, "When was the Afghanistan Contact Group created inside the SCO, and when was it revived?")
     assert not a.abstained and "2005" in a.answer and "2017" in a.answer

@@ -107,15 +107,18 @@ def eligible(
     """The candidates that may answer: what the question names outright (footnote N, the title page), alone;
     else any sentence but a question of the document's own (`asks`; unless the reader asks what was asked) and a
     reference-list entry, which answers only a question about sources, or a follow-up about what the last answer
-    said when the entry is one its footnotes cite (`behind`)."""
+    said when the entry is one its footnotes cite (`behind`); and a table of contents, which states nothing
+    but a document's headings and pages, only a question about the document or how it is laid out."""
     if pinned:
         return [c for c in cands if c.chunk.id in pinned]
     counted = {normalize(t) for t in q.counted}
     about_asking = bool(_ABOUT_ASKING_RE.search(q.standalone))
+    about_layout = q.about_document or q.overview is not None or bool(_ABOUT_LAYOUT_RE.search(q.standalone))
     return [
         c
         for c in cands
         if (q.about_sources or c.chunk.kind != "reference" or c.chunk.id in behind)
+        and (about_layout or c.chunk.kind != "toc")
         and (not counted or normalize(c.text) not in counted)
         and (about_asking or c.chunk.kind == "reference" or not asks(c.text))
     ]
@@ -138,6 +141,11 @@ def asks(text: str) -> bool:
     answers, never the answer, unless the reader asks what was asked (`_ABOUT_ASKING_RE`)."""
     return text.rstrip(" \"”’')").endswith("?")
 
+
+# the reader asks how a document is laid out: "What sections does the report have?", "How is it organised?"
+_ABOUT_LAYOUT_RE = re.compile(
+    r"\b(?:sections?|chapters?|contents|headings?|structured?|organi[sz]ed|laid out|outline)\b", re.I
+)
 
 # the reader asks what someone asked: "What did Sapt ask the council?", "Which questions does the paper raise?"
 _ABOUT_ASKING_RE = re.compile(
