@@ -108,12 +108,13 @@ def eligible(
     else any sentence but a question of the document's own (`asks`; unless the reader asks what was asked) and a
     reference-list entry, which answers only a question about sources, or a follow-up about what the last answer
     said when the entry is one its footnotes cite (`behind`); and a table of contents, which states nothing
-    but a document's headings and pages, only a question about the document or how it is laid out."""
+    but a document's headings and pages, only a question about the document or how it is laid out
+    (`Question.about_layout`)."""
     if pinned:
         return [c for c in cands if c.chunk.id in pinned]
     counted = {normalize(t) for t in q.counted}
     about_asking = bool(_ABOUT_ASKING_RE.search(q.standalone))
-    about_layout = q.about_document or q.overview is not None or bool(_ABOUT_LAYOUT_RE.search(q.standalone))
+    about_layout = q.about_document or q.about_layout
     return [
         c
         for c in cands
@@ -141,11 +142,6 @@ def asks(text: str) -> bool:
     answers, never the answer, unless the reader asks what was asked (`_ABOUT_ASKING_RE`)."""
     return text.rstrip(" \"”’')").endswith("?")
 
-
-# the reader asks how a document is laid out: "What sections does the report have?", "How is it organised?"
-_ABOUT_LAYOUT_RE = re.compile(
-    r"\b(?:sections?|chapters?|contents|headings?|structured?|organi[sz]ed|laid out|outline)\b", re.I
-)
 
 # the reader asks what someone asked: "What did Sapt ask the council?", "Which questions does the paper raise?"
 _ABOUT_ASKING_RE = re.compile(

@@ -409,10 +409,10 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
 
 
 # words the standard stop list lacks that name nothing: modal verbs ("might", "must", "should" are on it) and
-# prepositions ("above", "among", "via" are on it; "like" as in "Was it always like that?")
+# prepositions ("above", "among", "via" are on it; "like" as in "Is Zenda like Strelsau?")
 _UNLISTED_FUNCTION_WORDS = frozenset(
-    {"ought", "shall", "like", "unlike", "despite", "amid", "amidst", "regarding", "concerning", "versus"}
-    | {"till"}
+    """ought shall like unlike despite amid amidst regarding concerning versus till including whilst alongside
+    notwithstanding""".split()  # noqa: SIM905
 )
 
 

@@ -697,7 +697,8 @@ class Engine:
         # "What does footnote 12 cite?", "Who wrote the paper?", "What is its main conclusion?": the passages
         # the question points at answer it, and come first; other named passages (the references the best
         # passages cite) only join the candidates.
-        outright = bool(q.footnotes) or q.about_document or (q.overview is not None and not q.subject)
+        overview = q.overview is not None and not q.subject
+        outright = bool(q.footnotes) or q.about_document or q.layout_only or overview
         pinned = frozenset(c.id for c in named) if outright else frozenset()
         ids = {c.id for c in named}
         if outright:
@@ -710,8 +711,8 @@ class Engine:
     def _named_passages(self, q: Question, hits: list[Hit], allowed: frozenset[str] | None) -> list[Chunk]:
         """Passages the question points at without the words to find them: reference N for "footnote N";
         the references the best passages cite for a question about sources; the title page for a question
-        about the document itself; the opening passages of a concluding or introductory section for a
-        question about the whole document's conclusion or purpose."""
+        about the document itself; the table of contents for one about its layout; the opening passages of a
+        concluding or introductory section for a question about the whole document's conclusion or purpose."""
         papers = [
             p for p in self.index.papers if p.kind == "paper" and (allowed is None or p.doc_id in allowed)
         ]
@@ -731,6 +732,9 @@ class Engine:
         if q.about_document:  # per document, derived once per index: no scan over every passage
             for p in papers:
                 out += index.derived(("front", p.doc_id), partial(_front_passages, index, p.doc_id))
+        if q.about_layout:  # the tables of contents
+            for p in papers:
+                out += [c for c in index.chunks_by_doc.get(p.doc_id, []) if c.kind == "toc"]
         if q.overview:
             for p in papers:
                 out += index.derived(

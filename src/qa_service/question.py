@@ -91,6 +91,24 @@ _OVERVIEW_WORD_RE = re.compile(
     r"document'?s?|analysis|article'?s?|publication'?s?|author'?s?",
     re.I,
 )
+# the reader asks how the document itself is laid out: "What sections does the report have?", "How is the
+# paper organised?", "the brief's chapters", "the table of contents" (not "sections of society", "a structured
+# dialogue")
+_LAYOUT_RE = re.compile(
+    rf"\b(?:sections?|chapters?|parts|headings?)\b.{{0,30}}\b(?:the|this|its) {_DOC_NOUN}\b|"
+    rf"\b{_DOC_NOUN}(?:'s|’s)? (?:sections|chapters|headings|structure|outline|layout)\b|"
+    rf"\bhow (?:is|was) (?:(?:the|this) {_DOC_NOUN}|it) "
+    rf"(?:structured|organi[sz]ed|laid out|divided|set out)\b|"
+    r"\btable of contents\b",
+    re.I,
+)
+# the words of a question that asks for the layout and nothing else ("What sections does the paper have?"; not
+# "Which section of the paper covers sanctions?")
+_LAYOUT_WORD_RE = re.compile(
+    r"sections?|chapters?|parts?|headings?|structured?|organi[sz]ed|outline|layout|laid|divided|contents|"
+    r"table|have|has|contain|contains|cover|covers|consist|consists",
+    re.I,
+)
 _PURPOSE_RE = re.compile(
     rf"\b(?:purpose|objective|aim|goal|scope)s?\s+of\s+(?:the|this)\s+{_DOC_NOUN}\b|"
     rf"\bwhat (?:is|does) (?:the|this) {_DOC_NOUN} (?:about|examine|investigate|ask|set out to do|try to do)\b|"
@@ -475,6 +493,9 @@ class Question(BaseModel):
     injection: bool = False
     about_sources: bool = False
     about_document: bool = False
+    about_layout: bool = Field(
+        default=False, description="It asks how a document is laid out: its sections, chapters or contents."
+    )
     overview: Literal["conclusion", "purpose"] | None = None
     counted: list[str] = Field(
         default_factory=list,
@@ -510,6 +531,13 @@ class Question(BaseModel):
         """Focus terms beyond those that ask for an overview ("What is the paper's main conclusion?" has
         none; "What does it conclude about sanctions?" has "sanctions")."""
         return [w for w in self.focus if not _OVERVIEW_WORD_RE.fullmatch(w)]
+
+    @property
+    def layout_only(self) -> bool:
+        """It asks for the layout and nothing else: the tables of contents answer it outright."""
+        return self.about_layout and all(
+            _LAYOUT_WORD_RE.fullmatch(w) or _OVERVIEW_WORD_RE.fullmatch(w) for w in self.focus
+        )
 
     @property
     def naming(self) -> str:
@@ -1427,6 +1455,7 @@ def analyse(
         injection=bool(_INJECTION_RE.search(text)),
         about_sources=about_sources,
         about_document=kind == "about_document",
+        about_layout=bool(_LAYOUT_RE.search(standalone)),
         overview=overview,
         counted=counted_in(text, answer_sentences(messages)) if follow_up else [],
         sources_of=sources_of,
