@@ -194,3 +194,29 @@ def test_texts_embedded_together_are_batched_by_length_not_padded_to_the_longest
     assert len(torch_recorder.batches) == 1
     # through the query batcher (its worker thread) each caller still gets its own text's vector
     assert [v[0] for v in e.encode_queries(["one question", "a second, longer question"])] == [12, 25]
+
+
+def test_counting_tokens_waits_for_the_encoder_like_encoding_does() -> None:
+    """A build counts the tokens of its texts while requests are embedded (an upload while serving): the
+    tokenizer is the encoder's, and a count in the middle of a batch leaves the batch unpadded (a 500), so it
+    takes the same lock as encoding (a probe encoder in place of the model: the upload test drives the real
+    one)."""
+    e = Embedder()
+    seen: list[bool] = []
+
+    class Probe:
+        dimension, max_tokens = 3, 10
+
+        def encode_batch(self, texts: list[str]) -> np.ndarray:
+            seen.append(e._encode_lock.locked())
+            return np.ones((len(texts), 3), dtype=np.float32)
+
+        def token_count(self, text: str) -> int:
+            seen.append(e._encode_lock.locked())
+            return len(text.split())
+
+    e._model = Probe()
+    assert e.count_truncated(["one two three four five six seven eight nine ten eleven", "short"]) == 1
+    assert e.encode(["a", "b"]).shape == (2, 3)
+    assert seen == [True, True]
+

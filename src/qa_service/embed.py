@@ -341,11 +341,15 @@ class Embedder:
         return self.encoder.max_tokens
 
     def count_truncated(self, texts: Sequence[str]) -> int:
-        """How many texts exceed the model's window (they would be cut silently)."""
+        """How many texts exceed the model's window (they would be cut silently). Under the encoding lock: the
+        tokenizer is the encoder's, and a build counts while requests are served (an upload), whose batches it
+        would otherwise unpad."""
         encoder = self.encoder
         limit = self.max_tokens - 2
         # a token covers at least one character: only texts longer than the limit in characters can exceed it
-        return sum(1 for t in texts if len(t) > limit and encoder.token_count(t) > limit)
+        long = [t for t in texts if len(t) > limit]
+        with self._encode_lock:
+            return sum(1 for t in long if encoder.token_count(t) > limit)
 
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, progress: Callable[[int], None] | None = None
