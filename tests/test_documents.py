@@ -216,8 +216,14 @@ def test_a_sentence_two_papers_share_is_sourced_from_the_paper_asked_about(
 
 
 def _council(doc: str, did: list[str]) -> str:
-    """An invented brief whose council did three things, one a year, each sentence with its footnote."""
-    said = " ".join(f"In {1921 + i} the council {d} [{i + 1}]." for i, d in enumerate(did))
+    """An invented brief whose council did three things, one a year, each sentence with its footnote. Each
+    sentence is as long as a paper's usually are: a very short one is read as a topic sentence, which brings
+    the sentences after it (`Composition.elaborate`, a trained length)."""
+    said = " ".join(
+        f"In {1921 + i} the council {d}, after a debate in the old town hall that ran over three "
+        f"sittings and ended in a narrow vote [{i + 1}]."
+        for i, d in enumerate(did)
+    )
     refs = "\n".join(f"[{i + 1}] Minutes of the council, {doc}, book {i + 1}." for i in range(len(did)))
     return (
         f"# The council of {doc}\n\nBy R. Rassendyll\n\nRuritanian Institute\n\nMay 2022\n\n## The record\n\n"
