@@ -732,9 +732,9 @@ class Engine:
         if q.about_document:  # per document, derived once per index: no scan over every passage
             for p in papers:
                 out += index.derived(("front", p.doc_id), partial(_front_passages, index, p.doc_id))
-        if q.about_layout:  # the tables of contents
+        if q.about_layout:  # the tables of contents, derived once per index like the title pages
             for p in papers:
-                out += [c for c in index.chunks_by_doc.get(p.doc_id, []) if c.kind == "toc"]
+                out += index.derived(("toc", p.doc_id), partial(_toc_passages, index, p.doc_id))
         if q.overview:
             for p in papers:
                 out += index.derived(
@@ -806,6 +806,10 @@ _OVERVIEW_SECTIONS = {
 
 def _front_passages(index: LoadedIndex, doc_id: str) -> list[Chunk]:
     return [c for c in index.chunks_by_doc.get(doc_id, []) if c.section_kind == "front" and c.kind == "front"]
+
+
+def _toc_passages(index: LoadedIndex, doc_id: str) -> list[Chunk]:
+    return [c for c in index.chunks_by_doc.get(doc_id, []) if c.kind == "toc"]
 
 
 def overview_passages(chunks: list[Chunk], docs: set[str], which: str, per_doc: int = 3) -> list[Chunk]:
