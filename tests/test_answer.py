@@ -185,6 +185,10 @@ def test_reasons_name_only_content_words_of_the_question(engine: Engine) -> None
     assert b.abstained and b.reason and "“surplus”" in b.reason
     for word in ("like", "despite"):  # nor a preposition the stop list lacks
         assert f"“{word}”" not in b.reason.lower()
+    q = "What is the paper's verdict on the Afghanistan Contact Group's surplus gold?"
+    b = engine.answer(engine.prepare([Message(role="user", content=q)]), strict)
+    assert b.abstained and b.reason and "“surplus”" in b.reason
+    assert "“paper" not in b.reason.lower() and "'s”" not in b.reason  # a possessive is its noun: "paper" frames it
 
 
 def test_a_table_of_contents_answers_only_a_question_about_the_layout(engine: Engine) -> None:

@@ -417,13 +417,13 @@ _UNLISTED_FUNCTION_WORDS = frozenset(
 
 
 def _content(text: str) -> list[str]:
-    """The question's content words: no English function word (a standard stop list, and the modal verbs and
-    prepositions it lacks), no word that only frames a question ('tell', 'explain', 'paper'), nothing shorter
-    than three letters."""
+    """The question's content words, a possessive as its noun ("the paper's verdict": paper, verdict): no English
+    function word (a standard stop list, and the modal verbs and prepositions it lacks), no word that only frames
+    a question ('tell', 'explain', 'paper'), nothing shorter than three letters."""
     return list(
         dict.fromkeys(
             w
-            for w in content_words(text)
+            for w in (x.removesuffix("'s") for x in content_words(text))
             if w not in ENGLISH_STOP_WORDS
             and w not in _UNLISTED_FUNCTION_WORDS
             and w not in SCAFFOLD
