@@ -71,6 +71,9 @@ from qa_service.question import (
         ("Why does the study rely on Zenda's data?", "why", "reason"),
         ("What is the paper drawing on?", "which_source", "source"),
         ("Where does the quote about a security belt come from?", "which_source", "source"),
+        ("where's that from", "which_source", "source"),  # "where's" as "where is"
+        ("Where’s the figure on Zenda's harbour fees from?", "which_source", "source"),
+        ("Where's the treaty kept?", "where", "place"),
         ("Sapt called the treaty a sham. Where's that reported?", "which_source", "source"),
         ("Where did Rassendyll say that?", "which_source", "source"),
         ("Where was this published?", "which_source", "source"),
@@ -677,3 +680,13 @@ def test_an_ordinal_counts_in_the_series_or_list_the_answer_showed_only_in_part(
     )
     # an ordinal that names its own list ("the last of the troops") points at nothing the answer quoted
     assert refer("When did the last of the troops leave?", shown, paragraph) == "When did the last of the troops leave?"
+
+
+def test_a_number_beside_a_month_is_a_day_or_a_year_no_figure() -> None:
+    """"oct 24", "March 22", "4 May": a day, or a year written short, which a figure stated elsewhere does not
+    answer; a number that counts is a figure still. A month written short is the month in the focus words."""
+    for q in ("What did Zenda sign on oct 24?", "Did Strelsau object in March 22?", "What happened on 4 May in Zenda?"):
+        assert analyse(q).numbers == [], q
+    assert analyse("How many of the 24 delegates voted in March?").numbers == ["24"]
+    q = analyse("what did the zenda council agree in jun 2023")
+    assert "june" in q.focus and "jun" not in q.focus and q.months == ["june"]

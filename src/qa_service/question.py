@@ -122,7 +122,8 @@ _SOURCE_RE = re.compile(
     r"\b(?:which|what) (?:source|sources|footnote|footnotes|note|reference|references|citation|document|report|"
     r"article|study|statement|publication)\b.{0,60}\b(?:cite[sd]?|support|supports|back|backs|says?|said|"
     r"for|behind|quoted|come|comes|from|documents?|based)\b|"
-    r"\bwhere (?:does|do|did|is|are|was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|cited|sourced|quoted|"
+    r"\bwhere(?:['’]s| does| do| did| is| are| was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|cited|sourced|"
+    r"quoted|"
     r"taken from)\b|"
     r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
     r"supporting|backing)\b|\bwhat (?:does|do) (?:the )?(?:paper|author) cite\b|\bcited? (?:for|as|by)\b|"
@@ -284,6 +285,11 @@ _VERB_MONTH_RE = re.compile(
     re.I,
 )
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
+# a month's name, in full or short, right before or after a number: the number is a day or a year, no figure
+_MONTH_WORD = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|" \
+    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)"
+_MONTH_BEFORE_RE = re.compile(rf"\b{_MONTH_WORD}\.?\s*$", re.I)
+_MONTH_AFTER_RE = re.compile(rf"\s*(?:st|nd|rd|th)?\s+{_MONTH_WORD}\b", re.I)
 # a figure; not digits joined to digits by a slash, which name a day or an event ("9/11", "24/7") rather than
 # count ("5%/year" and "$5/day" are figures)
 _NUMBER_RE = re.compile(
@@ -708,6 +714,8 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
         value = m.group(1).replace(",", "")
         if value in years or _FOOTNOTE_NUMBER_RE.search(text[max(0, m.start() - 12) : m.end()]):
             continue
+        if len(value) <= 2 and (_MONTH_BEFORE_RE.search(text[: m.start()]) or _MONTH_AFTER_RE.match(text, m.end())):
+            continue  # "oct 24", "March 22", "4 May": a day, or a year written short; no figure
         nums.append(value + ("%" if m.group(2) else ""))
     counts = [  # "the two factors"; not "one" (a pronoun as often as a number) nor ordinals
         str(NUMBER_WORDS[w])
@@ -1343,7 +1351,16 @@ def _last_claim(messages: Sequence[Message]) -> str:
 
 
 def _focus(text: str) -> list[str]:
-    return list(dict.fromkeys(w for w in content_words(text) if w not in SCAFFOLD and not w.isdigit()))
+    """The content words that say what it is about; a month written short before a number ("jun 2023") as the
+    month's name."""
+    short = {m.group(1).lower() for m in _SHORT_MONTH_RE.finditer(text)}
+    return list(
+        dict.fromkeys(
+            _MONTH_NAMES[w] if w in short else w
+            for w in content_words(text)
+            if w not in SCAFFOLD and not w.isdigit()
+        )
+    )
 
 
 def _parts(standalone: str, stated: Sequence[str] = ()) -> list[Part]:
