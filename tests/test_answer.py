@@ -945,6 +945,11 @@ def test_an_answer_that_does_not_state_the_year_asked_about_counts_against_it() 
     sept = Candidate(chunk=_ruritania(("The council met in Strelsau on 4 Sept. 2023.", [])), pos=0, row=2, cosine=0.5)
     assert signals(analyse("What did the council do in September 2023?"), [sept], [sept], stats)[missing] == 0.0
     assert analyse("When did the protesters march on Strelsau?").months == []
+    # a question whose parts each write their own year: each part's year stated by a sentence of the answer
+    each = analyse("Which round did Zenda join in 2020, and which round did Strelsau host in 2023?")
+    assert [p.numbers for p in each.parts] == [["2020"], ["2023"]]
+    assert signals(each, cands, cands, stats)[missing] == 0.0  # 2023 by the first sentence, 2020 by the second
+    assert signals(each, cands, cands[:1], stats)[missing] == 1.0  # 2020 by none
 
 
 def test_what_someone_said_or_stands_for_needs_them_named() -> None:

@@ -144,7 +144,7 @@ def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats:
             max(absent) / max(stats.idf(""), 1e-9) if absent else 0.0,
             sum(mentions(surface(around), e) for e in ents) / len(ents) if ents else 1.0,
             float(min(len(unknown), 2)),
-            float(bool(q.required or q.months) and all(any(_unstated(q, _scope(c))) for c in chosen)),
+            float(_numbers_missing(q, chosen)),
             # a question whose parts ask for different kinds of thing ("who, and when?") names no one kind it lacks;
             # a request beside the question ("Need the name.") asks for no kind of its own
             # (measured: reading only the parts of the kinds it checks moved the threshold, near-miss 0.476 ->
@@ -206,6 +206,22 @@ def _scope(c: Candidate) -> str:
     year or figure the sentences after it speak of ("The October 2022 package had four components. ...
     Second, it controlled ...")."""
     return f"{c.earlier} {c.context}"
+
+
+def _numbers_missing(q: Question, chosen: list[Candidate]) -> bool:
+    """No sentence of the answer states, around it, all the years, months and numbers the question writes; where
+    its parts each write their own ("Which round met in 2023, and which in 2024?"), some part's are not all
+    stated around any one sentence."""
+    if not (q.required or q.months):
+        return False
+    own = [p.numbers for p in q.parts if p.numbers and not p.context] if len(q.parts) > 1 else []
+    if len(own) < 2:
+        return all(any(_unstated(q, _scope(c))) for c in chosen)
+    found = [numbers_in(_scope(c)) for c in chosen]
+    months = [months_in(_scope(c)) for c in chosen]
+    return any(all(any(n.rstrip("%") not in f for n in ns) for f in found) for ns in own) or (
+        bool(q.months) and all(any(m not in ms for m in q.months) for ms in months)
+    )
 
 
 def _unstated(q: Question, text: str) -> tuple[list[str], list[str], list[str]]:
