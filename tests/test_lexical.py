@@ -104,6 +104,28 @@ def test_initials_stand_for_the_capitalised_names_the_texts_write_hyphens_and_al
     assert stats.other_names("VE") == []  # the initials of a part of the name name nothing
 
 
+def test_initials_among_other_words_or_in_the_plural_are_spelled_out() -> None:
+    """"The ZL SG", "Zenda FMs": a reader's initials beside other words, or in the plural, stand for the names the
+    texts' prose spells out (not a reference list's publisher), in the number the reader wrote ("FM" a foreign
+    minister, "FMs" several) (invented texts)."""
+    stats = TermStats(
+        [
+            "Zenda hosted the Foreign Ministers' Meeting; members of the Zenda League came.",
+            "Zenda's Secretary General spoke.",
+            "Ruritania's foreign minister and the Strelsau foreign ministers met.",
+            "4. Rudolf Sapt, Zenda Papers (Pan Macmillan, 2020).",
+        ],
+        is_reference=[False, False, False, True],
+    )
+    assert stats.other_names("Zenda PM") == []  # the publisher's initials are no name of the prose
+    assert stats.other_names("ZL SG") == ["zenda league secretary general"]
+    assert stats.other_names("Strelsau FMs") == ["strelsau foreign ministers"]
+    assert stats.other_names("FM") == ["Foreign Minister", "Foreign Ministers"]  # the texts wrote the plural
+    q = analyse("What did Ruritania's FM say?", known=stats.uses, other_names=stats.other_names)
+    assert [e.known for e in q.entities if e.text == "FM"] == [True]
+    assert mentions(surface("Ruritania's foreign minister spoke."), next(e for e in q.entities if e.text == "FM"))
+
+
 def test_acronyms_the_texts_define_are_other_names_each_way() -> None:
     """"the Zenda Harbour Authority (ZHA)" makes each half of the pair a name for the other, so that a sentence
     that writes one counts as naming the other (invented texts, after Schwartz and Hearst's algorithm)."""

@@ -122,6 +122,10 @@ class TermStats:
         self.lower = frozenset(lower)
         self.reference_only = frozenset(in_refs - elsewhere)
         self.initialisms = _initialisms(texts)
+        # those of the prose, not of a reference list's authors and publishers ('PM': 'Pan Macmillan')
+        self.prose_initialisms = _initialisms(
+            t for i, t in enumerate(texts) if not (is_reference and is_reference[i])
+        )
         self.defined = defined_acronyms(texts)
         self._by_length: dict[int, list[str]] = {}
         for w in self.surface:
@@ -160,9 +164,11 @@ class TermStats:
             return []
         key = name.replace(".", "").replace("-", "").strip()
         if key.isupper() and key in self.initialisms:
-            return [self.initialisms[key]]
+            return self._numbers_of(self.initialisms[key])
+        # initials among other words, or in the plural ("UN SG", "CSTO FMs"): each spelled out
+        spelled = " ".join(self._spelled(t) for t in name.split())
         fixed = []
-        for w in words(name):
+        for w in words(spelled):
             if w in self.surface or w in STOPWORDS:
                 fixed.append(w)
                 continue
@@ -171,6 +177,23 @@ class TermStats:
                 return []
             fixed.append(near)
         return [" ".join(fixed)]
+
+    def _spelled(self, token: str) -> str:
+        """A word of initials the corpus does not use, spelled out as its prose writes the name ("SG" ->
+        "Secretary General"), a plural's last word in the plural ("FMs" -> "Foreign Ministers"); else as given."""
+        m = re.fullmatch(r"([A-Z]{2,})(s?)", token)
+        long = self.prose_initialisms.get(m.group(1)) if m is not None else None
+        if m is None or long is None or token.lower() in self.surface:
+            return token
+        one = self._numbers_of(long)[0]
+        return one + "s" if m.group(2) else one
+
+    @staticmethod
+    def _numbers_of(name: str) -> list[str]:
+        """A name spelled out from initials as the corpus first wrote it, and in the singular where that was a
+        plural: initials say neither ("FM": 'Foreign Minister', 'Foreign Ministers')."""
+        plural = name.endswith("s") and not name.endswith("ss")
+        return [name[:-1], name] if plural else [name]
 
     def _one_letter_away(self, word: str) -> str | None:
         from rapidfuzz.distance import Levenshtein
