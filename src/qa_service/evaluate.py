@@ -438,13 +438,24 @@ def check_thresholds(summary: dict[str, Any], thresholds: dict[str, dict[str, fl
 
 
 def load_pure_test(eval_dir: Path) -> set[str]:
-    """The writers in eval/writers.toml's `pure_test`: never trained or tuned on."""
+    """The writers never trained or tuned on: eval/writers.toml's `pure_test` and `development` writers (whose
+    failures may be read: `load_development`)."""
+    return _writers(eval_dir, "pure_test") | _writers(eval_dir, "development")
+
+
+def load_development(eval_dir: Path) -> set[str]:
+    """The writers in eval/writers.toml's `development`: never trained on, like the pure-test writers, but their
+    failures were read to find changes, so their figures are no unseen writer's."""
+    return _writers(eval_dir, "development")
+
+
+def _writers(eval_dir: Path, key: str) -> set[str]:
     import tomllib
 
     path = eval_dir / "writers.toml"
     if not path.exists():
         return set()
     try:
-        return {str(w) for w in tomllib.loads(path.read_text(encoding="utf-8")).get("pure_test", [])}
+        return {str(w) for w in tomllib.loads(path.read_text(encoding="utf-8")).get(key, [])}
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(f"{path}: cannot read ({exc})") from exc

@@ -162,14 +162,20 @@ def gains(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _writer_table(writers: dict[str, dict[str, Any]], pure: list[str], label: str) -> list[str]:
+def _named(w: str, meta: dict[str, Any]) -> str:
+    """A writer as the report names it: a pure-test or development writer says so."""
+    if w in meta.get("pure_test", []):
+        return f"{w} (pure test)"
+    return f"{w} (development)" if w in meta.get("development", []) else w
+
+
+def _writer_table(writers: dict[str, dict[str, Any]], meta: dict[str, Any], label: str) -> list[str]:
     lines = [
         f"| {label} | items | " + " | ".join(c for _, c in COLUMNS) + " |",
         "|---" * (2 + len(COLUMNS)) + "|",
     ]
     for w, sm in writers.items():
-        name = f"{w} (pure test)" if w in pure else w
-        lines.append(f"| {name} | {sm['items']} | " + " | ".join(_fmt(sm.get(k)) for k, _ in COLUMNS) + " |")
+        lines.append(f"| {_named(w, meta)} | {sm['items']} | " + " | ".join(_fmt(sm.get(k)) for k, _ in COLUMNS) + " |")
     lines.append("| **macro** | | " + " | ".join(_fmt(macro(writers, k)) for k, _ in COLUMNS) + " |")
     return lines
 
@@ -179,7 +185,7 @@ def judged_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return list(report.get("held_out", report).get("rows", []))
 
 
-def _change(change: dict[str, Any], pure: list[str]) -> list[str]:
+def _change(change: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     pct = round(change["level"] * 100)
     lines = [
         "",
@@ -202,7 +208,7 @@ def _change(change: dict[str, Any], pure: list[str]) -> list[str]:
     if not change["matched"]:
         lines += ["", "The two runs have no item in common: nothing to compare."]
     moved = [
-        f"{w}{' (pure test)' if w in pure else ''} +{c['now_right']}/-{c['now_wrong']}"
+        f"{_named(w, meta)} +{c['now_right']}/-{c['now_wrong']}"
         for w, c in change["writers"].items()
         if c["now_right"] or c["now_wrong"]
     ]
@@ -229,7 +235,13 @@ def markdown(report: dict[str, Any]) -> str:
         "reader, composition, decider and threshold) runs on the other writers and answers "
         f"the held-out one. Pure-test writers ({', '.join(pure) or 'none'}) are answered by weights trained on "
         "all training writers (the shipped procedure) and are never trained or tuned on; their failures are "
-        "not listed item by item.",
+        "not listed item by item."
+        + (
+            f" Development writers ({', '.join(dev)}) are answered the same way and never trained on, but their "
+            "failures were read to find changes: theirs are no unseen writer's figures."
+            if (dev := meta.get("development", []))
+            else ""
+        ),
     ]
     g = gains(report)
     if g:
@@ -245,9 +257,8 @@ def markdown(report: dict[str, Any]) -> str:
             "|---" * (3 + len(names)) + "|",
         ]
         for w, row in g.items():
-            name = f"{w} (pure test)" if w in pure else w
             lines.append(
-                f"| {name} | {_fmt(row['service'])} | "
+                f"| {_named(w, meta)} | {_fmt(row['service'])} | "
                 + " | ".join(_fmt(row.get(n)) for n in names)
                 + f" | {_fmt(row['gain'])} |"
             )
@@ -258,11 +269,11 @@ def markdown(report: dict[str, Any]) -> str:
         )
     if report.get("held_out"):
         lines += ["", "## Held-out writers: every metric", ""]
-        lines += _writer_table(report["held_out"]["writers"], pure, "held-out writer")
+        lines += _writer_table(report["held_out"]["writers"], meta, "held-out writer")
     if report.get("baselines"):
         for name, b in report["baselines"].items():
             lines += ["", f"### Baseline: {name}", ""]
-            lines += _writer_table(b["writers"], pure, "writer")
+            lines += _writer_table(b["writers"], meta, "writer")
     if report.get("folds"):
         lines += [
             "",
@@ -287,7 +298,7 @@ def markdown(report: dict[str, Any]) -> str:
         for name, a in report["ablations"].items():
             lines.append(f"| {name} | " + " | ".join(_fmt(macro(a["writers"], k)) for k, _ in COLUMNS) + " |")
     lines += ["", "## The shipped weights on every writer (in-sample for the training writers)", ""]
-    lines += _writer_table(report["writers"], pure, "writer")
+    lines += _writer_table(report["writers"], meta, "writer")
     if "citation_recall_raw" in s:
         lines += [
             "",
@@ -303,7 +314,7 @@ def markdown(report: dict[str, Any]) -> str:
         for key in GENERATED:
             lines.append(f"| {key} | {_fmt(s.get(key))} |")
     if report.get("change"):
-        lines += _change(report["change"], pure)
+        lines += _change(report["change"], meta)
     judged = report.get("held_out", report)
     if judged.get("reliability"):
         lines += [

@@ -71,6 +71,7 @@ def eval_cmd(
         dump,
         engine_target,
         http_target,
+        load_development,
         load_eval_sets,
         load_items,
         load_pure_test,
@@ -105,7 +106,8 @@ def eval_cmd(
         items = [i for i in items if i.writer in writer]
     if not items:
         raise InvalidInput("no evaluation items to run")
-    pure = load_pure_test(s.eval_dir)
+    pure = load_pure_test(s.eval_dir)  # with the development writers: never trained on
+    development = load_development(s.eval_dir)
     engine = None
     if url:
         target = http_target(url, answer_mode=mode if mode == "generate" else None)
@@ -142,7 +144,8 @@ def eval_cmd(
         "sets": sorted({_shown(s.eval_dir / "sets" / f"{i.set}.jsonl") for i in items})
         if not set_
         else [_shown(p) for p in set_],
-        "pure_test": sorted(pure),
+        "pure_test": sorted(pure - development),
+        "development": sorted(development),
         "target": url or "in-process",
         "mode": mode,
         **({"llm": s.llm.model or "(server default)"} if mode == "generate" and not url else {}),
