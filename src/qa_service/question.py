@@ -122,8 +122,7 @@ _SOURCE_RE = re.compile(
     r"\b(?:which|what) (?:source|sources|footnote|footnotes|note|reference|references|citation|document|report|"
     r"article|study|statement|publication)\b.{0,60}\b(?:cite[sd]?|support|supports|back|backs|says?|said|"
     r"for|behind|quoted|come|comes|from|documents?|based)\b|"
-    r"\bwhere(?:['’]s| does| do| did| is| are| was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|cited|sourced|"
-    r"quoted|"
+    r"\bwhere (?:does|do|did|is|are|was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|cited|sourced|quoted|"
     r"taken from)\b|"
     r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
     r"supporting|backing)\b|\bwhat (?:does|do) (?:the )?(?:paper|author) cite\b|\bcited? (?:for|as|by)\b|"
@@ -285,11 +284,17 @@ _VERB_MONTH_RE = re.compile(
     re.I,
 )
 _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
-# a month's name, in full or short, right before or after a number: the number is a day or a year, no figure
-_MONTH_WORD = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|" \
-    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)"
-_MONTH_BEFORE_RE = re.compile(rf"\b{_MONTH_WORD}\.?\s*$", re.I)
-_MONTH_AFTER_RE = re.compile(rf"\s*(?:st|nd|rd|th)?\s+{_MONTH_WORD}\b", re.I)
+# a month's name right before or after a number, in full or short: the number is a day or a year written
+# short, no figure; "May", "March" and "Mar" only with their capital (else verbs: "12 may vote", "30 march on it")
+_MONTH_WORD = (
+    r"(?:(?i:january|february|april|june|july|august|september|october|november|december|"
+    r"jan|feb|apr|jun|jul|aug|sept?|oct|nov|dec)|May|March|Mar)"
+)
+_MONTH_BEFORE_RE = re.compile(rf"\b{_MONTH_WORD}\.?\s*$")
+_MONTH_AFTER_RE = re.compile(rf"(?:st|nd|rd|th)?\s+{_MONTH_WORD}\b")
+# what may follow a day or a short year: the end, a mark, a function word ("in June 24 about ..."); not a
+# noun it counts ("In May 40 soldiers died")
+_AFTER_A_DAY_RE = re.compile(r"\s*(?:$|[^\w\s]|(?:" + "|".join(sorted(STOPWORDS)) + r")\b)", re.I)
 # a figure; not digits joined to digits by a slash, which name a day or an event ("9/11", "24/7") rather than
 # count ("5%/year" and "$5/day" are figures)
 _NUMBER_RE = re.compile(
@@ -714,8 +719,8 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
         value = m.group(1).replace(",", "")
         if value in years or _FOOTNOTE_NUMBER_RE.search(text[max(0, m.start() - 12) : m.end()]):
             continue
-        if len(value) <= 2 and (_MONTH_BEFORE_RE.search(text[: m.start()]) or _MONTH_AFTER_RE.match(text, m.end())):
-            continue  # "oct 24", "March 22", "4 May": a day, or a year written short; no figure
+        if len(value) <= 2 and not m.group(2) and _beside_a_month(text, m.start(), m.end()):
+            continue  # "in Sept 24, ...", "March 22?", "on 4 May": a day, or a year written short; no figure
         nums.append(value + ("%" if m.group(2) else ""))
     counts = [  # "the two factors"; not "one" (a pronoun as often as a number) nor ordinals
         str(NUMBER_WORDS[w])
@@ -733,6 +738,15 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
     found += [(m.start(), _MONTH_NAMES[m.group(1).lower()]) for m in _SHORT_MONTH_RE.finditer(text)]
     months = [w for _, w in sorted(found)]
     return years, list(dict.fromkeys(nums)), list(dict.fromkeys(counts)), list(dict.fromkeys(months))
+
+
+def _beside_a_month(text: str, start: int, end: int) -> bool:
+    """The number at text[start:end] is a day or a short year: a month's name stands right after it ("4 May"),
+    or right before it and no counted noun after it ("Sept 24, 2023", "in June 24 about"; not "In May 40
+    soldiers")."""
+    if _MONTH_AFTER_RE.match(text, end):
+        return True
+    return bool(_MONTH_BEFORE_RE.search(text[:start])) and bool(_AFTER_A_DAY_RE.match(text, end))
 
 
 def years_in(text: str) -> frozenset[str]:
@@ -1351,7 +1365,7 @@ def _last_claim(messages: Sequence[Message]) -> str:
 
 
 def _focus(text: str) -> list[str]:
-    """The content words that say what it is about; a month written short before a number ("jun 2023") as the
+    """The content words that say what it is about; a month written short before a number ("sept 2021") as the
     month's name."""
     short = {m.group(1).lower() for m in _SHORT_MONTH_RE.finditer(text)}
     return list(
