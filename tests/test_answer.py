@@ -188,7 +188,7 @@ def test_reasons_name_only_content_words_of_the_question(engine: Engine) -> None
     q = "What is the paper's verdict on the Afghanistan Contact Group's surplus gold?"
     b = engine.answer(engine.prepare([Message(role="user", content=q)]), strict)
     assert b.abstained and b.reason and "“surplus”" in b.reason
-    assert "“paper" not in b.reason.lower() and "'s”" not in b.reason  # a possessive is its noun: "paper" frames it
+    assert "“paper" not in b.reason.lower() and "'s”" not in b.reason  # "paper's" is "paper", which frames it
 
 
 def test_a_table_of_contents_answers_only_a_question_about_the_layout(engine: Engine) -> None:
@@ -948,8 +948,15 @@ def test_an_answer_that_does_not_state_the_year_asked_about_counts_against_it() 
     # a question whose parts each write their own year: each part's year stated by a sentence of the answer
     each = analyse("Which round did Zenda join in 2020, and which round did Strelsau host in 2023?")
     assert [p.numbers for p in each.parts] == [["2020"], ["2023"]]
-    assert signals(each, cands, cands, stats)[missing] == 0.0  # 2023 by the first sentence, 2020 by the second
+    assert signals(each, cands, cands, stats)[missing] == 0.0  # 2023 by the first sentence, 2020 the second
     assert signals(each, cands, cands[:1], stats)[missing] == 1.0  # 2020 by none
+    months = analyse("Which round did Zenda join in March 2020, and which did Strelsau host in June 2023?")
+    joined, hosted = "Zenda joined the round in March 2020.", "Strelsau hosted a round in June 2023."
+    dated = [
+        Candidate(chunk=_ruritania((t, [])), pos=0, row=i, cosine=0.5, score=0.9) for i, t in enumerate([joined, hosted])
+    ]
+    assert signals(months, dated, dated, stats)[missing] == 0.0
+    assert signals(months, dated, dated[:1], stats)[missing] == 1.0  # June 2023 by none
 
 
 def test_what_someone_said_or_stands_for_needs_them_named() -> None:

@@ -209,18 +209,26 @@ def _scope(c: Candidate) -> str:
 
 
 def _numbers_missing(q: Question, chosen: list[Candidate]) -> bool:
-    """No sentence of the answer states, around it, all the years, months and numbers the question writes; where
-    its parts each write their own ("Which round met in 2023, and which in 2024?"), some part's are not all
-    stated around any one sentence."""
+    """No sentence of the answer states, around it, all the years, months and numbers the question writes;
+    where its parts each write their own ("Which round met in March 2023, and which in June 2024?"), some part's are
+    not all stated around any one sentence."""
     if not (q.required or q.months):
         return False
-    own = [p.numbers for p in q.parts if p.numbers and not p.context] if len(q.parts) > 1 else []
+    own = [
+        (p.numbers, [m for m in q.months if m in months_in(p.text)])
+        for p in (q.parts if len(q.parts) > 1 else [])
+        if not p.context
+    ]
+    own = [(ns, ms) for ns, ms in own if ns or ms]
     if len(own) < 2:
         return all(any(_unstated(q, _scope(c))) for c in chosen)
-    found = [numbers_in(_scope(c)) for c in chosen]
-    months = [months_in(_scope(c)) for c in chosen]
-    return any(all(any(n.rstrip("%") not in f for n in ns) for f in found) for ns in own) or (
-        bool(q.months) and all(any(m not in ms for m in q.months) for ms in months)
+    stated = [(numbers_in(_scope(c)), months_in(_scope(c))) for c in chosen]
+    return any(
+        all(
+            any(n.rstrip("%") not in found for n in ns) or any(m not in months for m in ms)
+            for found, months in stated
+        )
+        for ns, ms in own
     )
 
 
@@ -433,9 +441,9 @@ _UNLISTED_FUNCTION_WORDS = frozenset(
 
 
 def _content(text: str) -> list[str]:
-    """The question's content words, a possessive as its noun ("the paper's verdict": paper, verdict): no English
-    function word (a standard stop list, and the modal verbs and prepositions it lacks), no word that only frames
-    a question ('tell', 'explain', 'paper'), nothing shorter than three letters."""
+    """The question's content words, a possessive as its noun ("the paper's verdict": paper, verdict): no
+    English function word (a standard stop list, and the modal verbs and prepositions it lacks), no word that
+    only frames a question ('tell', 'explain', 'paper'), nothing shorter than three letters."""
     return list(
         dict.fromkeys(
             w
