@@ -105,25 +105,29 @@ def test_initials_stand_for_the_capitalised_names_the_texts_write_hyphens_and_al
 
 
 def test_initials_among_other_words_or_in_the_plural_are_spelled_out() -> None:
-    """"The ZL SG", "Zenda FMs": a reader's initials beside other words, or in the plural, stand for the names the
-    texts' prose spells out (not a reference list's publisher), in the number the reader wrote ("FM" a foreign
+    """"The ZL SG", "Zenda FMs": a reader's initials beside other words, or in the plural, stand for the names
+    the texts' prose spells out (not a reference list's publisher), in the number the reader wrote ("FM" a foreign
     minister, "FMs" several) (invented texts)."""
     stats = TermStats(
         [
             "Zenda hosted the Foreign Ministers' Meeting; members of the Zenda League came.",
             "Zenda's Secretary General spoke.",
-            "Ruritania's foreign minister and the Strelsau foreign ministers met.",
+            "Ruritania's Foreign Minister and the Strelsau foreign ministers met.",
             "4. Rudolf Sapt, Zenda Papers (Pan Macmillan, 2020).",
+            "Zenda and the Free Cities objected; the city of Strelsau did not.",
         ],
-        is_reference=[False, False, False, True],
+        is_reference=[False, False, False, True, False],
     )
+    # no form of the name the prose does not write: "Free Cities" is no plural of a 'Free Citie'
+    assert stats.other_names("FC") == ["Free Cities"]
     assert stats.other_names("Zenda PM") == []  # the publisher's initials are no name of the prose
     assert stats.other_names("ZL SG") == ["zenda league secretary general"]
     assert stats.other_names("Strelsau FMs") == ["strelsau foreign ministers"]
     assert stats.other_names("FM") == ["Foreign Minister", "Foreign Ministers"]  # the texts wrote the plural
     q = analyse("What did Ruritania's FM say?", known=stats.uses, other_names=stats.other_names)
     assert [e.known for e in q.entities if e.text == "FM"] == [True]
-    assert mentions(surface("Ruritania's foreign minister spoke."), next(e for e in q.entities if e.text == "FM"))
+    fm = next(e for e in q.entities if e.text == "FM")
+    assert mentions(surface("Ruritania's foreign minister spoke."), fm)
 
 
 def test_acronyms_the_texts_define_are_other_names_each_way() -> None:

@@ -123,9 +123,12 @@ class TermStats:
         self.reference_only = frozenset(in_refs - elsewhere)
         self.initialisms = _initialisms(texts)
         # those of the prose, not of a reference list's authors and publishers ('PM': 'Pan Macmillan')
-        self.prose_initialisms = _initialisms(
-            t for i, t in enumerate(texts) if not (is_reference and is_reference[i])
-        )
+        prose = [t for i, t in enumerate(texts) if not (is_reference and is_reference[i])]
+        self.prose_initialisms = _initialisms(prose)
+        # the prose's capitalised names, one a line, lower case: is "Foreign Minister" written as well as
+        # "Foreign Ministers"?
+        runs = (m.group(0) for t in prose for m in _CAPITALISED_RUN_RE.finditer(t))
+        self._prose_names = "\n".join(runs).lower()
         self.defined = defined_acronyms(texts)
         self._by_length: dict[int, list[str]] = {}
         for w in self.surface:
@@ -165,7 +168,7 @@ class TermStats:
         key = name.replace(".", "").replace("-", "").strip()
         if key.isupper() and key in self.initialisms:
             return self._numbers_of(self.initialisms[key])
-        # initials among other words, or in the plural ("UN SG", "CSTO FMs"): each spelled out
+        # initials among other words, or in the plural ("the ZL SG", "Zenda FMs"): each spelled out
         spelled = " ".join(self._spelled(t) for t in name.split())
         fixed = []
         for w in words(spelled):
@@ -180,20 +183,26 @@ class TermStats:
 
     def _spelled(self, token: str) -> str:
         """A word of initials the corpus does not use, spelled out as its prose writes the name ("SG" ->
-        "Secretary General"), a plural's last word in the plural ("FMs" -> "Foreign Ministers"); else as given."""
+        "Secretary General"), in the number the reader wrote where the prose writes it ("FMs" -> "Foreign
+        Ministers"); else as given."""
         m = re.fullmatch(r"([A-Z]{2,})(s?)", token)
         long = self.prose_initialisms.get(m.group(1)) if m is not None else None
         if m is None or long is None or token.lower() in self.surface:
             return token
-        one = self._numbers_of(long)[0]
-        return one + "s" if m.group(2) else one
+        forms = self._numbers_of(long)
+        return forms[-1] if m.group(2) else forms[0]  # the reader's number, where the prose writes it
 
-    @staticmethod
-    def _numbers_of(name: str) -> list[str]:
-        """A name spelled out from initials as the corpus first wrote it, and in the singular where that was a
-        plural: initials say neither ("FM": 'Foreign Minister', 'Foreign Ministers')."""
+    def _numbers_of(self, name: str) -> list[str]:
+        """A name spelled out from initials as the corpus first wrote it, with the same name in the other
+        number where the prose writes that too, the singular first: initials say neither ("FM": 'Foreign Minister',
+        'Foreign Ministers'); never a form the prose does not write ("United States" is no plural of a 'United
+        State'). Whole initials are read from the reference list too, where an acronym may be a publisher's;
+        initials among other words from the prose only (`_spelled`)."""
         plural = name.endswith("s") and not name.endswith("ss")
-        return [name[:-1], name] if plural else [name]
+        other = name[:-1] if plural else name + "s"
+        if not re.search(rf"\b{re.escape(other.lower())}\b", self._prose_names):
+            return [name]
+        return [other, name] if plural else [name, other]
 
     def _one_letter_away(self, word: str) -> str | None:
         from rapidfuzz.distance import Levenshtein
