@@ -29,7 +29,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from qa_service.config import Settings
 from qa_service.engine import Engine
-from qa_service.evaluate import EvalItem, load_eval_sets, load_pure_test, report_of
+from qa_service.evaluate import EvalItem, load_development, load_eval_sets, load_pure_test, report_of
 from qa_service.learn import TrainingSettings, held_out_rows
 from qa_service.report import macros
 
@@ -45,7 +45,7 @@ SHOWN = (
 
 
 def development_items(folder: Path) -> list[EvalItem]:
-    pure = load_pure_test(folder)
+    pure = load_pure_test(folder) - load_development(folder)  # a development writer of that paper is one too
     return [i for i in load_eval_sets(folder) if i.writer not in pure]
 
 

@@ -180,15 +180,16 @@ def _report(rows: list[dict]) -> dict:
 
 
 def test_development_writers_are_never_trained_on_and_the_report_says_they_were_read(tmp_path: Path) -> None:
-    """eval/writers.toml's `development` writers are held out of training as the pure-test writers are, but their
-    failures were read: the report names them apart, and lists their misses (invented writers)."""
-    (tmp_path / "writers.toml").write_text('pure_test = ["sapt"]\ndevelopment = ["hentzau"]\n', encoding="utf-8")
+    """eval/writers.toml's `development` writers are held out of training as the pure-test writers are, but
+    their failures were read: the report names them apart, and lists their misses (invented writers)."""
+    writers = 'pure_test = ["sapt"]\ndevelopment = ["hentzau"]\n'
+    (tmp_path / "writers.toml").write_text(writers, encoding="utf-8")
     assert load_pure_test(tmp_path) == {"sapt", "hentzau"} and load_development(tmp_path) == {"hentzau"}
     rows = [_row("s1", "sapt", 0.0), _row("h1", "hentzau", 0.0)]
     shown = markdown(_report(rows) | {"meta": {"pure_test": ["sapt"], "development": ["hentzau"]}})
     assert "| sapt (pure test) |" in shown and "| hentzau (development) |" in shown
     assert "Development writers (hentzau)" in shown
-    assert "h1" in shown and "s1" not in shown  # a development writer's misses are listed, a pure test's not
+    assert "| h1 |" in shown and "| s1 |" not in shown  # a development writer's misses are listed, a pure test's not
 
 
 def test_thresholds_are_checked() -> None:

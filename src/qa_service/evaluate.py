@@ -444,8 +444,8 @@ def load_pure_test(eval_dir: Path) -> set[str]:
 
 
 def load_development(eval_dir: Path) -> set[str]:
-    """The writers in eval/writers.toml's `development`: never trained on, like the pure-test writers, but their
-    failures were read to find changes, so their figures are no unseen writer's."""
+    """The writers in eval/writers.toml's `development`: never trained on, like the pure-test writers, but
+    their failures were read to find changes, so their figures are no unseen writer's."""
     return _writers(eval_dir, "development")
 
 

@@ -519,7 +519,7 @@ def held_out_rows(
         weights, info = train(training, engine.stats, cfg, convs)
         for w in sorted(pure_test):
             answer(w, weights)
-        folds["(pure test: " + ", ".join(sorted(pure_test)) + ")"] = info
+        folds["(never trained on: " + ", ".join(sorted(pure_test)) + ")"] = info
     return rows, folds
 
 

@@ -175,7 +175,8 @@ def _writer_table(writers: dict[str, dict[str, Any]], meta: dict[str, Any], labe
         "|---" * (2 + len(COLUMNS)) + "|",
     ]
     for w, sm in writers.items():
-        lines.append(f"| {_named(w, meta)} | {sm['items']} | " + " | ".join(_fmt(sm.get(k)) for k, _ in COLUMNS) + " |")
+        cells = " | ".join(_fmt(sm.get(k)) for k, _ in COLUMNS)
+        lines.append(f"| {_named(w, meta)} | {sm['items']} | {cells} |")
     lines.append("| **macro** | | " + " | ".join(_fmt(macro(writers, k)) for k, _ in COLUMNS) + " |")
     return lines
 
@@ -237,8 +238,8 @@ def markdown(report: dict[str, Any]) -> str:
         "all training writers (the shipped procedure) and are never trained or tuned on; their failures are "
         "not listed item by item."
         + (
-            f" Development writers ({', '.join(dev)}) are answered the same way and never trained on, but their "
-            "failures were read to find changes: theirs are no unseen writer's figures."
+            f" Development writers ({', '.join(dev)}) are answered the same way and never trained on, but "
+            "their failures were read to find changes: theirs are no unseen writer's figures."
             if (dev := meta.get("development", []))
             else ""
         ),
@@ -354,7 +355,8 @@ def markdown(report: dict[str, Any]) -> str:
     if misses:
         lines += [
             "",
-            "## Items to look at (training writers only" + (", held-out answers)" if "held_out" in report else ")"),
+            "## Items to look at (training and development writers only"
+            + (", held-out answers)" if "held_out" in report else ")"),
             "",
             "| id | writer | category | evidence rank | facts | abstained | answer |",
             "|---|---|---|---|---|---|---|",

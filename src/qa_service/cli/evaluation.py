@@ -180,7 +180,7 @@ def eval_cmd(
         out.print(t)
         out.print(f"report: {out_dir / 'latest.md'}")
         for f in fails:
-            err.print(f"[red]pure-test writer past threshold:[/red] {f}")
+            err.print(f"[red]pure-test or development writer past threshold:[/red] {f}")
     if check and fails:
         raise typer.Exit(1)
 
