@@ -189,7 +189,7 @@ def test_development_writers_are_never_trained_on_and_the_report_says_they_were_
     shown = markdown(_report(rows) | {"meta": {"pure_test": ["sapt"], "development": ["hentzau"]}})
     assert "| sapt (pure test) |" in shown and "| hentzau (development) |" in shown
     assert "Development writers (hentzau)" in shown
-    assert "| h1 |" in shown and "| s1 |" not in shown  # a development writer's misses are listed, a pure test's not
+    assert "| h1 |" in shown and "| s1 |" not in shown  # a development writer's misses listed, a pure test's not
 
 
 def test_thresholds_are_checked() -> None:
