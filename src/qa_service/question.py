@@ -287,8 +287,9 @@ _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 # a month's name right before or after a number, in full or short: the number is a day or a year written
 # short, no figure; "May", "March" and "Mar" only with their capital (else verbs: "12 may vote", "30 march on it")
 _MONTH_WORD = (
-    r"(?:(?i:january|february|april|june|july|august|september|october|november|december|"
-    r"jan|feb|apr|jun|jul|aug|sept?|oct|nov|dec)|May|March|Mar)"
+    "(?:(?i:"
+    + "|".join(sorted(set(_MONTH_NAMES) - {"may", "march", "mar"}, key=len, reverse=True))
+    + ")|May|March|Mar)"
 )
 _MONTH_BEFORE_RE = re.compile(rf"\b{_MONTH_WORD}\.?\s*$")
 _MONTH_AFTER_RE = re.compile(rf"(?:st|nd|rd|th)?\s+{_MONTH_WORD}\b")
