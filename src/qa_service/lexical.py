@@ -125,10 +125,16 @@ class TermStats:
         # those of the prose, not of a reference list's authors and publishers ('PM': 'Pan Macmillan')
         prose = [t for i, t in enumerate(texts) if not (is_reference and is_reference[i])]
         self.prose_initialisms = _initialisms(prose)
-        # the prose's capitalised names, one a line, lower case: is "Foreign Minister" written as well as
-        # "Foreign Ministers"?
-        runs = (m.group(0) for t in prose for m in _CAPITALISED_RUN_RE.finditer(t))
-        self._prose_names = "\n".join(runs).lower()
+        # every run of words within the prose's capitalised names, lower case: is "Foreign Minister" written as
+        # well as "Foreign Ministers"? (a set, read once a name: no scan of the prose per question)
+        self._prose_names = frozenset(
+            " ".join(ws[i:j])
+            for t in prose
+            for m in _CAPITALISED_RUN_RE.finditer(t)
+            for ws in [m.group(0).lower().split()]
+            for i in range(len(ws))
+            for j in range(i + 1, len(ws) + 1)
+        )
         self.defined = defined_acronyms(texts)
         self._by_length: dict[int, list[str]] = {}
         for w in self.surface:
@@ -200,7 +206,7 @@ class TermStats:
         initials among other words from the prose only (`_spelled`)."""
         plural = name.endswith("s") and not name.endswith("ss")
         other = name[:-1] if plural else name + "s"
-        if not re.search(rf"\b{re.escape(other.lower())}\b", self._prose_names):
+        if " ".join(other.lower().split()) not in self._prose_names:
             return [name]
         return [other, name] if plural else [name, other]
 
