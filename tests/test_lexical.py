@@ -149,7 +149,7 @@ def test_acronyms_the_texts_define_are_other_names_each_way() -> None:
     assert stats.same_as("ZHA") == ["Zenda Harbour Authority"]
     assert stats.same_as("Zenda Harbour Authority") == ["ZHA"]
     assert stats.same_as("Strelsau-Hentzau Railway Company") == ["SHRC"]
-    assert stats.same_as("Zenda") == []
+    assert stats.same_as("Zenda") == ["ZHA"]  # written only inside the long form: a short form of it
     # an acronym is matched as written, and one the corpus also writes as a word is no mention of anything
     named = TermStats(["The Strelsau Action Plan for Trade (SAPT) lapsed.", "Sapt came here with the Hentzau "
                        "Emergency Relief Effort (HERE)."])
@@ -159,3 +159,29 @@ def test_acronyms_the_texts_define_are_other_names_each_way() -> None:
     q = analyse("Why did the ZHA raise its fees?", known=stats.uses, same_as=stats.same_as)
     assert q.entities[0].same_as == ["Zenda Harbour Authority"] and "Authority" not in q.query
     assert mentions(surface("The Zenda Harbour Authority raised them."), q.entities[0])
+
+
+def test_a_readers_shortened_name_stands_for_the_one_long_form_it_begins() -> None:
+    """Readers shorten a defined name from its end ("the Strelsau group" for the Strelsau Cooperation Council)
+    and vary its words' forms ("East Zenda", "Organisation"): the acronym the corpus writes is its other name,
+    unless the prose also writes the short name by itself, or it begins two long forms (invented texts)."""
+    stats = TermStats(
+        [
+            "The Eastern Zenda Liberation Movement (EZLM) was listed in 2002 and the SCC objected.",
+            "The Strelsau Cooperation Council (SCC) met in Hentzau; the Hentzau Trade Organization (HTO) did not.",
+            "The Black Hand Society (BHS) and the Black Flag Union (BFU) split. Zenda and Ruritania signed.",
+        ]
+    )
+    assert stats.same_as("East Zenda") == ["EZLM"]  # 'east' a form of 'eastern'
+    assert stats.same_as("Eastern Zenda Liberation") == ["EZLM"]
+    assert stats.same_as("Strelsau") == ["SCC"]  # written only inside the long form
+    assert stats.same_as("Hentzau Trade Organisation") == ["HTO"]  # a spelling a letter apart
+    assert stats.same_as("Hentzau") == []  # the prose writes it by itself: a name of its own
+    assert stats.same_as("Zenda Liberation") == []  # not how the long form begins
+    assert stats.same_as("East") == []  # one word only as written
+    assert stats.same_as("Black") == []  # the start of two long forms
+    assert stats.same_as("Zenda") == []  # "Zenda and Ruritania": written by itself in a list
+    # the acronym is how the corpus writes it: the retrieval query asks for it too
+    q = analyse("Why did the Strelsau group meet?", known=stats.uses, other_names=stats.other_names,
+                same_as=stats.same_as)
+    assert q.entities[0].text == "Strelsau" and "(SCC)" in q.query

@@ -136,6 +136,14 @@ class TermStats:
             for j in range(i + 1, len(ws) + 1)
         )
         self.defined = defined_acronyms(texts)
+        # every whole run of capitalised words the prose writes, and each name a run lists, lower case ("the
+        # Taliban's" gives 'taliban'): a name it writes by itself is no short form of a longer one (`same_as`)
+        self._prose_runs = frozenset(
+            " ".join(re.sub(r"['’]s$", "", run).lower().split())
+            for t in prose
+            for m in _WHOLE_RUN_RE.finditer(t)
+            for run in (m.group(0), *re.split(r"\s+and\s+", m.group(0)))  # "Kyrgyzstan and Zenda": each
+        )
         self._by_length: dict[int, list[str]] = {}
         for w in self.surface:
             self._by_length.setdefault(len(w), []).append(w)
@@ -164,13 +172,46 @@ class TermStats:
         'AID') is never given: mentions are read in lower case."""
         if name.replace("-", "").isupper():
             return list(self.defined.get(name, []))
-        return [a for a in self.defined.get(_name_key(name), []) if a.split("-")[0].lower() not in self.lower]
+        key = _name_key(name)
+        return self._unlike_words(self.defined.get(key) or self._shortened(key))
+
+    def _unlike_words(self, acronyms: list[str]) -> list[str]:
+        """The acronyms the corpus never also writes as a lower-case word."""
+        return [a for a in acronyms if a.split("-")[0].lower() not in self.lower]
+
+    def _shortened(self, key: str) -> list[str]:
+        """The acronym of the one defined long form a reader's shorter name stands for: the long form's first
+        words, or forms of them ("the Shanghai group" for the Shanghai Cooperation Organization (SCO), "the East
+        Zenda movement" for the Eastern Zenda Liberation Movement (EZLM): 'east', 'eastern'; 'organisation',
+        'organization'), two or more, or one the corpus only capitalises, as written, and a name the prose never writes by
+        itself (where it does, it names something of its own: 'Zenda' of the Zenda Harbour Authority and of
+        Zenda). None where two long forms would do."""
+        ws = key.split()
+        if not ws or key in self._prose_runs or (len(ws) == 1 and ws[0] in self.lower):
+            return []
+        forms = len(ws) > 1  # one word only as written: 'East' stands for no Eastern Zenda Liberation Movement
+        found: set[str] = set()
+        for long, acronyms in self.defined.items():
+            if long.replace("-", "").isupper():
+                continue  # (the acronym's own key, to its long forms)
+            parts = long.split()
+            if len(parts) >= len(ws) and all(
+                w == p or (forms and _same_word(w, p)) for w, p in zip(ws, parts, strict=False)
+            ):
+                found.update(acronyms)
+        return sorted(found) if len(found) == 1 else []
 
     def other_names(self, name: str) -> list[str]:
         """How the corpus writes a name it does not write as given: the spelled-out form of initials ('IMF'
-        -> 'International Monetary Fund'), or a spelling one letter away in each unknown word."""
+        -> 'International Monetary Fund'), or a spelling one letter away in each unknown word; and the acronym of
+        a long form a name it writes only there begins (`same_as`)."""
         if self.uses(name):
-            return []
+            # the start of a long form it defines, which the prose writes only there ("the Shanghai group"): the
+            # acronym it writes instead, which finds what the reader's words find only in the definition
+            key = _name_key(name)
+            if name.replace("-", "").isupper() or key in self.defined:
+                return []
+            return self._unlike_words(self._shortened(key))
         key = name.replace(".", "").replace("-", "").strip()
         if key.isupper() and key in self.initialisms:
             return self._numbers_of(self.initialisms[key])
@@ -236,6 +277,22 @@ class TermStats:
 _CAPITALISED_WORD_RE = re.compile(r"\b[A-Z][\w'’-]*")
 # at the start of a sentence, a word that is a name by its form: an acronym, a possessive, or one of a run
 _NAME_AT_START_RE = re.compile(r"[A-Z]{2,}\b|[A-Z][\w-]*['’]s\b|[A-Z][\w'’-]*\s+[A-Z]")
+# a whole run of capitalised words, one or more, with the small words names hold between them
+_WHOLE_RUN_RE = re.compile(r"\b[A-Z][\w'’-]*(?:[ \t]+(?:(?:of|for|and|the|on|in)[ \t]+)?[A-Z][\w'’-]*)*")
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Two forms of one word, as readers and writers vary it: the same, one the other's start ('east',
+    'eastern'; 'Pakistan', 'Pakistani'), or spelt alike but for a letter past the fifth ('organisation',
+    'organization'). Words shorter than four letters only the same."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    if len(short) < 4:
+        return False
+    if long.startswith(short):
+        return True
+    return len(a) == len(b) and a[:5] == b[:5] and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
 def opens_sentence(text: str, start: int) -> bool:
