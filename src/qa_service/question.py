@@ -293,9 +293,17 @@ _MONTH_WORD = (
 )
 _MONTH_BEFORE_RE = re.compile(rf"\b{_MONTH_WORD}\.?\s*$")
 _MONTH_AFTER_RE = re.compile(rf"(?:st|nd|rd|th)?\s+{_MONTH_WORD}\b")
-# what may follow a day or a short year: the end, a mark, a function word ("in June 24 about ..."); not a
-# noun it counts ("In May 40 soldiers died")
-_AFTER_A_DAY_RE = re.compile(r"\s*(?:$|[^\w\s]|(?:" + "|".join(sorted(STOPWORDS)) + r")\b)", re.I)
+# what may follow a day or a short year: the end, a mark, a function word ("in June 24 about ..."), a word in
+# the singular ("the Oct 24 summit"); not a noun in the plural, which a number counts ("In May 40 soldiers died")
+_AFTER_A_DAY_RE = re.compile(
+    r"\s*(?:$|[^\w\s]|(?:" + "|".join(sorted(STOPWORDS)) + r")\b|[A-Za-z]*[A-RT-Za-rt-z]\b)", re.I
+)
+# a number the reader gives as a rough one ("the 20-odd groups", "some 300 staff", "40-plus"): the documents
+# may write it otherwise ("over two dozen"), so it is no figure an answer must state
+_ROUGH_BEFORE_RE = re.compile(
+    r"\b(?:some|about|around|roughly|approximately|approx\.?|nearly|almost|circa|c\.|~)\s*$", re.I
+)
+_ROUGH_AFTER_RE = re.compile(r"(?:-?odd|-?ish|-?plus|-something|\s+or\s+so)\b|\+", re.I)
 # a figure; not digits joined to digits by a slash, which name a day or an event ("9/11", "24/7") rather than
 # count ("5%/year" and "$5/day" are figures)
 _NUMBER_RE = re.compile(
@@ -722,6 +730,8 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
             continue
         if len(value) <= 2 and not m.group(2) and _beside_a_month(text, m.start(), m.end()):
             continue  # "in Sept 24, ...", "March 22?", "on 4 May": a day, or a year written short; no figure
+        if not m.group(2) and (_ROUGH_BEFORE_RE.search(text[: m.start()]) or _ROUGH_AFTER_RE.match(text, m.end())):
+            continue  # "the 20-odd groups": a rough number
         nums.append(value + ("%" if m.group(2) else ""))
     counts = [  # "the two factors"; not "one" (a pronoun as often as a number) nor ordinals
         str(NUMBER_WORDS[w])
