@@ -168,7 +168,8 @@ def test_a_readers_shortened_name_stands_for_the_one_long_form_it_begins() -> No
     stats = TermStats(
         [
             "The Eastern Zenda Liberation Movement (EZLM) was listed in 2002 and the SCC objected.",
-            "The Strelsau Cooperation Council (SCC) met in Hentzau; the Hentzau Trade Organization (HTO) did not.",
+            "The Strelsau Cooperation Council (SCC) met in Hentzau;",
+            "the Hentzau Trade Organization (HTO) did not.",
             "The Black Hand Society (BHS) and the Black Flag Union (BFU) split. Zenda and Ruritania signed.",
         ]
     )
@@ -181,6 +182,21 @@ def test_a_readers_shortened_name_stands_for_the_one_long_form_it_begins() -> No
     assert stats.same_as("East") == []  # one word only as written
     assert stats.same_as("Black") == []  # the start of two long forms
     assert stats.same_as("Zenda") == []  # "Zenda and Ruritania": written by itself in a list
+    # the prose writes it by itself after a sentence's first word, before a possessive, hyphenated, or as the
+    # start of another name: each a name of its own
+    for prose, name in (
+        ("In Strelsau, the talks failed.", "Strelsau"),
+        ("Talks in Strelsau failed.", "Strelsau"),
+        ("Strelsau's Foreign Minister spoke.", "Strelsau"),
+        ("The Strelsau Five met.", "Strelsau"),
+        ("Zenda-Strelsau trade fell.", "Zenda-Strelsau"),
+    ):
+        other = TermStats(["The Strelsau Cooperation Council (SCC) met.", "The Zenda-Strelsau Rail (ZSR) ran.",
+                           prose])
+        assert other.same_as(name) == [], prose
+    # a long form with small words and "and" in it: each start of it stands for it
+    league = TermStats(["The League of Zenda and the Strelsau Coast (LZSC) met.", "The LZSC met again."])
+    assert league.same_as("League of Zenda") == ["LZSC"] and league.same_as("League") == ["LZSC"]
     # the acronym is how the corpus writes it: the retrieval query asks for it too
     q = analyse("Why did the Strelsau group meet?", known=stats.uses, other_names=stats.other_names,
                 same_as=stats.same_as)

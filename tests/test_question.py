@@ -695,6 +695,9 @@ def test_a_number_beside_a_month_is_a_day_or_a_year_no_figure() -> None:
         ("In May 40 soldiers died in Zenda; why?", ["40"]),
         ("In May 12% voted for Zenda, why?", ["12%"]),
         ("How many of the 12 may vote?", ["12"]),
+        ("In June 30 new members joined Zenda; why?", ["30"]),  # a plural two words on
+        ("In Jan 5 people left Zenda; why?", ["5"]),  # a plural without an -s
+        ("In June 40 Zenda soldiers died; why?", ["40"]),  # no day
         ("Could 30 march on Strelsau?", ["30"]),
     ):
         assert analyse(q).numbers == numbers, q
@@ -712,7 +715,15 @@ def test_a_rough_number_is_no_figure_an_answer_must_state() -> None:
         "Did the 40+ envoys agree?",
         "Were there about 12 of them, or more?",
         "Did 30 or so delegates walk out?",
+        "Did ~300 staff leave Zenda?",
+        "Did some $300 go missing in Zenda?",
     ):
         assert analyse(q).numbers == [], q
-    assert analyse("Which Zenda report gives the figure of 20 groups?").numbers == ["20"]
-    assert analyse("Were there more than 12 of them?").numbers == ["12"]
+    for q, numbers in (
+        ("Which Zenda report gives the figure of 20 groups?", ["20"]),
+        ("Were there more than 12 of them?", ["12"]),
+        ("What does the Zenda report say about 12 banned groups?", ["12"]),  # "about" a preposition
+        ("Did D.C. 40 staff leave Zenda?", ["40"]),
+        ("Did about 40% of Zenda vote?", ["40%"]),  # a percentage is exact
+    ):
+        assert analyse(q).numbers == numbers, q

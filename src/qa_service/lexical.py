@@ -136,14 +136,7 @@ class TermStats:
             for j in range(i + 1, len(ws) + 1)
         )
         self.defined = defined_acronyms(texts)
-        # every whole run of capitalised words the prose writes, and each name a run lists, lower case ("the
-        # Taliban's" gives 'taliban'): a name it writes by itself is no short form of a longer one (`same_as`)
-        self._prose_runs = frozenset(
-            " ".join(re.sub(r"['’]s$", "", run).lower().split())
-            for t in prose
-            for m in _WHOLE_RUN_RE.finditer(t)
-            for run in (m.group(0), *re.split(r"\s+and\s+", m.group(0)))  # "Kyrgyzstan and Zenda": each
-        )
+        self._name_starts = _name_starts(prose, self.defined, self.lower)
         self._by_length: dict[int, list[str]] = {}
         for w in self.surface:
             self._by_length.setdefault(len(w), []).append(w)
@@ -180,16 +173,17 @@ class TermStats:
         return [a for a in acronyms if a.split("-")[0].lower() not in self.lower]
 
     def _shortened(self, key: str) -> list[str]:
-        """The acronym of the one defined long form a reader's shorter name stands for: the long form's first
-        words, or forms of them ("the Shanghai group" for the Shanghai Cooperation Organization (SCO), "the East
-        Zenda movement" for the Eastern Zenda Liberation Movement (EZLM): 'east', 'eastern'; 'organisation',
-        'organization'), two or more, or one the corpus only capitalises, as written, and a name the prose never writes by
-        itself (where it does, it names something of its own: 'Zenda' of the Zenda Harbour Authority and of
-        Zenda). None where two long forms would do."""
+        """The acronym of the one defined long form a reader's shorter name (`_name_key`) stands for: the
+        long form's first words ("the Strelsau group" for the Strelsau Cooperation Council (SCC)), or, for two
+        words or more, forms of them ("East Zenda" for the Eastern Zenda Liberation Movement: 'east',
+        'eastern'; 'organisation', 'organization'); never a word the corpus also writes in lower case alone,
+        nor a name the prose writes outside the long forms, alone or as the start of another name
+        (`_name_starts`: there it names something of its own, as 'Zenda' in "Zenda and Ruritania signed").
+        [] unless exactly one acronym is found."""
         ws = key.split()
-        if not ws or key in self._prose_runs or (len(ws) == 1 and ws[0] in self.lower):
+        if not ws or key in self._name_starts or (len(ws) == 1 and ws[0] in self.lower):
             return []
-        forms = len(ws) > 1  # one word only as written: 'East' stands for no Eastern Zenda Liberation Movement
+        forms = len(ws) > 1  # one word only as written: 'East' is no Eastern Zenda Liberation Movement
         found: set[str] = set()
         for long, acronyms in self.defined.items():
             if long.replace("-", "").isupper():
@@ -202,12 +196,12 @@ class TermStats:
         return sorted(found) if len(found) == 1 else []
 
     def other_names(self, name: str) -> list[str]:
-        """How the corpus writes a name it does not write as given: the spelled-out form of initials ('IMF'
-        -> 'International Monetary Fund'), or a spelling one letter away in each unknown word; and the acronym of
-        a long form a name it writes only there begins (`same_as`)."""
+        """How the corpus writes a name it does not write as given: the spelled-out form of initials
+        ('IMF' -> 'International Monetary Fund'), or a spelling one letter away in each unknown word; and the
+        acronym of a long form a name it writes only there begins (`same_as`)."""
         if self.uses(name):
-            # the start of a long form it defines, which the prose writes only there ("the Shanghai group"): the
-            # acronym it writes instead, which finds what the reader's words find only in the definition
+            # the start of a long form it defines, which the prose writes only there ("the Shanghai group"):
+            # the acronym it writes instead, which finds what the reader's words find only in the definition
             key = _name_key(name)
             if name.replace("-", "").isupper() or key in self.defined:
                 return []
@@ -279,6 +273,38 @@ _CAPITALISED_WORD_RE = re.compile(r"\b[A-Z][\w'’-]*")
 _NAME_AT_START_RE = re.compile(r"[A-Z]{2,}\b|[A-Z][\w-]*['’]s\b|[A-Z][\w'’-]*\s+[A-Z]")
 # a whole run of capitalised words, one or more, with the small words names hold between them
 _WHOLE_RUN_RE = re.compile(r"\b[A-Z][\w'’-]*(?:[ \t]+(?:(?:of|for|and|the|on|in)[ \t]+)?[A-Z][\w'’-]*)*")
+_NAME_SMALL_WORDS = frozenset({"of", "for", "and", "the", "on", "in"})
+
+
+def _name_starts(
+    prose: Iterable[str], defined: dict[str, list[str]], lower: frozenset[str]
+) -> frozenset[str]:
+    """Every start (its first word, its first two, ...) of every name the prose writes outside the long forms
+    it defines, as `_name_key` keys it: the runs of capitalised words once each defined long form is put back
+    to its acronym, each run also cut at a possessive and at "and" ("Zenda's envoy", "Zenda and Ruritania"),
+    and also without the words before a name that may be no part of it: a sentence's first word, a word the
+    corpus also writes in lower case, a small word ("In Zenda, ...", "Talks in Zenda"). Built once per index; a
+    set, so that `_shortened` looks a name up."""
+    longs = {
+        long: acronym for acronym, ls in defined.items() if acronym.replace("-", "").isupper() for long in ls
+    }
+    defining = (
+        re.compile("|".join(re.escape(x) for x in sorted(longs, key=len, reverse=True))) if longs else None
+    )
+    out: set[str] = set()
+    for t in prose:
+        if defining is not None:
+            t = defining.sub(lambda m: longs[m.group(0)], t)
+        for m in _WHOLE_RUN_RE.finditer(t):
+            for i, piece in enumerate(re.split(r"['’]s\b\s*|\s+and\s+", m.group(0))):
+                ws = _name_key(piece).split()
+                out.update(" ".join(ws[:k]) for k in range(1, len(ws) + 1))
+                # "Talks in Zenda", "In Zenda": a sentence's first word has a capital whatever it is
+                first = i == 0 and opens_sentence(t, m.start())
+                while len(ws) > 1 and (first or ws[0] in lower or ws[0] in _NAME_SMALL_WORDS):
+                    ws, first = ws[1:], False
+                    out.update(" ".join(ws[:k]) for k in range(1, len(ws) + 1))
+    return frozenset(out)
 
 
 def _same_word(a: str, b: str) -> bool:
