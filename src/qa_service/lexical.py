@@ -200,7 +200,7 @@ class TermStats:
         ('IMF' -> 'International Monetary Fund'), or a spelling one letter away in each unknown word; and the
         acronym of a long form a name it writes only there begins (`same_as`)."""
         if self.uses(name):
-            # the start of a long form it defines, which the prose writes only there ("the Shanghai group"):
+            # the start of a long form it defines, which the prose writes only there ("the Strelsau group"):
             # the acronym it writes instead, which finds what the reader's words find only in the definition
             key = _name_key(name)
             if name.replace("-", "").isupper() or key in self.defined:
@@ -309,7 +309,7 @@ def _name_starts(
 
 def _same_word(a: str, b: str) -> bool:
     """Two forms of one word, as readers and writers vary it: the same, one the other's start ('east',
-    'eastern'; 'Pakistan', 'Pakistani'), or spelt alike but for a letter past the fifth ('organisation',
+    'eastern'; 'Zenda', 'Zendan'), or spelt alike but for a letter past the fifth ('organisation',
     'organization'). Words shorter than four letters only the same."""
     if a == b:
         return True

@@ -428,7 +428,7 @@ class Entity(BaseModel):
         default_factory=list,
         description="Other names for it: domain aliases, English inflections, the corpus's spelling of it, "
         "and the acronym of the one long form the documents define that it begins and the prose writes "
-        "nowhere else ('the Shanghai group': 'SCO', whose long form only its definition writes; "
+        "nowhere else ('the Strelsau group': 'SCC', whose long form only its definition writes; "
         "`TermStats.other_names`).",
     )
     known: bool | None = Field(None, description="Whether the corpus uses it (None: not checked).")
@@ -440,7 +440,7 @@ class Entity(BaseModel):
         description="The other half of an acronym the documents define ('IMF' for 'International Monetary Fund' "
         "and back): a mention of it, but no part of the retrieval query (measured: as a variant in the query, "
         "leave-one-writer-out facts fell 0.730 -> 0.714 and follow-ups 0.740 -> 0.700, the definition's own "
-        "sentence, which writes both, winning). A name that only begins the long form ('Shanghai') is the "
+        "sentence, which writes both, winning). A name that only begins the long form ('Strelsau') is the "
         "exception: the acronym is among its variants too (measured: leave-one-writer-out facts +0.0022, "
         "follow-ups +0.0083 on the fifteen training writers).",
     )
