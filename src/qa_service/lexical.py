@@ -271,9 +271,12 @@ class TermStats:
 _CAPITALISED_WORD_RE = re.compile(r"\b[A-Z][\w'’-]*")
 # at the start of a sentence, a word that is a name by its form: an acronym, a possessive, or one of a run
 _NAME_AT_START_RE = re.compile(r"[A-Z]{2,}\b|[A-Z][\w-]*['’]s\b|[A-Z][\w'’-]*\s+[A-Z]")
-# a whole run of capitalised words, one or more, with the small words names hold between them
-_WHOLE_RUN_RE = re.compile(r"\b[A-Z][\w'’-]*(?:[ \t]+(?:(?:of|for|and|the|on|in)[ \t]+)?[A-Z][\w'’-]*)*")
+# the small words names hold between their capitalised ones ("Bank of Zenda", "Trade and Transit Authority")
 _NAME_SMALL_WORDS = frozenset({"of", "for", "and", "the", "on", "in"})
+# a whole run of capitalised words, one or more, with those small words between them
+_WHOLE_RUN_RE = re.compile(
+    r"\b[A-Z][\w'’-]*(?:[ \t]+(?:(?:" + "|".join(sorted(_NAME_SMALL_WORDS)) + r")[ \t]+)?[A-Z][\w'’-]*)*"
+)
 
 
 def _name_starts(
