@@ -312,6 +312,12 @@ def test_a_who_question_whose_answer_names_no_one_new_names_the_cited_source() -
     assert _unnamed_person(analyse("Who reported that the Nordic envoys walked out?"), told)
     assert not _unnamed_person(q, "Foreign Minister Sergey Lavrov reported that the talks failed.")
     assert not _unnamed_person(q, "Ghani reported that the talks failed.")  # a surname, not an adjective
+    # asked for a person by a noun of people ("which minister"), a sentence that names only offices and places
+    # names no one: the record its footnote cites often does ("Rupert Hentzau Attends the Zenda Summit")
+    minister = analyse("Which Ruritanian minister told the Zenda summit that the tariffs should go?")
+    told = "In May 2021, the Ruritanian Foreign Minister told a Zenda summit meeting that the tariffs should go."
+    assert _unnamed_person(minister, told)
+    assert not _unnamed_person(minister, "In May 2021, Foreign Minister Rupert Hentzau told the summit so.")
 
 
 def test_the_shipped_weights_name_known_features_and_fail_clearly_when_stale(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -28,6 +28,7 @@ from qa_service.question import Question
 from qa_service.read import (
     Candidate,
     announced,
+    asks_for_a_person,
     asks_for_a_writer,
     dates_in,
     gives_reason,
@@ -35,6 +36,7 @@ from qa_service.read import (
     is_lead_in,
     new_names,
     offers,
+    personal_names,
     place_in_series,
 )
 from qa_service.text import normalize
@@ -418,8 +420,15 @@ def compose(
 
 def _unnamed_person(q: Question, text: str) -> bool:
     """The question asks who, and the answer names no one the question does not already name: in a paper, the
-    person is then most often the author its footnote cites ("one analyst has reported...")."""
-    return q.answer_type == "person" and not new_names(text, q.standalone, adjectives=False)
+    person is then most often the author its footnote cites ("one analyst has reported..."), or the one the cited
+    record's title names ("Which minister told the summit...?" of "the Foreign Minister told the summit", citing
+    "Rupert Hentzau Attends the Summit"). Asked for a person by a noun of people (`asks_for_a_person`), only a
+    person's name counts (`personal_names`), not an office, a country or a meeting's name."""
+    if q.answer_type != "person":
+        return False
+    if asks_for_a_person(q.standalone):
+        return not personal_names(text, q.standalone)
+    return not new_names(text, q.standalone, adjectives=False)
 
 
 def refuse(q: Question) -> Answer:
