@@ -606,6 +606,29 @@ def test_two_parts_asking_when_get_two_dates() -> None:
     assert chosen([True, True], first, [0.5, 0.9, 0.6, 0.3, 0.0]) == [0, 2]
 
 
+def test_a_part_asking_when_whose_best_states_no_date_brings_its_best_dated_sentence() -> None:
+    """"In what years was the Black Hand listed and delisted?": the best sentence may be the list that names it,
+    without a date; the part's best sentence that states one comes after it when nearly as good (invented
+    passage)."""
+    chunk = _ruritania(
+        ("These include the Red Guard, the Black Hand and many others.", [2]),
+        ("The harbour board met in Zenda every spring.", [3]),
+        ("Strelsau listed the Black Hand in 1902 and delisted it in 1920.", [4]),
+    )
+    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0) for i in range(3)]
+    how = Composition(max_words=80, max_sentences=1, relative_keep=0.8, adjacent_keep=0.3, context=False)
+
+    def chosen(dated: bool, part: list[float]) -> list[int]:
+        for c, score in zip(cands, part, strict=True):
+            c.score = score
+        return [c.pos for c in choose(cands, cands, [np.array(part)], how, dated=[dated]).sentences]
+
+    assert chosen(True, [0.07, 0.05, 0.03]) == [0, 2]  # the undated sentence scores higher, but gives no date
+    assert chosen(False, [0.07, 0.05, 0.03]) == [0]  # a question that asks no date is left as it was
+    assert chosen(True, [0.07, 0.05, 0.01]) == [0]  # a dated sentence far weaker than the best is no answer
+    assert chosen(True, [0.02, 0.01, 0.09]) == [2]  # a best that states a date answers alone
+
+
 def test_an_answer_too_long_loses_its_context_first() -> None:
     """Over the word budget, what is there only for context goes before what answers, though it scores
     higher: a two-part question whose second part is answered by a pronoun sentence (invented passage)."""

@@ -192,6 +192,18 @@ def choose(
             dates_for[id(top)] = dates_for.get(id(top), 0) + 1
         if all(c is not top for c in chosen):
             chosen.append(top)
+        if i < len(dated) and dated[i] and not any(any(dates_in(c.text)) for c in chosen):
+            # a part asking when whose best sentence states no date (the one that names what is asked about, in
+            # a list): its best sentence that states one comes after it, if nearly as good (as a further
+            # sentence must be)
+            for j in np.argsort(-part, kind="stable"):
+                if part[j] < how.adjacent_keep * part.max():
+                    break
+                c = allowed[int(j)]
+                if any(dates_in(c.text)):
+                    if all(c is not x for x in chosen):
+                        chosen.append(c)
+                    break
         if i < len(why) and why[i] and not gives_reason(top.text, asked):
             unexplained.add(id(top))
     keep = len(chosen)
