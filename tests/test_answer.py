@@ -606,54 +606,6 @@ def test_two_parts_asking_when_get_two_dates() -> None:
     assert chosen([True, True], first, [0.5, 0.9, 0.6, 0.3, 0.0]) == [0, 2]
 
 
-def test_a_part_asking_when_whose_best_states_no_date_brings_its_best_dated_sentence() -> None:
-    """"In what years was the Sons of Zenda listed and delisted?": the best sentence may be the list that
-    names the group, without a date; the part's best sentence that states one comes after it when it scores
-    at least `adjacent_keep` of the best, as a sentence of its own, not a topic sentence to elaborate
-    (invented passage)."""
-    chunk = _ruritania(
-        ("These include the Red Guard, the Sons of Zenda and many others.", [2]),
-        ("The harbour board met in Zenda every spring.", [3]),
-        ("Strelsau listed the Sons of Zenda in 1902.", [4]),
-        ("It delisted them in 1920.", [5]),
-        ("The harbour board met again.", [6]),
-    )
-    cands = [Candidate(chunk=chunk, pos=i, row=i, cosine=0.0) for i in range(5)]
-
-    def chosen(dated: list[bool], *parts: list[float], context: bool = False) -> list[int]:
-        elaborate = 20 if context else 0
-        how = Composition(80, 1, relative_keep=0.8, adjacent_keep=0.3, context=context, elaborate=elaborate)
-        scores = [np.array(p) for p in parts]
-        for c, best in zip(cands, np.max(scores, axis=0), strict=True):
-            c.score = float(best)
-        return [c.pos for c in choose(cands, cands, scores, how, dated=dated).sentences]
-
-    undated_best = [0.07, 0.05, 0.03, 0.0, 0.0]
-    assert chosen([True], undated_best) == [0, 2]  # the undated sentence scores higher, but gives no date
-    assert chosen([False], undated_best) == [0]  # a question that asks no date is left as it was
-    assert chosen([True], [0.07, 0.05, 0.01, 0.0, 0.0]) == [0]  # a dated sentence far weaker is no answer
-    assert chosen([True], [0.02, 0.01, 0.09, 0.0, 0.0]) == [2]  # a best that states a date answers alone
-    # the dated sentence counts for its part: a second part asking when takes its best with another date
-    assert chosen([True, True], [0.9, 0.1, 0.5, 0.3, 0.0], [0.2, 0.1, 0.8, 0.6, 0.0]) == [0, 2, 3]
-    # short as it is, the dated sentence brings no sentences after it (the short list it follows does)
-    assert 4 not in chosen([True], [0.9, 0.1, 0.3, 0.05, 0.04], context=True)
-
-
-def test_a_when_question_takes_no_reference_entry_for_its_date() -> None:
-    """A reference entry states its record's year, not the event's: it is no dated sentence for a part asking
-    when, unless the best is itself an entry (invented passages)."""
-    body = _ruritania(("These include the Red Guard, the Sons of Zenda and many others.", [2]))
-    entry = body.model_copy(update={"id": "c2", "kind": "reference", "block_id": "b2"})
-    entry.sentences = [ChunkSentence(id="r1", text="2. Hentzau, R. The Sons of Zenda, 1921.", covered_by=[2])]
-    cands = [
-        Candidate(chunk=body, pos=0, row=0, cosine=0.0, score=0.07),
-        Candidate(chunk=entry, pos=0, row=1, cosine=0.0, score=0.05),
-    ]
-    how = Composition(max_words=80, max_sentences=1, relative_keep=0.8, adjacent_keep=0.3, context=False)
-    choice = choose(cands, cands, [np.array([0.07, 0.05])], how, dated=[True])
-    assert [c.chunk.id for c in choice.sentences] == ["c1"]
-
-
 def test_an_answer_too_long_loses_its_context_first() -> None:
     """Over the word budget, what is there only for context goes before what answers, though it scores
     higher: a two-part question whose second part is answered by a pronoun sentence (invented passage)."""

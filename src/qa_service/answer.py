@@ -163,9 +163,7 @@ def choose(
     """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
     candidate), then what completes them, then further sentences nearly as good, within the budget.
     `asked`: the question's terms (lexical.terms), which tell a reason given from one the question states;
-    `why`: for each part, whether it asks for a reason; `dated`: whether it asks for a date (a part asking
-    when whose chosen sentences state none also gets its best sentence that does, if `adjacent_keep` lets
-    it)."""
+    `why`: for each part, whether it asks for a reason; `dated`: whether it asks for a date."""
     if not allowed:
         return Choice([])
     index_of = {id(c): i for i, c in enumerate(cands)}
@@ -173,7 +171,6 @@ def choose(
     chosen: list[Candidate] = []
     unexplained: set[int] = set()  # the best sentences of parts that ask why, where they give no reason
     dates_for: dict[int, int] = {}  # a chosen sentence's id -> how many parts asking for a date it answers
-    dated_for: set[int] = set()  # the sentences chosen for the date a part's best does not state
     for i, scores in enumerate(per_part):
         part = np.asarray(scores)[rows]
         top = allowed[int(np.argmax(part))]  # the first of the best, in allowed's order
@@ -195,20 +192,6 @@ def choose(
             dates_for[id(top)] = dates_for.get(id(top), 0) + 1
         if all(c is not top for c in chosen):
             chosen.append(top)
-        if i < len(dated) and dated[i] and part.max() > 0 and not any(any(dates_in(c.text)) for c in chosen):
-            # a part asking when, and no sentence chosen so far states a year or a month (its best may be
-            # the one that names what is asked about, in a list): its best sentence that states one comes
-            # after it, if it scores at least `adjacent_keep` of the part's best; not a reference entry (whose
-            # year is the record's) unless the best is one
-            for j in np.argsort(-part, kind="stable"):
-                if part[j] < how.adjacent_keep * part.max():
-                    break
-                c = allowed[int(j)]
-                if any(dates_in(c.text)) and (c.chunk.kind != "reference" or top.chunk.kind == "reference"):
-                    chosen.append(c)
-                    dated_for.add(id(c))
-                    dates_for[id(c)] = dates_for.get(id(c), 0) + 1
-                    break
         if i < len(why) and why[i] and not gives_reason(top.text, asked):
             unexplained.add(id(top))
     keep = len(chosen)
@@ -227,9 +210,7 @@ def choose(
             # say what it is in the next
             caption = c.chunk.kind == "caption"
             unexplained_why = how.reasons and id(c) in unexplained
-            # (a sentence chosen for its date is no topic sentence: it answers "when", needing no elaboration)
-            short = len(c.text.split()) < how.elaborate and id(c) not in dated_for
-            if unexplained_why or (short and not extra and not caption):
+            if unexplained_why or (len(c.text.split()) < how.elaborate and not extra and not caption):
                 extra += _following(c, by_place, cands)
                 # a topic sentence and a short one after it ("Fifth, prepare for counter-leverage. The measures
                 # are a warning.") have still said little: the next goes on, up to the length that says something
@@ -356,8 +337,7 @@ def _series(after: list[Candidate], n: int, lead: str) -> list[Candidate]:
 
 
 def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]:
-    """Within the word budget: the first `keep` (one per question part, and a part's dated sentence) always
-    stay."""
+    """Within the word budget: the first `keep` (one per question part) always stay."""
     out, words = [], 0
     for i, c in enumerate(chosen):
         w = len(c.text.split())
