@@ -118,14 +118,31 @@ _PURPOSE_RE = re.compile(
     rf"\bwhat (?:is|was) (?:the|this) {_DOC_NOUN} (?:for|about)?\s*\??$",
     re.I,
 )
+# a word between "which" and the noun of a record qualifies it ("which UN document"), but is no verb or pronoun
+# ("what did that report say" asks what it said)
+_QUALIFIERS = r"(?:(?!(?:did|does|do|is|was|are|were|has|have|had|that|this|the|it)\b)[\w'’-]+ ){0,2}?"
 _SOURCE_RE = re.compile(
-    r"\b(?:which|what) (?:source|sources|footnote|footnotes|note|reference|references|citation|document|report|"
-    r"article|study|statement|publication)\b.{0,60}\b(?:cite[sd]?|support|supports|back|backs|says?|said|"
-    r"for|behind|quoted|come|comes|from|documents?|based)\b|"
+    # "Which source backs ...?", "Which UN document is it taken from?", "What document does the paper point to?"
+    rf"\b(?:which|what) {_QUALIFIERS}(?:source|sources|footnote|footnotes|note|reference|references|citation|"
+    r"document|documents|doc|report|article|study|statement|publication)\b.{0,60}\b(?:cite[sd]?|support|supports|"
+    r"back|backs|says?|said|for|behind|quoted|come|comes|from|documents?|based|points?|pointing)\b|"
+    # the record asked for at the end ("..., and in which document?"), or the source without "for" or "of" ("The
+    # harbour-fee claim: what's the source?"), a claim "sourced" ("What's that sourced to?", "the sourcing for
+    # it"), or what it is "based on"
+    rf"\b(?:which|what) {_QUALIFIERS}(?:source|sources|document|documents|doc|publication)\s*(?:[?.!]|$)|"
+    r"\bwhat(?:['’]s| is| was| are)\s+(?:the|its|their|his|her|that|this)\s+(?:\w+\s+)?sources?\s*(?:[?.!]|$)|"
+    r"\bsourc(?:ed|ing)\b|"
+    r"\bwhat(?:['’]s| is| was)\s+(?:that|this|it|the claim|the figure|the statement)\s+(?:\w+\s+)?based on"
+    r"\s*(?:[?.!]|$)|"
+    # "Where does the paper get the claim that ...?", "Where's the author getting that from?"
+    r"\bwhere(?:['’]s| is| does| did| do)\s+(?:the|this|that)\s+(?:paper|author|writer|report|study|claim|figure)\s+"
+    r"(?:get|gets|getting|got)\b|"
     r"\bwhere (?:does|do|did|is|are|was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|cited|sourced|quoted|"
     r"taken from)\b|"
     r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
-    r"supporting|backing)\b|\bwhat (?:does|do) (?:the )?(?:paper|author) cite\b|\bcited? (?:for|as|by)\b|"
+    r"supporting|backing)\b|\bwhat (?:does|do|did) (?:(?:the )?paper|(?:the )?author|it|he|she|they)\s+(?:\w+ly\s+)?"
+    r"cite\b|"
+    r"\bcited? (?:for|as|by)\b|"
     r"\bwho (?:is|was) (?:being )?quoted\b|"
     # what a claim rests on: "What's his authority for that?", "On what basis does the author say...?", "Whose
     # work is the author relying on?"; not "the legal basis for the sanctions" nor "Why did he rely on the militia?"
@@ -1514,7 +1531,9 @@ def analyse(
         if said
         and (_kind(text)[0] == "which_source" or _SOURCE_WORD_RE.search(text))  # its own words ask for sources
         and not footnotes
-        and _BACK_RE.search(text)
+        # it points back ("Where's that from?"), or asks nothing but the source ("What's the source?", "Which
+        # document?"): with no subject of its own, what it asks the source of is what was just said
+        and (_BACK_RE.search(text) or not content_words(re.sub(r"['’]s\b", "", _SOURCE_RE.sub(" ", text))))
         and all(re.search(rf"\b{re.escape(e.text)}\b", " ".join(said), re.I) for e in entities(text))
         else []
     )
