@@ -1205,3 +1205,28 @@ def test_a_lead_in_that_ends_its_paragraph_takes_its_series_only_from_the_paragr
     cands = lead + aside + later
     chosen = choose(cands, cands, [np.array([c.score for c in cands])], how, frozenset(), [False]).sentences
     assert [c.text for c in chosen] == ["Two measures follow."]
+
+
+def test_a_source_answered_by_a_reference_entry_comes_with_its_claim() -> None:
+    """Asked for the source of a claim, the reader may rank a reference entry first whose title matches the
+    question better than the right entry does: the claim itself (the best sentence that is no entry) then comes
+    with it, saying what the entry is the source of and citing the claim's own footnote. Not for other questions,
+    and not where the claim is already chosen (invented passages)."""
+    body = _ruritania(("Ruritania remains the largest donor of aid to Zenda.", [4]))
+    entry = body.model_copy(update={"id": "c2", "kind": "reference", "block_id": "b2"})
+    entry.sentences = [ChunkSentence(id="r1", text="3. Hentzau, R. Aid to Zenda: A Survey, 1921.", covered_by=[3])]
+    cands = [
+        Candidate(chunk=entry, pos=0, row=0, cosine=0.0, score=0.09),
+        Candidate(chunk=body, pos=0, row=1, cosine=0.0, score=0.02),
+    ]
+    how = Composition(max_words=80, max_sentences=1, relative_keep=0.8, adjacent_keep=0.3, context=False)
+
+    def chosen(scores: list[float], sources: bool) -> list[str]:
+        return [c.chunk.id for c in choose(cands, cands, [np.array(scores)], how, sources=sources).sentences]
+
+    assert chosen([0.09, 0.02], sources=True) == ["c2", "c1"]
+    # the decision reads the entry alone: the claim was taken for not being an entry, not for answering
+    choice = choose(cands, cands, [np.array([0.09, 0.02])], how, sources=True)
+    assert [c.chunk.id for c in choice.judged] == ["c2"]
+    assert chosen([0.09, 0.02], sources=False) == ["c2"]  # no question of sources: as it was
+    assert chosen([0.02, 0.09], sources=True) == ["c1"]  # the claim leads: nothing added

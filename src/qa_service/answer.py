@@ -88,6 +88,14 @@ class Choice:
 
     sentences: list[Candidate]
     for_context: frozenset[int] = frozenset()
+    # the claim a reference entry is asked the source of, taken to show it: the decision does not read it
+    # (`judged`), since it was chosen for not being an entry, not for answering the question
+    for_claim: frozenset[int] = frozenset()
+
+    @property
+    def judged(self) -> list[Candidate]:
+        """The sentences the decision reads: all but the claim taken beside a reference entry."""
+        return [c for c in self.sentences if id(c) not in self.for_claim]
 
 
 @dataclass(frozen=True)
@@ -159,11 +167,13 @@ def choose(
     asked: frozenset[str] = frozenset(),
     why: Sequence[bool] = (),
     dated: Sequence[bool] = (),
+    sources: bool = False,
 ) -> Choice:
     """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
     candidate), then what completes them, then further sentences nearly as good, within the budget.
     `asked`: the question's terms (lexical.terms), which tell a reason given from one the question states;
-    `why`: for each part, whether it asks for a reason; `dated`: whether it asks for a date."""
+    `why`: for each part, whether it asks for a reason; `dated`: whether it asks for a date; `sources`: whether
+    the question asks for sources (an answer of reference entries alone then takes the claim they are asked of)."""
     if not allowed:
         return Choice([])
     index_of = {id(c): i for i, c in enumerate(cands)}
@@ -171,6 +181,7 @@ def choose(
     chosen: list[Candidate] = []
     unexplained: set[int] = set()  # the best sentences of parts that ask why, where they give no reason
     dates_for: dict[int, int] = {}  # a chosen sentence's id -> how many parts asking for a date it answers
+    claimed: set[int] = set()  # the claim taken beside a reference entry asked for
     for i, scores in enumerate(per_part):
         part = np.asarray(scores)[rows]
         top = allowed[int(np.argmax(part))]  # the first of the best, in allowed's order
@@ -194,6 +205,14 @@ def choose(
             chosen.append(top)
         if i < len(why) and why[i] and not gives_reason(top.text, asked):
             unexplained.add(id(top))
+    body = [c for c in allowed if c.chunk.kind != "reference"]
+    if sources and body and all(c.chunk.kind == "reference" for c in chosen):
+        # asked for the source of a claim and answered by a reference entry: the best sentence that is no entry
+        # (the claim itself) comes with it, so that the answer says what the entry is the source of and cites the
+        # claim's own footnote, where the entry's title matched the question better than the right one's did
+        claim = max(body, key=lambda c: c.score)
+        chosen.append(claim)
+        claimed.add(id(claim))
     keep = len(chosen)
     context: set[int] = set()
     by_place = {(c.chunk.id, c.pos): c for c in cands}
@@ -257,7 +276,11 @@ def choose(
         chosen.append(c)
         words += len(c.text.split())
     kept = _trim(chosen, how.max_words, keep)
-    return Choice(kept, frozenset(id(c) for c in kept if id(c) in context))
+    return Choice(
+        kept,
+        frozenset(id(c) for c in kept if id(c) in context),
+        frozenset(id(c) for c in kept if id(c) in claimed),
+    )
 
 
 def _wants_another_date(text: str, answers: int) -> bool:

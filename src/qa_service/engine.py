@@ -575,12 +575,14 @@ class Engine:
             choice = Choice(sorted(numbered, key=lambda c: c.row))  # footnote N of each paper asked about: each answers
         else:
             dated = [part.answer_type == "date" for part in q.parts]
-            choice = choose(cands, allowed, per_part, w.composition, terms(q.standalone), why, dated)
+            choice = choose(
+                cands, allowed, per_part, w.composition, terms(q.standalone), why, dated, q.about_sources
+            )
         # the question named the passage (footnote N, the title page): it answers
         if p.pinned and choice.sentences:
             decision = Decision(1.0, False, None)
         else:
-            decision = decide(q, cands, choice.sentences, self.stats, w.decider)
+            decision = decide(q, cands, choice.judged, self.stats, w.decider)
         cfg = self.settings.answer
         return compose(
             q,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa_service.answer import Composition, choose, eligible
+from qa_service.answer import Choice, Composition, choose, eligible
 from qa_service.decide import SIGNAL_NAMES, SIGNAL_SIGNS, Decider, signals
 from qa_service.evaluate import EvalItem, Target, fact_coverage, history
 from qa_service.lexical import TermStats, terms
@@ -178,7 +178,7 @@ def scores_of(reader: Reader, e: Example) -> list[np.ndarray]:
 
 def choice_inputs(
     e: Example, per_part: list[np.ndarray]
-) -> tuple[list[Candidate], list[Candidate], np.ndarray, frozenset[str], list[bool], list[bool]]:
+) -> tuple[list[Candidate], list[Candidate], np.ndarray, frozenset[str], list[bool], list[bool], bool]:
     """What `answer.choose` reads of an example besides the composition (sets each candidate's score)."""
     cands = e.prepared.candidates
     scores = best_of_parts(cands, np.vstack(per_part))
@@ -186,14 +186,18 @@ def choice_inputs(
     why = [part.asks_why for part in q.parts]
     dated = [part.answer_type == "date" for part in q.parts]
     allowed = e.prepared.quoting_one_document(eligible(q, cands, e.prepared.pinned, e.prepared.behind))
-    return cands, allowed, scores, terms(q.standalone), why, dated
+    return cands, allowed, scores, terms(q.standalone), why, dated, q.about_sources
+
+
+def choice_for(e: Example, per_part: list[np.ndarray], how: Composition) -> Choice:
+    if not e.prepared.candidates:
+        return Choice([])
+    cands, allowed, scores, asked, why, dated, sources = choice_inputs(e, per_part)
+    return choose(cands, allowed, scores, how, asked, why, dated, sources)
 
 
 def chosen_for(e: Example, per_part: list[np.ndarray], how: Composition) -> list[Any]:
-    if not e.prepared.candidates:
-        return []
-    cands, allowed, scores, asked, why, dated = choice_inputs(e, per_part)
-    return choose(cands, allowed, scores, how, asked, why, dated).sentences
+    return choice_for(e, per_part, how).sentences
 
 
 def coverage(e: Example, chosen: list[Any]) -> float:
@@ -237,10 +241,10 @@ def choose_composition(
             continue
         cov_w = cov.setdefault(e.writer, [[] for _ in range(n)])
         words_w = words.setdefault(e.writer, [[] for _ in range(n)])
-        cands, allowed, part_scores, asked, why, dated = choice_inputs(e, scores[id(e)])
+        cands, allowed, part_scores, asked, why, dated, sources = choice_inputs(e, scores[id(e)])
         seen: dict[tuple[int, ...], tuple[float, int]] = {}
         for k, how in enumerate(cfg.compositions):
-            chosen = choose(cands, allowed, part_scores, how, asked, why, dated).sentences
+            chosen = choose(cands, allowed, part_scores, how, asked, why, dated, sources).sentences
             key = tuple(id(c) for c in chosen)
             if key not in seen:
                 seen[key] = (coverage(e, chosen), sum(len(c.text.split()) + 1 for c in chosen))
@@ -268,10 +272,11 @@ def decider_rows(
     for e in examples:
         if not e.x or e.prepared.pinned:
             continue
-        chosen = chosen_for(e, scores[id(e)], how)
+        choice = choice_for(e, scores[id(e)], how)
+        chosen = choice.sentences
         if not chosen:
             continue
-        xs.append(signals(e.prepared.question, e.prepared.candidates, chosen, stats))
+        xs.append(signals(e.prepared.question, e.prepared.candidates, choice.judged, stats))
         ys.append(e.answerable and coverage(e, chosen) >= 0.5)
         ans.append(e.answerable)
     return (
