@@ -1230,3 +1230,11 @@ def test_a_source_answered_by_a_reference_entry_comes_with_its_claim() -> None:
     assert [c.chunk.id for c in choice.judged] == ["c2"]
     assert chosen([0.09, 0.02], sources=False) == ["c2"]  # no question of sources: as it was
     assert chosen([0.02, 0.09], sources=True) == ["c1"]  # the claim leads: nothing added
+    # a claim that opens with a pronoun brings the sentence before it, which the decision does not read either
+    body2 = _ruritania(("Zenda's envoy spoke in May.", [4]), ("It said that aid would rise.", [4]))
+    cands2 = [cands[0]] + [Candidate(chunk=body2, pos=i, row=i + 1, cosine=0.0, score=0.02) for i in range(2)]
+    cands2[2].score = 0.03
+    with_context = Composition(max_words=80, max_sentences=1, relative_keep=0.8, adjacent_keep=0.3, context=True)
+    choice = choose(cands2, cands2, [np.array([0.09, 0.02, 0.03])], with_context, sources=True)
+    assert [c.text for c in choice.sentences][1:] == ["It said that aid would rise.", "Zenda's envoy spoke in May."]
+    assert [c.chunk.id for c in choice.judged] == ["c2"]

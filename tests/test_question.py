@@ -81,19 +81,23 @@ from qa_service.question import (
         ("Where were they said to be hiding?", "where", "place"),
         ("Where is it located?", "where", "place"),
         ("What does footnote 12 cite?", "which_source", "source"),
-        # the record asked for in other words: a source noun with no "for", "sourced", "based on", "get ... from"
-        ("Strelsau's grain figure: what's the source?", "which_source", "source"),
-        ("What's the sourcing for the claim that Zenda shut its ports?", "which_source", "source"),
-        ("Zenda shut its ports, they say. What's that sourced to?", "which_source", "source"),
-        ("Sapt called the treaty a sham. What's that claim based on?", "which_source", "source"),
-        ("Who signed the accord, and in which document?", "which_source", "source"),
-        ("The harbour-fee figure — which Ruritanian document is it taken from?", "which_source", "source"),
-        ("Which document does the paper point to for the harbour fees?", "which_source", "source"),
-        ("Where does the paper get the claim that Zenda shut its ports?", "which_source", "source"),
-        ("It calls the treaty a sham. What does it actually cite?", "which_source", "source"),
-        ("What did that report say the ports should do?", "quotation", "quote"),  # what it said: no source asked
+        # the record asked for in other words: a source noun with no "for" or "of", "sourced", "based on", "get ..."
+        ("Strelsau's grain tally: what is its source?", "which_source", "source"),
+        ("Is there any sourcing for the line about Zenda's closed ports?", "which_source", "source"),
+        ("Zenda closed its ports, they say. Has this been sourced?", "which_source", "source"),
+        ("Sapt called the treaty a sham. What is the statement based on?", "which_source", "source"),
+        ("Who signed the accord, and in what publication?", "which_source", "source"),
+        ("The harbour-fee tally — what Ruritanian report did it come from?", "which_source", "source"),
+        ("What study does the author point to on harbour fees?", "which_source", "source"),
+        ("Where does the author get the idea that Zenda closed its ports?", "which_source", "source"),
+        ("Where's the study getting Sapt's quote from?", "which_source", "source"),
+        ("It calls the treaty a sham. What did it cite, then?", "which_source", "source"),
+        # ... but not what a report says, nor another sense of the words
+        ("What did the harbour report say about tolls?", "quotation", "quote"),
+        ("What would a report say about tariffs?", "what", "statement"),
         ("Which documents did the envoy sign in Zenda?", "what", "statement"),
-        ("What's the harbour authority's main source of income?", "which_source", "source"),  # as "source of" was
+        ("Where is Zenda sourcing its grain?", "where", "place"),
+        ("Where does the report get its name?", "where", "place"),
         ("Who said that the talks were futile?", "quotation", "quote"),
         # what someone told someone is what they said: a caption showing them speak does not answer it
         ("What did Zenda's envoy tell the council in May?", "quotation", "quote"),
@@ -632,12 +636,13 @@ def test_a_follow_up_asking_for_the_source_of_that_points_at_the_last_answer() -
     for pointer in (
         "What's the source for that, and its date?",
         "Which report is this based on?",
-        "What's the source?",  # nothing asked of its own: the source of what was just said
-        "Which document?",
-        "What's that sourced to?",
+        "What is its source?",  # nothing asked of its own: the source of what was just said
+        "Which publication?",
+        "And sourced to what?",
     ):
         assert sources_of(pointer) == [said], pointer
     assert sources_of("Which source says Strelsau gives aid?") == []  # a subject of its own
+    assert sources_of("Which study is the harbour-fee tally from?") == []
     # a name the last answer used is no subject of its own: "Which Ruritania report?" asks about what it said
     assert sources_of("Where does that figure come from? Which Ruritania report?") == [said]
     assert sources_of("Where does that figure come from? Which Rur report?") == []  # a whole name, not a part

@@ -206,7 +206,7 @@ def choose(
         if i < len(why) and why[i] and not gives_reason(top.text, asked):
             unexplained.add(id(top))
     body = [c for c in allowed if c.chunk.kind != "reference"]
-    if sources and body and all(c.chunk.kind == "reference" for c in chosen):
+    if sources and body and chosen and all(c.chunk.kind == "reference" for c in chosen):
         # asked for the source of a claim and answered by a reference entry: the best sentence that is no entry
         # (the claim itself) comes with it, so that the answer says what the entry is the source of and cites the
         # claim's own footnote, where the entry's title matched the question better than the right one's did
@@ -245,6 +245,8 @@ def choose(
             for x in extra:
                 if id(x) in may and all(x is not y for y in chosen):
                     chosen.append(x)
+                    if id(c) in claimed:  # what the claim brings is there to show it too
+                        claimed.add(id(x))
     lead = chosen[0].score
     words = sum(len(c.text.split()) for c in chosen)
     for c in sorted(allowed, key=lambda c: -c.score):
@@ -360,7 +362,8 @@ def _series(after: list[Candidate], n: int, lead: str) -> list[Candidate]:
 
 
 def _trim(chosen: list[Candidate], max_words: int, keep: int) -> list[Candidate]:
-    """Within the word budget: the first `keep` (one per question part) always stay."""
+    """Within the word budget: the first `keep` (one per question part, and the claim beside a reference entry
+    a question of sources is answered by) always stay."""
     out, words = [], 0
     for i, c in enumerate(chosen):
         w = len(c.text.split())
