@@ -205,8 +205,12 @@ def choose(
             chosen.append(top)
         if i < len(why) and why[i] and not gives_reason(top.text, asked):
             unexplained.add(id(top))
-    body = [c for c in allowed if c.chunk.kind != "reference"]
-    if sources and body and chosen and all(c.chunk.kind == "reference" for c in chosen):
+    if (
+        sources
+        and chosen
+        and all(c.chunk.kind == "reference" for c in chosen)
+        and (body := [c for c in allowed if c.chunk.kind != "reference"])
+    ):
         # asked for the source of a claim and answered by a reference entry: the best sentence that is no entry
         # (the claim itself) comes with it, so that the answer says what the entry is the source of and cites the
         # claim's own footnote, where the entry's title matched the question better than the right one's did
