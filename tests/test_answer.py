@@ -1209,12 +1209,13 @@ def test_a_lead_in_that_ends_its_paragraph_takes_its_series_only_from_the_paragr
 
 def test_a_source_answered_by_a_reference_entry_comes_with_its_claim() -> None:
     """Asked for the source of a claim, the reader may rank a reference entry first whose title matches the
-    question better than the right entry does: the claim itself (the best sentence that is no entry) then comes
-    with it, saying what the entry is the source of and citing the claim's own footnote. Not for other questions,
-    and not where the claim is already chosen (invented passages)."""
+    question better than the right entry does: the claim itself (the best sentence that is no entry) then
+    comes with it, saying what the entry is the source of and citing the claim's own footnote. Not for other
+    questions, and not where the claim is already chosen (invented passages)."""
     body = _ruritania(("Ruritania remains the largest donor of aid to Zenda.", [4]))
     entry = body.model_copy(update={"id": "c2", "kind": "reference", "block_id": "b2"})
-    entry.sentences = [ChunkSentence(id="r1", text="3. Hentzau, R. Aid to Zenda: A Survey, 1921.", covered_by=[3])]
+    survey = "3. Hentzau, R. Aid to Zenda: A Survey, 1921."
+    entry.sentences = [ChunkSentence(id="r1", text=survey, covered_by=[3])]
     cands = [
         Candidate(chunk=entry, pos=0, row=0, cosine=0.0, score=0.09),
         Candidate(chunk=body, pos=0, row=1, cosine=0.0, score=0.02),
@@ -1234,7 +1235,8 @@ def test_a_source_answered_by_a_reference_entry_comes_with_its_claim() -> None:
     body2 = _ruritania(("Zenda's envoy spoke in May.", [4]), ("It said that aid would rise.", [4]))
     cands2 = [cands[0]] + [Candidate(chunk=body2, pos=i, row=i + 1, cosine=0.0, score=0.02) for i in range(2)]
     cands2[2].score = 0.03
-    with_context = Composition(max_words=80, max_sentences=1, relative_keep=0.8, adjacent_keep=0.3, context=True)
+    with_context = Composition(80, 1, relative_keep=0.8, adjacent_keep=0.3, context=True)
     choice = choose(cands2, cands2, [np.array([0.09, 0.02, 0.03])], with_context, sources=True)
-    assert [c.text for c in choice.sentences][1:] == ["It said that aid would rise.", "Zenda's envoy spoke in May."]
+    said = [c.text for c in choice.sentences][1:]
+    assert said == ["It said that aid would rise.", "Zenda's envoy spoke in May."]
     assert [c.chunk.id for c in choice.judged] == ["c2"]

@@ -81,7 +81,8 @@ from qa_service.question import (
         ("Where were they said to be hiding?", "where", "place"),
         ("Where is it located?", "where", "place"),
         ("What does footnote 12 cite?", "which_source", "source"),
-        # the record asked for in other words: a source noun with no "for" or "of", "sourced", "based on", "get ..."
+        # the record asked for in other words: a source noun with no "for" or "of", "sourced", "based on",
+        # "get ..."
         ("Strelsau's grain tally: what is its source?", "which_source", "source"),
         ("Is there any sourcing for the line about Zenda's closed ports?", "which_source", "source"),
         ("Zenda closed its ports, they say. Has this been sourced?", "which_source", "source"),

@@ -172,8 +172,9 @@ def choose(
     """The answer's sentences, best first: one per question part (`per_part`: each part's score of every
     candidate), then what completes them, then further sentences nearly as good, within the budget.
     `asked`: the question's terms (lexical.terms), which tell a reason given from one the question states;
-    `why`: for each part, whether it asks for a reason; `dated`: whether it asks for a date; `sources`: whether
-    the question asks for sources (an answer of reference entries alone then takes the claim they are asked of)."""
+    `why`: for each part, whether it asks for a reason; `dated`: whether it asks for a date; `sources`:
+    whether the question asks for sources (an answer of reference entries alone then takes the claim they are
+    asked of)."""
     if not allowed:
         return Choice([])
     index_of = {id(c): i for i, c in enumerate(cands)}
@@ -211,9 +212,10 @@ def choose(
         and all(c.chunk.kind == "reference" for c in chosen)
         and (body := [c for c in allowed if c.chunk.kind != "reference"])
     ):
-        # asked for the source of a claim and answered by a reference entry: the best sentence that is no entry
-        # (the claim itself) comes with it, so that the answer says what the entry is the source of and cites the
-        # claim's own footnote, where the entry's title matched the question better than the right one's did
+        # asked for the source of a claim and answered by a reference entry: the best sentence that is no
+        # entry (the claim itself) comes with it, so that the answer says what the entry is the source of and
+        # cites the claim's own footnote, where the entry's title matched the question better than the right
+        # one's did
         claim = max(body, key=lambda c: c.score)
         chosen.append(claim)
         claimed.add(id(claim))

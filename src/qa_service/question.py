@@ -118,37 +118,39 @@ _PURPOSE_RE = re.compile(
     rf"\bwhat (?:is|was) (?:the|this) {_DOC_NOUN} (?:for|about)?\s*\??$",
     re.I,
 )
-# up to two words between "which" or "what" and the noun of a record qualify it ("which Ruritanian ledger"), but
-# none is an auxiliary, a modal, a pronoun or an article: "what did that report say" and "what would a report say"
-# ask what a report says, not which record backs a claim
+# up to two words between "which" or "what" and the noun of a record qualify it ("which Ruritanian report"),
+# but none is an auxiliary, a modal, a pronoun or an article: "what did that report say" and "what would a
+# report say" ask what a report says, not which record backs a claim
 _QUALIFIERS = (
     r"(?:(?!(?:did|does|do|is|was|are|were|has|have|had|would|could|should|will|can|may|might|must|that|this|"
     r"these|those|the|a|an|it|you|we|they|he|she|i)\b)[\w'’-]+ ){0,2}?"
 )
 _SOURCE_RE = re.compile(
-    # "Which source vouches for ...?", "What Ruritanian study did it come from?", "What report does he point to?"
+    # "Which source vouches for ...?", "What Ruritanian study did it come from?", "What report does he point
+    # to?"
     rf"\b(?:which|what) {_QUALIFIERS}(?:source|sources|footnote|footnotes|note|reference|references|citation|"
     r"document|doc|report|article|study|statement|publication)\b.{0,60}\b(?:cite[sd]?|support|supports|back|"
     r"backs|says?|said|for|behind|quoted|come|comes|from|documents?|based|points?|pointing)\b|"
-    # the record asked for at its end ("Who signed it, and in what publication?"), or the source with no "for" or
-    # "of" after it ("Zenda's grain figure. Its source?" ... "what is their source?"), a claim "sourced" to a record
-    # ("Is this figure sourced?"), "the sourcing of" it, or what a claim rests on ("that figure: based on what?")
+    # the record asked for at its end ("Who signed it, and in what publication?"), or the source with no "for"
+    # or "of" after it ("Zenda's grain figure: what is its source?"), a claim "sourced" to a record ("Is this
+    # figure sourced?"), "the sourcing of" it, or what a claim rests on ("What is that figure based on?")
     rf"\b(?:which|what) {_QUALIFIERS}(?:source|sources|document|doc|publication)\s*(?:[?.!]|$)|"
-    r"\bwhat(?:['’]s| is| was| are)\s+(?:the|its|their|his|her|that|this)\s+(?:\w+\s+)?sources?\s*(?:[?.!]|$)|"
+    r"\bwhat(?:['’]s| is| was| are)\s+(?:the|its|their|his|her|that|this)\s+(?:\w+\s+)?sources?"
+    r"\s*(?:[?.!]|$)|"
     r"\b(?:that|this|it|claim|figure|statement|number|quote|estimate)\s+(?:\w+\s+)?sourced\b|"
     r"\bsourced\s+(?:to|from)\b|\bsourcing\s+(?:for|of|behind)\b|"
-    r"\bwhat(?:['’]s| is| was)\s+(?:that|this|it|the)\s+(?:(?:claim|figure|statement|number|estimate|quote)\s+)?"
-    r"based on\s*(?:[?.!]|$)|"
+    r"\bwhat(?:['’]s| is| was)\s+(?:that|this|it|the)\s+"
+    r"(?:(?:claim|figure|statement|number|estimate|quote)\s+)?based on\s*(?:[?.!]|$)|"
     # where the paper takes a claim from: "Where did the study find that figure?" is not it, "Where does the
     # author get the idea that ...?" and "Where's the study getting that number?" are
     r"\bwhere(?:['’]s| is| does| did| do)\s+(?:the|this|that)\s+(?:paper|author|writer|report|study)\s+"
-    r"(?:get|gets|getting|got)\s+(?:that|this|it\b|(?:the|its|that|this|his|her|[\w-]+['’]s)\s+(?:claim|quote|quotation|"
-    r"figure|figures|number|numbers|data|statement|estimate|idea))|"
+    r"(?:get|gets|getting|got)\s+(?:that|this|it\b|(?:the|its|that|this|his|her|[\w-]+['’]s)\s+"
+    r"(?:claim|quote|quotation|figure|figures|number|numbers|data|statement|estimate|idea))|"
     r"\bwhere (?:does|do|did|is|are|was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|cited|sourced|quoted|"
     r"taken from)\b|"
     r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
-    r"supporting|backing)\b|\bwhat (?:does|do|did) (?:(?:the )?paper|(?:the )?author|it|he|she|they)\s+(?:\w+ly\s+)?"
-    r"cite\b|"
+    r"supporting|backing)\b|"
+    r"\bwhat (?:does|do|did) (?:(?:the )?paper|(?:the )?author|it|he|she|they)\s+(?:\w+ly\s+)?cite\b|"
     r"\bcited? (?:for|as|by)\b|"
     r"\bwho (?:is|was) (?:being )?quoted\b|"
     # what a claim rests on: "What's his authority for that?", "On what basis does the author say...?", "Whose
@@ -1011,13 +1013,15 @@ _BACK_RE = re.compile(
     r"\b(?:that|this|those|these) (?:claims?|statements?|figures?|numbers?|facts?|points?)\b",
     re.I,
 )
-# a follow-up that asks nothing but the source, with no subject of its own ("Its source?", "Which record?",
-# "Sourced to what?")
+# a follow-up that asks nothing but the source, with no subject of its own ("What is its source?", "Which
+# publication?", "And sourced to what?")
 _ONLY_SOURCE_RE = re.compile(
-    r"^\s*(?:and|so|ok(?:ay)?|right)?[\s,]*(?:what(?:['’]s| is| was| are)\s+(?:the|its|their|his|her)\s+(?:\w+\s+)?"
-    r"sources?|(?:its|the|their)\s+sources?|which\s+(?:\w+\s+)?(?:source|sources|document|doc|report|record|"
-    r"publication|footnote|reference)|(?:what(?:['’]s| is| was)\s+(?:that|this|it)\s+)?(?:sourced|based)\s+"
-    r"(?:to|from|on)(?:\s+what)?)\s*[?.!]*\s*$",
+    r"^\s*(?:and|so|ok(?:ay)?|right)?[\s,]*"
+    r"(?:what(?:['’]s| is| was| are)\s+(?:the|its|their|his|her)\s+(?:\w+\s+)?sources?|"
+    r"(?:its|the|their)\s+sources?|"
+    r"which\s+(?:\w+\s+)?(?:source|sources|document|doc|report|record|publication|footnote|reference)|"
+    r"(?:what(?:['’]s| is| was)\s+(?:that|this|it)\s+)?(?:sourced|based)\s+(?:to|from|on)(?:\s+what)?)"
+    r"\s*[?.!]*\s*$",
     re.I,
 )
 _ABOUT_STATEMENT_RE = re.compile(r"\b(?:that|this|it|so)\s*[?.!]*\s*$", re.I)
