@@ -1240,3 +1240,29 @@ def test_a_source_answered_by_a_reference_entry_comes_with_its_claim() -> None:
     said = [c.text for c in choice.sentences][1:]
     assert said == ["It said that aid would rise.", "Zenda's envoy spoke in May."]
     assert [c.chunk.id for c in choice.judged] == ["c2"]
+
+
+def test_the_decision_reads_the_judged_sentences(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`engine.answer` hands the decision `Choice.judged`, not every sentence: a sentence taken only to show the
+    claim a reference entry is the source of is no evidence that the question is answered. Here the answer's
+    last sentence is marked as such a claim, and the decision must not see it."""
+    import qa_service.engine as engine_module
+
+    real_choose, real_decide = engine_module.choose, engine_module.decide
+    marked: list[Choice] = []
+    seen: list[list[object]] = []
+
+    def choose_marking_the_last(*args: object, **kwargs: object) -> Choice:
+        c = real_choose(*args, **kwargs)
+        marked.append(Choice(c.sentences, c.for_context, frozenset({id(c.sentences[-1])})))
+        return marked[-1]
+
+    def decide_seeing(q: object, cands: object, chosen: list[object], *rest: object) -> Decision:
+        seen.append(list(chosen))
+        return real_decide(q, cands, chosen, *rest)
+
+    monkeypatch.setattr(engine_module, "choose", choose_marking_the_last)
+    monkeypatch.setattr(engine_module, "decide", decide_seeing)
+    engine.answer(engine.prepare([Message(role="user", content="Why do the neighbours oppose the sanctions?")]))
+    assert marked and len(marked[-1].sentences) >= 2, "the question should be answered with several sentences"
+    assert seen[-1] == marked[-1].sentences[:-1]
