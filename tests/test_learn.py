@@ -117,3 +117,37 @@ def test_a_conversation_is_learnt_in_the_history_the_weights_being_trained_write
     )  # the last question, after the service's own first answer
     assert ex.prepared.question.text == " ".join(item.turns[1].split())
     assert ex.positive.shape == (len(ex.prepared.candidates),)
+
+
+def test_the_decider_learns_from_the_judged_sentences(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`decider_rows` reads the signals of `Choice.judged`, as `engine.answer` decides on them: a sentence taken
+    only to show the claim a reference entry is the source of is no evidence the decider may learn from. The
+    answer's last sentence is marked as such a claim; the signals must be read of the others."""
+    import qa_service.learn as learn_module
+    from qa_service.answer import Choice
+    from qa_service.evaluate import EvalItem
+    from qa_service.learn import decider_rows, scores_of
+
+    real_choose, real_signals = learn_module.choose, learn_module.signals
+    marked: list[Choice] = []
+    seen: list[list[Any]] = []
+
+    def choose_marking_the_last(*args: Any, **kwargs: Any) -> Choice:
+        c = real_choose(*args, **kwargs)
+        marked.append(Choice(c.sentences, c.for_context, frozenset({id(c.sentences[-1])})))
+        return marked[-1]
+
+    def signals_seeing(q: Any, cands: Any, chosen: list[Any], *rest: Any) -> np.ndarray:
+        seen.append(list(chosen))
+        return real_signals(q, cands, chosen, *rest)
+
+    item = EvalItem(id="t1", writer="tester", question="Why do the neighbours oppose the sanctions?")
+    (ex,) = examples_for(engine, [item])
+    weights = Weights.load()
+    scores = {id(ex): scores_of(weights.reader, ex)}
+    monkeypatch.setattr(learn_module, "choose", choose_marking_the_last)
+    monkeypatch.setattr(learn_module, "signals", signals_seeing)
+    x, _, _ = decider_rows([ex], scores, weights.composition, engine.stats)
+    assert marked and len(marked[-1].sentences) >= 2, "the question should be answered with several sentences"
+    assert x.shape == (1, len(SIGNAL_NAMES))
+    assert seen == [marked[-1].sentences[:-1]]
