@@ -119,7 +119,9 @@ def test_a_conversation_is_learnt_in_the_history_the_weights_being_trained_write
     assert ex.positive.shape == (len(ex.prepared.candidates),)
 
 
-def test_the_decider_learns_from_the_judged_sentences(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_decider_learns_from_the_judged_sentences(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`decider_rows` reads the signals of `Choice.judged`, as `engine.answer` decides on them: a sentence taken
     only to show the claim a reference entry is the source of is no evidence the decider may learn from. The
     answer's last sentence is marked as such a claim; the signals must be read of the others."""
