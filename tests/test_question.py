@@ -451,6 +451,15 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     aside = "The presence of groups in Zenda, in particular the Red Band and the Blue Band, is another factor."
     assert enumeration(aside) == []
     assert enumeration([pair, aside]) == ["Sapt", "the Black Hand"]
+    # a relative clause after the list is no item, and two names that give examples of a plural are a list
+    courted = (
+        "Its courting of Zenda is aimed at countering the Red Band, but also other armed groups such as "
+        "the Black Hand and the RPL, which have their origins in, and could pose a threat to, the north."
+    )
+    assert enumeration(courted) == ["the Black Hand", "the RPL"]
+    assert refer("The last one you listed - why does it matter to Strelsau?", [courted]) == (
+        "the RPL - why does it matter to Strelsau?"
+    )
     allies = "Its allies include Zenda, Strelsau, especially Hentzau, and Tarlenheim."
     assert enumeration(allies) == ["Zenda", "Strelsau", "Hentzau", "Tarlenheim"]
     priorities = "The council named three priorities: trade, security, especially border control and water."

@@ -1066,6 +1066,8 @@ _NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|a
 
 # what closes a list without being an item of it: "... and many others", "..., etc.", ", among others"
 _MANY = r"(?:(?:many|several|numerous|various|some|a few|a number of)\s+)?"
+_EXAMPLES_RE = re.compile(r"\b(?:such as|including|namely)\s+$", re.I)
+_RELATIVE_RE = re.compile(r"(?:which|who|whom|whose)\b", re.I)
 _OTHERS_RE = re.compile(rf"^{_MANY}(?:others|more)$|^etc\.?$|^so (?:on|forth)$|^among others$", re.I)
 _OTHERS_TAIL_RE = re.compile(
     rf",?\s+(?:and|or)\s+{_MANY}(?:others|more)$|,?\s+etc\.?$|,?\s+and so (?:on|forth)$|,?\s+among others$", re.I
@@ -1099,6 +1101,11 @@ def _list_in(sentence: str) -> list[str]:
         items = [re.sub(r"^(?:and|or)\s+", "", p.strip(" ,;")) for p in body.split(";")]
         return _without_tail([i for i in items if i])[0]
     pieces = [p.strip() for p in re.split(r",\s+", body) if p.strip()]
+    # "A, B and C, which have their origins in, and could pose a threat to, Zenda": a relative clause after
+    # the list says something of it and is no item (one before the list's "and" may be an item's aside)
+    rel = next((i for i, p in enumerate(pieces) if i and _RELATIVE_RE.match(p)), None)
+    if rel is not None and any(re.search(r"(?:^|\s)(?:and|or)\s", p) for p in pieces[:rel]):
+        pieces = pieces[:rel]
     if len(pieces) >= 3 and re.fullmatch(r"etc\.?", pieces[-1], re.I):  # "A, B, C, etc."
         pieces = pieces[:-1]
         if not any(re.search(r"(?:^|\s)(?:and|or)\s", p) for p in pieces):  # read as "A, B, and C"
@@ -1159,7 +1166,11 @@ def _list_in(sentence: str) -> list[str]:
     items = [re.sub(r"^(?:and|or)\s+", "", i.strip(" ,;—-")) for i in items]
     # "A, B, C and many others": the list ends at C; "A, B and others" is a list of three, two of them named
     items, closed = _without_tail([i for i in items if i])
-    return items if len(items) + closed >= 3 or ":" in sentence else []
+    # two names that give examples of a plural are a list too ("groups such as the Black Hand and the RPL");
+    # not two singled out of one ("groups, in particular the Red Band and the Blue Band, are a factor")
+    examples = opened is not None and bool(_EXAMPLES_RE.search(opened.group(0)))
+    two = examples and len(items) == 2 and all(_name_like(i) for i in items)
+    return items if len(items) + closed >= 3 or ":" in sentence or two else []
 
 
 def _as_sentences(text: Sequence[str] | str) -> list[str]:
