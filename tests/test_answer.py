@@ -280,6 +280,11 @@ def test_what_a_sentence_offers() -> None:
     assert offers("Dozens of officials hold posts.", "number", "How many fighters are there?") == 0.0
     assert offers("It has four large trading blocs (RTBs).", "number", "How many RTBs are there?") == 1.0
     assert offers("It has four large trading blocs.", "number", "How many countries are members?") == 0.0
+    # "how many blocs/complexes": a count of either
+    four = "It has four regional security complexes."
+    assert offers(four, "number", "how many regional security blocs/complexes border it") == 1.0
+    assert offers(four, "number", "how many regional security complexes/blocs border it") == 1.0
+    assert offers(four, "number", "how many regional security blocs border it") == 0.0
     # "exactly how many" is not answered by a round plural that only says how large the figure is
     assert offers("Dozens of officials hold posts.", "number", "Exactly how many officials hold posts?") == 0.0
     assert offers("Some 40 officials hold posts.", "number", "Exactly how many officials hold posts?") == 1.0

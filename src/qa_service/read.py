@@ -535,6 +535,7 @@ def new_names(text: str, question_text: str, adjectives: bool = True) -> list[st
     ]
 
 
+_SLASHED_RE = re.compile(r"\b([A-Za-z]+)/([A-Za-z]+)\b")
 _COUNTING_RE = re.compile(r"\bhow many\s+(?:of\s+(?:the|their|its|these|those)\s+)?(.*)", re.I)
 # how far a count stands from what it counts: "four large regional trading blocs (RTBs)" counts blocs and
 # RTBs; "the number of guards is put at 1,500" counts guards
@@ -564,14 +565,18 @@ def counted(question: str) -> str:
     m = _COUNTING_RE.search(question)
     if not m:
         return ""
+    # "how many blocs/complexes": either word, as the reader wrote them (the word after the slash is no
+    # further word of the run)
+    other = {a.lower(): b.lower() for a, b in _SLASHED_RE.findall(m.group(1))}
     run: list[str] = []
-    for w in words(m.group(1))[:3]:
+    for w in [w for w in words(m.group(1)) if w not in other.values()][:3]:
         if w in STOPWORDS:
             break
         run.append(w)
     # a plural, not a function word that ends in s ("how many groups besides the League")
     plurals = [w for w in run if w.endswith("s") and not w.endswith("ss") and w not in FUNCTION_WORDS]
-    return plurals[-1] if plurals else (run[0] if run else "")
+    noun = plurals[-1] if plurals else (run[0] if run else "")
+    return f"{noun}/{other[noun]}" if noun in other else noun
 
 
 def mentions(text_words: frozenset[str], entity: Entity) -> bool:
