@@ -70,6 +70,16 @@ from qa_service.question import (
         ("Whose work permits were revoked in 2019?", "who", "person"),
         ("Why does the study rely on Zenda's data?", "why", "reason"),
         ("What is the paper drawing on?", "which_source", "source"),
+        # whose thinking the paper builds on is the work it cites for it; not whose idea a deed was
+        ("Whose theory of harbour leagues does the author borrow?", "which_source", "source"),
+        ("Whose scholarship is the river-bloc concept lifted from?", "which_source", "source"),
+        ("Who came up with this idea of 'harbour leagues' the paper leans on?", "which_source", "source"),
+        ("Whose work is the author drawing on for the buffer idea?", "which_source", "source"),
+        ("Has the author himself written about the harbour leagues before?", "which_source", "source"),
+        ("Did the envoy write to the council about the treaty?", "yes_no", "statement"),
+        ("Whose idea was the blockade?", "who", "person"),
+        ("Whose model of government does Zenda follow?", "who", "person"),
+        ("Who developed the harbour?", "who", "person"),
         ("Where does the quote about a security belt come from?", "which_source", "source"),
         ("Sapt called the treaty a sham. Where's that reported?", "which_source", "source"),
         ("Where did Rassendyll say that?", "which_source", "source"),
@@ -553,6 +563,13 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
         Message(role="user", content="When did they finish the work?"),
     ]
     assert resolve(authors) == ("When did they finish the work? (Maria Lindqvist, Tomas Berg)", True)
+    # ... or after a question for a source: the authors of the work its answer gives
+    theory = [
+        Message(role="user", content="Which study does the author cite for harbour leagues?"),
+        Message(role="assistant", content="9. Maria Lindqvist and Tomas Berg, Harbour Leagues, 1998. [1]"),
+        Message(role="user", content="When did they write about Strelsau?"),
+    ]
+    assert resolve(theory) == ("When did they write about Strelsau? (Maria Lindqvist, Tomas Berg)", True)
     # "they" that is not the subject asking about the people stays with the earlier question's topic
     pact = resolve([*authors[:2], Message(role="user", content="Does the charter say they will expand?")])[0]
     assert "Lindqvist" not in pact
@@ -649,6 +666,8 @@ def test_a_follow_up_asking_for_the_source_of_that_points_at_the_last_answer() -
         "What is its source?",  # nothing asked of its own: the source of what was just said
         "Which publication?",
         "And sourced to what?",
+        "Its source?",  # the noun alone
+        "And the source?",
     ):
         assert sources_of(pointer) == [said], pointer
     assert sources_of("Which source says Strelsau gives aid?") == []  # a subject of its own

@@ -161,6 +161,20 @@ _SOURCE_RE = re.compile(
     r"paper|report|study|he|she|they)\s+(?:say|claim|argue|state|assert|conclude|write)|"
     r"\b(?:author|writer|paper|report|study)\s+(?:is\s+)?(?:relying|relies|rely|relied|drawing|draws|drew|draw)\s+on"
     r"(?:\s+(?:here|there|for (?:this|that|it)))?\s*(?:[?.!]|$)|"
+    # whose thinking the paper builds on: "Whose theory of blocs does the author borrow?", "Whose scholarship
+    # is the concept lifted from?", "Who came up with this idea of ...?" (the work it cites answers); an
+    # idea or a model only where the question says it is borrowed or built on (not "Whose idea was the
+    # blockade?")
+    r"\bwhose\s+(?:[\w'’-]+\s+)?(?:theory|theories|concept|concepts|notion|notions|framework|typology|"
+    r"terminology|scholarship)\b|"
+    r"\bwhose\s+(?:[\w'’-]+\s+)?(?:idea|ideas|model|thinking|work)\b.{0,60}\b(?:borrow\w*|draw\w*|drew|"
+    r"rel(?:y|ies|ied|ying)|build\w*|built|lift\w*|taken|adopt\w*|based|lean\w*)\b|"
+    r"\bwho\s+(?:first\s+)?(?:came up with|comes up with|coined|devised|developed|formulated|originated|"
+    r"invented)\s+(?:the|this|that|these)\s+(?:[\w'’-]+\s+){0,2}?(?:idea|ideas|concept|concepts|term|theory|"
+    r"notion|framework|model|typology)\b|"
+    # the author's own earlier work, which the paper cites: "Has the author written about the treaty before?"
+    r"\b(?:has|had|have|did|does)\s+(?:the\s+)?(?:author|writer|he|she)\s+(?:\w+self\s+|also\s+|ever\s+|"
+    r"already\s+)?(?:written|wrote|write|published|publish)\s+(?:\w+\s+)?(?:about|on)\b|"
     # where a statement was made or reported is what the note citing it names: "Where's that reported?", "Where
     # did the Ruritanian king say that?", "Where was this first published?"; the question ends there: not "Where
     # did he say the talks would be held?", "Where are they reported to be?", "Where did he announce it, and when?"
@@ -733,7 +747,12 @@ def _kind(text: str) -> tuple[Kind, AnswerType]:
     t = _FRONTED_TOPIC_RE.sub("", whole)
     if _ABOUT_DOC_RE.search(t):
         return "about_document", "statement"
-    if _SOURCE_RE.search(t) or _FOOTNOTE_NUMBER_RE.search(whole) or _SOURCE_WORD_RE.search(t):
+    if (
+        _SOURCE_RE.search(t)
+        or _ONLY_SOURCE_RE.match(t)
+        or _FOOTNOTE_NUMBER_RE.search(whole)
+        or _SOURCE_WORD_RE.search(t)
+    ):
         return "which_source", "source"
     if _REACTION_RE.search(t):
         return "reaction", "reaction"
@@ -1014,11 +1033,11 @@ _BACK_RE = re.compile(
     re.I,
 )
 # a follow-up that asks nothing but the source, with no subject of its own ("What is its source?", "Which
-# publication?", "And sourced to what?")
+# publication?", "And sourced to what?", "Its source?", "Source?")
 _ONLY_SOURCE_RE = re.compile(
     r"^\s*(?:and|so|ok(?:ay)?|right)?[\s,]*"
     r"(?:what(?:['’]s| is| was| are)\s+(?:the|its|their|his|her)\s+(?:\w+\s+)?sources?|"
-    r"(?:its|the|their)\s+sources?|"
+    r"(?:(?:its|the|their)\s+)?sources?|"
     r"which\s+(?:\w+\s+)?(?:source|sources|document|doc|report|record|publication|footnote|reference)|"
     r"(?:what(?:['’]s| is| was)\s+(?:that|this|it)\s+)?(?:sourced|based)\s+(?:to|from|on)(?:\s+what)?)"
     r"\s*[?.!]*\s*$",
@@ -1412,8 +1431,9 @@ def resolve(
     pronoun = _PERSONAL_PRONOUN_RE.search(question)
     replaces = bool(own) and not (pronoun and pronoun.start() < first_name)
     people = _PEOPLE_PRONOUN_RE.search(question)
-    if people and people.start() < first_name and answer and _kind(earlier[-1])[1] == "person":
-        # "Who wrote it?" then "When did they write it?": they are whom the last answer named
+    if people and people.start() < first_name and answer and _kind(earlier[-1])[1] in ("person", "source"):
+        # "Who wrote it?" or "Whose theory is it?" then "When did they write it?": they are whom the last
+        # answer named (a source's authors)
         given = earlier[-1].lower()
         them = [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
         if them:
