@@ -1009,6 +1009,11 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     minister = analyse("Which minister told Strelsau not to yield?")
     assert not asks_for_a_writer(minister.standalone)
     assert not asks_for_a_writer("Which minister, according to the author, signed the accord?")
+    # the writer the paper leaves unnamed, asked for by the noun it uses
+    unnamed = analyse("Who is the 'well-respected analyst' who says Zenda told Strelsau not to yield?")
+    assert asks_for_a_writer(unnamed.standalone)
+    assert signals(unnamed, said, said, stats)[lacks] == 0.0
+    assert not asks_for_a_writer("Who is the envoy who told Strelsau not to yield?")
     assert signals(minister, said, said, stats)[lacks] == 1.0
     # "Who reported that?" after the answer asks the same, though it names no noun of people
     who = analyse(

@@ -466,7 +466,11 @@ def tells_a_beginning(text: str) -> bool:
 _ASKS_WRITER_RE = re.compile(
     r"\b(?:which|what|this|that)\s+(?:[\w'’-]+\s+){0,2}?(?:authors?|analysts?|scholars?|experts?|researchers?|"
     r"writers?|commentators?|historians?|theorists?|observers?|academics?|journalists?)\b|"
-    r"\bwho\s+(?:first\s+)?(?:wrote|writes|reported|reports|argued|argues|coined)\b",
+    r"\bwho\s+(?:first\s+)?(?:wrote|writes|reported|reports|argued|argues|coined)\b|"
+    # "Who is the 'well-respected analyst' who says ...?": the writer the paper leaves unnamed, by the noun
+    r"\bwho(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|this|that|these|those)\s+[‘'\"“]?"
+    r"(?:[\w'’-]+\s+){0,2}?(?:authors?|analysts?|scholars?|experts?|researchers?|writers?|commentators?|"
+    r"historians?|theorists?|observers?|academics?|journalists?)\b",
     re.I,
 )
 
