@@ -281,10 +281,12 @@ def test_what_a_sentence_offers() -> None:
     assert offers("It has four large trading blocs (RTBs).", "number", "How many RTBs are there?") == 1.0
     assert offers("It has four large trading blocs.", "number", "How many countries are members?") == 0.0
     # "how many blocs/complexes": a count of either
-    four = "It has four regional security complexes."
-    assert offers(four, "number", "how many regional security blocs/complexes border it") == 1.0
-    assert offers(four, "number", "how many regional security complexes/blocs border it") == 1.0
-    assert offers(four, "number", "how many regional security blocs border it") == 0.0
+    three = "Zenda belongs to three big river compacts."
+    assert offers(three, "number", "how many big river leagues/compacts is Zenda in") == 1.0
+    assert offers(three, "number", "how many big river compacts/leagues is Zenda in") == 1.0
+    assert offers(three, "number", "how many big river leagues is Zenda in") == 0.0
+    alone = "Zenda is not recognized by a single other nation."
+    assert offers(alone, "number", "How many states/countries recognise Zenda?") == 1.0
     # "exactly how many" is not answered by a round plural that only says how large the figure is
     assert offers("Dozens of officials hold posts.", "number", "Exactly how many officials hold posts?") == 0.0
     assert offers("Some 40 officials hold posts.", "number", "Exactly how many officials hold posts?") == 1.0
@@ -1010,10 +1012,13 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     assert not asks_for_a_writer(minister.standalone)
     assert not asks_for_a_writer("Which minister, according to the author, signed the accord?")
     # the writer the paper leaves unnamed, asked for by the noun it uses
-    unnamed = analyse("Who is the 'well-respected analyst' who says Zenda told Strelsau not to yield?")
+    unnamed = analyse("The paper leans on 'a seasoned observer' here. Who is the 'seasoned observer'?")
     assert asks_for_a_writer(unnamed.standalone)
     assert signals(unnamed, said, said, stats)[lacks] == 0.0
-    assert not asks_for_a_writer("Who is the envoy who told Strelsau not to yield?")
+    assert asks_for_a_writer("Who is the observer that reported it?")
+    for other in ("Who is the envoy who told Strelsau not to yield?", "Who is the analyst's employer?"):
+        assert not asks_for_a_writer(other), other
+    assert not asks_for_a_writer("Who were the observers at the election?")
     assert signals(minister, said, said, stats)[lacks] == 1.0
     # "Who reported that?" after the answer asks the same, though it names no noun of people
     who = analyse(

@@ -122,9 +122,9 @@ def test_a_conversation_is_learnt_in_the_history_the_weights_being_trained_write
 def test_the_decider_learns_from_the_judged_sentences(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`decider_rows` reads the signals of `Choice.judged`, as `engine.answer` decides on them: a sentence taken
-    only to show the claim a reference entry is the source of is no evidence the decider may learn from. The
-    answer's last sentence is marked as such a claim; the signals must be read of the others."""
+    """`decider_rows` reads the signals of `Choice.judged`, as `engine.answer` decides on them: a sentence
+    taken only to show the claim a reference entry is the source of is no evidence the decider may learn
+    from. The answer's last sentence is marked as such a claim; the signals must be read of the others."""
     import qa_service.learn as learn_module
     from qa_service.answer import Choice
     from qa_service.evaluate import EvalItem

@@ -161,20 +161,25 @@ _SOURCE_RE = re.compile(
     r"paper|report|study|he|she|they)\s+(?:say|claim|argue|state|assert|conclude|write)|"
     r"\b(?:author|writer|paper|report|study)\s+(?:is\s+)?(?:relying|relies|rely|relied|drawing|draws|drew|draw)\s+on"
     r"(?:\s+(?:here|there|for (?:this|that|it)))?\s*(?:[?.!]|$)|"
-    # whose thinking the paper builds on: "Whose theory of blocs does the author borrow?", "Whose scholarship
-    # is the concept lifted from?", "Who came up with this idea of ...?" (the work it cites answers); an
-    # idea or a model only where the question says it is borrowed or built on (not "Whose idea was the
-    # blockade?")
+    # whose thinking the paper builds on, the work it cites for it answering: "Whose model of river trade
+    # does the writer draw on?", "Whose concept of tide states is that taken from?", "Who coined the term
+    # 'tide state' the paper uses?"; the paper (or "that", "it") borrows it, or a term is quoted: not "Whose
+    # framework agreement did Zenda sign?", "Whose ideas did the king adopt?", "Who developed the concept of
+    # operations?"
     r"\bwhose\s+(?:[\w'’-]+\s+)?(?:theory|theories|concept|concepts|notion|notions|framework|typology|"
-    r"terminology|scholarship)\b|"
-    r"\bwhose\s+(?:[\w'’-]+\s+)?(?:idea|ideas|model|thinking|work)\b.{0,60}\b(?:borrow\w*|draw\w*|drew|"
-    r"rel(?:y|ies|ied|ying)|build\w*|built|lift\w*|taken|adopt\w*|based|lean\w*)\b|"
-    r"\bwho\s+(?:first\s+)?(?:came up with|comes up with|coined|devised|developed|formulated|originated|"
-    r"invented)\s+(?:the|this|that|these)\s+(?:[\w'’-]+\s+){0,2}?(?:idea|ideas|concept|concepts|term|theory|"
-    r"notion|framework|model|typology)\b|"
-    # the author's own earlier work, which the paper cites: "Has the author written about the treaty before?"
-    r"\b(?:has|had|have|did|does)\s+(?:the\s+)?(?:author|writer|he|she)\s+(?:\w+self\s+|also\s+|ever\s+|"
-    r"already\s+)?(?:written|wrote|write|published|publish)\s+(?:\w+\s+)?(?:about|on)\b|"
+    r"terminology|scholarship|idea|ideas|model|thinking|work|approach)\b.{0,80}?"
+    r"(?:\b(?:author|authors|paper|writer|study|report|brief|article|analysis)\b.{0,40}\b(?:borrow\w*|"
+    r"draw\w*|drew|rel(?:y|ies|ied|ying)|build\w*|built|lean\w*|adopt\w*|use[sd]?|using|follow\w*|"
+    r"appl(?:y|ies|ied))\b|\b(?:lifted|borrowed|taken|adapted|drawn)\s+from\b)|"
+    r"\bwho\s+(?:first\s+)?(?:came up with|comes up with|coined|originated|invented|first proposed)\s+"
+    r"(?:the|this|that|these)\s+(?:[\w'’-]+\s+){0,2}?(?:idea|ideas|concept|concepts|term|phrase|theory|"
+    r"notion|framework|typology)\b.{0,60}(?:[‘'\"“]|\b(?:author|paper|writer|study|report|brief|article)\b)|"
+    # the author's own earlier work, which the paper cites: "Has the writer published on Zenda before?", "Has
+    # she already written about it?"; not "Does the author write about Zenda's ports?" (what the paper covers)
+    r"\b(?:has|had|have|did)\s+(?:the\s+)?(?:authors?|writers?|he|she|they)\s+(?:\w+self\s+|themselves\s+)?"
+    r"(?:(?:previously|already|ever|earlier)\s+(?:written|wrote|write|published|publish)\b|"
+    r"(?:written|wrote|write|published|publish)\b.{0,80}\b(?:before|previously|earlier|elsewhere|"
+    r"in the past)\b|(?:written|published)\s+(?:anything|more|other)\b)|"
     # where a statement was made or reported is what the note citing it names: "Where's that reported?", "Where
     # did the Ruritanian king say that?", "Where was this first published?"; the question ends there: not "Where
     # did he say the talks would be held?", "Where are they reported to be?", "Where did he announce it, and when?"
@@ -1087,6 +1092,12 @@ _NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|a
 _MANY = r"(?:(?:many|several|numerous|various|some|a few|a number of)\s+)?"
 _EXAMPLES_RE = re.compile(r"\b(?:such as|including|namely)\s+$", re.I)
 _RELATIVE_RE = re.compile(r"(?:which|who|whom|whose)\b", re.I)
+_WROTE_RE = re.compile(
+    r"\b(?:write|wrote|written|writing|publish(?:ed|ing)?|argue[sd]?|arguing|say|said|claim(?:ed)?|"
+    r"describe[sd]?|classif(?:y|ied)|call(?:ed)?|coin(?:ed)?|define[sd]?|propose[sd]?)\b",
+    re.I,
+)
+_AND_THEN_RE = re.compile(r"(?:^|\s)(?:and|or)\s+(.+)$")  # what follows a list's "and"
 _OTHERS_RE = re.compile(rf"^{_MANY}(?:others|more)$|^etc\.?$|^so (?:on|forth)$|^among others$", re.I)
 _OTHERS_TAIL_RE = re.compile(
     rf",?\s+(?:and|or)\s+{_MANY}(?:others|more)$|,?\s+etc\.?$|,?\s+and so (?:on|forth)$|,?\s+among others$", re.I
@@ -1120,10 +1131,15 @@ def _list_in(sentence: str) -> list[str]:
         items = [re.sub(r"^(?:and|or)\s+", "", p.strip(" ,;")) for p in body.split(";")]
         return _without_tail([i for i in items if i])[0]
     pieces = [p.strip() for p in re.split(r",\s+", body) if p.strip()]
-    # "A, B and C, which have their origins in, and could pose a threat to, Zenda": a relative clause after
-    # the list says something of it and is no item (one before the list's "and" may be an item's aside)
+    # "A, B and C, which were born in, and still raid, the hills": a relative clause after the list's "and"
+    # says something of its items and is no item, unless more names follow it ("Zenda and Strelsau, which
+    # border each other, trade with A, B and C": that list is the one after it)
     rel = next((i for i, p in enumerate(pieces) if i and _RELATIVE_RE.match(p)), None)
-    if rel is not None and any(re.search(r"(?:^|\s)(?:and|or)\s", p) for p in pieces[:rel]):
+    if (
+        rel is not None
+        and any(re.search(r"(?:^|\s)(?:and|or)\s", p) for p in pieces[:rel])
+        and not any((m := _AND_THEN_RE.search(p)) and _name_like(m.group(1)) for p in pieces[rel + 1 :])
+    ):
         pieces = pieces[:rel]
     if len(pieces) >= 3 and re.fullmatch(r"etc\.?", pieces[-1], re.I):  # "A, B, C, etc."
         pieces = pieces[:-1]
@@ -1134,7 +1150,7 @@ def _list_in(sentence: str) -> list[str]:
         if last == 0:  # "A and B" alone is a pair only after a colon or an introducing verb
             pair = re.split(r"\s+(?:and|or)\s+", pieces[0], maxsplit=1)
             if len(pair) == 2 and (":" in sentence or _INTRODUCER_RE.match(sentence)):
-                first = _INTRODUCER_RE.sub("", pair[0]) if ":" in sentence else pair[0]
+                first = _INTRODUCER_RE.sub("", pair[0])  # "Groups such as A and B": A, not "Groups such as A"
                 second = pair[1]
                 if _name_like(first) and (m := _NAME_RUN_RE.match(second)):
                     second = m.group(0)  # "the Black Hand—a ... affiliate" -> "the Black Hand"
@@ -1431,9 +1447,15 @@ def resolve(
     pronoun = _PERSONAL_PRONOUN_RE.search(question)
     replaces = bool(own) and not (pronoun and pronoun.start() < first_name)
     people = _PEOPLE_PRONOUN_RE.search(question)
-    if people and people.start() < first_name and answer and _kind(earlier[-1])[1] in ("person", "source"):
-        # "Who wrote it?" or "Whose theory is it?" then "When did they write it?": they are whom the last
-        # answer named (a source's authors)
+    asked_before = _kind(earlier[-1])[1]
+    if (
+        people
+        and people.start() < first_name
+        and answer
+        and (asked_before == "person" or (asked_before == "source" and _WROTE_RE.search(question)))
+    ):
+        # "Who wrote it?" then "When did they write it?": they are whom the last answer named; after a source
+        # answer, its authors, where the question asks what they wrote or said (not "Do they still trade?")
         given = earlier[-1].lower()
         them = [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
         if them:

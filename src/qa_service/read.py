@@ -463,14 +463,19 @@ def tells_a_beginning(text: str) -> bool:
 # a question that asks who wrote, reported or argued something, or for a writer by the noun ("which analyst
 # reported", "which author does the paper point to"; not "according to the author"): in a paper, the author of
 # the reference it cites
+_WRITER_NOUNS = (
+    r"(?:authors?|analysts?|scholars?|experts?|researchers?|writers?|commentators?|historians?|theorists?|"
+    r"observers?|academics?|journalists?)"
+)
 _ASKS_WRITER_RE = re.compile(
-    r"\b(?:which|what|this|that)\s+(?:[\w'’-]+\s+){0,2}?(?:authors?|analysts?|scholars?|experts?|researchers?|"
-    r"writers?|commentators?|historians?|theorists?|observers?|academics?|journalists?)\b|"
+    rf"\b(?:which|what|this|that)\s+(?:[\w'’-]+\s+){{0,2}}?{_WRITER_NOUNS}\b|"
     r"\bwho\s+(?:first\s+)?(?:wrote|writes|reported|reports|argued|argues|coined)\b|"
-    # "Who is the 'well-respected analyst' who says ...?": the writer the paper leaves unnamed, by the noun
-    r"\bwho(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|this|that|these|those)\s+[‘'\"“]?"
-    r"(?:[\w'’-]+\s+){0,2}?(?:authors?|analysts?|scholars?|experts?|researchers?|writers?|commentators?|"
-    r"historians?|theorists?|observers?|academics?|journalists?)\b",
+    # the writer the paper leaves unnamed, by the noun it uses: quoted ("Who is the 'seasoned observer' on
+    # the treaty?"), or said to have written or reported ("Who is the observer that reported it?"); not "Who
+    # is the analyst's employer?", "Who were the observers at the election?"
+    r"\bwho(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|this|that|these|those)\s+"
+    rf"(?:[‘'\"“](?:[\w'’-]+\s+){{0,2}}?{_WRITER_NOUNS}[’'\"”]|(?:[\w'’-]+\s+){{0,2}}?{_WRITER_NOUNS}\s+"
+    r"(?:who|that)\s+(?:says?|said|reported|reports|wrote|writes|argued|argues|claims?|claimed))",
     re.I,
 )
 
@@ -556,7 +561,8 @@ def _counts_none(text: str, what: str) -> bool:
     for m in _ZERO_RE.finditer(text):
         noun = m.group(1)
         if terms(noun) & terms(what) or (
-            re.fullmatch(_COLLECTIVE, noun, re.I) and re.fullmatch(_COLLECTIVE, what, re.I)
+            re.fullmatch(_COLLECTIVE, noun, re.I)
+            and any(re.fullmatch(_COLLECTIVE, w, re.I) for w in what.split("/"))  # "states/countries": either
         ):
             return True
     return False
@@ -569,11 +575,11 @@ def counted(question: str) -> str:
     m = _COUNTING_RE.search(question)
     if not m:
         return ""
-    # "how many blocs/complexes": either word, as the reader wrote them (the word after the slash is no
+    # "how many leagues/compacts": either word, as the reader wrote them (the word after the slash is no
     # further word of the run)
     other = {a.lower(): b.lower() for a, b in _SLASHED_RE.findall(m.group(1))}
     run: list[str] = []
-    for w in [w for w in words(m.group(1)) if w not in other.values()][:3]:
+    for w in words(_SLASHED_RE.sub(r"\1", m.group(1)))[:3]:
         if w in STOPWORDS:
             break
         run.append(w)
