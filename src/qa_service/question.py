@@ -381,6 +381,12 @@ _PEOPLE_PRONOUN_RE = re.compile(
     r"(?:^|\b(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|should)\s+)(they|he|she)\b", re.I
 )
 _PEOPLE_NAMED = 3  # the answer's first names: an answer to a who-question names the people first
+# what authors are asked about: "When did they write it?" after a source answer asks about its authors
+_WROTE_RE = re.compile(
+    r"\b(?:write|wrote|written|writing|publish(?:ed|ing)?|argue[sd]?|arguing|say|said|claim(?:ed)?|"
+    r"describe[sd]?|classif(?:y|ied)|call(?:ed)?|coin(?:ed)?|define[sd]?|propose[sd]?)\b",
+    re.I,
+)
 _ANSWER_WORDS = 6  # "What about X?": the last answer's words it keeps (as many as of the earlier question's topic)
 # a pronoun that stands for someone or something named before ("did it", "its members", "they")
 _PERSONAL_PRONOUN_RE = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her)\b", re.I)
@@ -1092,11 +1098,6 @@ _NAME_RUN_RE = re.compile(r"(?:(?:the\s+)?[A-Z][\w'’().-]*(?:\s+(?:of|on|for|a
 _MANY = r"(?:(?:many|several|numerous|various|some|a few|a number of)\s+)?"
 _EXAMPLES_RE = re.compile(r"\b(?:such as|including|namely)\s+$", re.I)
 _RELATIVE_RE = re.compile(r"(?:which|who|whom|whose)\b", re.I)
-_WROTE_RE = re.compile(
-    r"\b(?:write|wrote|written|writing|publish(?:ed|ing)?|argue[sd]?|arguing|say|said|claim(?:ed)?|"
-    r"describe[sd]?|classif(?:y|ied)|call(?:ed)?|coin(?:ed)?|define[sd]?|propose[sd]?)\b",
-    re.I,
-)
 _AND_THEN_RE = re.compile(r"(?:^|\s)(?:and|or)\s+(.+)$")  # what follows a list's "and"
 _OTHERS_RE = re.compile(rf"^{_MANY}(?:others|more)$|^etc\.?$|^so (?:on|forth)$|^among others$", re.I)
 _OTHERS_TAIL_RE = re.compile(
