@@ -155,6 +155,21 @@ def test_a_request_word_or_a_month_that_starts_a_sentence_is_no_unknown_name(eng
         assert [e.text for e in q.entities if e.known is False] == [text.split()[1]], text
 
 
+def test_a_question_typed_in_lower_case_names_what_the_cased_one_names(engine: Engine) -> None:
+    """Readers type in lower case: the names the paper capitalises are read as names all the same, and the
+    question finds the answer its cased form finds."""
+    cased = "Has the SCO asked Lavrov or the UN Security Council about India and Pakistan?"
+    lower = cased.lower()
+    named = [e.text for e in engine.analyse([Message(role="user", content=cased)]).entities]
+    assert named and [e.text for e in engine.analyse([Message(role="user", content=lower)]).entities] == named
+    asked = "what did the sco set up on afghanistan in 2005?"
+    assert {e.text for e in engine.analyse([Message(role="user", content=asked)]).entities} >= {"SCO"}
+    answer = ask(engine, asked)
+    assert "Afghanistan Contact Group" in answer.answer
+    # the question is echoed as the reader wrote it; the standalone question shows how it was read
+    assert answer.question == asked and "the SCO set up on Afghanistan" in answer.standalone_question
+
+
 def test_a_name_only_in_what_the_reader_states_is_no_unknown_name(engine: Engine) -> None:
     """The reader's setting may name what the documents never do; the question asked is what must be there."""
     unknown = SIGNAL_NAMES.index("unknown_names")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_service.lexical import LexicalIndex, TermStats, defined_acronyms, tokenize
+from qa_service.lexical import LexicalIndex, TermStats, Truecaser, defined_acronyms, tokenize
 from qa_service.question import analyse
 from qa_service.read import mentions, surface
 
@@ -201,3 +201,32 @@ def test_a_readers_shortened_name_stands_for_the_one_long_form_it_begins() -> No
     q = analyse("Why did the Strelsau group meet?", known=stats.uses, other_names=stats.other_names,
                 same_as=stats.same_as)
     assert q.entities[0].text == "Strelsau" and "(SCC)" in q.query
+
+
+_ZENDA_PROSE = [
+    "In 2021 the Zenda Council met in Strelsau, and Sapt spoke for the ZLF. The council of elders did not.",
+    "Ruritania backed the ZLF. Later the Zenda Council asked Sapt to lead it, and Hentzau objected.",
+    "Hentzau wrote to the Zenda Council. Meanwhile the general mood soured, as the World Bank warned.",
+    "Hentzau's envoy saw the foreign minister; the Foreign Minister Rupert Tarlenheim did not see us.",
+]
+
+
+def test_truecase_gives_lower_case_names_the_prose_capitals() -> None:
+    """A word the prose capitalises alone and never writes in lower case changes alone; a name of several
+    words changes as a whole; what the prose also writes in lower case, a word only capitalised inside a
+    longer name, a word only capitalised where a sentence opens, and what the reader capitalised stay."""
+    case = Truecaser(_ZENDA_PROSE, TermStats(_ZENDA_PROSE).lower)
+    assert case("what did sapt tell the zenda council about the zlf?") == (
+        "what did Sapt tell the Zenda Council about the ZLF?"
+    )
+    assert case("why did hentzau's envoy object in strelsau") == "why did Hentzau's envoy object in Strelsau"
+    # 'council' and 'foreign minister' are also written in lower case; 'world' only inside "World Bank";
+    # 'later' and 'meanwhile' only open sentences
+    assert case("the council and the foreign minister") == "the council and the foreign minister"
+    assert case("the world mood later, meanwhile") == "the world mood later, meanwhile"
+    assert case("what did the world bank warn") == "what did the World Bank warn"
+    assert case("Did SAPT write?") == "Did SAPT write?"  # as the reader wrote it
+    # 'us' is a pronoun unless it follows "the"
+    prose = ["The US and Zenda signed.", "Zenda later wrote to the US."]
+    us = Truecaser(prose, TermStats(prose).lower)
+    assert us("tell us what the us signed") == "tell us what the US signed"

@@ -512,7 +512,7 @@ def _answer(
     if abstained and reason and text != INSTRUCTION_MESSAGE:
         text = f"{text} {reason}"
     return Answer(
-        question=q.text,
+        question=q.written or q.text,
         standalone_question=q.standalone,
         answer=text,
         abstained=abstained,

@@ -25,7 +25,7 @@ from qa_service.decide import Decision, decide
 from qa_service.embed import Embedder
 from qa_service.errors import IndexCorrupt, IndexMissing, InvalidInput, NotFound, QAServiceError
 from qa_service.index import IngestReport, LoadedIndex, current_state, ingest, lexical_text, load_index
-from qa_service.lexical import Expander, TermStats, terms
+from qa_service.lexical import Expander, TermStats, Truecaser, terms
 from qa_service.models import Chunk, ChunkSentence, FootnoteRef, Hit, Message, Paper, Reference
 from qa_service.parse.references import issuer
 from qa_service.question import Question, Vocabulary, analyse, answer_sentences
@@ -147,6 +147,7 @@ class Snapshot:
     authors: dict[FootnoteRef, str]  # the author a reference names, where it names one
     references: dict[FootnoteRef, Chunk]
     expander: Expander | None
+    truecase: Truecaser
 
 
 class Engine:
@@ -278,6 +279,8 @@ class Engine:
             },
             references=references,
             expander=expander,
+            # the prose's own capitals: a reference list or a title page capitalises common words
+            truecase=Truecaser([c.text for c in index.chunks if c.kind == "paragraph"], stats.lower),
         )
 
     # ------------------------------------------------------------------ following new builds (servers)
@@ -473,7 +476,14 @@ class Engine:
         and those words are embedded together, in one batch."""
         stats = self.stats
         q = analyse(
-            messages, self._vocabulary, stats.uses, stats.other_names, stats.common, stats.same_as, self._paragraphs
+            messages,
+            self._vocabulary,
+            stats.uses,
+            stats.other_names,
+            stats.common,
+            stats.same_as,
+            self._paragraphs,
+            self.snapshot.truecase,
         )
         if q.injection:
             return q

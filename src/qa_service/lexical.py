@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -392,6 +393,112 @@ def _initialisms(texts: Iterable[str]) -> dict[str, str]:
 def terms(text: str) -> frozenset[str]:
     """The set of stemmed, stop-word-free terms of a text (cached: sentences are scored again and again)."""
     return frozenset(tokenize(text))
+
+
+class Truecaser:
+    """A reader's lower-case words given the capitals the corpus writes them with: "what did lavrov say about
+    the un" reads as "what did Lavrov say about the UN", so that the question's names are found as names.
+    A word changes alone where the prose always capitalises it (never writes it in lower case anywhere) and
+    writes it alone, capitalised, inside a sentence somewhere (not only where one opens). A name of several
+    words changes as a whole ("security council": 'Security Council', though both words are also written in
+    lower case), where the prose never writes the phrase itself in lower case; a word the prose capitalises
+    only inside longer names ('World' of "World Bank") changes only with the whole name. What the reader
+    capitalised stays as written."""
+
+    def __init__(self, prose: Iterable[str], lower: frozenset[str], longest: int = 4) -> None:
+        from collections import Counter
+
+        singles: dict[str, Counter[str]] = {}
+        phrases: dict[tuple[str, ...], Counter[tuple[str, ...]]] = {}
+        texts = list(prose)
+        for t in texts:
+            for run in _capitalised_runs(t):
+                if len(run) == 1 and len(run[0]) > 1:
+                    singles.setdefault(run[0].lower(), Counter())[run[0]] += 1
+                for i in range(len(run)):
+                    for j in range(i + 2, min(i + longest, len(run)) + 1):
+                        if run[i][0].isupper() and run[j - 1][0].isupper():
+                            key = tuple(w.lower() for w in run[i:j])
+                            phrases.setdefault(key, Counter())[tuple(run[i:j])] += 1
+        # a phrase the prose also writes in lower case ("foreign minister") is no name of its own
+        firsts = {k[0] for k in phrases}
+        written_lower: set[tuple[str, ...]] = set()
+        for t in texts:
+            toks = [m.group(0) for m in _TOKEN_RE.finditer(t)]
+            for i, w in enumerate(toks):
+                if w in firsts:
+                    for j in range(i + 2, min(i + longest, len(toks)) + 1):
+                        if tuple(toks[i:j]) in phrases:
+                            written_lower.add(tuple(toks[i:j]))
+        self.words = {
+            w: forms.most_common(1)[0][0]
+            for w, forms in singles.items()
+            if w not in lower and w not in STOPWORDS
+        }
+        self.phrases = {
+            k: forms.most_common(1)[0][0] for k, forms in phrases.items() if k not in written_lower
+        }
+        self.longest = longest
+
+    def __call__(self, text: str) -> str:
+        toks = list(_TOKEN_RE.finditer(text))
+        out: list[str] = []
+        last = 0
+        i = 0
+        while i < len(toks):
+            m = toks[i]
+            w = m.group(0)
+            if not w.islower():
+                i += 1
+                continue
+            for n in range(min(self.longest, len(toks) - i), 1, -1):
+                span = toks[i : i + n]
+                key = tuple(x.group(0) for x in span)
+                spaced = all(not text[a.end() : b.start()].strip() for a, b in itertools.pairwise(span))
+                if spaced and key in self.phrases:
+                    out += [text[last : m.start()], " ".join(self.phrases[key])]
+                    last, i = span[-1].end(), i + n
+                    break
+            else:
+                cased = self.words.get(w)
+                # 'us' is the one pronoun STOPWORDS lacks that is also a common acronym: after "the" only
+                if cased is not None and (w != "us" or (i and toks[i - 1].group(0).lower() == "the")):
+                    out += [text[last : m.start()], cased]
+                    last = m.end()
+                i += 1
+        return "".join(out) + text[last:]
+
+
+# a word, hyphens within it ("ISIL-K", "Lashkar-e-Tayyiba"); a possessive's 's is a token of its own
+_TOKEN_RE = re.compile(r"[^\W\d_][\w]*(?:-[\w]+)*")
+_RUN_JOINERS = frozenset({"of", "for", "and", "the", "on", "in"})
+_SENTENCE_BREAK_RE = re.compile(r"[.!?:;\"“(\[]")
+
+
+def _capitalised_runs(text: str) -> list[list[str]]:
+    """The runs of capitalised words inside the text's sentences, as written (a run's sentence-opening word
+    is left out: its capital says nothing), with the small words names hold between two capitalised ones
+    ("Islamic State of Iraq and the Levant")."""
+    runs: list[list[str]] = []
+    run: list[str] = []
+    toks = list(_TOKEN_RE.finditer(text))
+    for i, m in enumerate(toks):
+        w = m.group(0)
+        gap = text[toks[i - 1].end() : m.start()] if i else ""
+        opens = not i or bool(_SENTENCE_BREAK_RE.search(gap))
+        joined = bool(run) and not gap.strip()
+        if w[0].isupper() and not opens:
+            if not joined:
+                run = []
+                runs.append(run)
+            run.append(w)
+        elif joined and w in _RUN_JOINERS and i + 1 < len(toks) and toks[i + 1].group(0)[0].isupper():
+            run.append(w)
+        else:
+            if run and run[-1] in _RUN_JOINERS:
+                run.pop()
+            run = []
+    return [r for r in runs if r]
 
 
 class Expander:

@@ -552,7 +552,11 @@ _BARE_QUESTION_WORDS = 1  # content words of its own a question may have and sti
 
 
 class Question(BaseModel):
-    text: str = Field(description="The user's last message, whitespace normalised.")
+    text: str = Field(
+        description="The user's last message, whitespace normalised, its lower-case names given the capitals "
+        "the corpus writes them with (what the analysis reads)."
+    )
+    written: str = Field("", description="The user's last message as written, whitespace normalised.")
     standalone: str = Field(
         description="The question completed from the conversation when it is a follow-up."
     )
@@ -1571,11 +1575,18 @@ def analyse(
     common: Callable[[str], bool] | None = None,
     same_as: Callable[[str], list[str]] | None = None,
     paragraphs: Callable[[Sequence[str]], list[str]] | None = None,
+    truecase: Callable[[str], str] | None = None,
 ) -> Question:
     """Read a question (a string, or a conversation whose last message is the question) once. `vocabulary`:
     the corpus's optional aliases; `known(name)`: whether the corpus uses a name; `other_names`, `common` and
-    `same_as`: see `entities`; `paragraphs`: see `resolve`."""
+    `same_as`: see `entities`; `paragraphs`: see `resolve`; `truecase`: the reader's lower-case words given
+    the capitals the corpus writes them with (lexical.Truecaser): "what did lavrov say" names Lavrov."""
     messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
+    written = " ".join(messages[-1].content.split())
+    if truecase is not None:
+        messages = [
+            m.model_copy(update={"content": truecase(m.content)}) if m.role == "user" else m for m in messages
+        ]
     standalone, follow_up = resolve(messages, paragraphs)
     text = " ".join(messages[-1].content.split())
     own = premises(text)  # the user's own sentences: not the words a follow-up carries over
@@ -1613,6 +1624,7 @@ def analyse(
     )
     return Question(
         text=text,
+        written=written,
         standalone=standalone,
         follow_up=follow_up,
         kind=kind,
