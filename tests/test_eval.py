@@ -24,6 +24,7 @@ from qa_service.evaluate import (
     load_items,
     load_pure_test,
     load_thresholds,
+    lowercased,
     mrr,
     percentile,
     recall_at,
@@ -315,3 +316,12 @@ def test_pipeline_stays_above_thresholds_on_the_other_papers_pure_test_writer(
     for w in pure:
         fails = check_thresholds(report["writers"][w], load_thresholds(folder / "thresholds.toml", w))
         assert fails == [], (w, fails)
+
+
+def test_lowercased_asks_every_turn_in_lower_case_and_keeps_what_counts_as_right() -> None:
+    single = EvalItem(id="z1", question="What did Sapt tell the UN?", must_include=[["Zenda Council"]])
+    talk = EvalItem(id="z2", turns=["Who leads Ruritania?", "And Strelsau?"], answerable=False)
+    one, two = lowercased([single, talk])
+    assert one.question == "what did sapt tell the un?" and one.must_include == [["Zenda Council"]]
+    assert two.turns == ["who leads ruritania?", "and strelsau?"] and not two.answerable
+    assert single.question == "What did Sapt tell the UN?"  # the items read are left as they were

@@ -228,7 +228,8 @@ def markdown(report: dict[str, Any]) -> str:
         "# Evaluation report",
         "",
         f"Sets: {', '.join(f'`{x}`' for x in meta.get('sets', []))} · target: {meta.get('target', '')} · "
-        f"{s['items']} items ({s['answerable']} answerable, {s['unanswerable']} unanswerable) · "
+        + (f"questions asked {meta['asked']} · " if meta.get("asked") else "")
+        + f"{s['items']} items ({s['answerable']} answerable, {s['unanswerable']} unanswerable) · "
         f"generated {meta.get('created', '')}",
         "",
         "Reproduce: `.venv/bin/qa-service eval` (writes eval/reports/). Every item names its writer. "

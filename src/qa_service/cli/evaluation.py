@@ -62,6 +62,13 @@ def eval_cmd(
     check: Annotated[
         bool, typer.Option(help="Exit 1 when a pure-test writer's metric is past eval/thresholds.toml.")
     ] = False,
+    lowercase: Annotated[
+        bool,
+        typer.Option(
+            help="Ask every question in lower case, as many readers type (training and leave-one-writer-out "
+            "too): how much the figures lean on the writers' capitals."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Evaluate retrieval, citations, answers and abstention by writer: the shipped weights, each writer
@@ -76,6 +83,7 @@ def eval_cmd(
         load_items,
         load_pure_test,
         load_thresholds,
+        lowercased,
         report_of,
         run_eval,
     )
@@ -106,6 +114,8 @@ def eval_cmd(
         items = [i for i in items if i.writer in writer]
     if not items:
         raise InvalidInput("no evaluation items to run")
+    if lowercase:
+        items = lowercased(items)
     pure = load_pure_test(s.eval_dir)  # with the development writers: never trained on
     development = load_development(s.eval_dir)
     engine = None
@@ -147,6 +157,7 @@ def eval_cmd(
         "pure_test": sorted(pure - development),
         "development": sorted(development),
         "target": url or "in-process",
+        **({"asked": "in lower case"} if lowercase else {}),
         "mode": mode,
         **({"llm": s.llm.model or "(server default)"} if mode == "generate" and not url else {}),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
