@@ -429,6 +429,11 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
         Message(role="user", content="What about Strelsau?"),
     ]
     assert resolve(courting)[0] == "What about Strelsau? (warming, junta, considers, militia, bigger, menace)"
+    # a reader who leaves off the question mark is read as one who wrote it: the added words a part apart
+    bare = analyse([*courting[:2], Message(role="user", content="What about Strelsau")])
+    assert bare.standalone == "What about Strelsau? (warming, junta, considers, militia, bigger, menace)"
+    assert [(p.context, p.focus) for p in bare.parts] == [(p.context, p.focus) for p in analyse(courting).parts]
+    assert [p.context for p in bare.parts] == [False, True]
     assert is_follow_up("When did it reopen its embassy?")
     assert not is_follow_up("When did India reopen the embassy in the capital?")
     with pytest.raises(InvalidInput, match="empty"):

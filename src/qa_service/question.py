@@ -1446,7 +1446,7 @@ def resolve(
     if answer and _ABOUT_STATEMENT_RE.search(question) and len(_focus(question)) <= 3:
         claim = _last_claim(messages)
         if claim:
-            return f"{question} ({_clip(claim, 30)})", True
+            return _added(question, _clip(claim, 30)), True
     own = entities(question)
     first_name = min((question.find(e.text) for e in own if e.text in question), default=len(question))
     pronoun = _PERSONAL_PRONOUN_RE.search(question)
@@ -1464,7 +1464,7 @@ def resolve(
         given = earlier[-1].lower()
         them = [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
         if them:
-            return f"{question} ({', '.join(them)})", True
+            return _added(question, ", ".join(them)), True
     for prev in reversed(earlier):
         names = [e.text for e in entities(prev)]
         named = {w for n in names for w in words(n)}
@@ -1495,7 +1495,7 @@ def resolve(
         if context:
             known = question.lower()
             context = [c for c in context if c.lower() not in known]
-            return (f"{question} ({', '.join(context)})" if context else question), True
+            return (_added(question, ", ".join(context)) if context else question), True
     return question, False
 
 
@@ -1564,6 +1564,15 @@ def _parts(standalone: str, stated: Sequence[str] = ()) -> list[Part]:
 
 
 _ADDED_RE = re.compile(r"(?<=[?.!])\s+\([^()]*\)$")
+
+
+def _added(question: str, words_: str) -> str:
+    """A follow-up with what it was completed with in brackets, after its own closing mark: one a reader left
+    off ("and what about Strelsau") is put back as "?", so that its parts tell its own words from the added
+    ones (`_ADDED_RE`) as they do where the reader wrote it."""
+    return f"{question if question.endswith(('?', '.', '!')) else question + '?'} ({words_})"
+
+
 _CARRIED_WORDS = 4  # a pronoun's part takes the names and this many other focus words of the part before it
 
 
