@@ -166,6 +166,10 @@ def test_a_question_typed_in_lower_case_names_what_the_cased_one_names(engine: E
     assert {e.text for e in engine.analyse([Message(role="user", content=asked)]).entities} >= {"SCO"}
     answer = ask(engine, asked)
     assert "Afghanistan Contact Group" in answer.answer
+    assert answer.answer == ask(engine, "What did the SCO set up on Afghanistan in 2005?").answer
+    # a reader who capitalises names means what they left in lower case
+    cased = engine.analyse([Message(role="user", content="Which article of the SCO's charter is invoked?")])
+    assert [e.text for e in cased.entities] == ["SCO"]
     # the question is echoed as the reader wrote it; the standalone question shows how it was read
     assert answer.question == asked and "the SCO set up on Afghanistan" in answer.standalone_question
 

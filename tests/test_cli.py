@@ -128,10 +128,13 @@ def test_eval_judges_the_change_against_a_previous_report(engine: Engine, tmp_pa
     shown = (tmp_path / "two" / "latest.md").read_text()
     assert "## Change against the previous report (the shipped weights on every writer, macro over writers)" in shown
     assert "change (macro, shipped weights)" in again.stdout
-    lower = run(engine, *quick, "--lowercase", "--out", str(tmp_path / "lower"))
+    previous = str(tmp_path / "one" / "report.json")
+    lower = run(engine, *quick, "--lowercase", "--out", str(tmp_path / "lower"), "--previous", previous)
     assert lower.returncode == 0, lower.stderr
     report = json.loads((tmp_path / "lower" / "report.json").read_text())
     assert report["meta"]["asked"] == "in lower case" and len(report["rows"]) == 3
+    # judged against a run asked as written, the change says so
+    assert report["change"]["judged"].endswith("asked in lower case, the previous run's as written)")
     assert "questions asked in lower case" in (tmp_path / "lower" / "latest.md").read_text()
     bad = tmp_path / "notes.json"
     bad.write_text("not a report")

@@ -208,13 +208,15 @@ _ZENDA_PROSE = [
     "Ruritania backed the ZLF. Later the Zenda Council asked Sapt to lead it, and Hentzau objected.",
     "Hentzau wrote to the Zenda Council. Meanwhile the general mood soured, as the World Bank warned.",
     "Hentzau's envoy saw the foreign minister; the Foreign Minister Rupert Tarlenheim did not see us.",
+    "They met under Article 2 of the pact. Elders Council members objected to the Bank of the Isles.",
 ]
 
 
 def test_truecase_gives_lower_case_names_the_prose_capitals() -> None:
     """A word the prose capitalises alone and never writes in lower case changes alone; a name of several
-    words changes as a whole; what the prose also writes in lower case, a word only capitalised inside a
-    longer name, a word only capitalised where a sentence opens, and what the reader capitalised stay."""
+    words changes as the whole name; what the prose also writes in lower case, a word only capitalised inside
+    a longer name, before a number or where a sentence opens, and a message whose writer capitalised a name,
+    stay as written."""
     case = Truecaser(_ZENDA_PROSE, TermStats(_ZENDA_PROSE).lower)
     assert case("what did sapt tell the zenda council about the zlf?") == (
         "what did Sapt tell the Zenda Council about the ZLF?"
@@ -226,6 +228,17 @@ def test_truecase_gives_lower_case_names_the_prose_capitals() -> None:
     assert case("the world mood later, meanwhile") == "the world mood later, meanwhile"
     assert case("what did the world bank warn") == "what did the World Bank warn"
     assert case("Did SAPT write?") == "Did SAPT write?"  # as the reader wrote it
+    # a word only capitalised before a number, or after a sentence's first word, or inside a longer name
+    assert case("which article says what the elders council and the bank decided") == (
+        "which article says what the elders council and the bank decided"
+    )
+    assert case("did the bank of the isles lend") == "did the Bank of the Isles lend"
+    # a reader who capitalises names means the words left in lower case: the message stays as written
+    assert case("What did Hentzau say about the world bank and sapt?") == (
+        "What did Hentzau say about the world bank and sapt?"
+    )
+    assert case("what did the ZLF say about sapt?") == "what did the ZLF say about Sapt?"  # initials: no sign
+    assert case("what happened in the 21st century") == "what happened in the 21st century"
     # 'us' is a pronoun unless it follows "the"
     prose = ["The US and Zenda signed.", "Zenda later wrote to the US."]
     us = Truecaser(prose, TermStats(prose).lower)

@@ -28,7 +28,7 @@ from qa_service.index import IngestReport, LoadedIndex, current_state, ingest, l
 from qa_service.lexical import Expander, TermStats, Truecaser, terms
 from qa_service.models import Chunk, ChunkSentence, FootnoteRef, Hit, Message, Paper, Reference
 from qa_service.parse.references import issuer
-from qa_service.question import Question, Vocabulary, analyse, answer_sentences
+from qa_service.question import MONTHS, Question, Vocabulary, analyse, answer_sentences
 from qa_service.read import Candidate, gather, load_places, pool
 from qa_service.retrieve import Mode, Retriever
 from qa_service.store import VectorStore
@@ -280,7 +280,11 @@ class Engine:
             references=references,
             expander=expander,
             # the prose's own capitals: a reference list or a title page capitalises common words
-            truecase=Truecaser([c.text for c in index.chunks if c.kind == "paragraph"], stats.lower),
+            truecase=Truecaser(
+                [c.text for c in index.chunks if c.kind == "paragraph"],
+                stats.lower,
+                frozenset(MONTHS),  # read as months in any case; "march" and "may" are verbs too
+            ),
         )
 
     # ------------------------------------------------------------------ following new builds (servers)

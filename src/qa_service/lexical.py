@@ -398,28 +398,33 @@ def terms(text: str) -> frozenset[str]:
 class Truecaser:
     """A reader's lower-case words given the capitals the corpus writes them with: "what did lavrov say about
     the un" reads as "what did Lavrov say about the UN", so that the question's names are found as names.
-    A word changes alone where the prose always capitalises it (never writes it in lower case anywhere) and
-    writes it alone, capitalised, inside a sentence somewhere (not only where one opens). A name of several
-    words changes as a whole ("security council": 'Security Council', though both words are also written in
-    lower case), where the prose never writes the phrase itself in lower case; a word the prose capitalises
-    only inside longer names ('World' of "World Bank") changes only with the whole name. What the reader
-    capitalised stays as written."""
+    A word changes alone where the prose never writes it in lower case and writes it alone, capitalised,
+    inside a sentence somewhere (not where one opens, not as a word of a longer name: 'World' of "World Bank",
+    nor before a number: 'Article' of "Article 1"). A name of several words changes only as the whole name
+    the prose writes ("security council": 'Security Council', though both words are also written in lower
+    case), where the prose never writes the phrase itself in lower case. A message whose writer capitalised a
+    name inside a sentence is left as written: its lower-case words are meant so ("Which article of the
+    SCO's charter ...?")."""
 
-    def __init__(self, prose: Iterable[str], lower: frozenset[str], longest: int = 4) -> None:
+    def __init__(
+        self,
+        prose: Iterable[str],
+        lower: frozenset[str],
+        unchanged: frozenset[str] = frozenset(),
+        longest: int = 8,
+    ) -> None:
         from collections import Counter
 
         singles: dict[str, Counter[str]] = {}
         phrases: dict[tuple[str, ...], Counter[tuple[str, ...]]] = {}
-        texts = list(prose)
+        texts = [_URL_RE.sub(" ", t) for t in prose]
+        written = lower | {m.group(0) for t in texts for m in _TOKEN_RE.finditer(t) if m.group(0).islower()}
         for t in texts:
-            for run in _capitalised_runs(t):
-                if len(run) == 1 and len(run[0]) > 1:
+            for run, alone in _capitalised_runs(t):
+                if len(run) == 1 and alone and len(run[0]) > 1:
                     singles.setdefault(run[0].lower(), Counter())[run[0]] += 1
-                for i in range(len(run)):
-                    for j in range(i + 2, min(i + longest, len(run)) + 1):
-                        if run[i][0].isupper() and run[j - 1][0].isupper():
-                            key = tuple(w.lower() for w in run[i:j])
-                            phrases.setdefault(key, Counter())[tuple(run[i:j])] += 1
+                elif 1 < len(run) <= longest:
+                    phrases.setdefault(tuple(w.lower() for w in run), Counter())[tuple(run)] += 1
         # a phrase the prose also writes in lower case ("foreign minister") is no name of its own
         firsts = {k[0] for k in phrases}
         written_lower: set[tuple[str, ...]] = set()
@@ -433,7 +438,7 @@ class Truecaser:
         self.words = {
             w: forms.most_common(1)[0][0]
             for w, forms in singles.items()
-            if w not in lower and w not in STOPWORDS
+            if w not in written and w not in STOPWORDS and w not in unchanged
         }
         self.phrases = {
             k: forms.most_common(1)[0][0] for k, forms in phrases.items() if k not in written_lower
@@ -442,6 +447,8 @@ class Truecaser:
 
     def __call__(self, text: str) -> str:
         toks = list(_TOKEN_RE.finditer(text))
+        if any(_titled(m.group(0)) and not _opens(text, toks, i) for i, m in enumerate(toks)):
+            return text
         out: list[str] = []
         last = 0
         i = 0
@@ -469,36 +476,67 @@ class Truecaser:
         return "".join(out) + text[last:]
 
 
-# a word, hyphens within it ("ISIL-K", "Lashkar-e-Tayyiba"); a possessive's 's is a token of its own
-_TOKEN_RE = re.compile(r"[^\W\d_][\w]*(?:-[\w]+)*")
-_RUN_JOINERS = frozenset({"of", "for", "and", "the", "on", "in"})
+# a word, hyphens within it ("ISIL-K", "Lashkar-e-Tayyiba"), never from inside another ("st" of "21st"); a
+# possessive's 's is a token of its own
+_TOKEN_RE = re.compile(r"(?<!\w)[^\W\d_]\w*(?:-\w+)*")
+# the small words a name holds between two capitalised words ("Islamic State of Iraq and the Levant")
+_RUN_JOINERS = frozenset({"of", "for", "and", "the"})
 _SENTENCE_BREAK_RE = re.compile(r"[.!?:;\"“(\[]")
+_POSSESSIVE_GAP_RE = re.compile(r"['’]s?\s+")  # "Ministers' Dialogue", "Lavrov’s Opening Remarks"
+_NUMBER_NEXT_RE = re.compile(r"\s*\d")
 
 
-def _capitalised_runs(text: str) -> list[list[str]]:
-    """The runs of capitalised words inside the text's sentences, as written (a run's sentence-opening word
-    is left out: its capital says nothing), with the small words names hold between two capitalised ones
-    ("Islamic State of Iraq and the Levant")."""
-    runs: list[list[str]] = []
-    run: list[str] = []
+def _titled(word: str) -> bool:
+    """A word written with a capital and then small letters ("Zenda"; not "UN", "ISIL-K" or "I")."""
+    return word[0].isupper() and any(ch.islower() for ch in word)
+
+
+def _opens(text: str, toks: list[re.Match[str]], i: int) -> bool:
+    """The i-th token opens a sentence (or a quotation, or what follows a colon or a bracket)."""
+    return not i or bool(_SENTENCE_BREAK_RE.search(text[toks[i - 1].end() : toks[i].start()]))
+
+
+def _capitalised_runs(text: str) -> list[tuple[list[str], bool]]:
+    """The runs of capitalised words in the text, as written, each with whether it is a word alone inside a
+    sentence: not one that opens a sentence, nor the rest of a run that does ("Security Council members
+    met": 'Council' is not alone), nor one before a number ("Article 1"), nor one joined to another by a
+    possessive ("Ministers' Dialogue"). A run holds the small words names hold between two capitalised ones;
+    a run that opens a sentence is given without its first word."""
+    runs: list[tuple[list[str], bool]] = []
     toks = list(_TOKEN_RE.finditer(text))
+    run: list[str] = []
+    pending: list[str] = []  # joiners after the run, kept only where a capitalised word follows them
+    opened = whole = False
     for i, m in enumerate(toks):
         w = m.group(0)
         gap = text[toks[i - 1].end() : m.start()] if i else ""
-        opens = not i or bool(_SENTENCE_BREAK_RE.search(gap))
-        joined = bool(run) and not gap.strip()
-        if w[0].isupper() and not opens:
-            if not joined:
-                run = []
-                runs.append(run)
-            run.append(w)
-        elif joined and w in _RUN_JOINERS and i + 1 < len(toks) and toks[i + 1].group(0)[0].isupper():
-            run.append(w)
-        else:
-            if run and run[-1] in _RUN_JOINERS:
-                run.pop()
-            run = []
-    return [r for r in runs if r]
+        adjacent = bool(run) and (not gap.strip() or bool(_POSSESSIVE_GAP_RE.fullmatch(gap)))
+        if w[0].isupper():
+            if run and adjacent:
+                run += [*pending, w]
+                whole = whole and not gap.strip()
+            else:
+                if run:
+                    runs.append(_finished(run, opened, whole, text, toks[i - 1 - len(pending)].end()))
+                run, opened, whole = [w], _opens(text, toks, i), True
+            pending = []
+        elif run and adjacent and w in _RUN_JOINERS:
+            pending.append(w)
+        elif run:
+            runs.append(_finished(run, opened, whole, text, toks[i - 1 - len(pending)].end()))
+            run, pending = [], []
+    if run:
+        runs.append(_finished(run, opened, whole, text, toks[-1 - len(pending)].end()))
+    return [r for r in runs if r[0]]
+
+
+def _finished(run: list[str], opened: bool, whole: bool, text: str, end: int) -> tuple[list[str], bool]:
+    """A run as `_capitalised_runs` gives it: without a sentence's first word, and whether it is alone."""
+    words_ = run[1:] if opened else run
+    while words_ and words_[0] in _RUN_JOINERS:
+        words_ = words_[1:]
+    alone = not opened and whole and len(words_) == 1 and not _NUMBER_NEXT_RE.match(text, end)
+    return words_, alone
 
 
 class Expander:

@@ -1568,9 +1568,13 @@ _ADDED_RE = re.compile(r"(?<=[?.!])\s+\([^()]*\)$")
 
 def _added(question: str, words_: str) -> str:
     """A follow-up with what it was completed with in brackets, after its own closing mark: one a reader left
-    off ("and what about Strelsau") is put back as "?", so that its parts tell its own words from the added
-    ones (`_ADDED_RE`) as they do where the reader wrote it."""
-    return f"{question if question.endswith(('?', '.', '!')) else question + '?'} ({words_})"
+    off ("and what about Strelsau", "and Strelsau:") is put back as "?", so that its parts tell its own
+    words from the added ones (`_ADDED_RE`) as where the reader wrote it; one inside a closing quote stays."""
+    asked = question.rstrip(" ,;:-–—")
+    return f"{asked if _CLOSED_RE.search(asked) else asked + '?'} ({words_})"
+
+
+_CLOSED_RE = re.compile(r"[?.!…][\"'”’)\]]*$")
 
 
 _CARRIED_WORDS = 4  # a pronoun's part takes the names and this many other focus words of the part before it

@@ -168,6 +168,11 @@ def eval_cmd(
             judged_rows(report) if held else report["rows"],
             judged_rows(prev) if held else prev.get("rows", []),
         ) | {"judged": "held-out writers" if held else "the shipped weights on every writer"}
+        asked = (report["meta"].get("asked", "as written"), prev.get("meta", {}).get("asked", "as written"))
+        if asked[0] != asked[1]:  # the change is then that of how the questions were asked
+            report["change"]["judged"] += (
+                f" (this run's questions asked {asked[0]}, the previous run's {asked[1]})"
+            )
     out_dir = out_dir or s.eval_dir / "reports" / ("generate" if mode == "generate" else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     dump(report, out_dir / "report.json")
@@ -180,7 +185,11 @@ def eval_cmd(
     else:
         shown = report.get("held_out", report)["writers"]
         change = report.get("change", {}).get("metrics", {})  # macro over writers, as the report judges
-        judged = "held-out" if report.get("change", {}).get("judged") == "held-out writers" else "shipped weights"
+        judged = (
+            "held-out"
+            if report.get("change", {}).get("judged", "").startswith("held-out writers")
+            else "shipped weights"
+        )
         t = Table("metric", *shown, f"change (macro, {judged})" if prev is not None else "")
         for k in report["summary"]:
             t.add_row(
