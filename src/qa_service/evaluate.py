@@ -68,8 +68,8 @@ def load_items(path: Path, category: str | None = None) -> list[EvalItem]:
 
 
 def lowercased(items: list[EvalItem]) -> list[EvalItem]:
-    """The items asked as a reader who types in lower case would ask them ("what did lavrov say about the
-    un"); what counts as right is unchanged. How much a metric falls is how much the question reading leans
+    """The items asked as a reader who types in lower case would ask them ("what did sapt say about the
+    zlf"); what counts as right is unchanged. How much a metric falls is how much the question reading leans
     on the reader's capitals."""
     return [
         i.model_copy(update={"question": i.question.lower(), "turns": [t.lower() for t in i.turns]}) for i in items

@@ -396,15 +396,15 @@ def terms(text: str) -> frozenset[str]:
 
 
 class Truecaser:
-    """A reader's lower-case words given the capitals the corpus writes them with: "what did lavrov say about
-    the un" reads as "what did Lavrov say about the UN", so that the question's names are found as names.
+    """A reader's lower-case words given the capitals the corpus writes them with: "what did sapt say about
+    the zlf" reads as "what did Sapt say about the ZLF", so that the question's names are found as names.
     A word changes alone where the prose never writes it in lower case and writes it alone, capitalised,
     inside a sentence somewhere (not where one opens, not as a word of a longer name: 'World' of "World Bank",
     nor before a number: 'Article' of "Article 1"). A name of several words changes only as the whole name
     the prose writes ("security council": 'Security Council', though both words are also written in lower
     case), where the prose never writes the phrase itself in lower case. A message whose writer capitalised a
     name inside a sentence is left as written: its lower-case words are meant so ("Which article of the
-    SCO's charter ...?")."""
+    ZLF's charter ...?")."""
 
     def __init__(
         self,
@@ -476,18 +476,18 @@ class Truecaser:
         return "".join(out) + text[last:]
 
 
-# a word, hyphens within it ("ISIL-K", "Lashkar-e-Tayyiba"), never from inside another ("st" of "21st"); a
+# a word, hyphens within it ("ZLF-K", "Zenda-Strelsau"), never from inside another ("st" of "21st"); a
 # possessive's 's is a token of its own
 _TOKEN_RE = re.compile(r"(?<!\w)[^\W\d_]\w*(?:-\w+)*")
-# the small words a name holds between two capitalised words ("Islamic State of Iraq and the Levant")
+# the small words a name holds between two capitalised words ("Council of the Isles and the Marches")
 _RUN_JOINERS = frozenset({"of", "for", "and", "the"})
 _SENTENCE_BREAK_RE = re.compile(r"[.!?:;\"“(\[]")
-_POSSESSIVE_GAP_RE = re.compile(r"['’]s?\s+")  # "Ministers' Dialogue", "Lavrov’s Opening Remarks"
+_POSSESSIVE_GAP_RE = re.compile(r"['’]s?\s+")  # "Ministers' Dialogue", "Sapt’s Opening Remarks"
 _NUMBER_NEXT_RE = re.compile(r"\s*\d")
 
 
 def _titled(word: str) -> bool:
-    """A word written with a capital and then small letters ("Zenda"; not "UN", "ISIL-K" or "I")."""
+    """A word written with a capital and then small letters ("Zenda"; not "ZLF", "ZLF-K" or "I")."""
     return word[0].isupper() and any(ch.islower() for ch in word)
 
 

@@ -1593,7 +1593,7 @@ def analyse(
     """Read a question (a string, or a conversation whose last message is the question) once. `vocabulary`:
     the corpus's optional aliases; `known(name)`: whether the corpus uses a name; `other_names`, `common` and
     `same_as`: see `entities`; `paragraphs`: see `resolve`; `truecase`: the reader's lower-case words given
-    the capitals the corpus writes them with (lexical.Truecaser): "what did lavrov say" names Lavrov."""
+    the capitals the corpus writes them with (lexical.Truecaser): "what did sapt say" names Sapt."""
     messages = [Message(role="user", content=question)] if isinstance(question, str) else list(question)
     written = " ".join(messages[-1].content.split())
     if truecase is not None:
