@@ -492,7 +492,9 @@ def _titled(word: str) -> bool:
 
 
 def _opens(text: str, toks: list[re.Match[str]], i: int) -> bool:
-    """The i-th token opens a sentence (or a quotation, or what follows a colon or a bracket)."""
+    """The i-th token opens a sentence (or a quotation, or what follows a colon or a bracket). Read from the
+    gap since the last word, not `opens_sentence`'s last character: prose carries footnote numbers after a
+    full stop ("... the council.3 In March")."""
     return not i or bool(_SENTENCE_BREAK_RE.search(text[toks[i - 1].end() : toks[i].start()]))
 
 
