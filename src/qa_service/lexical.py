@@ -508,7 +508,7 @@ def _capitalised_runs(text: str) -> list[tuple[list[str], bool]]:
     toks = list(_TOKEN_RE.finditer(text))
     run: list[str] = []
     pending: list[str] = []  # joiners after the run, kept only where a capitalised word follows them
-    opened = whole = False
+    opened = False
     for i, m in enumerate(toks):
         w = m.group(0)
         gap = text[toks[i - 1].end() : m.start()] if i else ""
@@ -516,28 +516,28 @@ def _capitalised_runs(text: str) -> list[tuple[list[str], bool]]:
         if w[0].isupper():
             if run and adjacent:
                 run += [*pending, w]
-                whole = whole and not gap.strip()
             else:
                 if run:
-                    runs.append(_finished(run, opened, whole, text, toks[i - 1 - len(pending)].end()))
-                run, opened, whole = [w], _opens(text, toks, i), True
+                    runs.append(_finished(run, opened, text, toks[i - 1 - len(pending)].end()))
+                run, opened = [w], _opens(text, toks, i)
             pending = []
         elif run and adjacent and w in _RUN_JOINERS:
             pending.append(w)
         elif run:
-            runs.append(_finished(run, opened, whole, text, toks[i - 1 - len(pending)].end()))
+            runs.append(_finished(run, opened, text, toks[i - 1 - len(pending)].end()))
             run, pending = [], []
     if run:
-        runs.append(_finished(run, opened, whole, text, toks[-1 - len(pending)].end()))
+        runs.append(_finished(run, opened, text, toks[-1 - len(pending)].end()))
     return [r for r in runs if r[0]]
 
 
-def _finished(run: list[str], opened: bool, whole: bool, text: str, end: int) -> tuple[list[str], bool]:
-    """A run as `_capitalised_runs` gives it: without a sentence's first word, and whether it is alone."""
+def _finished(run: list[str], opened: bool, text: str, end: int) -> tuple[list[str], bool]:
+    """A run as `_capitalised_runs` gives it: without a sentence's first word, and whether it is one word
+    alone (a possessive joins two words into one run)."""
     words_ = run[1:] if opened else run
     while words_ and words_[0] in _RUN_JOINERS:
         words_ = words_[1:]
-    alone = not opened and whole and len(words_) == 1 and not _NUMBER_NEXT_RE.match(text, end)
+    alone = not opened and len(words_) == 1 and not _NUMBER_NEXT_RE.match(text, end)
     return words_, alone
 
 
