@@ -434,6 +434,8 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
     assert bare.standalone == "What about Strelsau? (warming, junta, considers, militia, bigger, menace)"
     assert [(p.context, p.focus) for p in bare.parts] == [(p.context, p.focus) for p in analyse(courting).parts]
     assert [p.context for p in bare.parts] == [False, True]
+    trailing = analyse([*courting[:2], Message(role="user", content="And what about Strelsau…")])
+    assert [p.context for p in trailing.parts] == [False, True]
     assert is_follow_up("When did it reopen its embassy?")
     assert not is_follow_up("When did India reopen the embassy in the capital?")
     with pytest.raises(InvalidInput, match="empty"):

@@ -1574,7 +1574,8 @@ def _added(question: str, words_: str) -> str:
     return f"{asked if _CLOSED_RE.search(asked) else asked + '?'} ({words_})"
 
 
-_CLOSED_RE = re.compile(r"[?.!…][\"'”’)\]]*$")
+# a closing mark `_ADDED_RE` reads ("…" is none: "and Strelsau…" gets its "?"), a closing quote after it allowed
+_CLOSED_RE = re.compile(r"[?.!][\"'”’)\]]*$")
 
 
 _CARRIED_WORDS = 4  # a pronoun's part takes the names and this many other focus words of the part before it
