@@ -418,8 +418,8 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
         Message(role="assistant", content="Sweden sees Norway as its rival. [1]"),
         Message(role="user", content="What about Denmark - who are its arch-enemies?"),
     ]
-    # no "sweden's", and none of the last answer's names; its other words say what such an answer says
-    assert resolve(rival)[0] == "What about Denmark - who are its arch-enemies? (rival, sees)"
+    # no "sweden's"; it asks a question of its own ("who are ..."), so none of the last answer's words either
+    assert resolve(rival)[0] == "What about Denmark - who are its arch-enemies? (rival)"
     courting = [
         Message(role="user", content="Why is Ruritania warming to the junta?"),
         Message(
@@ -429,6 +429,22 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
         Message(role="user", content="What about Strelsau?"),
     ]
     assert resolve(courting)[0] == "What about Strelsau? (warming, junta, considers, militia, bigger, menace)"
+    # asked again of Strelsau, with the last answer's words (none of its names); a question of its own beside
+    # the new name keeps only the earlier question's topic: the last answer's words would lead it back to the
+    # sentence that answered about Ruritania
+    said = "(warming, junta, considers, militia, bigger, menace)"
+    for again in ("Same logic?", ", does it take the same line?", ", May 2019?", ", is that true as well?"):
+        text = "What about Strelsau" + ("? " if again[0].isupper() else "") + again
+        assert resolve([*courting[:2], Message(role="user", content=text)])[0] == f"{text} {said}"
+    for own in (": which raids does it fear?", " -- who signed?", " - what's covered, and from when?"):
+        text = f"What about Strelsau{own}"
+        assert resolve([*courting[:2], Message(role="user", content=text)])[0] == f"{text} (warming, junta)"
+    for text, added in (
+        ("And Strelsau?", said),
+        ("Does Strelsau take the same line?", said),
+        ("When did Strelsau sign, and why did it leave?", said),  # only "What about X, ...?" counts as asking
+    ):
+        assert resolve([*courting[:2], Message(role="user", content=text)])[0] == f"{text} {added}"
     # a reader who leaves off the question mark is read as one who wrote it: the added words a part apart
     bare = analyse([*courting[:2], Message(role="user", content="What about Strelsau")])
     assert bare.standalone == "What about Strelsau? (warming, junta, considers, militia, bigger, menace)"

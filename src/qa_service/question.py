@@ -1478,7 +1478,7 @@ def resolve(
         # ones ("Does it trade with Norway?" after a question about a union; not "What about Norway, does it
         # agree?")
         context = topic[:6] if replaces else (names + topic)[:8]
-        if replaces and sentences:
+        if replaces and sentences and not _asks_its_own(question):
             # "What about Norway?": the same question of another; the last answer says what such an answer
             # says in the documents' own words ("considers X a bigger menace"), which the reader's may not
             answered = {w for e in entities(answer) for w in words(e.text)}
@@ -1497,6 +1497,35 @@ def resolve(
             context = [c for c in context if c.lower() not in known]
             return (_added(question, ", ".join(context)) if context else question), True
     return question, False
+
+
+# "What about X?" asks the last question again of another; so do "What about X: same logic?" and "What
+# about X, does it take the same line?"; "What about X: what's covered, and since when?" asks its own: a
+# question word or an auxiliary opens a clause after the name (not "may", "will", "might", "shall", as often
+# a month or a name, "What about X, May 2019?"; nor a second "what about"). A "same" word anywhere after the
+# name reads as asking whether the same holds, even where it does not ("who was on the same side?")
+_ANOTHER_RE = re.compile(r"^\s*(?:and |but |so |then )?(?:what|how) about\b", re.I)
+_OWN_QUESTION_RE = re.compile(
+    r"(?:[,;:—–?.!…/]|\s-+)\s*(?:and |but |so |then )?"
+    r"(?:what|when|where|who|whom|whose|why|how|which|do|does|did|is|are|was|were|has|have|had|can|could|"
+    r"would|should)\b(?!\s+about\b)(?!\s*\d)",
+    re.I,
+)
+_SAME_AGAIN_RE = re.compile(
+    r"\b(?:same|likewise|similar(?:ly)?|as well|also(?!,)|too(?=\s*(?:[?.!,]|$))|either(?=\s*(?:[?.!]|$)))",
+    re.I,
+)
+
+
+def _asks_its_own(question: str) -> bool:
+    """A "What about X" follow-up that asks a question of its own after the new name, not whether the same
+    holds of it: it keeps the earlier question's topic but not the last answer's words, which would lead it
+    back to the sentence that answered about the other. (Measured: the same for every follow-up that names
+    its own subject, "Did X join?" too, lost facts and follow-ups to this one: eval/TRIED.md, 2026-12-07.)"""
+    if not (m := _ANOTHER_RE.match(question)):
+        return False
+    rest = question[m.end() :]
+    return bool(_OWN_QUESTION_RE.search(rest)) and not _SAME_AGAIN_RE.search(rest)
 
 
 def _last_claim(messages: Sequence[Message]) -> str:
