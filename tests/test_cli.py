@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 
+from qa_service.cli.common import edge
 from qa_service.engine import Engine
+from qa_service.errors import InvalidInput
 
 CLI = str(Path(sys.executable).with_name("qa-service"))
 
@@ -65,6 +68,17 @@ def test_errors_are_messages_with_exit_2(engine: Engine, tmp_path: Path) -> None
     assert r.returncode == 2 and "k must be" in r.stderr
     r = run(None, "ask", "anything", data_dir=tmp_path / "none")
     assert r.returncode == 2 and "qa-service ingest" in r.stderr
+
+
+def test_an_error_message_keeps_its_square_brackets(capsys: pytest.CaptureFixture[str]) -> None:
+    @edge
+    def fails() -> None:
+        raise InvalidInput("thresholds.toml: no [writer.zenda.min] or [writer.zenda.max] for the writer 'zenda'")
+
+    with pytest.raises(typer.Exit) as exited:
+        fails()
+    said = capsys.readouterr().err
+    assert exited.value.exit_code == 2 and "no [writer.zenda.min] or [writer.zenda.max] for" in said, said
 
 
 def test_ingest_unchanged_is_fast_and_says_so(engine: Engine) -> None:

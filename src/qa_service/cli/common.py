@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from qa_service.config import Settings
 from qa_service.errors import QAServiceError
@@ -30,7 +31,8 @@ def edge(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except QAServiceError as exc:
-            err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            # escaped: a message may quote "[writer.x.min]" or a reader's "[1]", which Rich reads as markup
+            err.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
