@@ -513,6 +513,17 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     assert enumeration("First, despite the rhetoric, Zenda and Strelsau have different aims.") == []
     assert enumeration("The report, which Sapt read in 1921, warned that fees rose and that tolls fell.") == []
     assert enumeration("In 1921, Zenda, Strelsau and Hentzau signed.") == ["Zenda", "Strelsau", "Hentzau"]
+    # a date's comma is no list's: neither its day nor its year is an item
+    dated = "On July 3, 2023, Zenda banned exports of tin, zinc and copper."
+    assert enumeration(dated) == ["Zenda banned exports of tin", "zinc", "copper"]
+    three = ["Zenda", "Strelsau", "Hentzau"]
+    assert enumeration("In 2019, 2020 and 2021, Zenda, Strelsau and Hentzau met.") == three
+    assert enumeration("On May 4, 1921 the council heard envoys of Zenda, Strelsau and Hentzau.") == three
+    assert enumeration("Sapt came on Oct. 4th, 1921, Hentzau on May 2, 1922, and Rassendyll later.") == [
+        "Sapt came on Oct. 4th, 1921",
+        "Hentzau on May 2, 1922",
+        "Rassendyll",  # a name list's last item runs as far as the name
+    ]
     assert enumeration("The threats are drugs, over-fishing, pollution and drought.") == [
         "drugs",
         "over-fishing",

@@ -1128,6 +1128,27 @@ def _name_like(piece: str) -> bool:
     return sum(1 for w in ws if w[:1].islower() and w.lower() not in _LINK_WORDS) <= 2
 
 
+# the comma of a date written "July 3, 2023" or "Oct. 4th, 2021": no list's; the date ends where its year
+# does, with a comma after it or not ("On July 3, 2023 Zenda ...")
+_DATE_COMMA_RE = re.compile(rf"\b{_MONTH_WORD}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(,)\s+\d{{4}}\b(?=(\s+\w)?)")
+
+
+def _comma_pieces(text: str) -> list[str]:
+    """The text split at its commas, but for a date's, which is split after its year instead when no comma
+    follows ("On July 3, 2023, Zenda ..." and "On July 3, 2023 Zenda ..." -> "On July 3, 2023", "Zenda ...");
+    each piece stripped; no empty piece."""
+    dates = list(_DATE_COMMA_RE.finditer(text))
+    within = {m.start(1) for m in dates}
+    after = {m.end() for m in dates if m.group(2)}
+    cuts = [(m.start(), m.end()) for m in re.finditer(r",\s+", text) if m.start() not in within]
+    pieces, start = [], 0
+    for begin, end in sorted(cuts + [(a, a) for a in after]):
+        pieces.append(text[start:begin])
+        start = end
+    pieces.append(text[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
 def _list_in(sentence: str) -> list[str]:
     """The items of the list one sentence gives, in order; [] when it gives none."""
     sentence = sentence.rstrip(" .")
@@ -1135,7 +1156,7 @@ def _list_in(sentence: str) -> list[str]:
     if ";" in body:  # "three mechanisms: A; B; and C"
         items = [re.sub(r"^(?:and|or)\s+", "", p.strip(" ,;")) for p in body.split(";")]
         return _without_tail([i for i in items if i])[0]
-    pieces = [p.strip() for p in re.split(r",\s+", body) if p.strip()]
+    pieces = _comma_pieces(body)
     # "A, B and C, which were born in, and still raid, the hills": a relative clause after the list's "and"
     # says something of its items and is no item, unless more names follow it ("Zenda and Strelsau, which
     # border each other, trade with A, B and C": that list is the one after it)
