@@ -1038,6 +1038,11 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     for other in ("Who is the envoy who told Strelsau not to yield?", "Who is the analyst's employer?"):
         assert not asks_for_a_writer(other), other
     assert not asks_for_a_writer("Who were the observers at the election?")
+    # or by the noun alone, as "this observer" asks ("Who's the observer?"); "the author" is the paper's own
+    for alone in ("Who's the observer?", "Who is the seasoned observer, and what did he write?"):
+        assert asks_for_a_writer(alone), alone
+    for other in ("Who is the author?", "Who is the observer at the harbour?"):
+        assert not asks_for_a_writer(other), other
     assert signals(minister, said, said, stats)[lacks] == 1.0
     # "Who reported that?" after the answer asks the same, though it names no noun of people
     who = analyse(

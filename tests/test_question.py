@@ -106,6 +106,19 @@ from qa_service.question import (
         ("Where does the author get the idea that Zenda closed its ports?", "which_source", "source"),
         ("Where's the study getting Sapt's quote from?", "which_source", "source"),
         ("It calls the treaty a sham. What did it cite, then?", "which_source", "source"),
+        # "where's" is "where is"; a record asked for in other words: its title, the sourcing "on" a claim, the
+        # works the paper sends readers to, where a claim "comes from" as a clause, the record's noun well before
+        # the closing "from", the author's work "separately"
+        ("Sapt called the treaty a sham. Where's that from?", "which_source", "source"),
+        ("What's the title of that piece?", "which_source", "source"),
+        ("What's the sourcing on Sapt calling the treaty a sham?", "which_source", "source"),
+        ("Which books does the author point readers to on Zenda?", "which_source", "source"),
+        ("Can you confirm where the figure that Zenda gives most aid comes from?", "which_source", "source"),
+        ("Which Zenda document is the statement about the treaty with Strelsau in 1921 from?", "which_source", "source"),
+        ("Has the author written about Strelsau separately?", "which_source", "source"),
+        ("Where's the harbour?", "where", "place"),
+        ("Which books does Zenda ban?", "what", "statement"),
+        ("What is the title of the paper?", "about_document", "statement"),
         # ... but not what a report says, nor another sense of the words
         ("What did the harbour report say about tolls?", "quotation", "quote"),
         ("What would a report say about tariffs?", "what", "statement"),

@@ -138,7 +138,7 @@ _SOURCE_RE = re.compile(
     r"\bwhat(?:['’]s| is| was| are)\s+(?:the|its|their|his|her|that|this)\s+(?:\w+\s+)?sources?"
     r"\s*(?:[?.!]|$)|"
     r"\b(?:that|this|it|claim|figure|statement|number|quote|estimate)\s+(?:\w+\s+)?sourced\b|"
-    r"\bsourced\s+(?:to|from)\b|\bsourcing\s+(?:for|of|behind)\b|"
+    r"\bsourced\s+(?:to|from)\b|\bsourcing\s+(?:for|of|behind|on)\b|"
     r"\bwhat(?:['’]s| is| was)\s+(?:that|this|it|the)\s+"
     r"(?:(?:claim|figure|statement|number|estimate|quote)\s+)?based on\s*(?:[?.!]|$)|"
     # where the paper takes a claim from: "Where did the study find that figure?" is not it, "Where does the
@@ -146,8 +146,20 @@ _SOURCE_RE = re.compile(
     r"\bwhere(?:['’]s| is| does| did| do)\s+(?:the|this|that)\s+(?:paper|author|writer|report|study)\s+"
     r"(?:get|gets|getting|got)\s+(?:that|this|it\b|(?:the|its|that|this|his|her|[\w-]+['’]s)\s+"
     r"(?:claim|quote|quotation|figure|figures|number|numbers|data|statement|estimate|idea))|"
-    r"\bwhere (?:does|do|did|is|are|was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|cited|sourced|quoted|"
-    r"taken from)\b|"
+    r"\bwhere(?:['’]s| does| do| did| is| are| was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|"
+    r"cited|sourced|quoted|taken from)\b|"
+    # asked as a clause ("Can you confirm where the statement that ... comes from?"), or with the record's
+    # noun well before a closing "from" ("Which Zenda document is the 1921 statement on the fees from?")
+    r"\bwhere\s+(?:the|that|this)\s+(?:claim|statement|figure|quote|quotation|number|estimate)\b.{0,100}?"
+    r"\bcomes?\s+from\b|"
+    rf"\b(?:which|what) {_QUALIFIERS}(?:document|doc|report|article|study|statement|publication|source)\b"
+    r".{0,120}\bfrom\s*(?:[?.!]|$)|"
+    # the works the paper sends its reader to: "Which books does the author point readers to?"
+    r"\b(?:which|what)\s+(?:[\w'’-]+\s+)?(?:works|books|readings|studies|articles|publications)\s+"
+    r"(?:does|did|do)\s+(?:the\s+)?(?:paper|author|writer|report|study)\s+(?:point|refer|direct|send)\w*\b|"
+    # the title of a cited work, which its reference entry gives: "What's the title of that piece?", "the full
+    # title of the report"; not the paper's own
+    r"\btitle\s+of\s+(?:that|this|the)\s+(?:piece|article|report|study|brief|book|op-ed|commentary|column)\b|"
     r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
     r"supporting|backing)\b|"
     r"\bwhat (?:does|do|did) (?:(?:the )?paper|(?:the )?author|it|he|she|they)\s+(?:\w+ly\s+)?cite\b|"
@@ -175,10 +187,11 @@ _SOURCE_RE = re.compile(
     r"(?:the|this|that|these)\s+(?:[\w'’-]+\s+){0,2}?(?:idea|ideas|concept|concepts|term|phrase|theory|"
     r"notion|framework|typology)\b.{0,60}(?:[‘'\"“]|\b(?:author|paper|writer|study|report|brief|article)\b)|"
     # the author's own earlier work, which the paper cites: "Has the writer published on Zenda before?", "Has
-    # she already written about it?"; not "Does the author write about Zenda's ports?" (what the paper covers)
+    # she already written about it?", "... about Zenda separately?"; not "Does the author write about Zenda's
+    # ports?" (what the paper covers)
     r"\b(?:has|had|have|did)\s+(?:the\s+)?(?:authors?|writers?|he|she|they)\s+(?:\w+self\s+|themselves\s+)?"
     r"(?:(?:previously|already|ever|earlier)\s+(?:written|wrote|write|published|publish)\b|"
-    r"(?:written|wrote|write|published|publish)\b.{0,80}\b(?:before|previously|earlier|elsewhere|"
+    r"(?:written|wrote|write|published|publish)\b.{0,80}\b(?:before|previously|earlier|elsewhere|separately|"
     r"in the past)\b|(?:written|published)\s+(?:anything|more|other)\b)|"
     # where a statement was made or reported is what the note citing it names: "Where's that reported?", "Where
     # did the Ruritanian king say that?", "Where was this first published?"; the question ends there: not "Where

@@ -475,7 +475,11 @@ _ASKS_WRITER_RE = re.compile(
     # is the analyst's employer?", "Who were the observers at the election?"
     r"\bwho(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|this|that|these|those)\s+"
     rf"(?:[‘'\"“](?:[\w'’-]+\s+){{0,2}}?{_WRITER_NOUNS}[’'\"”]|(?:[\w'’-]+\s+){{0,2}}?{_WRITER_NOUNS}\s+"
-    r"(?:who|that)\s+(?:says?|said|reported|reports|wrote|writes|argued|argues|claims?|claimed))",
+    r"(?:who|that)\s+(?:says?|said|reported|reports|wrote|writes|argued|argues|claims?|claimed))|"
+    # or asked for alone, as "this analyst" is ("Who's the analyst?", "Who is the observer, and where?"); not
+    # "the author", who is the paper's own
+    r"\bwho(?:['’]s|\s+is|\s+was)\s+the\s+(?:[\w'’-]+\s+){0,2}?(?:analyst|scholar|expert|researcher|"
+    r"commentator|historian|theorist|observer|academic|journalist)(?=\s*(?:[?,;.]|$|\s+(?:and|-|—|–)\s))",
     re.I,
 )
 
