@@ -465,6 +465,15 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
     assert [p.context for p in bare.parts] == [False, True]
     trailing = analyse([*courting[:2], Message(role="user", content="And what about Strelsau…")])
     assert [p.context for p in trailing.parts] == [False, True]
+    # the carried words ask nothing: "(..., whose, ...)" is no ", whose" clause; the kind is the follow-up's
+    whose = [
+        Message(role="user", content="Among the neighbours, whose trade does the junta's return help?"),
+        Message(role="assistant", content="The junta's return helps the trade of Ruritania. [1]"),
+        Message(role="user", content="What about Strelsau - how is it actually dealing with the junta now?"),
+    ]
+    read = analyse(whose)
+    assert read.standalone.endswith("(among, neighbours, whose, trade, junta's, return)"), read.standalone
+    assert read.kind == "what", read.kind
     assert is_follow_up("When did it reopen its embassy?")
     assert not is_follow_up("When did India reopen the embassy in the capital?")
     with pytest.raises(InvalidInput, match="empty"):

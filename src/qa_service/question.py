@@ -1673,7 +1673,10 @@ def analyse(
         stated = premises(standalone[: added.start()] if added else standalone)
     kind, answer_type = _kind(_asked(text, own) or text)
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
-        kind, answer_type = _kind(standalone)
+        # read without the words carried over in brackets, which ask nothing: "(..., whose, interests)" is no
+        # ", whose" clause
+        added = _ADDED_RE.search(standalone)
+        kind, answer_type = _kind(standalone[: added.start()] if added else standalone)
     years, numbers, _, months = _numbers(_asked(standalone, stated))
     counts = _numbers(standalone)[2]
     footnotes = [int(a or b) for a, b in _FOOTNOTE_NUMBER_RE.findall(standalone)]
