@@ -81,6 +81,23 @@ def test_an_error_message_keeps_its_square_brackets(capsys: pytest.CaptureFixtur
     assert exited.value.exit_code == 2 and "no [writer.zenda.min] or [writer.zenda.max] for" in said, said
 
 
+def test_the_documents_text_is_printed_as_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A document's brackets are its own, not Rich markup: "[t]he" and "[sic]" stay, "[/i]" is no error."""
+    from types import SimpleNamespace
+
+    from qa_service.cli import query
+
+    said = SimpleNamespace(section="[Zenda] 2", text="Sapt said “[t]he treaty [sic] is a sham [/i]”. [1]")
+    note = SimpleNamespace(number=7, text="Sapt, “[t]he Treaty” [/i], 1921.", cited_by=[said], source=None)
+    monkeypatch.setattr(query, "open_engine", lambda: SimpleNamespace(cite=lambda n, document: note))
+    query.cite(7, None, False)
+    shown = capsys.readouterr().out
+    assert "Footnote 7: Sapt, “[t]he Treaty” [/i], 1921." in shown, shown
+    assert "• [[Zenda] 2] Sapt said “[t]he treaty [sic] is a sham [/i]”. [1]" in shown, shown
+
+
 def test_ingest_unchanged_is_fast_and_says_so(engine: Engine) -> None:
     r = run(engine, "ingest", "--json")
     report = json.loads(r.stdout)

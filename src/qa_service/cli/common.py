@@ -31,7 +31,7 @@ def edge(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except QAServiceError as exc:
-            # escaped: a message may quote "[writer.x.min]" or a reader's "[1]", which Rich reads as markup
+            # escaped: a message may quote "[writer.x.min]" or a reader's "[sic]", which Rich reads as markup
             err.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False)
             raise typer.Exit(2) from None
 
