@@ -119,6 +119,20 @@ from qa_service.question import (
         ("Where's the harbour?", "where", "place"),
         ("Which books does Zenda ban?", "what", "statement"),
         ("What is the title of the paper?", "about_document", "statement"),
+        # ... but "where's" asks for a source only of "that" or a claim's noun, "separately" only of writing
+        # about something, "sourcing on" only as the sourcing of a claim, a "piece of" is no work, and the
+        # record's noun comes before "is ... from"
+        ("Where's the envoy from?", "where", "place"),
+        ("Where's the money coming from?", "where", "place"),
+        ("Where's the 'two dozen bands' figure from?", "which_source", "source"),
+        ("Did she write to each minister separately?", "yes_no", "statement"),
+        ("Did the authors write the report's sections separately?", "yes_no", "statement"),
+        ("Has the author written separately on Strelsau?", "which_source", "source"),
+        ("Where does Zenda focus its sourcing on tin?", "where", "place"),
+        ("What's the title of the piece of law Zenda passed?", "what", "statement"),
+        ("Which article of the 1921 treaty on tolls with Strelsau did Zenda withdraw from?", "what", "statement"),
+        ("Which studies does the report cite?", "which_source", "source"),
+        ("Could you tell me where the claim about the tolls originated?", "which_source", "source"),
         # ... but not what a report says, nor another sense of the words
         ("What did the harbour report say about tolls?", "quotation", "quote"),
         ("What would a report say about tariffs?", "what", "statement"),
@@ -541,6 +555,11 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     three = ["Zenda", "Strelsau", "Hentzau"]
     assert enumeration("In 2019, 2020 and 2021, Zenda, Strelsau and Hentzau met.") == three
     assert enumeration("On May 4, 1921 the council heard envoys of Zenda, Strelsau and Hentzau.") == three
+    # a date written day first or as a month and year, or with its weekday, is no item either
+    assert enumeration("On Monday, July 3, 2023, Zenda, Strelsau and Hentzau met.") == three
+    assert enumeration("In July, 2023, Zenda, Strelsau and Hentzau met.") == three
+    dayfirst = enumeration("On 3 July, 2023, Zenda banned tin, zinc and copper.")
+    assert dayfirst == ["Zenda banned tin", "zinc", "copper"]
     assert enumeration("Sapt came on Oct. 4th, 1921, Hentzau on May 2, 1922, and Rassendyll later.") == [
         "Sapt came on Oct. 4th, 1921",
         "Hentzau on May 2, 1922",

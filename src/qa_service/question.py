@@ -125,6 +125,11 @@ _QUALIFIERS = (
     r"(?:(?!(?:did|does|do|is|was|are|were|has|have|had|would|could|should|will|can|may|might|must|that|this|"
     r"these|those|the|a|an|it|you|we|they|he|she|i)\b)[\w'’-]+ ){0,2}?"
 )
+# the nouns a reader names a claim by, when asking where it comes from
+_CLAIM_NOUNS = (
+    r"(?:claims?|quotes?|quotations?|figures?|numbers?|data|statements?|estimates?|lines?|ideas?|bits?|"
+    r"passages?|sentences?|details?|information|info|assertions?|allegations?|accounts?|reporting)"
+)
 _SOURCE_RE = re.compile(
     # "Which source vouches for ...?", "What Ruritanian study did it come from?", "What report does he point
     # to?"
@@ -138,7 +143,7 @@ _SOURCE_RE = re.compile(
     r"\bwhat(?:['’]s| is| was| are)\s+(?:the|its|their|his|her|that|this)\s+(?:\w+\s+)?sources?"
     r"\s*(?:[?.!]|$)|"
     r"\b(?:that|this|it|claim|figure|statement|number|quote|estimate)\s+(?:\w+\s+)?sourced\b|"
-    r"\bsourced\s+(?:to|from)\b|\bsourcing\s+(?:for|of|behind|on)\b|"
+    r"\bsourced\s+(?:to|from)\b|\bsourcing\s+(?:for|of|behind)\b|\b(?:the|any)\s+sourcing\s+on\b|"
     r"\bwhat(?:['’]s| is| was)\s+(?:that|this|it|the)\s+"
     r"(?:(?:claim|figure|statement|number|estimate|quote)\s+)?based on\s*(?:[?.!]|$)|"
     # where the paper takes a claim from: "Where did the study find that figure?" is not it, "Where does the
@@ -146,20 +151,27 @@ _SOURCE_RE = re.compile(
     r"\bwhere(?:['’]s| is| does| did| do)\s+(?:the|this|that)\s+(?:paper|author|writer|report|study)\s+"
     r"(?:get|gets|getting|got)\s+(?:that|this|it\b|(?:the|its|that|this|his|her|[\w-]+['’]s)\s+"
     r"(?:claim|quote|quotation|figure|figures|number|numbers|data|statement|estimate|idea))|"
-    r"\bwhere(?:['’]s| does| do| did| is| are| was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|"
+    r"\bwhere(?: does| do| did| is| are| was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|"
     r"cited|sourced|quoted|taken from)\b|"
+    # "where's" as "where is", but only of "that" or a claim's noun ("Where's that from?", "Where's the figure
+    # on the fees from?"): "Where's the envoy from?", "Where's the money coming from?" ask for a place
+    rf"\bwhere['’]s\s+(?:(?:that|this|these)\b|the\s+(?:[\w'’‘“”\"-]+\s+){{0,4}}?{_CLAIM_NOUNS}\b)"
+    r".{0,80}\b(?:from|cited|sourced|quoted)\b|"
     # asked as a clause ("Can you confirm where the statement that ... comes from?"), or with the record's
-    # noun well before a closing "from" ("Which Zenda document is the 1921 statement on the fees from?")
-    r"\bwhere\s+(?:the|that|this)\s+(?:claim|statement|figure|quote|quotation|number|estimate)\b.{0,100}?"
-    r"\bcomes?\s+from\b|"
-    rf"\b(?:which|what) {_QUALIFIERS}(?:document|doc|report|article|study|statement|publication|source)\b"
-    r".{0,120}\bfrom\s*(?:[?.!]|$)|"
-    # the works the paper sends its reader to: "Which books does the author point readers to?"
+    # noun before "is ... from" ("Which Zenda document is the 1921 statement on the fees from?")
+    rf"\bwhere\s+(?:the|that|this)\s+{_CLAIM_NOUNS}\b.{{0,100}}?"
+    r"\b(?:(?:comes?|came|coming)\s+from|originat\w*)|"
+    rf"\b(?:which|what) {_QUALIFIERS}(?:document|doc|report|article|study|statement|publication|source)\s+"
+    r"(?:is|was|are|were)\b.{0,120}\bfrom\s*(?:[?.!]|$)|"
+    # the works the paper sends its reader to: "Which books does the author point readers to?", "Which studies
+    # does the report cite?"
     r"\b(?:which|what)\s+(?:[\w'’-]+\s+)?(?:works|books|readings|studies|articles|publications)\s+"
-    r"(?:does|did|do)\s+(?:the\s+)?(?:paper|author|writer|report|study)\s+(?:point|refer|direct|send)\w*\b|"
-    # the title of a cited work, which its reference entry gives: "What's the title of that piece?", "the full
-    # title of the report"; not the paper's own
-    r"\btitle\s+of\s+(?:that|this|the)\s+(?:piece|article|report|study|brief|book|op-ed|commentary|column)\b|"
+    r"(?:does|did|do)\s+(?:the\s+|this\s+|its\s+)?(?:paper|author|writer|report|study)\s+"
+    r"(?:(?:point|refer|direct|send)\w*|cites?|mentions?|recommends?|draws?\s+on|rel(?:y|ies)\s+on)\b|"
+    # the title of a cited work, which its reference entry gives: "What's the title of that piece?" (the
+    # paper's own title, however it is named, is a question about the document, read before this)
+    r"\btitle\s+of\s+(?:that|this|the)\s+(?:piece(?!\s+of\b)|article|report|study|brief|book|op-ed|"
+    r"commentary|column)\b|"
     r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
     r"supporting|backing)\b|"
     r"\bwhat (?:does|do|did) (?:(?:the )?paper|(?:the )?author|it|he|she|they)\s+(?:\w+ly\s+)?cite\b|"
@@ -187,12 +199,15 @@ _SOURCE_RE = re.compile(
     r"(?:the|this|that|these)\s+(?:[\w'’-]+\s+){0,2}?(?:idea|ideas|concept|concepts|term|phrase|theory|"
     r"notion|framework|typology)\b.{0,60}(?:[‘'\"“]|\b(?:author|paper|writer|study|report|brief|article)\b)|"
     # the author's own earlier work, which the paper cites: "Has the writer published on Zenda before?", "Has
-    # she already written about it?", "... about Zenda separately?"; not "Does the author write about Zenda's
-    # ports?" (what the paper covers)
+    # she already written about it?", "Has the author written about Zenda separately?"; not "Does the author
+    # write about Zenda's ports?" (what the paper covers), "Did she write to each minister separately?"
     r"\b(?:has|had|have|did)\s+(?:the\s+)?(?:authors?|writers?|he|she|they)\s+(?:\w+self\s+|themselves\s+)?"
     r"(?:(?:previously|already|ever|earlier)\s+(?:written|wrote|write|published|publish)\b|"
-    r"(?:written|wrote|write|published|publish)\b.{0,80}\b(?:before|previously|earlier|elsewhere|separately|"
+    r"(?:written|wrote|write|published|publish)\b.{0,80}\b(?:before|previously|earlier|elsewhere|"
     r"in the past)\b|(?:written|published)\s+(?:anything|more|other)\b)|"
+    r"\b(?:has|had|have|did)\s+(?:the\s+)?(?:authors?|writers?)\s+"
+    r"(?:written|wrote|write|published|publish)\s+"
+    r"(?:(?:about|on)\s+.{1,60}?\s+separately|separately\s+(?:about|on))\b|"
     # where a statement was made or reported is what the note citing it names: "Where's that reported?", "Where
     # did the Ruritanian king say that?", "Where was this first published?"; the question ends there: not "Where
     # did he say the talks would be held?", "Where are they reported to be?", "Where did he announce it, and when?"
@@ -1141,18 +1156,29 @@ def _name_like(piece: str) -> bool:
     return sum(1 for w in ws if w[:1].islower() and w.lower() not in _LINK_WORDS) <= 2
 
 
-# the comma of a date written "July 3, 2023" or "Oct. 4th, 2021": no list's; the date ends where its year
-# does, with a comma after it or not ("On July 3, 2023 Zenda ...")
-_DATE_COMMA_RE = re.compile(rf"\b{_MONTH_WORD}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(,)\s+\d{{4}}\b(?=(\s+\w)?)")
+# the comma of a date written "July 3, 2023", "Oct. 4th, 2021", "3 July, 2023" or "July, 2023": no list's
+_DATE_WORDS = (
+    rf"(?:{_MONTH_WORD}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_WORD}\.?|"
+    rf"{_MONTH_WORD}\.?)"
+)
+_DATE_COMMA_RE = re.compile(rf"\b{_DATE_WORDS}(,)\s+\d{{4}}\b(?=(\s+\w)?)")
+# a date that opens its sentence ("On July 3, 2023 Zenda ...") ends where its year does, comma or not
+_OPENING_RE = re.compile(r"^\s*(?:(?:on|in|as of|by|since|until|from)\s+)?$", re.I)
+# a piece that is only a date or a weekday ("On Monday, July 3, 2023, A, B and C met"): no list's item
+_DATE_PIECE_RE = re.compile(
+    rf"(?:(?:on|in|by|since|until)\s+)?(?:{_DATE_WORDS},?\s+\d{{4}}|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)",
+    re.I,
+)
 
 
 def _comma_pieces(text: str) -> list[str]:
-    """The text split at its commas, but for a date's, which is split after its year instead when no comma
-    follows ("On July 3, 2023, Zenda ..." and "On July 3, 2023 Zenda ..." -> "On July 3, 2023", "Zenda ...");
-    each piece stripped; no empty piece."""
+    """The text split at its commas, but for a date's; a date that opens the text ends its piece where its
+    year does ("On July 3, 2023, Zenda ..." and "On July 3, 2023 Zenda ...": "On July 3, 2023", "Zenda
+    ..."); each piece stripped; no empty piece."""
     dates = list(_DATE_COMMA_RE.finditer(text))
     within = {m.start(1) for m in dates}
-    after = {m.end() for m in dates if m.group(2)}
+    after = {m.end() for m in dates if m.group(2) and _OPENING_RE.match(text[: m.start()])}
     cuts = [(m.start(), m.end()) for m in re.finditer(r",\s+", text) if m.start() not in within]
     pieces, start = [], 0
     for begin, end in sorted(cuts + [(a, a) for a in after]):
@@ -1220,6 +1246,8 @@ def _list_in(sentence: str) -> list[str]:
     if opened and ":" not in sentence and not any(_INTRODUCER_RE.match(p) for p in earlier):
         earlier = []  # "In 2019, the risks, especially drugs and arms, grew": the list starts at its opener
     for p in reversed(earlier):
+        if _DATE_PIECE_RE.fullmatch(p):  # a date is where the list starts
+            break
         intro = _INTRODUCER_RE.match(p)
         if intro:
             items.insert(0, p[intro.end() :])

@@ -476,10 +476,12 @@ _ASKS_WRITER_RE = re.compile(
     r"\bwho(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|this|that|these|those)\s+"
     rf"(?:[‘'\"“](?:[\w'’-]+\s+){{0,2}}?{_WRITER_NOUNS}[’'\"”]|(?:[\w'’-]+\s+){{0,2}}?{_WRITER_NOUNS}\s+"
     r"(?:who|that)\s+(?:says?|said|reported|reports|wrote|writes|argued|argues|claims?|claimed))|"
-    # or asked for alone, as "this analyst" is ("Who's the analyst?", "Who is the observer, and where?"); not
-    # "the author", who is the paper's own
-    r"\bwho(?:['’]s|\s+is|\s+was)\s+the\s+(?:[\w'’-]+\s+){0,2}?(?:analyst|scholar|expert|researcher|"
-    r"commentator|historian|theorist|observer|academic|journalist)(?=\s*(?:[?,;.]|$|\s+(?:and|-|—|–)\s))",
+    # or asked for alone, as "this analyst" is ("Who's the analyst?", "Who is the observer, and where?",
+    # "Who's the respected analyst quoted?"), with no word before the noun but one of esteem (not "the
+    # chief observer", "the court historian": titles); not "the author", who is the paper's own
+    r"\bwho(?:['’]s|\s+is|\s+was)\s+the\s+(?:(?:well-respected|respected|seasoned|prominent|leading|noted|"
+    r"unnamed|independent|western|other)\s+){0,2}(?:analyst|scholar|expert|researcher|commentator|historian|"
+    r"theorist|observer|academic|journalist)(?=\s*(?:[?,;.—–-]|$)|\s+(?:and|quoted|cited|mentioned)\b)",
     re.I,
 )
 
