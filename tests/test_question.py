@@ -123,6 +123,8 @@ from qa_service.question import (
         # about something, "sourcing on" only as the sourcing of a claim, a "piece of" is no work, and the
         # record's noun comes before "is ... from"
         ("Where's the envoy from?", "where", "place"),
+        ("Where is the envoy from?", "where", "place"),
+        ("Where is the figure on Zenda's fees from?", "which_source", "source"),
         ("Where's the money coming from?", "where", "place"),
         ("Where's the 'two dozen bands' figure from?", "which_source", "source"),
         ("Did she write to each minister separately?", "yes_no", "statement"),

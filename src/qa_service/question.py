@@ -151,11 +151,12 @@ _SOURCE_RE = re.compile(
     r"\bwhere(?:['’]s| is| does| did| do)\s+(?:the|this|that)\s+(?:paper|author|writer|report|study)\s+"
     r"(?:get|gets|getting|got)\s+(?:that|this|it\b|(?:the|its|that|this|his|her|[\w-]+['’]s)\s+"
     r"(?:claim|quote|quotation|figure|figures|number|numbers|data|statement|estimate|idea))|"
-    r"\bwhere(?: does| do| did| is| are| was) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|"
+    r"\bwhere(?: does| do| did) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|"
     r"cited|sourced|quoted|taken from)\b|"
-    # "where's" as "where is", but only of "that" or a claim's noun ("Where's that from?", "Where's the figure
-    # on the fees from?"): "Where's the envoy from?", "Where's the money coming from?" ask for a place
-    rf"\bwhere['’]s\s+(?:(?:that|this|these)\b|the\s+(?:[\w'’‘“”\"-]+\s+){{0,4}}?{_CLAIM_NOUNS}\b)"
+    # "where is" (or "where's") only of "that" or a claim's noun ("Where's that from?", "Where is the figure
+    # on the fees from?"): "Where's the envoy from?", "Where is the money coming from?" ask for a place
+    r"\bwhere(?:['’]s|\s+is|\s+are|\s+was)\s+"
+    rf"(?:(?:that|this|these)\b|the\s+(?:[\w'’‘“”\"-]+\s+){{0,4}}?{_CLAIM_NOUNS}\b)"
     r".{0,80}\b(?:from|cited|sourced|quoted)\b|"
     # asked as a clause ("Can you confirm where the statement that ... comes from?"), or with the record's
     # noun before "is ... from" ("Which Zenda document is the 1921 statement on the fees from?")
