@@ -1041,7 +1041,13 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     # or by the noun alone, as "this observer" asks ("Who's the observer?"); "the author" is the paper's own
     for alone in ("Who's the observer?", "Who is the seasoned observer, and what did he write?"):
         assert asks_for_a_writer(alone), alone
-    for other in ("Who is the author?", "Who is the observer at the harbour?", "Who is the chief observer?"):
+    for other in (
+        "Who is the author?",
+        "Who is the observer at the harbour?",
+        "Who is the chief observer?",
+        "Who is the independent expert?",  # a title
+        "Who is the journalist and why was she detained?",
+    ):
         assert not asks_for_a_writer(other), other
     assert asks_for_a_writer("Who's the respected observer quoted?")
     assert signals(minister, said, said, stats)[lacks] == 1.0

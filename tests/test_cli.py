@@ -96,6 +96,15 @@ def test_the_documents_text_is_printed_as_written(
     shown = capsys.readouterr().out
     assert "Footnote 7: Sapt, “[t]he Treaty” [/i], 1921." in shown, shown
     assert "• [[Zenda] 2] Sapt said “[t]he treaty [sic] is a sham [/i]”. [1]" in shown, shown
+    # and a table's cells too (a fetched source's title, a section's)
+    from rich.table import Table
+
+    from qa_service.cli.common import out
+
+    table = Table("title")
+    table.add_row("The [/i] Review of [t]he Treaty")
+    out.print(table)
+    assert "The [/i] Review of [t]he Treaty" in capsys.readouterr().out
 
 
 def test_ingest_unchanged_is_fast_and_says_so(engine: Engine) -> None:

@@ -124,6 +124,12 @@ from qa_service.question import (
         # record's noun comes before "is ... from"
         ("Where's the envoy from?", "where", "place"),
         ("Where is the envoy from?", "where", "place"),
+        ("Where do the weapons come from?", "where", "place"),
+        ("Where's the opposition figure from?", "where", "place"),
+        ("Where's Sapt's quote from?", "which_source", "source"),
+        ("Where do the maps in the paper come from?", "which_source", "source"),  # a picture's credit
+        ("Has she written about Strelsau separately?", "which_source", "source"),
+        ("Did the author write about the two treaties separately?", "yes_no", "statement"),
         ("Where is the figure on Zenda's fees from?", "which_source", "source"),
         ("Where's the money coming from?", "where", "place"),
         ("Where's the 'two dozen bands' figure from?", "which_source", "source"),
@@ -560,6 +566,10 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
     # a date written day first or as a month and year, or with its weekday, is no item either
     assert enumeration("On Monday, July 3, 2023, Zenda, Strelsau and Hentzau met.") == three
     assert enumeration("In July, 2023, Zenda, Strelsau and Hentzau met.") == three
+    assert enumeration("Between May 1, 2020 and June 2, 2021, Zenda, Strelsau and Hentzau met.") == three
+    assert enumeration("After July 3, 2023 Zenda, Strelsau and Hentzau met.") == three
+    days = enumeration("Talks were held on three days: Monday, Wednesday and Friday.")
+    assert days == ["Monday", "Wednesday", "Friday"]
     dayfirst = enumeration("On 3 July, 2023, Zenda banned tin, zinc and copper.")
     assert dayfirst == ["Zenda banned tin", "zinc", "copper"]
     assert enumeration("Sapt came on Oct. 4th, 1921, Hentzau on May 2, 1922, and Rassendyll later.") == [

@@ -125,10 +125,19 @@ _QUALIFIERS = (
     r"(?:(?!(?:did|does|do|is|was|are|were|has|have|had|would|could|should|will|can|may|might|must|that|this|"
     r"these|those|the|a|an|it|you|we|they|he|she|i)\b)[\w'’-]+ ){0,2}?"
 )
-# the nouns a reader names a claim by, when asking where it comes from
+# the nouns a reader names a claim by, or a picture whose credit says where it comes from, when asking
 _CLAIM_NOUNS = (
-    r"(?:claims?|quotes?|quotations?|figures?|numbers?|data|statements?|estimates?|lines?|ideas?|bits?|"
-    r"passages?|sentences?|details?|information|info|assertions?|allegations?|accounts?|reporting)"
+    r"(?:claims?|quotes?|quotations?|figures?|numbers?|data|statements?|estimates?|ideas?|bits?|passages?|"
+    r"sentences?|information|info|assertions?|allegations?|accounts?|reporting|images?|photos?|photographs?|"
+    r"pictures?|maps?|charts?)"
+)
+# a claim named after "where is" or "where does": "that" standing alone, or a determiner (a possessive) and up
+# to four words before a claim's noun, not a person called a figure ("the opposition figure")
+_A_CLAIM = (
+    r"(?:(?:that|this|these|those)(?=\s+(?:from|come|comes|came|coming|cited|sourced|quoted|taken)\b)|"
+    r"(?:the|that|this|these|those|[\w-]+['’]s)\s+"
+    r"(?!(?:opposition|political|public|key|leading|prominent|senior|military|religious|tribal)\s+figures?\b)"
+    rf"(?:[\w'’‘“”\"-]+\s+){{0,4}}?{_CLAIM_NOUNS}\b)"
 )
 _SOURCE_RE = re.compile(
     # "Which source vouches for ...?", "What Ruritanian study did it come from?", "What report does he point
@@ -151,26 +160,24 @@ _SOURCE_RE = re.compile(
     r"\bwhere(?:['’]s| is| does| did| do)\s+(?:the|this|that)\s+(?:paper|author|writer|report|study)\s+"
     r"(?:get|gets|getting|got)\s+(?:that|this|it\b|(?:the|its|that|this|his|her|[\w-]+['’]s)\s+"
     r"(?:claim|quote|quotation|figure|figures|number|numbers|data|statement|estimate|idea))|"
-    r"\bwhere(?: does| do| did) (?:the|that|this|these)\b.{0,80}\b(?:come from|from|"
-    r"cited|sourced|quoted|taken from)\b|"
-    # "where is" (or "where's") only of "that" or a claim's noun ("Where's that from?", "Where is the figure
-    # on the fees from?"): "Where's the envoy from?", "Where is the money coming from?" ask for a place
-    r"\bwhere(?:['’]s|\s+is|\s+are|\s+was)\s+"
-    rf"(?:(?:that|this|these)\b|the\s+(?:[\w'’‘“”\"-]+\s+){{0,4}}?{_CLAIM_NOUNS}\b)"
+    # where a claim comes from, only of "that" or a claim's noun ("Where's that from?", "Where does the
+    # quote about the belt come from?", "Where is the figure on the fees from?"): "Where's the envoy from?",
+    # "Where do the weapons come from?", "Where is the money coming from?" ask for a place
+    rf"\bwhere(?:['’]s|\s+is|\s+are|\s+was|\s+does|\s+do|\s+did)\s+{_A_CLAIM}"
     r".{0,80}\b(?:from|cited|sourced|quoted)\b|"
     # asked as a clause ("Can you confirm where the statement that ... comes from?"), or with the record's
     # noun before "is ... from" ("Which Zenda document is the 1921 statement on the fees from?")
     rf"\bwhere\s+(?:the|that|this)\s+{_CLAIM_NOUNS}\b.{{0,100}}?"
     r"\b(?:(?:comes?|came|coming)\s+from|originat\w*)|"
     rf"\b(?:which|what) {_QUALIFIERS}(?:document|doc|report|article|study|statement|publication|source)\s+"
-    r"(?:is|was|are|were)\b.{0,120}\bfrom\s*(?:[?.!]|$)|"
+    r"(?:is|was|are|were)\b.{0,120}(?<!\baway\s)(?<!\bback\s)(?<!\bout\s)\bfrom\s*(?:[?.!]|$)|"
     # the works the paper sends its reader to: "Which books does the author point readers to?", "Which studies
     # does the report cite?"
     r"\b(?:which|what)\s+(?:[\w'’-]+\s+)?(?:works|books|readings|studies|articles|publications)\s+"
     r"(?:does|did|do)\s+(?:the\s+|this\s+|its\s+)?(?:paper|author|writer|report|study)\s+"
     r"(?:(?:point|refer|direct|send)\w*|cites?|mentions?|recommends?|draws?\s+on|rel(?:y|ies)\s+on)\b|"
-    # the title of a cited work, which its reference entry gives: "What's the title of that piece?" (the
-    # paper's own title, however it is named, is a question about the document, read before this)
+    # the title of a cited work, which its reference entry gives: "What's the title of that piece?" (a title
+    # "of the report" or "of the study" is read first as the paper's own, a question about the document)
     r"\btitle\s+of\s+(?:that|this|the)\s+(?:piece(?!\s+of\b)|article|report|study|brief|book|op-ed|"
     r"commentary|column)\b|"
     r"\b(?:source|sources|citation|citations|footnotes?|references?|evidence)\b.{0,20}\b(?:for|of|behind|"
@@ -206,9 +213,9 @@ _SOURCE_RE = re.compile(
     r"(?:(?:previously|already|ever|earlier)\s+(?:written|wrote|write|published|publish)\b|"
     r"(?:written|wrote|write|published|publish)\b.{0,80}\b(?:before|previously|earlier|elsewhere|"
     r"in the past)\b|(?:written|published)\s+(?:anything|more|other)\b)|"
-    r"\b(?:has|had|have|did)\s+(?:the\s+)?(?:authors?|writers?)\s+"
-    r"(?:written|wrote|write|published|publish)\s+"
-    r"(?:(?:about|on)\s+.{1,60}?\s+separately|separately\s+(?:about|on))\b|"
+    r"\b(?:has|had|have)\s+(?:the\s+)?(?:authors?|writers?|he|she|they)\s+(?:written|published)\s+"
+    r"(?:(?:about|on)\s+(?!.{0,60}?\b(?:each|both|two|all)\b).{1,60}?\s+separately|"
+    r"separately\s+(?:about|on))\b|"
     # where a statement was made or reported is what the note citing it names: "Where's that reported?", "Where
     # did the Ruritanian king say that?", "Where was this first published?"; the question ends there: not "Where
     # did he say the talks would be held?", "Where are they reported to be?", "Where did he announce it, and when?"
@@ -1164,11 +1171,16 @@ _DATE_WORDS = (
 )
 _DATE_COMMA_RE = re.compile(rf"\b{_DATE_WORDS}(,)\s+\d{{4}}\b(?=(\s+\w)?)")
 # a date that opens its sentence ("On July 3, 2023 Zenda ...") ends where its year does, comma or not
-_OPENING_RE = re.compile(r"^\s*(?:(?:on|in|as of|by|since|until|from)\s+)?$", re.I)
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_OPENING_RE = re.compile(
+    r"^\s*(?:(?:on|in|as of|by|since|until|from|after|before|following|between)\s+)?"
+    rf"(?:{_WEEKDAY},?\s+)?(?:{_DATE_WORDS},?\s+\d{{4}}\s+(?:and|to|until)\s+)?$",
+    re.I,
+)
 # a piece that is only a date or a weekday ("On Monday, July 3, 2023, A, B and C met"): no list's item
 _DATE_PIECE_RE = re.compile(
-    rf"(?:(?:on|in|by|since|until)\s+)?(?:{_DATE_WORDS},?\s+\d{{4}}|"
-    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)",
+    rf"(?:(?:on|in|by|since|until|after|before|following)\s+)?(?:{_DATE_WORDS},?\s+\d{{4}}|{_WEEKDAY})|"
+    rf"(?:between|from)\s+{_DATE_WORDS},?\s+\d{{4}}\s+(?:and|to|until)\s+{_DATE_WORDS},?\s+\d{{4}}",
     re.I,
 )
 
@@ -1247,7 +1259,7 @@ def _list_in(sentence: str) -> list[str]:
     if opened and ":" not in sentence and not any(_INTRODUCER_RE.match(p) for p in earlier):
         earlier = []  # "In 2019, the risks, especially drugs and arms, grew": the list starts at its opener
     for p in reversed(earlier):
-        if _DATE_PIECE_RE.fullmatch(p):  # a date is where the list starts
+        if _DATE_PIECE_RE.fullmatch(p) and not _DATE_PIECE_RE.fullmatch(before):  # a date, unless of dates
             break
         intro = _INTRODUCER_RE.match(p)
         if intro:

@@ -480,8 +480,9 @@ _ASKS_WRITER_RE = re.compile(
     # "Who's the respected analyst quoted?"), with no word before the noun but one of esteem (not "the
     # chief observer", "the court historian": titles); not "the author", who is the paper's own
     r"\bwho(?:['’]s|\s+is|\s+was)\s+the\s+(?:(?:well-respected|respected|seasoned|prominent|leading|noted|"
-    r"unnamed|independent|western|other)\s+){0,2}(?:analyst|scholar|expert|researcher|commentator|historian|"
-    r"theorist|observer|academic|journalist)(?=\s*(?:[?,;.—–-]|$)|\s+(?:and|quoted|cited|mentioned)\b)",
+    r"unnamed|western|other)\s+){0,2}(?:analyst|scholar|expert|researcher|commentator|historian|"
+    r"theorist|observer|academic|journalist)"
+    r"(?=\s*(?:[?,;.—–-]|$)|\s+(?:quoted|cited|mentioned)\b|\s+and\s+(?:what|which|where)\b)",
     re.I,
 )
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from qa_service.config import Settings
 from qa_service.errors import QAServiceError
@@ -18,8 +18,10 @@ from qa_service.errors import QAServiceError
 if TYPE_CHECKING:
     from qa_service.engine import Engine
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
+# no markup: what is printed is the documents' and the readers' text ("[t]he", "[sic]", a title with "[/i]"),
+# shown as written; styles are given as Text (rich.text.Text.assemble), never as "[bold]" in a string
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -31,8 +33,7 @@ def edge(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except QAServiceError as exc:
-            # escaped: a message may quote "[writer.x.min]" or a reader's "[sic]", which Rich reads as markup
-            err.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False)
+            err.print(Text.assemble(("error:", "red"), f" {exc.message}"), highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

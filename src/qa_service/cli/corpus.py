@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from qa_service.cli.common import edge, emit_json, out, settings
 
@@ -41,7 +42,8 @@ def _summary_json(p: Any) -> dict[str, Any]:
 def _print_summary(p: Any) -> None:
     m = p.metadata
     out.print(
-        f"[bold]{p.doc_id}[/bold] · {m.title}" + (f": {m.subtitle}" if m.subtitle else ""), highlight=False
+        Text.assemble((p.doc_id, "bold"), f" · {m.title}" + (f": {m.subtitle}" if m.subtitle else "")),
+        highlight=False,
     )
     out.print(f"{m.author or '(no author)'} · {m.publisher or '(no publisher)'} · {m.date or '(no date)'}")
     t = Table("section", "kind", "paragraphs", "captions", "sentences", "pages")

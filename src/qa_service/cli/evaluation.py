@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from qa_service.cli.common import edge, emit_json, err, open_engine, out, settings
 from qa_service.errors import InvalidInput
@@ -200,7 +201,7 @@ def eval_cmd(
         out.print(t)
         out.print(f"report: {out_dir / 'latest.md'}")
         for f in fails:
-            err.print(f"[red]pure-test or development writer past threshold:[/red] {f}")
+            err.print(Text.assemble(("pure-test or development writer past threshold:", "red"), f" {f}"))
     if check and fails:
         raise typer.Exit(1)
 

@@ -7,7 +7,7 @@ import json
 from typing import Annotated, Any, cast
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from qa_service.cli.common import edge, emit_json, err, open_engine, out, settings
 
@@ -41,11 +41,10 @@ def search(
     for i, p in enumerate(passages, 1):
         fn = f" footnotes {p.footnotes}" if p.footnotes else ""
         out.print(
-            f"[bold]{i}.[/bold] {p.score:.4f} [cyan]{escape(str(p.section))}[/cyan]{escape(fn)}"
-            f"  ({escape(p.id)})",
+            Text.assemble((f"{i}.", "bold"), f" {p.score:.4f} ", (str(p.section), "cyan"), f"{fn}  ({p.id})"),
             highlight=False,
         )
-        out.print(f"   {p.text}", highlight=False, markup=False)  # the documents' text: "[t]he", "[sic]"
+        out.print(f"   {p.text}", highlight=False)  # the documents' text: "[t]he", "[sic]"
 
 
 @app.command()
@@ -83,21 +82,21 @@ def ask(
     if as_json:
         emit_json(resp.model_dump())
         return
-    out.print(resp.answer, highlight=False, markup=False)
+    out.print(resp.answer, highlight=False)
     if resp.abstained and resp.passages:
-        out.print("  nearest passages:", highlight=False, markup=False)
+        out.print("  nearest passages:", highlight=False)
         for p in resp.passages[:3]:
-            out.print(f"  - {p.section} ({p.id}): {p.text[:160]}", highlight=False, markup=False)
+            out.print(f"  - {p.section} ({p.id}): {p.text[:160]}", highlight=False)
     if not resp.abstained:
         for c in sorted({c.marker for c in resp.citations}):
             p = resp.passages[c - 1]
-            out.print(f"  [{c}] {p.section} ({p.id})", highlight=False, markup=False)
+            out.print(f"  [{c}] {p.section} ({p.id})", highlight=False)
         for f in resp.footnotes:
-            out.print(f"  footnote {f.number} ({f.document}): {f.text}", highlight=False, markup=False)
+            out.print(f"  footnote {f.number} ({f.document}): {f.text}", highlight=False)
     for u in resp.unsupported:
-        err.print(f"dropped: {u.text} ({u.why})", highlight=False, markup=False)
+        err.print(f"dropped: {u.text} ({u.why})", highlight=False)
     if resp.reason and not resp.abstained:
-        err.print(f"note: {resp.reason}", highlight=False, markup=False)
+        err.print(f"note: {resp.reason}", highlight=False)
 
 
 @app.command()
@@ -115,9 +114,9 @@ def cite(
     if as_json:
         emit_json(c.model_dump())
         return
-    out.print(f"[bold]Footnote {c.number}[/bold]: {escape(c.text)}", highlight=False)
+    out.print(Text.assemble((f"Footnote {c.number}", "bold"), f": {c.text}"), highlight=False)
     for s in c.cited_by:
-        out.print(f"  • [{s.section}] {s.text}", highlight=False, markup=False)
+        out.print(f"  • [{s.section}] {s.text}", highlight=False)
     if c.source:
         out.print(
             f"  source: {json.dumps(c.source, ensure_ascii=False)[:400]}", highlight=False, markup=False
