@@ -44,7 +44,7 @@ def search(
             Text.assemble((f"{i}.", "bold"), f" {p.score:.4f} ", (str(p.section), "cyan"), f"{fn}  ({p.id})"),
             highlight=False,
         )
-        out.print(f"   {p.text}", highlight=False)  # the documents' text: "[t]he", "[sic]"
+        out.print(f"   {p.text}", highlight=False)
 
 
 @app.command()
@@ -118,6 +118,4 @@ def cite(
     for s in c.cited_by:
         out.print(f"  • [{s.section}] {s.text}", highlight=False)
     if c.source:
-        out.print(
-            f"  source: {json.dumps(c.source, ensure_ascii=False)[:400]}", highlight=False, markup=False
-        )
+        out.print(f"  source: {json.dumps(c.source, ensure_ascii=False)[:400]}", highlight=False)
