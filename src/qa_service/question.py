@@ -1161,7 +1161,8 @@ def _name_like(piece: str) -> bool:
         ws = ws[1:]
     if not ws or not ws[0][:1].isupper():
         return False
-    return sum(1 for w in ws if w[:1].islower() and w.lower() not in _LINK_WORDS) <= 2
+    # a number is no word of a name either ("Zenda met on July 3, 2023 with Strelsau" is a clause)
+    return sum(1 for w in ws if (w[:1].islower() and w.lower() not in _LINK_WORDS) or w[:1].isdigit()) <= 2
 
 
 # the comma of a date written "July 3, 2023", "Oct. 4th, 2021", "3 July, 2023" or "July, 2023": no list's
@@ -1177,6 +1178,7 @@ _OPENING_RE = re.compile(
     rf"(?:{_WEEKDAY},?\s+)?(?:{_DATE_WORDS},?\s+\d{{4}}\s+(?:and|to|until)\s+)?$",
     re.I,
 )
+_RANGE_ON_RE = re.compile(rf"\s+(?:and|to|until|through)\s+{_DATE_WORDS},?\s+\d{{4}}\b", re.I)
 # a piece that is only a date or a weekday ("On Monday, July 3, 2023, A, B and C met"): no list's item
 _DATE_PIECE_RE = re.compile(
     rf"(?:(?:on|in|by|since|until|after|before|following)\s+)?(?:{_DATE_WORDS},?\s+\d{{4}}|{_WEEKDAY})|"
@@ -1191,7 +1193,11 @@ def _comma_pieces(text: str) -> list[str]:
     ..."); each piece stripped; no empty piece."""
     dates = list(_DATE_COMMA_RE.finditer(text))
     within = {m.start(1) for m in dates}
-    after = {m.end() for m in dates if m.group(2) and _OPENING_RE.match(text[: m.start()])}
+    after = {  # not inside a range ("Between May 1, 2020 and June 2, 2021, ...")
+        m.end()
+        for m in dates
+        if m.group(2) and _OPENING_RE.match(text[: m.start()]) and not _RANGE_ON_RE.match(text[m.end() :])
+    }
     cuts = [(m.start(), m.end()) for m in re.finditer(r",\s+", text) if m.start() not in within]
     pieces, start = [], 0
     for begin, end in sorted(cuts + [(a, a) for a in after]):
