@@ -1173,16 +1173,17 @@ _DATE_WORDS = (
 _DATE_COMMA_RE = re.compile(rf"\b{_DATE_WORDS}(,)\s+\d{{4}}\b(?=(\s+\w)?)")
 # a date that opens its sentence ("On July 3, 2023 Zenda ...") ends where its year does, comma or not
 _WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_RANGE_JOIN = r"(?:and|to|until|through)"  # "May 1, 2020 and June 2, 2021"
 _OPENING_RE = re.compile(
     r"^\s*(?:(?:on|in|as of|by|since|until|from|after|before|following|between)\s+)?"
-    rf"(?:{_WEEKDAY},?\s+)?(?:{_DATE_WORDS},?\s+\d{{4}}\s+(?:and|to|until)\s+)?$",
+    rf"(?:{_WEEKDAY},?\s+)?(?:{_DATE_WORDS},?\s+\d{{4}}\s+{_RANGE_JOIN}\s+)?$",
     re.I,
 )
-_RANGE_ON_RE = re.compile(rf"\s+(?:and|to|until|through)\s+{_DATE_WORDS},?\s+\d{{4}}\b", re.I)
+_RANGE_ON_RE = re.compile(rf"\s+{_RANGE_JOIN}\s+{_DATE_WORDS},?\s+\d{{4}}\b", re.I)
 # a piece that is only a date or a weekday ("On Monday, July 3, 2023, A, B and C met"): no list's item
 _DATE_PIECE_RE = re.compile(
     rf"(?:(?:on|in|by|since|until|after|before|following)\s+)?(?:{_DATE_WORDS},?\s+\d{{4}}|{_WEEKDAY})|"
-    rf"(?:between|from)\s+{_DATE_WORDS},?\s+\d{{4}}\s+(?:and|to|until)\s+{_DATE_WORDS},?\s+\d{{4}}",
+    rf"(?:between|from)\s+{_DATE_WORDS},?\s+\d{{4}}\s+{_RANGE_JOIN}\s+{_DATE_WORDS},?\s+\d{{4}}",
     re.I,
 )
 
