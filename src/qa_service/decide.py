@@ -418,7 +418,7 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
     ctx_terms = terms(best.context)
     absent_entities = [e.text for e in q.entities if not mentions(ctx, e)]
     entity_words = {w for e in q.entities for w in content_words(e.text)}
-    asked = [w for w in _content(q.standalone) if w not in entity_words]
+    asked = [w for w in _content(_asked(q)) if w not in entity_words]
     absent = [w for w in asked if not terms(w) & ctx_terms]
     if absent_entities and topic:
         return (
@@ -455,6 +455,15 @@ def _content(text: str) -> list[str]:
             and not w.isdigit()
         )
     )
+
+
+def _asked(q: Question) -> str:
+    """What the question itself asks: its parts, but not the words a follow-up carries over from the earlier
+    turns nor a sentence that only states, which the reader did not ask about ("Did the ministers approve it?
+    (The envoy proposed a customs union.)" asks nothing of the envoy); the whole question when every part is
+    such."""
+    own = [p.text for p in q.parts if not p.context]
+    return " ".join(own) if own else q.standalone
 
 
 def _topic(q: Question, best: Candidate) -> str:
