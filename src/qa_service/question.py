@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from qa_service.errors import InvalidInput, ParseError
 from qa_service.models import Message
 from qa_service.parse.sentences import split_sentences
-from qa_service.text import FUNCTION_WORDS, NUMBER_WORDS, STOPWORDS, content_words, words
+from qa_service.text import FUNCTION_WORDS, MONTH_NAMES, NUMBER_WORDS, STOPWORDS, content_words, words
 
 Kind = Literal[
     "when",
@@ -338,9 +338,7 @@ SCAFFOLD = frozenset(
     discussed give gives happen happened happens think thinks view views exactly actually really kind
     sort type way ways something anything thing things please know""".split()  # noqa: SIM905
 )
-MONTHS = (
-    "january february march april may june july august september october november december".split()  # noqa: SIM905
-)
+MONTHS = [m.lower() for m in MONTH_NAMES]
 # a month as written in full or short ("Oct 2024", "Sept. 2023"): the month it names
 _MONTH_NAMES = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS if m != "may"} | {"sept": "september"}
 # a short form, or "May", names a month only before a day or a year ("May 2020", "Oct. 4"): "Jan" and "May"

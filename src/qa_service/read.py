@@ -24,11 +24,19 @@ from qa_service.index import LoadedIndex
 from qa_service.lexical import Expander, TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, Hit
 from qa_service.question import CIVIC_NOUNS, MONTHS, AnswerType, Entity, Question, enumeration, years_in
-from qa_service.text import FUNCTION_WORDS, NUMBER_WORDS, STOPWORDS, content_words, numbers_in, words
+from qa_service.text import (
+    FUNCTION_WORDS,
+    MONTH_NAMES,
+    NUMBER_WORDS,
+    STOPWORDS,
+    content_words,
+    numbers_in,
+    words,
+)
 
 # ---------------------------------------------------------------- what a sentence offers
 
-_MONTH_RE = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH_RE = rf"(?:{'|'.join(MONTH_NAMES)})"
 _DATE_RE = re.compile(
     rf"\b(?:1[89]\d\d|20\d\d)s?\b|\b{_MONTH_RE}\b|\b(?:last|next|this) (?:year|month|week)\b|"
     r"\b(?:years?|months?|decades?|weeks?) (?:ago|later|earlier|after|before)\b|\bsince\b|\buntil\b"

@@ -36,6 +36,15 @@ _WS_RE = re.compile(r"\s+")
 _EMPHASIS_RE = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
 _WORD_RE = re.compile(r"[A-Za-z0-9À-ɏ]+(?:['’][A-Za-z]+)?")
 
+# the months as the prose names them, and a date written in full with one: "July 3, 2023", "July 2023",
+# "3 July 2023" (a pattern to build others from: the parsers' dates, `read`'s months)
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_MONTH = "|".join(MONTH_NAMES)
+FULL_DATE = rf"(?:(?:{_MONTH})(?:\s+\d{{1,2}},)?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTH})\s+\d{{4}})"
+
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have

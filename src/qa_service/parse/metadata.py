@@ -11,11 +11,9 @@ import re
 
 from qa_service.models import Metadata
 from qa_service.parse.lines import Raw
+from qa_service.text import FULL_DATE
 
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-DATE_RE = re.compile(
-    rf"(?:(?:{_MONTHS})(?:\s+\d{{1,2}},)?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|\d{{4}}-\d\d-\d\d)"
-)
+DATE_RE = re.compile(rf"(?:{FULL_DATE}|\d{{4}}-\d\d-\d\d)")
 _COPYRIGHT_RE = re.compile(
     r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s+)?(?:by\s+)?(?:the\s+)?(.+?)(?:\.\s.*|\.)?$", re.I
 )

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from qa_service.errors import ParseError
 from qa_service.models import Reference, Repair
 from qa_service.parse.lines import Line, Raw, line_joint, where
-from qa_service.text import SUPERSCRIPT_DIGITS, collapse_ws, marker_numbers, normalize, strip_emphasis
+from qa_service.text import (
+    FULL_DATE,
+    SUPERSCRIPT_DIGITS,
+    collapse_ws,
+    marker_numbers,
+    normalize,
+    strip_emphasis,
+)
 
 HEADING_RE = re.compile(
     r"(?:end\s*notes|foot\s*notes|notes(?:\s+and\s+references)?|references|bibliography|sources|works\s+cited)"
@@ -34,10 +41,7 @@ _STYLES: dict[str, re.Pattern[str]] = {
     "bare": re.compile(r"^(\d{1,3})\s+(?=\S)"),
 }
 _COMPLETE_RE = re.compile(r"[.!?][”’\"')\]]*$|https?://[^\s<>]*[^\s<>\-]>?$")
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_FULL_DATE_RE = re.compile(
-    rf"\b(?:(?:{_MONTHS})(?:\s+\d{{1,2}},)?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}})\b"
-)
+_FULL_DATE_RE = re.compile(rf"\b{FULL_DATE}\b")
 _ORG_RE = re.compile(r"\(([^()]*?(?:Ministry|Office|Service|Institute|Council|Inspector|Department)[^(),]*)")
 
 
