@@ -1110,27 +1110,31 @@ def test_an_answer_that_reports_no_response_counts_against_a_question_about_one(
     assert signals(analyse("What did the council propose to Zenda?"), cands, cands[:1], stats)[unreported] == 0.0
 
 
-def test_a_refusal_names_only_words_the_reader_asked_not_those_a_follow_up_carries_over() -> None:
+def test_a_refusal_names_the_readers_words_not_those_a_follow_up_borrows_from_the_answers() -> None:
     """A follow-up completed from the last answer ("Did the ministers approve it? (The envoy proposed ...)")
-    is refused for what the reader asked ("ministers", "approve"), not for the carried words the passages
-    lack ("envoy"); a question with nothing carried over is read whole (invented sentences)."""
+    is refused for the words a user wrote, not for those taken from the answer that the passages lack
+    ("envoy", "customs"); the words of an earlier question, a bracket or a premise the reader wrote are named
+    as before (invented sentences)."""
     said = "The Strelsau summit ended without a communique."
     proposed = "The envoy proposed a customs union at the Strelsau summit."
-    stats = TermStats([said, proposed])
+    stats = TermStats([said, proposed, "The Zenda parliament met."])
     cands = [Candidate(chunk=_ruritania((said, [])), pos=0, row=0, cosine=0.3, score=0.2)]
-    q = analyse(
-        [
-            Message(role="user", content="What did the envoy propose at the Strelsau summit?"),
-            Message(role="assistant", content=f"{proposed} [1]"),
-            Message(role="user", content="And did the ministers approve it?"),
-        ]
-    )
-    assert q.follow_up and "envoy" in q.standalone
-    why = decide_reason(q, cands[0], signals(q, cands, cands, stats), stats)
-    assert why.endswith("none says anything about “ministers” and “approve”."), why
-    first = analyse("Did the envoy and the ministers approve the customs plan at Strelsau?")
-    why = decide_reason(first, cands[0], signals(first, cands, cands, stats), stats)
-    assert "“envoy”" in why, why
+
+    def why(*turns: str) -> str:
+        msgs = [Message(role="user" if i % 2 == 0 else "assistant", content=t) for i, t in enumerate(turns)]
+        q = analyse(msgs)
+        return decide_reason(q, cands[0], signals(q, cands, cands, stats), stats)
+
+    first = "What happened at the Strelsau summit?"
+    borrowed = why(first, f"{proposed} [1]", "And did the ministers approve it?")
+    assert borrowed.endswith("none says anything about “ministers” and “approve”."), borrowed
+    # the reader's own words, in an earlier question or beside the question, are what was asked
+    envoy = "What did the envoy propose at the Strelsau summit?"
+    asked = why(envoy, f"{proposed} [1]", "Did the ministers approve?")
+    assert "“envoy”" in asked or "“propose”" in asked, asked
+    assert "“grain”" in why("What did the Strelsau ministers decide? (about the grain tariff)")
+    assert "“rebels”" in why("Why does Strelsau hold back? It backed the rebels in the 1990s.")
+    assert analyse("What did the Strelsau ministers decide?").borrowed == []
 
 
 def test_a_date_given_of_something_else_counts_less_than_one_given_of_what_is_asked() -> None:

@@ -416,9 +416,14 @@ def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str
         )
     ctx = surface(best.context)
     ctx_terms = terms(best.context)
-    absent_entities = [e.text for e in q.entities if not mentions(ctx, e)]
+    # the reader's words, not those a follow-up took from the answers ("none says anything about 'held'" after
+    # "Who said that?", whose completion borrowed the last answer's "the summit held in ...")
+    borrowed = {w.removesuffix("'s") for w in q.borrowed}
+    absent_entities = [
+        e.text for e in q.entities if not mentions(ctx, e) and not set(content_words(e.text)) <= borrowed
+    ]
     entity_words = {w for e in q.entities for w in content_words(e.text)}
-    asked = [w for w in _content(_asked(q)) if w not in entity_words]
+    asked = [w for w in _content(q.standalone) if w not in entity_words and w not in borrowed]
     absent = [w for w in asked if not terms(w) & ctx_terms]
     if absent_entities and topic:
         return (
@@ -455,15 +460,6 @@ def _content(text: str) -> list[str]:
             and not w.isdigit()
         )
     )
-
-
-def _asked(q: Question) -> str:
-    """What the question itself asks: its parts, but not the words a follow-up carries over from the earlier
-    turns nor a sentence that only states, which the reader did not ask about ("Did the ministers approve it?
-    (The envoy proposed a customs union.)" asks nothing of the envoy); the whole question when every part is
-    such."""
-    own = [p.text for p in q.parts if not p.context]
-    return " ".join(own) if own else q.standalone
 
 
 def _topic(q: Question, best: Candidate) -> str:

@@ -642,6 +642,11 @@ class Question(BaseModel):
         description="The last answer's sentences, when a follow-up asks for the sources of what it said "
         "('What's the source for that?'): the references their footnotes point to answer it.",
     )
+    borrowed: list[str] = Field(
+        default_factory=list,
+        description="A follow-up's focus words that no user message writes: what `resolve` took from the "
+        "assistant's answers (its sentence, its words, what an ordinal counts).",
+    )
 
     @property
     def lexical_query(self) -> str:
@@ -1776,4 +1781,11 @@ def analyse(
         counted=counted_in(text, answer_sentences(messages)) if follow_up else [],
         sources_of=sources_of,
         stated=stated,
+        borrowed=_borrowed(standalone, messages) if follow_up else [],
     )
+
+
+def _borrowed(standalone: str, messages: Sequence[Message]) -> list[str]:
+    """The focus words of the completed question that no user message writes."""
+    written = {w.removesuffix("'s") for m in messages if m.role == "user" for w in _focus(m.content)}
+    return [w for w in _focus(standalone) if w.removesuffix("'s") not in written]
