@@ -139,10 +139,11 @@ from qa_service.question import (
         ("Where does Zenda focus its sourcing on tin?", "where", "place"),
         ("What's the title of the piece of law Zenda passed?", "what", "statement"),
         ("Which article of the 1921 treaty on tolls with Strelsau did Zenda withdraw from?", "what", "statement"),
-        # a record something moves away from is no source ("from" after "away", "back", "out")
+        # a record something moves away from is no source ("from" after "away" or "back"); a figure "taken out
+        # from" a record is sourced to it
         ("Which statement is Zenda backing away from?", "what", "statement"),
-        ("Which report is Strelsau pulling out from?", "what", "statement"),
         ("Which report did the toll figure come from?", "which_source", "source"),
+        ("Which report is that toll figure taken out from?", "which_source", "source"),
         ("Which studies does the report cite?", "which_source", "source"),
         ("Could you tell me where the claim about the tolls originated?", "which_source", "source"),
         # ... but not what a report says, nor another sense of the words

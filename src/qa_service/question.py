@@ -145,8 +145,9 @@ _SOURCE_RE = re.compile(
     rf"\b(?:which|what) {_QUALIFIERS}(?:source|sources|footnote|footnotes|note|reference|references|citation|"
     r"document|doc|report|article|study|statement|publication)\b.{0,60}\b(?:cite[sd]?|support|supports|back|"
     r"backs|says?|said|for|behind|quoted|come|comes|documents?|based|points?|pointing|"
-    # not a record something moves away from ("Which statement is Zenda backing away from?")
-    r"(?<!\baway\s)(?<!\bback\s)(?<!\bout\s)from)\b|"
+    # not a record something moves away from ("Which statement is Zenda backing away from?"); "out from" is
+    # either ("pulling out from" it, or a figure "taken out from" it)
+    r"(?<!\baway\s)(?<!\bback\s)from)\b|"
     # the record asked for at its end ("Who signed it, and in what publication?"), or the source with no "for"
     # or "of" after it ("Zenda's grain figure: what is its source?"), a claim "sourced" to a record ("Is this
     # figure sourced?"), "the sourcing of" it, or what a claim rests on ("What is that figure based on?")
