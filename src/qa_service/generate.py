@@ -31,7 +31,7 @@ from qa_service.answer import Answer, AnswerSentence
 from qa_service.config import LLMSettings, Settings
 from qa_service.lexical import tokenize
 from qa_service.models import FootnoteRef
-from qa_service.text import normalize, words
+from qa_service.text import MONTH_NAMES, normalize, words
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -205,8 +205,7 @@ _NUMBER_WORDS = {w: str(i) for i, w in enumerate(_NUMBER_NAMES.split())} | {
     "hundred": "100",
 }
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
-_MONTH_NAMES = "january february march april may june july august september october november december"
-_MONTHS = frozenset(_MONTH_NAMES.split())
+_MONTHS = frozenset(m.lower() for m in MONTH_NAMES)
 _NAME_WORD = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][\w’'-]*)"  # "U.S." or "Smith"
 _NAME_RE = re.compile(rf"\b{_NAME_WORD}(?:\s+{_NAME_WORD})*")
 _ACRONYM_RE = re.compile(r"\b[A-Z]\.(?:[A-Z]\.)+")

@@ -341,7 +341,7 @@ SCAFFOLD = frozenset(
 )
 MONTHS = [m.lower() for m in MONTH_NAMES]
 # a month as written in full or short ("Oct 2024", "Sept. 2023"): the month it names
-_MONTH_NAMES = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS if m != "may"} | {"sept": "september"}
+_MONTH_OF = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS if m != "may"} | {"sept": "september"}
 # a short form, or "May", names a month only before a day or a year ("May 2020", "Oct. 4"): "Jan" and "May"
 # may be people, "mar" a verb
 _SHORT_MONTH_RE = re.compile(
@@ -354,7 +354,7 @@ def _is_month(word: str, after: str) -> bool:
     w = word.lower().rstrip(".")
     if w in MONTHS and w != "may":
         return True
-    return w in _MONTH_NAMES and bool(re.match(r"\.?\s*\d", after))
+    return w in _MONTH_OF and bool(re.match(r"\.?\s*\d", after))
 
 
 # "may" and "march" are verbs and nouns as often as months: months only in a date ("in March", "March 2022",
@@ -370,7 +370,7 @@ _YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 # short, no figure; "May", "March" and "Mar" only with their capital (else verbs: "12 may vote", "30 march on it")
 _MONTH_WORD = (
     "(?:(?i:"
-    + "|".join(sorted(set(_MONTH_NAMES) - {"may", "march", "mar"}, key=len, reverse=True))
+    + "|".join(sorted(set(_MONTH_OF) - {"may", "march", "mar"}, key=len, reverse=True))
     + ")|May|March|Mar)"
 )
 _MONTH_BEFORE_RE = re.compile(rf"\b{_MONTH_WORD}\.?\s*$")
@@ -867,7 +867,7 @@ def _numbers(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
         if (w := m.group(0).lower()) in MONTHS and w not in _VERB_MONTHS
     ]
     found += [(m.start(), (m.group(1) or m.group(2)).lower()) for m in _VERB_MONTH_RE.finditer(text)]
-    found += [(m.start(), _MONTH_NAMES[m.group(1).lower()]) for m in _SHORT_MONTH_RE.finditer(text)]
+    found += [(m.start(), _MONTH_OF[m.group(1).lower()]) for m in _SHORT_MONTH_RE.finditer(text)]
     months = [w for _, w in sorted(found)]
     return years, list(dict.fromkeys(nums)), list(dict.fromkeys(counts)), list(dict.fromkeys(months))
 
@@ -912,7 +912,7 @@ def months_in(text: str) -> frozenset[str]:
     """The months a text names, in full or short before a day or a year ("Sept. 2023" -> "september"); a
     verb "may" or "march" counts too: what a passage states is read leniently."""
     found = {w for w in words(text) if w in MONTHS}
-    return frozenset(found | {_MONTH_NAMES[m.group(1).lower()] for m in _SHORT_MONTH_RE.finditer(text)})
+    return frozenset(found | {_MONTH_OF[m.group(1).lower()] for m in _SHORT_MONTH_RE.finditer(text)})
 
 
 def inflections(name: str) -> list[str]:
@@ -1634,7 +1634,7 @@ def _focus(text: str) -> list[str]:
     short = {m.group(1).lower() for m in _SHORT_MONTH_RE.finditer(text)}
     return list(
         dict.fromkeys(
-            _MONTH_NAMES[w] if w in short else w
+            _MONTH_OF[w] if w in short else w
             for w in content_words(text)
             if w not in SCAFFOLD and not w.isdigit()
         )
