@@ -1065,19 +1065,24 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     assert signals(who, said, said, stats)[lacks] == 1.0
 
 
-def test_the_decider_reads_the_kinds_of_question_whose_answers_are_right_less_often() -> None:
+def test_the_decider_reads_whether_a_question_asks_if_something_is_so() -> None:
+    """Of the question's kind the decider reads only whether it asks if something is so: whether it asks why or
+    for a response, how far the best sentence stands above other passages', the rarest focus term missing and the
+    share of names around the answer were signals until leave-one-writer-out found that none earned its place
+    (eval/TRIED.md). What the response signal read is still read where it says something: `unreported`."""
     stats = TermStats(["The council proposed a special envoy for Ruritania in 2023."])
     chunk = _ruritania(("The council proposed a special envoy for Ruritania in 2023.", [5]))
     said = [Candidate(chunk=chunk, pos=0, row=0, cosine=0.5, score=0.9)]
-    kinds = [SIGNAL_NAMES.index(n) for n in ("asks_whether", "asks_why", "asks_response")]
+    whether = SIGNAL_NAMES.index("asks_whether")
 
-    def read(question: str) -> list[float]:
-        return [float(signals(analyse(question), said, said, stats)[i]) for i in kinds]
+    def read(question: str) -> float:
+        return float(signals(analyse(question), said, said, stats)[whether])
 
-    assert read("Did Zenda send envoys to Ruritania?") == [1, 0, 0]
-    assert read("Why did Zenda send envoys?") == [0, 1, 0]
-    assert read("How did Zenda respond to the envoy?") == [0, 0, 1]
-    assert read("Who was appointed special envoy for Ruritania?") == [0, 0, 0]
+    assert read("Did Zenda send envoys to Ruritania?") == 1
+    for other in ("Why did Zenda send envoys?", "How did Zenda respond to the envoy?", "Who was appointed envoy?"):
+        assert read(other) == 0, other
+    assert not {"asks_why", "asks_response", "margin", "missing_rare", "entities"} & set(SIGNAL_NAMES)
+    assert len(signals(analyse("Why did Zenda send envoys?"), said, said, stats)) == len(SIGNAL_NAMES)
 
 
 def test_an_answer_that_reports_no_response_counts_against_a_question_about_one() -> None:
