@@ -180,7 +180,7 @@ def test_a_name_only_in_what_the_reader_states_is_no_unknown_name(engine: Engine
 
     def count(text: str) -> float:
         p = engine.prepare([Message(role="user", content=text)])
-        return float(signals(p.question, p.candidates, p.candidates[:1], engine.stats)[unknown])
+        return float(signals(p.question, p.candidates[:1], engine.stats)[unknown])
 
     assert count("I read about Strelsau's envoy years ago. What does the SCO charter name as the main goal?") == 0.0
     assert count("I read about Strelsau's envoy years ago. What did he say of the SCO charter?") == 1.0  # refers back
@@ -405,8 +405,8 @@ def test_the_decider_reads_an_answer_that_lacks_the_kind_asked_for(engine: Engin
     year_only = next(
         c for c in p.candidates if re.search(r"\b20\d\d\b", c.text) and offers(c.text, "number") == 0.0
     )
-    assert signals(p.question, p.candidates, [quantity], engine.stats)[lacks] == 0.0
-    x = signals(p.question, p.candidates, [year_only], engine.stats)
+    assert signals(p.question, [quantity], engine.stats)[lacks] == 0.0
+    x = signals(p.question, [year_only], engine.stats)
     assert x[lacks] == 1.0
     assert "never say how many groups" in decide_reason(p.question, year_only, x, engine.stats)
 
@@ -964,31 +964,31 @@ def test_an_answer_that_does_not_state_the_year_asked_about_counts_against_it() 
     ]
     missing = SIGNAL_NAMES.index("numbers_missing")
     q = analyse("What did the council decide in 2020?")
-    assert signals(q, cands, cands[:1], stats)[missing] == 1.0
-    assert signals(q, cands, cands[1:], stats)[missing] == 0.0
+    assert signals(q, cands[:1], stats)[missing] == 1.0
+    assert signals(q, cands[1:], stats)[missing] == 0.0
     # a month counts as a year does: "in March" is not answered by a sentence about June; "Sept." is September;
     # the reason names what is missing, and "march" the verb is no month
     march = analyse("What did the council decide in March?")
-    x = signals(march, cands, cands[:1], stats)
+    x = signals(march, cands[:1], stats)
     assert x[missing] == 1.0 and "but say nothing about it in March." in decide_reason(march, cands[0], x, stats)
     two = analyse("What did the council decide in March and June 2023?")
-    x = signals(two, cands, cands[:1], stats)
+    x = signals(two, cands[:1], stats)
     assert "in March and June." in decide_reason(two, cands[0], x, stats)  # 2023 it states
     sept = Candidate(chunk=_ruritania(("The council met in Strelsau on 4 Sept. 2023.", [])), pos=0, row=2, cosine=0.5)
-    assert signals(analyse("What did the council do in September 2023?"), [sept], [sept], stats)[missing] == 0.0
+    assert signals(analyse("What did the council do in September 2023?"), [sept], stats)[missing] == 0.0
     assert analyse("When did the protesters march on Strelsau?").months == []
     # a question whose parts each write their own year: each part's year stated by a sentence of the answer
     each = analyse("Which round did Zenda join in 2020, and which round did Strelsau host in 2023?")
     assert [p.numbers for p in each.parts] == [["2020"], ["2023"]]
-    assert signals(each, cands, cands, stats)[missing] == 0.0  # 2023 by the first sentence, 2020 the second
-    assert signals(each, cands, cands[:1], stats)[missing] == 1.0  # 2020 by none
+    assert signals(each, cands, stats)[missing] == 0.0  # 2023 by the first sentence, 2020 the second
+    assert signals(each, cands[:1], stats)[missing] == 1.0  # 2020 by none
     months = analyse("Which round did Zenda join in March 2020, and which did Strelsau host in June 2023?")
     joined, hosted = "Zenda joined the round in March 2020.", "Strelsau hosted a round in June 2023."
     dated = [
         Candidate(chunk=_ruritania((t, [])), pos=0, row=i, cosine=0.5, score=0.9) for i, t in enumerate([joined, hosted])
     ]
-    assert signals(months, dated, dated, stats)[missing] == 0.0
-    assert signals(months, dated, dated[:1], stats)[missing] == 1.0  # June 2023 by none
+    assert signals(months, dated, stats)[missing] == 0.0
+    assert signals(months, dated[:1], stats)[missing] == 1.0  # June 2023 by none
 
 
 def test_what_someone_said_or_stands_for_needs_them_named() -> None:
@@ -1026,14 +1026,14 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     lacks = SIGNAL_NAMES.index("lacks")
     writer = analyse("Which analyst reported that Zenda told Strelsau not to yield?")
     assert asks_for_a_writer(writer.standalone)
-    assert signals(writer, said, said, stats)[lacks] == 0.0
+    assert signals(writer, said, stats)[lacks] == 0.0
     minister = analyse("Which minister told Strelsau not to yield?")
     assert not asks_for_a_writer(minister.standalone)
     assert not asks_for_a_writer("Which minister, according to the author, signed the accord?")
     # the writer the paper leaves unnamed, asked for by the noun it uses
     unnamed = analyse("The paper leans on 'a seasoned observer' here. Who is the 'seasoned observer'?")
     assert asks_for_a_writer(unnamed.standalone)
-    assert signals(unnamed, said, said, stats)[lacks] == 0.0
+    assert signals(unnamed, said, stats)[lacks] == 0.0
     assert asks_for_a_writer("Who is the observer that reported it?")
     for other in ("Who is the envoy who told Strelsau not to yield?", "Who is the analyst's employer?"):
         assert not asks_for_a_writer(other), other
@@ -1050,7 +1050,7 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
     ):
         assert not asks_for_a_writer(other), other
     assert asks_for_a_writer("Who's the respected observer quoted?")
-    assert signals(minister, said, said, stats)[lacks] == 1.0
+    assert signals(minister, said, stats)[lacks] == 1.0
     # "Who reported that?" after the answer asks the same, though it names no noun of people
     who = analyse(
         [
@@ -1059,10 +1059,10 @@ def test_the_author_a_sentence_cites_answers_who_reported_it() -> None:
             Message(role="user", content="Who reported that?"),
         ]
     )
-    assert who.answer_type == "person" and signals(who, said, said, stats)[lacks] == 0.0
+    assert who.answer_type == "person" and signals(who, said, stats)[lacks] == 0.0
     said[0].cited = "“Record of the Council,” 1894."  # a reference with no author names no one
-    assert signals(writer, said, said, stats)[lacks] == 1.0
-    assert signals(who, said, said, stats)[lacks] == 1.0
+    assert signals(writer, said, stats)[lacks] == 1.0
+    assert signals(who, said, stats)[lacks] == 1.0
 
 
 def test_the_decider_reads_whether_a_question_asks_if_something_is_so() -> None:
@@ -1076,13 +1076,14 @@ def test_the_decider_reads_whether_a_question_asks_if_something_is_so() -> None:
     whether = SIGNAL_NAMES.index("asks_whether")
 
     def read(question: str) -> float:
-        return float(signals(analyse(question), said, said, stats)[whether])
+        return float(signals(analyse(question), said, stats)[whether])
 
     assert read("Did Zenda send envoys to Ruritania?") == 1
     for other in ("Why did Zenda send envoys?", "How did Zenda respond to the envoy?", "Who was appointed envoy?"):
         assert read(other) == 0, other
-    assert not {"asks_why", "asks_response", "margin", "missing_rare", "entities"} & set(SIGNAL_NAMES)
-    assert len(signals(analyse("Why did Zenda send envoys?"), said, said, stats)) == len(SIGNAL_NAMES)
+    # a why-question weighs as the same question asked with "what", given the same evidence
+    why = signals(analyse("Why did the council propose an envoy for Ruritania?"), said, stats)
+    assert list(why) == list(signals(analyse("What did the council propose for Ruritania?"), said, stats))
 
 
 def test_an_answer_that_reports_no_response_counts_against_a_question_about_one() -> None:
@@ -1102,17 +1103,17 @@ def test_an_answer_that_reports_no_response_counts_against_a_question_about_one(
     cands = [Candidate(chunk=_ruritania((t, [])), pos=0, row=i, cosine=0.5, score=0.9) for i, t in enumerate(texts)]
     unreported = SIGNAL_NAMES.index("unreported")
     q = analyse("How did Zenda respond to the proposed customs union?")
-    x = signals(q, cands, cands[:1], stats)
+    x = signals(q, cands[:1], stats)
     assert x[unreported] == 1.0
     assert decide_reason(q, cands[0], x, stats).endswith("but never report a statement or a response by Zenda.")
     for c in cands[1:]:
-        assert signals(q, cands, [c], stats)[unreported] == 0.0, c.text
+        assert signals(q, [c], stats)[unreported] == 0.0, c.text
     # no one named as the one who responded
     nobody = analyse("How did the neighbours respond to the proposed customs union?")
-    x = signals(nobody, cands, cands[:1], stats)
+    x = signals(nobody, cands[:1], stats)
     assert x[unreported] == 1.0
     assert "never report what was said or how anyone responded." in decide_reason(nobody, cands[0], x, stats)
-    assert signals(analyse("What did the council propose to Zenda?"), cands, cands[:1], stats)[unreported] == 0.0
+    assert signals(analyse("What did the council propose to Zenda?"), cands[:1], stats)[unreported] == 0.0
 
 
 def test_a_refusal_names_the_readers_words_not_those_a_follow_up_borrows_from_the_answers() -> None:
@@ -1128,7 +1129,7 @@ def test_a_refusal_names_the_readers_words_not_those_a_follow_up_borrows_from_th
     def why(*turns: str) -> str:
         msgs = [Message(role="user" if i % 2 == 0 else "assistant", content=t) for i, t in enumerate(turns)]
         q = analyse(msgs)
-        return decide_reason(q, cands[0], signals(q, cands, cands, stats), stats)
+        return decide_reason(q, cands[0], signals(q, cands, stats), stats)
 
     first = "What happened at the Strelsau summit?"
     borrowed = why(first, f"{proposed} [1]", "And did the ministers approve it?")
@@ -1156,10 +1157,10 @@ def test_a_date_given_of_something_else_counts_less_than_one_given_of_what_is_as
     cands = [Candidate(chunk=_ruritania((t, [])), pos=0, row=i, cosine=0.5, score=0.9) for i, t in enumerate(texts)]
     typed = SIGNAL_NAMES.index("typed_focus")
     q = analyse("When did Zenda join the pact?")
-    assert signals(q, cands, cands[:2], stats)[typed] == 0.0
-    assert signals(q, cands, cands[2:], stats)[typed] == 1.0
-    assert signals(q, cands, [cands[0], cands[2]], stats)[typed] == 1.0  # any sentence of the answer that holds both
-    assert signals(analyse("What did Zenda demand?"), cands, cands[:1], stats)[typed] == 1.0
+    assert signals(q, cands[:2], stats)[typed] == 0.0
+    assert signals(q, cands[2:], stats)[typed] == 1.0
+    assert signals(q, [cands[0], cands[2]], stats)[typed] == 1.0  # any sentence of the answer that holds both
+    assert signals(analyse("What did Zenda demand?"), cands[:1], stats)[typed] == 1.0
 
 
 def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing() -> None:
@@ -1172,16 +1173,16 @@ def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing
     two_kinds = analyse("Who was appointed special envoy for Ruritania, and when was the envoy proposed?")
     assert len(one_kind.parts) == 2 and len(two_kinds.parts) == 2
     lacks = SIGNAL_NAMES.index("lacks")
-    assert signals(one_kind, said, said, stats)[lacks] == 1.0
-    assert signals(two_kinds, said, said, stats)[lacks] == 0.0
+    assert signals(one_kind, said, stats)[lacks] == 1.0
+    assert signals(two_kinds, said, stats)[lacks] == 0.0
     # a request beside the question asks for no kind of its own: "Who was appointed? Need the name." wants a person
     request = analyse("Who was appointed special envoy for Ruritania? Need the name for the brief.")
     assert len(request.parts) == 2 and [p.asks_a_kind for p in request.parts] == [True, False]
-    assert signals(request, said, said, stats)[lacks] == 1.0
+    assert signals(request, said, stats)[lacks] == 1.0
     # nor does asking whether the documents give it: "How many guards? Does the report give a figure?" wants a figure
     figure = analyse("How many guards did Zenda send to Strelsau? Does the report give a figure?")
     assert [p.asks_a_kind for p in figure.parts] == [True, False]
-    assert signals(figure, said, said, stats)[lacks] == 1.0
+    assert signals(figure, said, stats)[lacks] == 1.0
     assert [p.asks_a_kind for p in analyse("Did Zenda send guards? Did Ruritania send any?").parts] == [True, True]
     assert [p.asks_a_kind for p in analyse("How many guards did Zenda send? Is there a figure?").parts] == [True, False]
     # asking whether the report says when is asking when
@@ -1199,7 +1200,7 @@ def test_the_lacks_signal_reads_a_question_whose_parts_ask_for_one_kind_of_thing
         ]
     )
     assert follow.standalone.endswith(")") and [p.context for p in follow.parts] == [False, True]
-    assert signals(follow, said, said, stats)[lacks] == 1.0
+    assert signals(follow, said, stats)[lacks] == 1.0
 
 
 def test_a_reference_with_no_author_is_described_by_who_issued_it() -> None:
@@ -1335,9 +1336,9 @@ def test_the_decision_reads_the_judged_sentences(engine: Engine, monkeypatch: py
         marked.append(Choice(c.sentences, c.for_context, frozenset({id(c.sentences[-1])})))
         return marked[-1]
 
-    def decide_seeing(q: object, cands: object, chosen: list[object], *rest: object) -> Decision:
+    def decide_seeing(q: object, chosen: list[object], *rest: object) -> Decision:
         seen.append(list(chosen))
-        return real_decide(q, cands, chosen, *rest)
+        return real_decide(q, chosen, *rest)
 
     monkeypatch.setattr(engine_module, "choose", choose_marking_the_last)
     monkeypatch.setattr(engine_module, "decide", decide_seeing)

@@ -283,10 +283,10 @@ def test_a_year_the_paragraph_opens_with_is_the_time_of_the_sentences_after_it(
     fourth = [c for c in p.candidates if c.text.startswith("Fourth")]
     assert fourth and all("1921" not in c.context for c in fourth)  # the passage and what precedes it say nothing
     assert "1921" in fourth[0].earlier
-    assert float(signals(p.question, p.candidates, fourth[:1], e.stats)[missing]) == 0.0
+    assert float(signals(p.question, fourth[:1], e.stats)[missing]) == 0.0
     p = e.prepare([Message(role="user", content="Whom did the fourth part of the 1924 package bar from the wharves?")])
     fourth = [c for c in p.candidates if c.text.startswith("Fourth")]
-    assert float(signals(p.question, p.candidates, fourth[:1], e.stats)[missing]) == 1.0  # a year it never gives
+    assert float(signals(p.question, fourth[:1], e.stats)[missing]) == 1.0  # a year it never gives
 
 
 def test_a_footnote_number_of_no_paper_in_particular_is_answered_for_each_paper_that_has_it(

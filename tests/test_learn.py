@@ -51,7 +51,7 @@ def test_the_threshold_keeps_false_abstention_within_the_target() -> None:
 
 def test_the_decider_weighs_answerability_and_reports_the_chance_of_being_right() -> None:
     rng = np.random.default_rng(2)
-    n = 2000  # enough that the noise columns' weights stay near 0 whatever the number of signals
+    n = 2000  # enough that column 0, which says nothing of answerability, weighs near 0 whatever the signals
     answerable = rng.random(n) < 0.7
     x = rng.normal(size=(n, len(SIGNAL_NAMES)))
     x[:, 1] += answerable * 1.0  # tells answerable questions from the rest
@@ -139,9 +139,9 @@ def test_the_decider_learns_from_the_judged_sentences(
         marked.append(Choice(c.sentences, c.for_context, frozenset({id(c.sentences[-1])})))
         return marked[-1]
 
-    def signals_seeing(q: Any, cands: Any, chosen: list[Any], *rest: Any) -> np.ndarray:
+    def signals_seeing(q: Any, chosen: list[Any], *rest: Any) -> np.ndarray:
         seen.append(list(chosen))
-        return real_signals(q, cands, chosen, *rest)
+        return real_signals(q, chosen, *rest)
 
     item = EvalItem(id="t1", writer="tester", question="Why do the neighbours oppose the sanctions?")
     (ex,) = examples_for(engine, [item])

@@ -1,4 +1,4 @@
-"""decide(question, candidates, chosen) -> Decision: answer or abstain, as one calibrated decision.
+"""decide(question, chosen) -> Decision: answer or abstain, as one calibrated decision.
 
 The probability that the answer found is right, from a logistic model (`Decider`) over documented signals
 of the question and the evidence: how well the best sentence reads as an answer, how much of the question's
@@ -7,11 +7,11 @@ and numbers it writes are anywhere in the evidence, whether the answer lacks the
 figure for "how many": a year is not one), whether a sentence that gives the kind asked for also tells of
 what is asked about (a date given of another event answers no when-question), whether a question about what
 someone said gets a report of speech, and whether it asks if something is so (such questions go unanswered by
-the documents more often than the rest; that weight is free). Each signal stays only while leave-one-writer-out
-says it earns its place: five more (how far the best sentence stands above other passages' best, the rarity of
-the rarest focus term missing, the share of the question's names around the answer, and whether it asks why or
-for a response) were dropped: taken out one after another, none lowered abstention on near-misses or raised
-false abstention (eval/TRIED.md, session of 2026-12-07 from 18:32 UTC).
+the documents more often than the rest; that weight is free). A signal stays only while leave-one-writer-out
+says it earns its place: five others (the best sentence's lead over other passages' best, the rarest focus
+term missing, the share of the question's names around the answer, whether it asks why, whether it asks for a
+response) went when removing each in turn neither lowered near-miss abstention nor raised false abstention
+(eval/TRIED.md).
 None of these is a veto: each is an input, weighed by training on other writers (`eval/train_reader.py`)
 to tell answerable questions from those the documents do not answer, and each weight is held to the sign its
 meaning gives it (more overlap can only make an answerable question likelier), so that a writer's style
@@ -109,8 +109,8 @@ class Decision:
     reason: str | None  # why it abstains, in a sentence; None when it answers
 
 
-def signals(q: Question, cands: list[Candidate], chosen: list[Candidate], stats: TermStats) -> np.ndarray:
-    """The SIGNALS of an answer (`chosen`, best first) found among `cands`."""
+def signals(q: Question, chosen: list[Candidate], stats: TermStats) -> np.ndarray:
+    """The SIGNALS of an answer (`chosen`, best first)."""
     best = chosen[0]
     around = " ".join(c.context for c in chosen)
     around_terms = terms(around)
@@ -336,13 +336,11 @@ class Decider:
         return cls(m["mean"], m["scale"], m["coef"], float(m["bias"]), t)  # type: ignore[arg-type]
 
 
-def decide(
-    q: Question, cands: list[Candidate], chosen: list[Candidate], stats: TermStats, decider: Decider
-) -> Decision:
+def decide(q: Question, chosen: list[Candidate], stats: TermStats, decider: Decider) -> Decision:
     """Answer with `chosen` (best first), or abstain with the reason."""
     if not chosen:
         return Decision(0.0, True, "No passage of the documents matches the question.")
-    x = signals(q, cands, chosen, stats)
+    x = signals(q, chosen, stats)
     confidence = float(decider.probability(x)[0])
     if confidence >= decider.threshold:
         return Decision(confidence, False, None)

@@ -596,7 +596,7 @@ class Engine:
         if p.pinned and choice.sentences:
             decision = Decision(1.0, False, None)
         else:
-            decision = decide(q, cands, choice.judged, self.stats, w.decider)
+            decision = decide(q, choice.judged, self.stats, w.decider)
         cfg = self.settings.answer
         return compose(
             q,

@@ -276,7 +276,7 @@ def decider_rows(
         chosen = choice.sentences
         if not chosen:
             continue
-        xs.append(signals(e.prepared.question, e.prepared.candidates, choice.judged, stats))
+        xs.append(signals(e.prepared.question, choice.judged, stats))
         ys.append(e.answerable and coverage(e, chosen) >= 0.5)
         ans.append(e.answerable)
     return (
