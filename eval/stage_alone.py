@@ -1,12 +1,14 @@
 """Leave-one-writer-out for one stage of the answer at a time: faster than the whole procedure, for trying variants.
 
     .venv/bin/python eval/stage_alone.py decider    # ~40 s: the decider refitted per held-out writer
+    .venv/bin/python eval/stage_alone.py decider --ablate   # the same with each signal in turn held constant
     .venv/bin/python eval/stage_alone.py reader     # ~2 min: the reader refitted per held-out writer
 
 `decider`: one full training on the training writers (`learn.train`, whose decider rows already carry reader
 scores held out by writer) is run once and its decider rows kept; the decider is then refitted without each
 writer (`learn.fit_decider`, the shipped threshold rule) and judged on that writer: near-miss abstention, false
-abstention, AUC of answerable against unanswerable. `--quantile` sets the threshold's quantile.
+abstention, AUC of answerable against unanswerable. `--quantile` sets the threshold's quantile; `--ablate` also
+prints the macro figures with each signal in turn held constant (as if it were not there).
 `reader`: the training writers' single questions; the reader refitted without each writer (`learn.fit_reader`),
 the writer's answers composed with the shipped composition and no abstention: fact coverage held out, and how
 often the top sentence is gold evidence.
@@ -61,11 +63,28 @@ def decider_rows(engine: Engine, items: list[Any]) -> tuple[np.ndarray, np.ndarr
     return x, right, answerable, np.array(writers)
 
 
-def decider(engine: Engine, items: list[Any], quantile: float) -> None:
-    from sklearn.metrics import roc_auc_score
+def decider(engine: Engine, items: list[Any], quantile: float, ablate: bool = False) -> None:
+    from qa_service.decide import SIGNAL_NAMES
 
     x, right, answerable, writers = decider_rows(engine, items)
     cfg = dataclasses.replace(learn.TrainingSettings(), max_false_abstention=quantile)
+    print(f"macro: {_decider_folds(x, right, answerable, writers, cfg, verbose=True)}")
+    for j, name in enumerate(SIGNAL_NAMES if ablate else []):
+        held = x.copy()
+        held[:, j] = 0.0  # a constant column: its weight can only be 0
+        print(f"without {name}: {_decider_folds(held, right, answerable, writers, cfg)}")
+
+
+def _decider_folds(
+    x: np.ndarray,
+    right: np.ndarray,
+    answerable: np.ndarray,
+    writers: np.ndarray,
+    cfg: Any,
+    verbose: bool = False,
+) -> str:
+    from sklearn.metrics import roc_auc_score
+
     near, false, auc = [], [], []
     for w in sorted(set(writers.tolist())):
         train = writers != w
@@ -74,9 +93,10 @@ def decider(engine: Engine, items: list[Any], quantile: float) -> None:
         near.append(float(np.mean(p[~a] < d.threshold)))
         false.append(float(np.mean(p[a] < d.threshold)))
         auc.append(float(roc_auc_score(a, p)))
-        print(f"{w:12s} near-miss {near[-1]:.3f}  false {false[-1]:.3f}  AUC {auc[-1]:.3f}")
-    print(
-        f"macro: near-miss abstention {np.mean(near):.4f}, false abstention {np.mean(false):.4f} "
+        if verbose:
+            print(f"{w:12s} near-miss {near[-1]:.3f}  false {false[-1]:.3f}  AUC {auc[-1]:.3f}")
+    return (
+        f"near-miss abstention {np.mean(near):.4f}, false abstention {np.mean(false):.4f} "
         f"(worst {max(false):.3f}), AUC {np.mean(auc):.4f}"
     )
 
@@ -102,13 +122,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("stage", choices=["decider", "reader"])
     ap.add_argument("--quantile", type=float, default=learn.TrainingSettings().max_false_abstention)
+    ap.add_argument("--ablate", action="store_true", help="decider: each signal in turn held constant")
     args = ap.parse_args()
     settings = Settings()
     engine = Engine.open(settings)
     pure = load_pure_test(settings.eval_dir)
     items = [i for i in load_eval_sets(settings.eval_dir) if i.writer not in pure]
     if args.stage == "decider":
-        decider(engine, items, args.quantile)
+        decider(engine, items, args.quantile, args.ablate)
     else:
         reader(engine, items)
     return 0
