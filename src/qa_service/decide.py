@@ -344,10 +344,10 @@ def decide(q: Question, chosen: list[Candidate], stats: TermStats, decider: Deci
     confidence = float(decider.probability(x)[0])
     if confidence >= decider.threshold:
         return Decision(confidence, False, None)
-    return Decision(confidence, True, reason(q, chosen[0], x, stats))
+    return Decision(confidence, True, reason(q, chosen[0], x))
 
 
-def reason(q: Question, best: Candidate, x: np.ndarray, stats: TermStats) -> str:
+def reason(q: Question, best: Candidate, x: np.ndarray) -> str:
     """What the evidence lacks, in a sentence: the strongest of the signals that count against it."""
     s = dict(zip(SIGNAL_NAMES, x, strict=True))
     unknown = [e.text for e in q.entities if e.known is False and e.text in q.naming]
