@@ -433,6 +433,10 @@ def test_flags() -> None:
     assert analyse("So what's this paper actually trying to find out?").overview == "purpose"
     assert analyse("Who wrote the paper?").about_document
     assert not analyse("Who wrote the letter to the council?").about_document
+    # a relative clause tells another report from the document: one the document cites
+    assert not analyse("What's the title of the report that assessed the Strelsau talks?").about_document
+    assert not analyse("Who wrote the study which Zenda's envoy quoted?").about_document
+    assert analyse("What is the title of the report? Does it say who wrote it?").about_document
 
 
 def test_follow_ups_are_completed_from_the_conversation() -> None:

@@ -68,7 +68,8 @@ _INJECTION_RE = re.compile(
     r"(?:you(?:['’]re| are)\s+)?going to|(?:want|need|like|love|ask|order) you to)\s+)act as\b|\breveal (your|the) (prompt|instructions)\b",
     re.I,
 )
-_DOC_NOUN = r"(?:paper|report|study|brief|document|publication|analysis|article)"
+# the noun, not one a relative clause tells from the document ("the report that presented the assessment")
+_DOC_NOUN = r"(?:paper|report|study|brief|document|publication|analysis|article)(?!s?\s+(?:that|which|whose)\b)"
 _ABOUT_DOC_RE = re.compile(
     rf"\b(?:who|which (?:organi[sz]ation|institution|foundation|think tank))\b.{{0,30}}\b(?:wrote|write|authored|"
     rf"published|publishes|released|produced|issued)\b.{{0,20}}\b(?:the|this) {_DOC_NOUN}\b|"
