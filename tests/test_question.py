@@ -433,10 +433,23 @@ def test_flags() -> None:
     assert analyse("So what's this paper actually trying to find out?").overview == "purpose"
     assert analyse("Who wrote the paper?").about_document
     assert not analyse("Who wrote the letter to the council?").about_document
-    # a relative clause tells another report from the document: one the document cites
-    assert not analyse("What's the title of the report that assessed the Strelsau talks?").about_document
-    assert not analyse("Who wrote the study which Zenda's envoy quoted?").about_document
-    assert analyse("What is the title of the report? Does it say who wrote it?").about_document
+    # a relative clause tells another report from the document: one the document cites; but not one whose
+    # subject is the reader or the service, which is about the document as much as "the paper" alone
+    for other in (
+        "What's the title of the report that assessed the Strelsau talks?",
+        "Who wrote the study which Zenda's envoy quoted?",
+        "Who wrote the report that the paper cites?",
+        "Who is the author of the report that assessed the Strelsau talks?",
+    ):
+        assert not analyse(other).about_document, other
+    for itself in (
+        "What is the title of the report? Does it say who wrote it?",
+        "Who wrote the paper that I'm reading?",
+        "What's the title of this paper that we're discussing?",
+        "Who are the authors of the report which you have?",
+    ):
+        assert analyse(itself).about_document, itself
+    assert analyse("What sections does the report that I uploaded have?").about_layout
 
 
 def test_follow_ups_are_completed_from_the_conversation() -> None:

@@ -68,12 +68,15 @@ _INJECTION_RE = re.compile(
     r"(?:you(?:['’]re| are)\s+)?going to|(?:want|need|like|love|ask|order) you to)\s+)act as\b|\breveal (your|the) (prompt|instructions)\b",
     re.I,
 )
-# the noun, not one a relative clause tells from the document ("the report that presented the assessment")
-_DOC_NOUN = r"(?:paper|report|study|brief|document|publication|analysis|article)(?!s?\s+(?:that|which|whose)\b)"
+# a relative clause that tells another report from the document ("the report that presented the assessment"), but
+# not one whose subject is the reader or the service ("the paper that I uploaded", "the report which you have")
+_ANOTHER = r"\s+(?:that|which|whose)\s+(?!(?:i|you|we)(?:['’]\w+)?\b)"
+_DOC_NOUN = rf"(?:paper|report|study|brief|document|publication|analysis|article)(?!s?{_ANOTHER})"
 _ABOUT_DOC_RE = re.compile(
     rf"\b(?:who|which (?:organi[sz]ation|institution|foundation|think tank))\b.{{0,30}}\b(?:wrote|write|authored|"
-    rf"published|publishes|released|produced|issued)\b.{{0,20}}\b(?:the|this) {_DOC_NOUN}\b|"
-    rf"\bwho (?:is|are|was|were) (?:the )?(?:authors?|publishers?)\b|"
+    rf"published|publishes|released|produced|issued)\b(?:(?!\b(?:that|which|whose)\b).){{0,20}}\b(?:the|this) "
+    rf"{_DOC_NOUN}\b|"
+    rf"\bwho (?:is|are|was|were) (?:the )?(?:authors?|publishers?)\b(?!\s+of\s+(?:the\s+|an?\s+)?\w+{_ANOTHER})|"
     rf"\b(?:authors?|publisher|title|subtitle|publication date) of (?:the|this) {_DOC_NOUN}\b|"
     rf"\bwhen (?:was|is) (?:the|this) {_DOC_NOUN} (?:published|released|written|issued|dated)\b|"
     rf"\bwhat is (?:the|this) {_DOC_NOUN}(?:'s)? (?:title|called)\b|\bwho (?:is|was) behind (?:the|this) {_DOC_NOUN}\b",
