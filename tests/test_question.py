@@ -502,6 +502,14 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
         ("When did Strelsau sign, and why did it leave?", said),  # only "What about X, ...?" counts as asking
     ):
         assert resolve([*courting[:2], Message(role="user", content=text)])[0] == f"{text} {added}"
+    # an earlier question with no topic of its own ("What does the report say about Ruritania?") leaves the last
+    # answer's words to what it said of Ruritania: "And Strelsau?" asks the same of Strelsau, without them
+    general = [
+        Message(role="user", content="What does the report say about Ruritania?"),
+        courting[1],
+        Message(role="user", content="And Strelsau?"),
+    ]
+    assert resolve(general)[0] == "And Strelsau?"
     # a reader who leaves off the question mark is read as one who wrote it: the added words a part apart
     bare = analyse([*courting[:2], Message(role="user", content="What about Strelsau")])
     assert bare.standalone == "What about Strelsau? (warming, junta, considers, militia, bigger, menace)"
