@@ -510,6 +510,12 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
         Message(role="user", content="And Strelsau?"),
     ]
     assert resolve(general)[0] == "And Strelsau?"
+    # unless it asks whether the same holds, which points at what the answer said
+    again = resolve([*general[:2], Message(role="user", content="Is that true of Strelsau as well?")])[0]
+    assert again == "Is that true of Strelsau as well? (considers, militia, bigger, menace, junta)"
+    # and a turn further back that has a topic still lends it ("What about Strelsau?" had none of its own)
+    refused = Message(role="assistant", content="The documents don't say.")
+    assert resolve([*courting, refused, Message(role="user", content="And Zenda?")])[0] == "And Zenda? (warming, junta)"
     # a reader who leaves off the question mark is read as one who wrote it: the added words a part apart
     bare = analyse([*courting[:2], Message(role="user", content="What about Strelsau")])
     assert bare.standalone == "What about Strelsau? (warming, junta, considers, militia, bigger, menace)"

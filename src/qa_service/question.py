@@ -1557,7 +1557,7 @@ def resolve(
         them = [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
         if them:
             return _added(question, ", ".join(them)), True
-    for i, prev in enumerate(reversed(earlier)):
+    for prev in reversed(earlier):
         names = [e.text for e in entities(prev)]
         named = {w for n in names for w in words(n)}
         topic = [  # a name's possessive ("Sweden's") is the name, not the topic
@@ -1569,14 +1569,13 @@ def resolve(
         # the names it replaces; but a pronoun before the question's own names points back at the earlier
         # ones ("Does it trade with Norway?" after a question about a union; not "What about Norway, does it
         # agree?")
-        if replaces and not topic and i == 0:
-            # "And Norway?" after "What does the paper say about Sweden?" asks that general question of Norway,
-            # which its own words do: all the last answer says is said of Sweden, and would lead it back there
-            return question, False
         context = topic[:6] if replaces else (names + topic)[:8]
-        if replaces and sentences and not _asks_its_own(question):
+        if replaces and sentences and not _asks_its_own(question) and (topic or _SAME_AGAIN_RE.search(question)):
             # "What about Norway?": the same question of another; the last answer says what such an answer
-            # says in the documents' own words ("considers X a bigger menace"), which the reader's may not
+            # says in the documents' own words ("considers X a bigger menace"), which the reader's may not. Not
+            # after a question with no topic of its own ("What does the paper say about Sweden?"): all the
+            # answer says is said of Sweden and would lead "And Norway?" back to it; unless the follow-up asks
+            # whether the same holds ("Is that true of Norway too?"), which points at what the answer said
             answered = {w for e in entities(answer) for w in words(e.text)}
             said = [
                 w
