@@ -28,7 +28,7 @@ from qa_service.engine import Engine, describe_reference
 from qa_service.errors import QAServiceError
 from qa_service.lexical import TermStats, terms
 from qa_service.models import Chunk, ChunkSentence, FootnoteRef, Hit, Message, Reference
-from qa_service.question import analyse
+from qa_service.question import NO_FOOTNOTE, analyse, answer_sentences
 from qa_service.read import (
     FEATURE_NAMES,
     GROUPS,
@@ -583,6 +583,35 @@ def test_a_question_for_the_writer_a_sentence_cites_names_the_reference() -> Non
     assert "Source: footnote 14 (Fritz Tarlenheim" in answer("Which author does the paper point to on Zenda's role?")
     assert "Source:" not in answer("What was Zenda's role in the crisis?")
     assert "Source:" not in answer("What do experts expect Zenda to do next?")  # asks for no person
+
+
+def test_a_question_of_sources_about_a_claim_without_a_footnote_is_told_so() -> None:
+    """Asked for the source of a claim the paper makes without a footnote, the answer says the paper gives none,
+    rather than leaving the reader to wonder; a claim with a footnote names it, and a question not about sources
+    says nothing of footnotes (invented passage)."""
+    bare = _ruritania(("Zenda reopened its embassy in Strelsau in July 2022.", []))
+    noted = _ruritania(("Zenda reopened its embassy in Strelsau in July 2022.", [7]))
+
+    def answer(chunk: Chunk, question: str) -> str:
+        cands, choice = _choose(chunk, [0.9])
+        q = analyse([Message(role="user", content=question)])
+        hits = [Hit(chunk=chunk, score=1.0)]
+
+        def describe(ref: FootnoteRef) -> str:
+            return f"Strelsau Gazette (note {ref.number})"
+
+        return compose(q, cands, choice, Decision(0.9, False, None), hits, 1, 100, 2, describe=describe).answer
+
+    asked = "What is the source for the claim that Zenda reopened its embassy?"
+    told = answer(bare, asked)
+    assert told.endswith(f"[1] {NO_FOOTNOTE}") and "Source:" not in told
+    assert "Source: footnote 7 (Strelsau Gazette" in answer(noted, asked) and NO_FOOTNOTE not in answer(noted, asked)
+    assert NO_FOOTNOTE not in answer(bare, "When did Zenda reopen its embassy?")
+    # the next turn reads the answer's own sentences, not the note
+    history = [Message(role="user", content=asked), Message(role="assistant", content=told)]
+    assert answer_sentences([*history, Message(role="user", content="Who said so?")]) == [
+        "Zenda reopened its embassy in Strelsau in July 2022."
+    ]
 
 
 def test_a_sentence_of_a_caption_brings_the_rest_of_it() -> None:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from qa_service.decide import Decision
 from qa_service.models import FootnoteRef, Hit
-from qa_service.question import Question
+from qa_service.question import NO_FOOTNOTE, Question
 from qa_service.read import (
     Candidate,
     announced,
@@ -433,6 +433,13 @@ def compose(
             named = [f"footnote {n.number} ({d.rstrip('. ')})" for n in notes if (d := describe(n))]
             if named and not any(c.chunk.kind == "reference" for c in chosen):
                 text += " Source: " + "; ".join(named) + "."
+        # asked for the source of a claim the paper makes without a footnote: the answer says so, not nothing (of
+        # the body's paragraphs only: a caption's credit or the title page is no claim a footnote would back)
+        own_claims = all(
+            c.chunk.kind == "paragraph" and c.chunk.section_kind == "body" and c.chunk.source == "paper" for c in chosen
+        )
+        if q.about_sources and not notes and own_claims:
+            text += f" {NO_FOOTNOTE}"
         if len(text.split()) <= longest or len(chosen) <= 1:
             break
         # what is there only for context goes first, then the weakest sentence

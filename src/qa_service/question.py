@@ -1107,15 +1107,17 @@ _ONLY_SOURCE_RE = re.compile(
 _ABOUT_STATEMENT_RE = re.compile(r"\b(?:that|this|it|so)\s*[?.!]*\s*$", re.I)
 _MARKER_RE = re.compile(r"\s*\[\d+\]\s*")
 _ENTRY_RE = re.compile(r"^\d+\.\s")  # a reference-list entry as an answer writes it: "46. Zenda's envoy, ..."
+# what an answer to a question of sources adds where its sentences carry no footnote (answer.compose)
+NO_FOOTNOTE = "The paper gives no footnote for this."
 
 
 def answer_sentences(messages: Sequence[Message]) -> list[str]:
     """The sentences of the assistant's last answer before the question, as the service wrote them (each
-    ended by its passage marker [n]; named sources dropped); none when there is no earlier answer or it
+    ended by its passage marker [n]; named sources, or the note that there are none, dropped); none when there is no earlier answer or it
     said the documents don't say."""
     for m in reversed(messages[:-1]):
         if m.role == "assistant":
-            text = m.content.split(" Source: ")[0]
+            text = m.content.split(" Source: ")[0].removesuffix(f" {NO_FOOTNOTE}")
             if text.startswith(("The documents don't say", "I only answer")):
                 return []
             return [" ".join(t.split()) for t in _MARKER_RE.split(text) if t.strip()]
