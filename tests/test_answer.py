@@ -607,11 +607,23 @@ def test_a_question_of_sources_about_a_claim_without_a_footnote_is_told_so() -> 
     assert told.endswith(f"[1] {NO_FOOTNOTE}") and "Source:" not in told
     assert "Source: footnote 7 (Strelsau Gazette" in answer(noted, asked) and NO_FOOTNOTE not in answer(noted, asked)
     assert NO_FOOTNOTE not in answer(bare, "When did Zenda reopen its embassy?")
-    # the next turn reads the answer's own sentences, not the note
-    history = [Message(role="user", content=asked), Message(role="assistant", content=told)]
-    assert answer_sentences([*history, Message(role="user", content="Who said so?")]) == [
-        "Zenda reopened its embassy in Strelsau in July 2022."
-    ]
+    # a question that only names what the reference list has is read as about sources to find the entries, but
+    # asked for no source: no note
+    named = analyse([Message(role="user", content="When did Zenda reopen its embassy?")])
+    named = named.model_copy(update={"about_sources": True})
+    cands, choice = _choose(bare, [0.9])
+    hits = [Hit(chunk=bare, score=1.0)]
+    assert NO_FOOTNOTE not in compose(named, cands, choice, Decision(0.9, False, None), hits, 1, 100, 2).answer
+    # nor where the answer has no room for it
+    short = analyse([Message(role="user", content=asked)])
+    assert compose(short, cands, choice, Decision(0.9, False, None), hits, 1, 12, 2).answer.endswith("[1]")
+    # the next turn reads the answer's own sentences, not the note, wherever it stands
+    for said in (told, f"{told}\n", told.replace(NO_FOOTNOTE, f"{NO_FOOTNOTE}\n\n**Passages**\n[1] ...")):
+        history = [Message(role="user", content=asked), Message(role="assistant", content=said)]
+        assert answer_sentences([*history, Message(role="user", content="Who said so?")])[0] == (
+            "Zenda reopened its embassy in Strelsau in July 2022."
+        )
+        assert all(NO_FOOTNOTE not in t for t in answer_sentences([*history, Message(role="user", content="So?")]))
 
 
 def test_a_sentence_of_a_caption_brings_the_rest_of_it() -> None:

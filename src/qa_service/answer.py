@@ -433,17 +433,18 @@ def compose(
             named = [f"footnote {n.number} ({d.rstrip('. ')})" for n in notes if (d := describe(n))]
             if named and not any(c.chunk.kind == "reference" for c in chosen):
                 text += " Source: " + "; ".join(named) + "."
-        # asked for the source of a claim the paper makes without a footnote: the answer says so, not nothing (of
-        # the body's paragraphs only: a caption's credit or the title page is no claim a footnote would back)
-        own_claims = all(
-            c.chunk.kind == "paragraph" and c.chunk.section_kind == "body" and c.chunk.source == "paper" for c in chosen
-        )
-        if q.about_sources and not notes and own_claims:
-            text += f" {NO_FOOTNOTE}"
         if len(text.split()) <= longest or len(chosen) <= 1:
             break
         # what is there only for context goes first, then the weakest sentence
         chosen.remove(min(chosen, key=lambda c: (id(c) not in choice.for_context, c.score)))
+    # asked for the source of a claim the paper makes without a footnote, the answer says so, where it fits (of the
+    # body's paragraphs only: a caption's credit or the title page is no claim a footnote would back); not for a
+    # question that only names what the reference list has, which the engine reads as about sources too
+    own_claims = all(
+        c.chunk.kind == "paragraph" and c.chunk.section_kind == "body" and c.chunk.source == "paper" for c in chosen
+    )
+    if q.asks_for_sources and not notes and own_claims and len(f"{text} {NO_FOOTNOTE}".split()) <= longest:
+        text += f" {NO_FOOTNOTE}"
     return _answer(
         q,
         False,

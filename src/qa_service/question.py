@@ -627,6 +627,11 @@ class Question(BaseModel):
     )
     injection: bool = False
     about_sources: bool = False
+    asks_for_sources: bool = Field(
+        False,
+        description="Its own words ask for sources (a source question, a footnote's number, 'source', 'cite'); "
+        "`about_sources` is also set by the engine for a question that names what only the reference list has.",
+    )
     about_document: bool = False
     about_layout: bool = Field(
         default=False, description="It asks how a document is laid out: its sections, chapters or contents."
@@ -1117,7 +1122,7 @@ def answer_sentences(messages: Sequence[Message]) -> list[str]:
     said the documents don't say."""
     for m in reversed(messages[:-1]):
         if m.role == "assistant":
-            text = m.content.split(" Source: ")[0].removesuffix(f" {NO_FOOTNOTE}")
+            text = m.content.split(" Source: ")[0].replace(NO_FOOTNOTE, " ")
             if text.startswith(("The documents don't say", "I only answer")):
                 return []
             return [" ".join(t.split()) for t in _MARKER_RE.split(text) if t.strip()]
@@ -1785,6 +1790,7 @@ def analyse(
         parts=_parts(standalone, stated),
         injection=bool(_INJECTION_RE.search(text)),
         about_sources=about_sources,
+        asks_for_sources=about_sources,
         about_document=kind == "about_document",
         about_layout=bool(_LAYOUT_RE.search(standalone)),
         overview=overview,
