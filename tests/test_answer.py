@@ -578,7 +578,8 @@ def test_a_question_for_the_writer_a_sentence_cites_names_the_reference() -> Non
     def answer(question: str) -> str:
         q = analyse([Message(role="user", content=question)])
         hits = [Hit(chunk=chunk, score=1.0)]
-        return compose(q, cands, choice, Decision(0.9, False, None), hits, 1, 100, 2, describe=describe).answer
+        decision = Decision(0.9, False, None)
+        return compose(q, cands, choice, decision, hits, 1, 100, 2, describe=describe).answer
 
     assert "Source: footnote 14 (Fritz Tarlenheim" in answer("Which author does the paper point to on Zenda's role?")
     assert "Source:" not in answer("What was Zenda's role in the crisis?")
@@ -586,9 +587,9 @@ def test_a_question_for_the_writer_a_sentence_cites_names_the_reference() -> Non
 
 
 def test_a_question_of_sources_about_a_claim_without_a_footnote_is_told_so() -> None:
-    """Asked for the source of a claim the paper makes without a footnote, the answer says the paper gives none,
-    rather than leaving the reader to wonder; a claim with a footnote names it, and a question not about sources
-    says nothing of footnotes (invented passage)."""
+    """Asked for the source of a claim the paper makes without a footnote, the answer says the paper gives
+    none, rather than leaving the reader to wonder; a claim with a footnote names it, and a question not about
+    sources says nothing of footnotes (invented passage)."""
     bare = _ruritania(("Zenda reopened its embassy in Strelsau in July 2022.", []))
     noted = _ruritania(("Zenda reopened its embassy in Strelsau in July 2022.", [7]))
 
@@ -600,12 +601,14 @@ def test_a_question_of_sources_about_a_claim_without_a_footnote_is_told_so() -> 
         def describe(ref: FootnoteRef) -> str:
             return f"Strelsau Gazette (note {ref.number})"
 
-        return compose(q, cands, choice, Decision(0.9, False, None), hits, 1, 100, 2, describe=describe).answer
+        decision = Decision(0.9, False, None)
+        return compose(q, cands, choice, decision, hits, 1, 100, 2, describe=describe).answer
 
     asked = "What is the source for the claim that Zenda reopened its embassy?"
     told = answer(bare, asked)
     assert told.endswith(f"[1] {NO_FOOTNOTE}") and "Source:" not in told
-    assert "Source: footnote 7 (Strelsau Gazette" in answer(noted, asked) and NO_FOOTNOTE not in answer(noted, asked)
+    cited = answer(noted, asked)
+    assert "Source: footnote 7 (Strelsau Gazette" in cited and NO_FOOTNOTE not in cited
     assert NO_FOOTNOTE not in answer(bare, "When did Zenda reopen its embassy?")
     # a question that only names what the reference list has is read as about sources to find the entries, but
     # asked for no source: no note
@@ -613,17 +616,19 @@ def test_a_question_of_sources_about_a_claim_without_a_footnote_is_told_so() -> 
     named = named.model_copy(update={"about_sources": True})
     cands, choice = _choose(bare, [0.9])
     hits = [Hit(chunk=bare, score=1.0)]
-    assert NO_FOOTNOTE not in compose(named, cands, choice, Decision(0.9, False, None), hits, 1, 100, 2).answer
+    yes = Decision(0.9, False, None)
+    assert NO_FOOTNOTE not in compose(named, cands, choice, yes, hits, 1, 100, 2).answer
     # nor where the answer has no room for it
     short = analyse([Message(role="user", content=asked)])
-    assert compose(short, cands, choice, Decision(0.9, False, None), hits, 1, 12, 2).answer.endswith("[1]")
+    assert compose(short, cands, choice, yes, hits, 1, 12, 2).answer.endswith("[1]")
     # the next turn reads the answer's own sentences, not the note, wherever it stands
     for said in (told, f"{told}\n", told.replace(NO_FOOTNOTE, f"{NO_FOOTNOTE}\n\n**Passages**\n[1] ...")):
         history = [Message(role="user", content=asked), Message(role="assistant", content=said)]
         assert answer_sentences([*history, Message(role="user", content="Who said so?")])[0] == (
             "Zenda reopened its embassy in Strelsau in July 2022."
         )
-        assert all(NO_FOOTNOTE not in t for t in answer_sentences([*history, Message(role="user", content="So?")]))
+        read = answer_sentences([*history, Message(role="user", content="So?")])
+        assert read and all(NO_FOOTNOTE not in t for t in read)
 
 
 def test_a_sentence_of_a_caption_brings_the_rest_of_it() -> None:

@@ -502,8 +502,9 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
         ("When did Strelsau sign, and why did it leave?", said),  # only "What about X, ...?" counts as asking
     ):
         assert resolve([*courting[:2], Message(role="user", content=text)])[0] == f"{text} {added}"
-    # an earlier question with no topic of its own ("What does the report say about Ruritania?") leaves the last
-    # answer's words to what it said of Ruritania: "And Strelsau?" asks the same of Strelsau, without them
+    # an earlier question with no topic of its own ("What does the report say about Ruritania?") leaves the
+    # last answer's words to what it said of Ruritania: "And Strelsau?" asks the same of Strelsau, without
+    # them
     general = [
         Message(role="user", content="What does the report say about Ruritania?"),
         courting[1],
@@ -515,7 +516,8 @@ def test_follow_ups_are_completed_from_the_conversation() -> None:
     assert again == "Is that true of Strelsau as well? (considers, militia, bigger, menace, junta)"
     # and a turn further back that has a topic still lends it ("What about Strelsau?" had none of its own)
     refused = Message(role="assistant", content="The documents don't say.")
-    assert resolve([*courting, refused, Message(role="user", content="And Zenda?")])[0] == "And Zenda? (warming, junta)"
+    zenda = resolve([*courting, refused, Message(role="user", content="And Zenda?")])[0]
+    assert zenda == "And Zenda? (warming, junta)"
     # a reader who leaves off the question mark is read as one who wrote it: the added words a part apart
     bare = analyse([*courting[:2], Message(role="user", content="What about Strelsau")])
     assert bare.standalone == "What about Strelsau? (warming, junta, considers, militia, bigger, menace)"

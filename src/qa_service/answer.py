@@ -437,11 +437,12 @@ def compose(
             break
         # what is there only for context goes first, then the weakest sentence
         chosen.remove(min(chosen, key=lambda c: (id(c) not in choice.for_context, c.score)))
-    # asked for the source of a claim the paper makes without a footnote, the answer says so, where it fits (of the
-    # body's paragraphs only: a caption's credit or the title page is no claim a footnote would back); not for a
-    # question that only names what the reference list has, which the engine reads as about sources too
+    # asked for the source of a claim the paper makes without a footnote, the answer says so, where it fits
+    # (of the body's paragraphs only: a caption's credit or the title page is no claim a footnote would back);
+    # not for a question that only names what the reference list has, which the engine reads as about sources
     own_claims = all(
-        c.chunk.kind == "paragraph" and c.chunk.section_kind == "body" and c.chunk.source == "paper" for c in chosen
+        c.chunk.kind == "paragraph" and c.chunk.section_kind == "body" and c.chunk.source == "paper"
+        for c in chosen
     )
     if q.asks_for_sources and not notes and own_claims and len(f"{text} {NO_FOOTNOTE}".split()) <= longest:
         text += f" {NO_FOOTNOTE}"

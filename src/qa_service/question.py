@@ -68,15 +68,16 @@ _INJECTION_RE = re.compile(
     r"(?:you(?:['’]re| are)\s+)?going to|(?:want|need|like|love|ask|order) you to)\s+)act as\b|\breveal (your|the) (prompt|instructions)\b",
     re.I,
 )
-# a relative clause that tells another report from the document ("the report that presented the assessment"), but
-# not one whose subject is the reader or the service ("the paper that I uploaded", "the report which you have")
+# a relative clause that tells another report from the document ("the report that presented the assessment"),
+# but not one whose subject is the reader or the service ("the paper that I uploaded", "the report you have")
 _ANOTHER = r"\s+(?:that|which|whose)\s+(?!(?:i|you|we)(?:['’]\w+)?\b)"
 _DOC_NOUN = rf"(?:paper|report|study|brief|document|publication|analysis|article)(?!s?{_ANOTHER})"
 _ABOUT_DOC_RE = re.compile(
     rf"\b(?:who|which (?:organi[sz]ation|institution|foundation|think tank))\b.{{0,30}}\b(?:wrote|write|authored|"
-    rf"published|publishes|released|produced|issued)\b(?:(?!\b(?:that|which|whose)\b).){{0,20}}\b(?:the|this) "
-    rf"{_DOC_NOUN}\b|"
-    rf"\bwho (?:is|are|was|were) (?:the )?(?:authors?|publishers?)\b(?!\s+of\s+(?:the\s+|an?\s+)?\w+{_ANOTHER})|"
+    rf"published|publishes|released|produced|issued)\b(?:(?!\b(?:that|which|whose)\b).){{0,20}}"
+    rf"\b(?:the|this) {_DOC_NOUN}\b|"
+    rf"\bwho (?:is|are|was|were) (?:the )?(?:authors?|publishers?)\b"
+    rf"(?!\s+of\s+(?:the\s+|an?\s+)?\w+{_ANOTHER})|"
     rf"\b(?:authors?|publisher|title|subtitle|publication date) of (?:the|this) {_DOC_NOUN}\b|"
     rf"\bwhen (?:was|is) (?:the|this) {_DOC_NOUN} (?:published|released|written|issued|dated)\b|"
     rf"\bwhat is (?:the|this) {_DOC_NOUN}(?:'s)? (?:title|called)\b|\bwho (?:is|was) behind (?:the|this) {_DOC_NOUN}\b",
@@ -629,8 +630,9 @@ class Question(BaseModel):
     about_sources: bool = False
     asks_for_sources: bool = Field(
         False,
-        description="Its own words ask for sources (a source question, a footnote's number, 'source', 'cite'); "
-        "`about_sources` is also set by the engine for a question that names what only the reference list has.",
+        description="Its own words ask for sources (a source question, a footnote's number, 'source', "
+        "'cite'); `about_sources` is also set by the engine for a question that names what only the "
+        "reference list has.",
     )
     about_document: bool = False
     about_layout: bool = Field(
@@ -1118,8 +1120,8 @@ NO_FOOTNOTE = "The paper gives no footnote for this."
 
 def answer_sentences(messages: Sequence[Message]) -> list[str]:
     """The sentences of the assistant's last answer before the question, as the service wrote them (each
-    ended by its passage marker [n]; named sources, or the note that there are none, dropped); none when there is no earlier answer or it
-    said the documents don't say."""
+    ended by its passage marker [n]; named sources, or the note that there are none, dropped); none when there
+    is no earlier answer or it said the documents don't say."""
     for m in reversed(messages[:-1]):
         if m.role == "assistant":
             text = m.content.split(" Source: ")[0].replace(NO_FOOTNOTE, " ")
@@ -1577,10 +1579,11 @@ def resolve(
         # ones ("Does it trade with Norway?" after a question about a union; not "What about Norway, does it
         # agree?")
         context = topic[:6] if replaces else (names + topic)[:8]
-        if replaces and sentences and not _asks_its_own(question) and (topic or _SAME_AGAIN_RE.search(question)):
+        again = bool(_SAME_AGAIN_RE.search(question))
+        if replaces and sentences and not _asks_its_own(question) and (topic or again):
             # "What about Norway?": the same question of another; the last answer says what such an answer
-            # says in the documents' own words ("considers X a bigger menace"), which the reader's may not. Not
-            # after a question with no topic of its own ("What does the paper say about Sweden?"): all the
+            # says in the documents' own words ("considers X a bigger menace"), which the reader's may not.
+            # Not after a question with no topic of its own ("What does the paper say about Sweden?"): all the
             # answer says is said of Sweden and would lead "And Norway?" back to it; unless the follow-up asks
             # whether the same holds ("Is that true of Norway too?"), which points at what the answer said
             answered = {w for e in entities(answer) for w in words(e.text)}
