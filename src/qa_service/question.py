@@ -423,8 +423,6 @@ _PEOPLE_PRONOUN_RE = re.compile(
     r"(?:^|\b(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|should)\s+)(they|he|she)\b", re.I
 )
 _PEOPLE_NAMED = 3  # the answer's first names: an answer to a who-question names the people first
-# "Who is Sapt?", "who was Rassendyll": a question for who someone named is
-_WHO_IS_RE = re.compile(r"^\s*(?:and |so |but )?who(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+", re.I)
 # what authors are asked about: "When did they write it?" after a source answer asks about its authors
 _WROTE_RE = re.compile(
     r"\b(?:write|wrote|written|writing|publish(?:ed|ing)?|argue[sd]?|arguing|say|said|claim(?:ed)?|"
@@ -1563,14 +1561,9 @@ def resolve(
         and (asked_before == "person" or (asked_before == "source" and _WROTE_RE.search(question)))
     ):
         # "Who wrote it?" then "When did they write it?": they are whom the last answer named; after a source
-        # answer, its authors, where the question asks what they wrote or said (not "Do they still trade?");
-        # but after "Who is Sapt?" he is Sapt, whom the question named, not the names his answer gives beside
-        # him (after "Who is Sapt's envoy?", the envoy, whom the answer names)
+        # answer, its authors, where the question asks what they wrote or said (not "Do they still trade?")
         given = earlier[-1].lower()
-        who_is = _WHO_IS_RE.match(earlier[-1])
-        asked_of = earlier[-1][who_is.end() :].strip(" ?.!") if who_is else ""
-        who = [e.text for e in entities(earlier[-1]) if e.text == asked_of]
-        them = who or [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
+        them = [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
         if them:
             return _added(question, ", ".join(them)), True
     for prev in reversed(earlier):
