@@ -156,6 +156,16 @@ from qa_service.question import (
         # what someone told someone is what they said: a caption showing them speak does not answer it
         ("What did Zenda's envoy tell the council in May?", "quotation", "quote"),
         ("What did the survey tell us about turnout?", "what", "statement"),  # a finding, not a quote
+        # what the document says, in any tense, is its content: no quotation asked
+        ("What did the paper say about Zenda's ports?", "what", "statement"),
+        ("What did the author say about the tolls?", "what", "statement"),
+        ("What did the author of the harbour study say about tolls?", "quotation", "quote"),
+        # a question word run together with "is", or typed without its apostrophe, asks what it asks in full
+        ("Who's the author?", "about_document", "statement"),
+        ("whos the author", "about_document", "statement"),
+        ("whats his name", "who", "person"),
+        ("wheres that from", "which_source", "source"),
+        ("Who's been named envoy?", "who", "person"),
         ("What did they do to tell the two bands apart?", "what", "statement"),
         ("What is a buffer state?", "definition", "definition"),
         ("What does RSC stand for?", "definition", "definition"),

@@ -246,7 +246,10 @@ _FOOTNOTE_NUMBER_RE = re.compile(
 _QUOTATION_RE = re.compile(
     r"[\"“][^\"”]{8,}[\"”]|\bwho said\b|\bquot(?:e|es|ed|ation)\b|\bin (?:his|her|their) (?:own )?words\b|"
     # "tell" too, but not what something tells the reader ("What did the survey tell us?"): a finding
-    r"\bwhat (?:exactly )?did [^?]{2,60}\b(?:say|said|state|declare|write|call|(?:tell|told)(?!\s+(?:us|you|me)\b)"
+    # nor what the document itself says ("What did the paper say about X?" asks what "What does ..." asks)
+    r"\bwhat (?:exactly )?did "
+    r"(?!(?:this|the) (?:paper|author|authors|writer|article)\b(?!\s+of\b)|this (?:report|study)\b)"
+    r"[^?]{2,60}\b(?:say|said|state|declare|write|call|(?:tell|told)(?!\s+(?:us|you|me)\b)"
     r"(?![^?]*\bapart\b))\b",
     re.I,
 )
@@ -810,7 +813,19 @@ def _asked(text: str, stated: Sequence[str]) -> str:
     return " ".join(text.split()).strip(" ,;.")
 
 
+# a question word run together with "is", as readers type it: "Who's the author?" asks what "Who is the
+# author?" asks, and "whats", "wheres" what "what's", "where's" ask (the apostrophe left out)
+_CONTRACTED_RE = re.compile(
+    r"\b(?:(who|where|when|how)['’]?s|(what)s)\b(?!\s+(?:been|happened|become|changed|gone|got)\b)", re.I
+)
+
+
+def _written_out(text: str) -> str:
+    return _CONTRACTED_RE.sub(lambda m: f"{m.group(1)} is" if m.group(1) else f"{m.group(2)}'s", text)
+
+
 def _kind(text: str) -> tuple[Kind, AnswerType]:
+    text = _written_out(text)
     whole = _FRONTED_CLAUSE_RE.sub("", text.strip())
     t = _FRONTED_TOPIC_RE.sub("", whole)
     if _ABOUT_DOC_RE.search(t):
