@@ -81,6 +81,22 @@ def test_term_stats_know_the_words_the_corpus_writes_in_lower_case() -> None:
     assert not stats.common("Zenda") and not stats.common("Strelsau")  # only capitalised, or in an address
 
 
+def test_a_name_typed_without_its_accents_or_ligature_is_the_name_the_documents_write() -> None:
+    """Readers type "Waever" for "Wæver" and "Turkiye" for "Türkiye": the name is known, and the words match
+    in the search and in the reader's word overlap (invented names)."""
+    stats = TermStats(["Writing in 1998, Sapt and Wæver met the envoy of Türkiye in Zenda."])
+    assert stats.uses("Waever") and stats.uses("Wæver") and stats.uses("Turkiye") and stats.uses("Waever's")
+    assert not stats.uses("Waver") and not stats.uses("Weaver")
+    assert tokenize("Wæver's view") == tokenize("Waever's view")
+    assert tokenize("Türkiye") == tokenize("Turkiye")
+    index = LexicalIndex.build(["Sapt and Wæver met.", "The envoy of Zenda left."])
+    assert index.search("what did waever say", 2)[0][0] == 0
+    # and the sentence that writes the name mentions it
+    q = analyse("What did Waever tell the envoy of Turkiye?", known=stats.uses)
+    assert [e.text for e in q.entities] == ["Waever", "Turkiye"]
+    assert all(mentions(surface("Sapt and Wæver met the envoy of Türkiye."), e) for e in q.entities)
+
+
 def test_only_a_name_in_the_reference_list_alone_makes_a_question_about_sources() -> None:
     stats = TermStats(
         [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_service.text import STOPWORDS, words
+from qa_service.text import STOPWORDS, fold, words
 
 try:  # the Snowball stemmer is optional: without it BM25 matches whole words only
     import Stemmer
@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover
 
 
 def tokenize(text: str) -> list[str]:
-    toks = [w for w in words(text) if w not in STOPWORDS]
+    toks = [fold(w) for w in words(text) if w not in STOPWORDS]
     return list(_STEM.stemWords(toks)) if _STEM else toks
 
 
@@ -120,6 +120,7 @@ class TermStats:
         self.n = max(len(texts), 1)
         self.df = df
         self.surface = frozenset(surface)
+        self._folded = frozenset(fold(w) for w in surface)
         self.lower = frozenset(lower)
         self.reference_only = frozenset(in_refs - elsewhere)
         self.initialisms = _initialisms(texts)
@@ -150,9 +151,14 @@ class TermStats:
         return math.log(1 + (self.n - d + 0.5) / (d + 0.5))
 
     def uses(self, name: str) -> bool:
-        """The corpus uses every word of `name` (case-insensitive, stop words ignored)."""
+        """The corpus uses every word of `name` (case-insensitive, accents optional: `fold`; stop words
+        ignored)."""
         ws = [w for w in words(name) if w not in STOPWORDS] or words(name)
-        return bool(ws) and all(w in self.surface or w.removesuffix("'s") in self.surface for w in ws)
+        bare = [w.removesuffix("'s") for w in ws]
+        return bool(ws) and all(
+            w in self.surface or b in self.surface or fold(b) in self._folded
+            for w, b in zip(ws, bare, strict=True)
+        )
 
     def common(self, word: str) -> bool:
         """The corpus writes the word in lower case somewhere (outside web addresses): a capital on it at the

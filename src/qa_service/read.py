@@ -30,6 +30,7 @@ from qa_service.text import (
     NUMBER_WORDS,
     STOPWORDS,
     content_words,
+    fold,
     numbers_in,
     words,
 )
@@ -611,13 +612,14 @@ def mentions(text_words: frozenset[str], entity: Entity) -> bool:
 
 @lru_cache(maxsize=4096)
 def _name_words(names: tuple[str, ...]) -> tuple[frozenset[str], ...]:
-    return tuple(ws for n in names if (ws := frozenset(w.removesuffix("'s") for w in words(n))))
+    return tuple(ws for n in names if (ws := frozenset(fold(w.removesuffix("'s")) for w in words(n))))
 
 
 @lru_cache(maxsize=65536)
 def surface(text: str) -> frozenset[str]:
-    """The words of a text, lower case, possessives dropped (cached: passages are read again and again)."""
-    return frozenset(w.removesuffix("'s") for w in words(text))
+    """The words of a text, lower case, accents optional (`fold`), possessives dropped (cached: passages are
+    read again and again)."""
+    return frozenset(fold(w.removesuffix("'s")) for w in words(text))
 
 
 def numbers_share(numbers: list[str], text: str) -> float:

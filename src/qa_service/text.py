@@ -106,6 +106,22 @@ def normalize(text: str) -> str:
     return collapse_ws(text).lower()
 
 
+# letters without an accent or ligature of their own in ASCII, spelled as readers type them ("Waever" for
+# "Wæver"); the rest lose their marks by decomposition ("Turkiye" for "Türkiye")
+_UNLIGATE = str.maketrans(
+    {"æ": "ae", "œ": "oe", "ø": "o", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+
+
+def fold(word: str) -> str:
+    """A lower-case word as it is typed on a keyboard without accents (a search engine's ASCII folding), so
+    that a reader's "waever" matches the documents' "wæver"."""
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFKD", word.translate(_UNLIGATE))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _WORD_RE.findall(text)]
 
