@@ -657,6 +657,14 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
         "What would a contact group, charged with continuous engagement do?"
     )
     assert asked(listing, "And the last of those?") == "And a special envoy, tasked with coordination?"
+    # an ordinal alone as the subject of an auxiliary's question, its verb next; not one before a noun
+    assert asked(listing, "What does the second involve?") == (
+        "What does a contact group, charged with continuous engagement involve?"
+    )
+    assert asked(listing, "Why did the last fail?") == (
+        "Why did a special envoy, tasked with coordination fail?"
+    )
+    assert asked(listing, "Did the second round fail?").startswith("Did the second round fail? (")
     # a long item is cut where a clause ends, not inside one
     long_items = (
         "The review proposed three mechanisms: a large group of envoys; a contact group, selected from and "

@@ -1077,13 +1077,23 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
 _LAST = ("last", "final", "latter")
 # "the second one", "the last of those", "the first group you mentioned", "the latter": an ordinal that points
 # at an item of a list; not "its fifth meeting", an ordinal of the question's own subject
+# ... or an ordinal alone as the subject of a question with an auxiliary, its verb next: "What does the second
+# involve?", "Why did the first fail?" (not "Did the second round fail?", where a noun follows the ordinal)
+_SUBJECT_ORDINAL = (
+    r"(?:"
+    + "|".join(rf"(?<=\b{aux} )" for aux in ("do", "does", "did", "will", "would", "can", "could", "should"))
+    + r")(?:the|that|this)\s+(first|second|third|fourth|fifth|sixth|last|final)"
+    r"(?=\s+(?!(?:of|in|on|at|for|to|from|with|by|and|or|one|ones)\b)[a-z]+"
+    r"(?:\s*(?:[?.!]|$)|\s+(?:the|a|an|to|with|for|in|on|about|what|that|it|them|him|her)\b))"
+)
 _ORDINAL_RE = re.compile(
     r"\b(?:the|that|this)\s+(first|second|third|fourth|fifth|sixth|last|final|latter|former)"
     r"(?:\s+(?:one|ones)\b(?:\s+of\s+(?:them|those|these)\b)?"
     r"(?:\s+(?:you|it|they|the answer)\s+(?:just\s+)?(?:mentioned|listed|named|gave|cited))?"
     r"|\s+of\s+(?:them|those|these|the\s+\w+)\b"
     r"|\s+[a-z]+\s+(?:you|it|they|the answer)\s+(?:just\s+)?(?:mentioned|listed|named|gave|cited)\b"
-    r"|(?=\s*[?,.;:!—-]|\s*$|\s+(?:and|but|or|on|in|from|to|for)\b))",
+    r"|(?=\s*[?,.;:!—-]|\s*$|\s+(?:and|but|or|on|in|from|to|for)\b))|"
+    + _SUBJECT_ORDINAL,
     re.I,
 )
 # an ordinal that can only point back into an earlier answer: "the second one", "the last of those", "the first
@@ -1092,7 +1102,8 @@ _ORDINAL_RE = re.compile(
 _POINTER_RE = re.compile(
     r"\b(?:the|that|this)\s+(?:(?:first|second|third|fourth|fifth|sixth|last|final)\s+(?:ones?\b|of\s+(?:them|"
     r"those|these)\b|[a-z]+\s+(?:you|it|they|the answer)\s+(?:just\s+)?(?:mentioned|listed|named|gave|cited)\b)|"
-    r"(?:latter|former)\b)",
+    r"(?:latter|former)\b)|"
+    + _SUBJECT_ORDINAL,
     re.I,
 )
 # "that figure", "this report", "those countries", "these institutions": a demonstrative and its noun
@@ -1360,7 +1371,7 @@ def counted_in(question: str, sentences: Sequence[str]) -> list[str]:
     if not m or not sentences or not _POINTER_RE.search(question):
         return []
     items, where = _longest_list(sentences)
-    word = m.group(1).lower()
+    word = (m.group(1) or m.group(2)).lower()
     n = len(items) if word in _LAST else _ORDINALS.get(word, 0)
     if not 1 <= n <= len(items):
         return []
@@ -1437,7 +1448,7 @@ def _counted(
     m = _ORDINAL_RE.search(question)
     if not m:
         return None
-    word = m.group(1).lower()
+    word = (m.group(1) or m.group(2)).lower()
     lists = [items]
     if _POINTER_RE.search(question):
         lists += [series(paragraphs or sentences), enumeration(paragraphs)]
