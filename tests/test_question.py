@@ -459,6 +459,16 @@ def test_flags() -> None:
         "Who are the authors of the report which you have?",
     ):
         assert analyse(itself).about_document, itself
+    # "this" before any answer can only be the document; after one, it may be what the answer quoted
+    assert analyse("Who wrote this?").about_document
+    assert analyse("Which think tank published this?").about_document
+    assert not analyse("Who wrote this letter?").about_document
+    follow = [
+        Message(role="user", content="What did the council say?"),
+        Message(role="assistant", content="The council said that “fees must fall.” [1]"),
+        Message(role="user", content="Who wrote this?"),
+    ]
+    assert not analyse(follow).about_document
     assert analyse("What sections does the report that I uploaded have?").about_layout
 
 

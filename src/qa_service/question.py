@@ -1724,6 +1724,12 @@ def _parts(standalone: str, stated: Sequence[str] = ()) -> list[Part]:
 
 
 _ADDED_RE = re.compile(r"(?<=[?.!])\s+\([^()]*\)$")
+# who wrote or published "this", the question's last word: before any answer there is nothing else "this" can be
+_WROTE_THIS_RE = re.compile(
+    r"\b(?:who|which (?:organi[sz]ation|institution|foundation|think tank|publisher))\b[^?]{0,30}\b(?:wrote|"
+    r"authored|published|released|produced|issued)\s+this\s*[?.!]*$",
+    re.I,
+)
 
 
 def _added(question: str, words_: str) -> str:
@@ -1769,6 +1775,8 @@ def analyse(
         added = _ADDED_RE.search(standalone)
         stated = premises(standalone[: added.start()] if added else standalone)
     kind, answer_type = _kind(_asked(text, own) or text)
+    if not follow_up and _WROTE_THIS_RE.search(text):  # "Who wrote this?" opening a conversation: the document
+        kind, answer_type = "about_document", "statement"
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         # read without the words carried over in brackets, which ask nothing: "(..., whose, interests)" is no
         # ", whose" clause
