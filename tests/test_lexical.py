@@ -82,19 +82,24 @@ def test_term_stats_know_the_words_the_corpus_writes_in_lower_case() -> None:
 
 
 def test_a_name_typed_without_its_accents_or_ligature_is_the_name_the_documents_write() -> None:
-    """Readers type "Waever" for "Wæver" and "Turkiye" for "Türkiye": the name is known, and the words match
-    in the search and in the reader's word overlap (invented names)."""
-    stats = TermStats(["Writing in 1998, Sapt and Wæver met the envoy of Türkiye in Zenda."])
-    assert stats.uses("Waever") and stats.uses("Wæver") and stats.uses("Turkiye") and stats.uses("Waever's")
-    assert not stats.uses("Waver") and not stats.uses("Weaver")
-    assert tokenize("Wæver's view") == tokenize("Waever's view")
-    assert tokenize("Türkiye") == tokenize("Turkiye")
-    index = LexicalIndex.build(["Sapt and Wæver met.", "The envoy of Zenda left."])
-    assert index.search("what did waever say", 2)[0][0] == 0
-    # and the sentence that writes the name mentions it
-    q = analyse("What did Waever tell the envoy of Turkiye?", known=stats.uses)
-    assert [e.text for e in q.entities] == ["Waever", "Turkiye"]
-    assert all(mentions(surface("Sapt and Wæver met the envoy of Türkiye."), e) for e in q.entities)
+    """Readers type "Maecklin" for "Mæcklin" and "Strelsau" for "Strelsäu": the name is known, and the words
+    match in the search and in the reader's word overlap (invented names)."""
+    stats = TermStats(["Writing in 1998, Sapt and Mæcklin met the envoy of Strelsäu in Zenda."])
+    assert stats.uses("Maecklin") and stats.uses("Mæcklin") and stats.uses("Maecklin's")
+    assert stats.uses("Strelsau") and stats.uses("Strelsäu")
+    assert not stats.uses("Macklin") and not stats.uses("Meacklin")
+    assert tokenize("Mæcklin's view") == tokenize("Maecklin's view")
+    assert tokenize("Strelsäu") == tokenize("Strelsau")
+    assert tokenize("the Zenda oﬃce of ﬁnance") == tokenize("the Zenda office of finance")  # a PDF's ligatures
+    index = LexicalIndex.build(["Sapt and Mæcklin met.", "The envoy of Zenda left."])
+    assert index.search("what did maecklin say", 2)[0][0] == 0
+    # and the sentence that writes the name mentions it; typed in lower case, it is found as the name
+    q = analyse("What did Maecklin tell the envoy of Strelsau?", known=stats.uses)
+    assert [e.text for e in q.entities] == ["Maecklin", "Strelsau"]
+    assert all(mentions(surface("Sapt and Mæcklin met the envoy of Strelsäu."), e) for e in q.entities)
+    prose = ["In 1998 the envoy of Strelsäu thanked Mæcklin in Zenda."]
+    truecase = Truecaser(prose, TermStats(prose).lower)
+    assert truecase("what did maecklin say") == "what did Mæcklin say"
 
 
 def test_only_a_name_in_the_reference_list_alone_makes_a_question_about_sources() -> None:

@@ -156,15 +156,16 @@ from qa_service.question import (
         # what someone told someone is what they said: a caption showing them speak does not answer it
         ("What did Zenda's envoy tell the council in May?", "quotation", "quote"),
         ("What did the survey tell us about turnout?", "what", "statement"),  # a finding, not a quote
-        # what the document says, in any tense, is its content: no quotation asked
+        # what the document says, in any tense, is its content: no quotation asked; unless it reports others
         ("What did the paper say about Zenda's ports?", "what", "statement"),
         ("What did the author say about the tolls?", "what", "statement"),
         ("What did the author of the harbour study say about tolls?", "quotation", "quote"),
+        ("What did the paper say Sapt told the council?", "quotation", "quote"),
         # a question word run together with "is", or typed without its apostrophe, asks what it asks in full
         ("Who's the author?", "about_document", "statement"),
         ("whos the author", "about_document", "statement"),
-        ("whats his name", "who", "person"),
-        ("wheres that from", "which_source", "source"),
+        ("whats the envoy's name", "who", "person"),
+        ("wheres that toll figure from", "which_source", "source"),
         ("Who's been named envoy?", "who", "person"),
         ("What did they do to tell the two bands apart?", "what", "statement"),
         ("What is a buffer state?", "definition", "definition"),
@@ -460,13 +461,14 @@ def test_flags() -> None:
     ):
         assert analyse(itself).about_document, itself
     # "this" before any answer can only be the document; after one, it may be what the answer quoted
-    assert analyse("Who wrote this?").about_document
-    assert analyse("Which think tank published this?").about_document
+    assert analyse("Who authored this?").about_document
+    assert analyse("Which foundation put out this?").about_document
+    assert analyse("Who is this by?").about_document
     assert not analyse("Who wrote this letter?").about_document
     follow = [
         Message(role="user", content="What did the council say?"),
         Message(role="assistant", content="The council said that “fees must fall.” [1]"),
-        Message(role="user", content="Who wrote this?"),
+        Message(role="user", content="Who authored this?"),
     ]
     assert not analyse(follow).about_document
     assert analyse("What sections does the report that I uploaded have?").about_layout
@@ -667,14 +669,22 @@ def test_follow_ups_that_point_into_the_last_answer() -> None:
         "What would a contact group, charged with continuous engagement do?"
     )
     assert asked(listing, "And the last of those?") == "And a special envoy, tasked with coordination?"
-    # an ordinal alone as the subject of an auxiliary's question, its verb next; not one before a noun
-    assert asked(listing, "What does the second involve?") == (
-        "What does a contact group, charged with continuous engagement involve?"
+    # an ordinal alone as the subject of an auxiliary's question, its verb next; not one before a noun, which
+    # its verb or a preposition follows
+    assert asked(listing, "What does the second require?") == (
+        "What does a contact group, charged with continuous engagement require?"
     )
     assert asked(listing, "Why did the last fail?") == (
         "Why did a special envoy, tasked with coordination fail?"
     )
     assert asked(listing, "Did the second round fail?").startswith("Did the second round fail? (")
+    for own in ("What did the last census in Zenda show?", "Why did the first attempt to settle fail?"):
+        m = [
+            Message(role="user", content="What did the review propose?"),
+            Message(role="assistant", content=listing),
+            Message(role="user", content=own),
+        ]
+        assert resolve(m)[0].startswith(own), own  # the ordinal is the question's own: no item in its place
     # a long item is cut where a clause ends, not inside one
     long_items = (
         "The review proposed three mechanisms: a large group of envoys; a contact group, selected from and "

@@ -21,7 +21,9 @@ except ImportError:  # pragma: no cover
 
 
 def tokenize(text: str) -> list[str]:
-    toks = [fold(w) for w in words(text) if w not in STOPWORDS]
+    toks = [w for w in words(text) if w not in STOPWORDS]
+    if not text.isascii():
+        toks = [fold(w) for w in toks]
     return list(_STEM.stemWords(toks)) if _STEM else toks
 
 
@@ -449,6 +451,11 @@ class Truecaser:
         self.phrases = {
             k: forms.most_common(1)[0][0] for k, forms in phrases.items() if k not in written_lower
         }
+        # a name typed without its accents ("waever") is the name as the prose writes it ("Wæver")
+        for w, cased in list(self.words.items()):
+            self.words.setdefault(fold(w), cased)
+        for k, name in list(self.phrases.items()):
+            self.phrases.setdefault(tuple(fold(x) for x in k), name)
         self.longest = longest
 
     def __call__(self, text: str) -> str:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from qa_service.errors import InvalidInput, ParseError
 from qa_service.models import Message
 from qa_service.parse.sentences import split_sentences
-from qa_service.text import FUNCTION_WORDS, MONTH_NAMES, NUMBER_WORDS, STOPWORDS, content_words, words
+from qa_service.text import FUNCTION_WORDS, MONTH_NAMES, NUMBER_WORDS, STOPWORDS, content_words, fold, words
 
 Kind = Literal[
     "when",
@@ -246,9 +246,14 @@ _FOOTNOTE_NUMBER_RE = re.compile(
 _QUOTATION_RE = re.compile(
     r"[\"“][^\"”]{8,}[\"”]|\bwho said\b|\bquot(?:e|es|ed|ation)\b|\bin (?:his|her|their) (?:own )?words\b|"
     # "tell" too, but not what something tells the reader ("What did the survey tell us?"): a finding
-    # nor what the document itself says ("What did the paper say about X?" asks what "What does ..." asks)
+    # nor what the document itself says ("What did the paper say about X?" asks what "What does ..." asks),
+    # unless it reports another's words ("What did the paper say Sapt told them?"); "the report" or "the
+    # study" alone is as often one the paper cites
     r"\bwhat (?:exactly )?did "
-    r"(?!(?:this|the) (?:paper|author|authors|writer|article)\b(?!\s+of\b)|this (?:report|study)\b)"
+    r"(?!(?:(?:this|the) (?:paper|author|authors|writer|article|document)\b(?!\s+of\b)"
+    r"|this (?:report|study|brief|analysis)\b)"
+    r"(?![^?]*\b(?:say|said|tell|told|state|stated|declare|declared)\b[^?]*"
+    r"\b(?:say|said|says|tell|told|tells|state|stated|states|declare|declared)\b))"
     r"[^?]{2,60}\b(?:say|said|state|declare|write|call|(?:tell|told)(?!\s+(?:us|you|me)\b)"
     r"(?![^?]*\bapart\b))\b",
     re.I,
@@ -459,6 +464,11 @@ _QUESTION_WORDS = frozenset(
         "why",
         "how",
         "which",
+        "whats",  # typed without the apostrophe: "Whats the capital of Zenda"
+        "whos",
+        "wheres",
+        "whens",
+        "hows",
         "did",
         "does",
         "do",
@@ -1077,14 +1087,17 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
 _LAST = ("last", "final", "latter")
 # "the second one", "the last of those", "the first group you mentioned", "the latter": an ordinal that points
 # at an item of a list; not "its fifth meeting", an ordinal of the question's own subject
-# ... or an ordinal alone as the subject of a question with an auxiliary, its verb next: "What does the second
-# involve?", "Why did the first fail?" (not "Did the second round fail?", where a noun follows the ordinal)
+# ... or an ordinal alone as the subject of a question with an auxiliary, its verb next: "What does the
+# second require?", "Why did the first fail?", "What did the last cost them?". A verb after "do" has its
+# bare form (no plural "-s") and ends the question or takes an object; a noun after the ordinal is followed
+# by its verb or by a preposition ("Did the second round fail?", "Why did the first attempt to settle
+# fail?", "What did the last census in Zenda show?"), which leaves the ordinal the question's own
 _SUBJECT_ORDINAL = (
     r"(?:"
     + "|".join(rf"(?<=\b{aux} )" for aux in ("do", "does", "did", "will", "would", "can", "could", "should"))
     + r")(?:the|that|this)\s+(first|second|third|fourth|fifth|sixth|last|final)"
-    r"(?=\s+(?!(?:of|in|on|at|for|to|from|with|by|and|or|one|ones)\b)[a-z]+"
-    r"(?:\s*(?:[?.!]|$)|\s+(?:the|a|an|to|with|for|in|on|about|what|that|it|them|him|her)\b))"
+    r"(?=\s+(?!(?:of|in|on|at|for|to|from|with|by|and|or|one|ones)\b)[a-z]+(?<![^su]s)"
+    r"(?:\s*(?:[?.!]|$)|\s+(?:the|a|an|it|them|him|her|what)\b))"
 )
 _ORDINAL_RE = re.compile(
     r"\b(?:the|that|this)\s+(first|second|third|fourth|fifth|sixth|last|final|latter|former)"
@@ -1588,8 +1601,8 @@ def resolve(
     ):
         # "Who wrote it?" then "When did they write it?": they are whom the last answer named; after a source
         # answer, its authors, where the question asks what they wrote or said (not "Do they still trade?")
-        given = earlier[-1].lower()
-        them = [e.text for e in entities(answer) if e.text.lower() not in given][:_PEOPLE_NAMED]
+        given = fold(earlier[-1].lower())
+        them = [e.text for e in entities(answer) if fold(e.text.lower()) not in given][:_PEOPLE_NAMED]
         if them:
             return _added(question, ", ".join(them)), True
     for prev in reversed(earlier):
@@ -1724,10 +1737,12 @@ def _parts(standalone: str, stated: Sequence[str] = ()) -> list[Part]:
 
 
 _ADDED_RE = re.compile(r"(?<=[?.!])\s+\([^()]*\)$")
-# who wrote or published "this", the question's last word: before any answer there is nothing else "this" can be
+# who wrote or published "this", the question's last word: before any answer there is nothing else "this" can
+# be ("Which think tank put out this?", "Who is this by?")
 _WROTE_THIS_RE = re.compile(
-    r"\b(?:who|which (?:organi[sz]ation|institution|foundation|think tank|publisher))\b[^?]{0,30}\b(?:wrote|"
-    r"authored|published|released|produced|issued)\s+this\s*[?.!]*$",
+    r"(?:\b(?:who|wh(?:ich|at) (?:organi[sz]ation|institut(?:e|ion)|foundation|think[- ]tank|publisher|group|"
+    r"company|body))\b[^?]{0,30}\b(?:wrote|authored|published|released|produced|issued|put out)\s+this"
+    r"|^who(?:['’]s| is| was) this (?:by|from))\s*[?.!]*$",
     re.I,
 )
 
@@ -1775,7 +1790,7 @@ def analyse(
         added = _ADDED_RE.search(standalone)
         stated = premises(standalone[: added.start()] if added else standalone)
     kind, answer_type = _kind(_asked(text, own) or text)
-    if not follow_up and _WROTE_THIS_RE.search(text):  # "Who wrote this?" opening a conversation: the document
+    if not follow_up and _WROTE_THIS_RE.search(text):  # "Who wrote this?" opening a conversation: the paper
         kind, answer_type = "about_document", "statement"
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         # read without the words carried over in brackets, which ask nothing: "(..., whose, interests)" is no
@@ -1804,7 +1819,10 @@ def analyse(
         # it points back ("Where's that from?"), or asks nothing but the source ("What's the source?", "Which
         # document?"): with no subject of its own, what it asks the source of is what was just said
         and (_BACK_RE.search(text) or _ONLY_SOURCE_RE.match(text))
-        and all(re.search(rf"\b{re.escape(e.text)}\b", " ".join(said), re.I) for e in entities(text))
+        and all(
+            re.search(rf"\b{re.escape(fold(e.text.lower()))}\b", fold(" ".join(said).lower()))
+            for e in entities(text)
+        )
         else []
     )
     return Question(

@@ -299,10 +299,8 @@ _PLACE_BEFORE_RE = re.compile(r"\b(?:in|at|from|to|near|outside|via)\s+$", re.I)
 
 
 def _fold(name: str) -> str:
-    """Lower case without accents ("Kandahār" -> "kandahar")."""
-    import unicodedata
-
-    return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)).lower()
+    """Lower case without accents ("Kandahār" -> "kandahar", "Tromsø" -> "tromso": `text.fold`)."""
+    return fold(name.lower())
 
 
 @lru_cache(maxsize=1)
@@ -519,7 +517,7 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
     """The people the text names that the question does not: runs of two or more capitalised words none of which
     is a title or a common word of an institution, a place or an event; or a name after a title. No name
     tagger ships offline; this is the surface of a personal name in English prose."""
-    given = {w.lower() for w in words(question_text)}
+    given = {fold(w) for w in words(question_text)}
     out = []
     for m in _PERSON_RUN_RE.finditer(text):
         if _CREDIT_RE.search(text[: m.start()]):
@@ -533,7 +531,7 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
         names = [w for w in ws if w[:1].isupper()]
         if len(names) < 2 or any(w.lower().removesuffix("'s").removesuffix("’s") in _NOT_PERSON_WORDS for w in ws):
             continue
-        if any(w.lower() in MONTHS for w in names) or all(w.lower() in given for w in names):
+        if any(w.lower() in MONTHS for w in names) or all(fold(w.lower()) in given for w in names):
             continue
         if _is_place(" ".join(ws), text[: m.start()]):  # "Costa Rica", "in New Delhi": a place, not a person
             continue
@@ -541,7 +539,7 @@ def personal_names(text: str, question_text: str = "") -> list[str]:
     for m in _TITLE_NAME_RE.finditer(text):
         name = m.group(1)
         first = name.split()[0].lower()
-        if first not in _TITLES and first not in _NOT_PERSON_WORDS and name.lower() not in given:
+        if first not in _TITLES and first not in _NOT_PERSON_WORDS and fold(name.lower()) not in given:
             out.append(name)
     return list(dict.fromkeys(out))
 
@@ -550,13 +548,13 @@ def new_names(text: str, question_text: str, adjectives: bool = True) -> list[st
     """The names in the text that the question does not give: not a function word or a number word that only
     starts the sentence ("One analyst..."); with `adjectives=False`, not a people's or a region's adjective
     before its noun either ("Western diplomats", "Brazilian officials")."""
-    given = {w.lower() for w in words(question_text)}
+    given = {fold(w) for w in words(question_text)}
     return [
         n
         for m in _NAME_RE.finditer(text)
         if (n := m.group(0)).lower() not in _NOT_NAMES
         and (adjectives or not _ADJECTIVE_RE.match(text, m.start()))
-        and any(w.lower() not in given for w in n.split())
+        and any(fold(w.lower()) not in given for w in n.split())
     ]
 
 

@@ -34,7 +34,8 @@ _QUOTES = str.maketrans(
 _DASHES_RE = re.compile(r"[\u2010-\u2015\u2212]")
 _WS_RE = re.compile(r"\s+")
 _EMPHASIS_RE = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
-_WORD_RE = re.compile(r"[A-Za-z0-9À-ɏ]+(?:['’][A-Za-z]+)?")
+# a word; with a PDF's ligatures ("ﬁnance", "oﬃce": U+FB00-FB06), which `fold` spells out
+_WORD_RE = re.compile(r"[A-Za-z0-9À-ɏﬀ-ﬆ]+(?:['’][A-Za-z]+)?")
 
 # the months as the prose names them, and a date written in full with one: "July 3, 2023", "July 2023",
 # "3 July 2023" (a pattern to build others from: the parsers' dates, `read`'s months)
