@@ -471,6 +471,24 @@ def test_flags() -> None:
         Message(role="user", content="Who authored this?"),
     ]
     assert not analyse(follow).about_document
+    # after a question about the document, "it" is the document; not after one about something else
+    paper = "“Zenda's Choice” is a paper by R. Rassendyll, published by Strelsau Press, May 2024. [1]"
+    for first, then in (
+        ("Who published this paper?", "Who wrote it?"),
+        ("Who is the author of the report?", "What organisation published it?"),
+        ("Who wrote the paper?", "When was it published?"),
+    ):
+        turns = [
+            Message(role="user", content=first),
+            Message(role="assistant", content=paper),
+            Message(role="user", content=then),
+        ]
+        assert analyse(turns).about_document, then
+        further = [*turns, Message(role="assistant", content=paper)]
+        further.append(Message(role="user", content="Who is it by?"))
+        assert analyse(further).about_document, then
+    follow[-1] = Message(role="user", content="Who wrote it?")
+    assert not analyse(follow).about_document
     assert analyse("What sections does the report that I uploaded have?").about_layout
 
 

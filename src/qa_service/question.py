@@ -1737,14 +1737,29 @@ def _parts(standalone: str, stated: Sequence[str] = ()) -> list[Part]:
 
 
 _ADDED_RE = re.compile(r"(?<=[?.!])\s+\([^()]*\)$")
-# who wrote or published "this", the question's last word: before any answer there is nothing else "this" can
-# be ("Which think tank put out this?", "Who is this by?")
+# who wrote or published "this" or "it", the question's last word, or when: before any answer there is
+# nothing else it can be ("Which think tank put out this?", "Who is this by?"); after a question about the
+# document, "it" is the document ("Who published the paper?" then "Who wrote it?")
 _WROTE_THIS_RE = re.compile(
     r"(?:\b(?:who|wh(?:ich|at) (?:organi[sz]ation|institut(?:e|ion)|foundation|think[- ]tank|publisher|group|"
-    r"company|body))\b[^?]{0,30}\b(?:wrote|authored|published|released|produced|issued|put out)\s+this"
-    r"|^who(?:['’]s| is| was) this (?:by|from))\s*[?.!]*$",
+    r"company|body))\b[^?]{0,30}\b(?:wrote|authored|published|released|produced|issued|put out)\s+(?:this|it)"
+    r"|^who(?:['’]s| is| was) (?:this|it) (?:by|from)"
+    r"|^when (?:was|is) (?:this|it) (?:published|released|written|issued|dated))\s*[?.!]*$",
     re.I,
 )
+
+
+def _about_the_document(messages: Sequence[Message]) -> bool:
+    """The last question before the last message asked about the document itself ("Who wrote the paper?"), or
+    was "Who wrote it?" read so."""
+    asked = [i for i, m in enumerate(messages[:-1]) if m.role == "user"]
+    if not asked:
+        return False
+    prev = " ".join(messages[asked[-1]].content.split())
+    if _kind(prev)[0] == "about_document":
+        return True
+    chained = len(asked) == 1 or _about_the_document(messages[: asked[-1] + 1])
+    return bool(_WROTE_THIS_RE.search(prev)) and chained
 
 
 def _added(question: str, words_: str) -> str:
@@ -1790,7 +1805,7 @@ def analyse(
         added = _ADDED_RE.search(standalone)
         stated = premises(standalone[: added.start()] if added else standalone)
     kind, answer_type = _kind(_asked(text, own) or text)
-    if not follow_up and _WROTE_THIS_RE.search(text):  # "Who wrote this?" opening a conversation: the paper
+    if _WROTE_THIS_RE.search(text) and (not follow_up or _about_the_document(messages)):  # "Who wrote this?"
         kind, answer_type = "about_document", "statement"
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         # read without the words carried over in brackets, which ask nothing: "(..., whose, interests)" is no
