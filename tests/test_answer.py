@@ -155,6 +155,18 @@ def test_a_request_word_or_a_month_that_starts_a_sentence_is_no_unknown_name(eng
         assert [e.text for e in q.entities if e.known is False] == [text.split()[1]], text
 
 
+def test_the_index_carries_the_seats_of_government(engine: Engine) -> None:
+    """The shipped vocabulary's capitals, as ingested: a capital stands for its state where it acts, and is
+    the city where the question puts something in it."""
+
+    def variants(text: str) -> list[list[str]]:
+        return [e.variants for e in engine.analyse([Message(role="user", content=text)]).entities]
+
+    assert variants("What does Tokyo want?") == [["Japan"]]
+    assert variants("What came out of the talks in Tokyo?") == [[]]
+    assert engine.snapshot.index.state.seats["tokyo"] == ["Japan"]
+
+
 def test_a_question_typed_in_lower_case_names_what_the_cased_one_names(engine: Engine) -> None:
     """Readers type in lower case: the names the paper capitalises are read as names all the same, and the
     question finds the answer its cased form finds."""

@@ -261,9 +261,30 @@ def test_vocabulary_and_inflections_give_other_names(tmp_path: Path) -> None:
     assert "Pakistan" in inflections("Pakistani") and "Russia" in inflections("Russian")
     # a seat of government stands for its state, and so for what the state's name becomes as an adjective
     seat = tmp_path / "seat.toml"
-    seat.write_text('[aliases]\nstrelsau = ["Ruritania"]\n', encoding="utf-8")
-    ruritanian = analyse("What does Strelsau want?", Vocabulary.load(seat), lambda n: n.lower() in {"ruritanian"})
+    seat.write_text('[seats]\nstrelsau = ["Ruritania"]\n[aliases]\nrurits = ["Ruritania"]\n', "utf-8")
+    seats = Vocabulary.load(seat)
+    ruritanian = analyse("What does Strelsau want?", seats, lambda n: n.lower() in {"ruritanian"})
     assert ruritanian.entities[0].variants == ["Ruritania", "Ruritanian"]
+    # but where the question names the city as a place, the state's names do not mention it: the documents may
+    # say what the state did and never what happened in the city
+    for where in (
+        "What came out of the meetings in Strelsau?",
+        "What did the Strelsau talks agree?",
+        "Did Zenda attend the summit at Strelsau?",
+        "Has Zenda an ambassador in Strelsau?",
+    ):
+        assert [(e.text, e.variants) for e in analyse(where, seats).entities if e.text == "Strelsau"] == [
+            ("Strelsau", [])
+        ], where
+    for acting in (
+        "What do the rulers in Strelsau want?",
+        "In Strelsau's view, what went wrong?",
+        "Why did Zenda move closer to Strelsau?",
+    ):
+        named = [e.variants for e in analyse(acting, seats).entities if e.text == "Strelsau"]
+        assert named == [["Ruritania"]], acting
+    # another name for the same thing is that thing wherever it stands
+    assert analyse("Was the money held in Rurits?", seats).entities[0].variants == ["Ruritania"]
     # a name inside a compound takes its inflections there: the documents may write "Ruritanian-led"
     led = analyse("Who sits in the Ruritania-led bloc?", None, lambda n: n.lower() in {"ruritanian-led"})
     assert led.entities[0].variants == ["Ruritanian-led"] and led.entities[0].known

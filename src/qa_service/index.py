@@ -57,6 +57,7 @@ class IndexState(BaseModel):
     papers: int
     words: bool = False
     vocabulary: dict[str, list[str]] = {}  # the corpus's vocabulary.toml aliases: replicas have no corpus
+    seats: dict[str, list[str]] = {}  # and its seats of government (`Vocabulary.seats`)
     previous: str = ""
     schema_version: str = SCHEMA
 
@@ -177,12 +178,14 @@ def _pipeline_code() -> str:
 
 
 def generation_id(
-    papers: list[Paper], settings: Settings, model: str, vocabulary: dict[str, list[str]] | None = None
+    papers: list[Paper], settings: Settings, model: str, vocabulary: Vocabulary | None = None
 ) -> str:
     ix = settings.index
     parts = [SCHEMA, _pipeline_code(), model, str(ix.max_chunk_sentences), str(ix.max_chunk_words)]
     parts += [f"{p.doc_id}={p.sha256}" for p in sorted(papers, key=lambda p: p.doc_id)]
-    parts += [json.dumps(vocabulary or {}, sort_keys=True)]
+    parts += [json.dumps(vocabulary.aliases if vocabulary else {}, sort_keys=True)]
+    if vocabulary and vocabulary.seats:  # a vocabulary without seats keeps the generation it had before them
+        parts += [json.dumps(vocabulary.seats, sort_keys=True)]
     return content_id(*parts, length=12)
 
 
@@ -241,7 +244,7 @@ def ingest(
     t0 = time.perf_counter()
     tell = progress or (lambda stage, done, total: None)
     model = embedder.name  # the model and its encoder: what vectors are keyed by
-    vocabulary = Vocabulary.load(settings.corpus_dir / "vocabulary.toml").aliases
+    vocabulary = Vocabulary.load(settings.corpus_dir / "vocabulary.toml")
     gen = generation_id(papers, settings, model, vocabulary)
     try:
         state = current_state(store)
@@ -337,7 +340,8 @@ def ingest(
         vectors=len(vector_keys),
         papers=len(papers),
         words=bool(words),
-        vocabulary=vocabulary,
+        vocabulary=vocabulary.aliases,
+        seats=vocabulary.seats,
         previous=state.build if state else "",
     )
     doc = new_state.model_dump_json()
