@@ -261,7 +261,9 @@ def test_vocabulary_and_inflections_give_other_names(tmp_path: Path) -> None:
     assert "Pakistan" in inflections("Pakistani") and "Russia" in inflections("Russian")
     # a seat of government stands for its state, and so for what the state's name becomes as an adjective
     seat = tmp_path / "seat.toml"
-    seat.write_text('[seats]\nstrelsau = ["Ruritania"]\n[aliases]\nrurits = ["Ruritania"]\n', "utf-8")
+    seats_toml = '[seats]\nstrelsau = ["Ruritania"]\ntarlenheim = ["Zenda"]\n'
+    seats_toml += '[aliases]\nrurits = ["Ruritania"]\n'
+    seat.write_text(seats_toml, "utf-8")
     seats = Vocabulary.load(seat)
     ruritanian = analyse("What does Strelsau want?", seats, lambda n: n.lower() in {"ruritanian"})
     assert ruritanian.entities[0].variants == ["Ruritania", "Ruritanian"]
@@ -272,14 +274,21 @@ def test_vocabulary_and_inflections_give_other_names(tmp_path: Path) -> None:
         "What did the Strelsau talks agree?",
         "Did Zenda attend the summit at Strelsau?",
         "Has Zenda an ambassador in Strelsau?",
+        "What did officials at the Strelsau talks say?",
+        "Who hosted the talks in Tarlenheim and Strelsau?",
+        "What happened in Strelsau?",
     ):
         assert [(e.text, e.variants) for e in analyse(where, seats).entities if e.text == "Strelsau"] == [
             ("Strelsau", [])
         ], where
-    for acting in (
+    for acting in (  # only on positive evidence of a place: "in" or "at" alone may name the government
         "What do the rulers in Strelsau want?",
         "In Strelsau's view, what went wrong?",
         "Why did Zenda move closer to Strelsau?",
+        "Why is Zenda angry at Strelsau?",
+        "Why has Zenda lost faith in Strelsau?",
+        "What is the thinking in Strelsau on the talks?",
+        "Will Strelsau process the request?",
     ):
         named = [e.variants for e in analyse(acting, seats).entities if e.text == "Strelsau"]
         assert named == [["Ruritania"]], acting
@@ -510,6 +519,13 @@ def test_flags() -> None:
         assert analyse(further).about_document, then
     follow[-1] = Message(role="user", content="Who wrote it?")
     assert not analyse(follow).about_document
+    # not completed, and still not the paper
+    follow[-1] = Message(role="user", content="When was it released?")
+    assert not analyse(follow).about_document
+    summary = [Message(role="user", content="What is the report about?")]
+    summary.append(Message(role="assistant", content=paper))
+    assert analyse([*summary, Message(role="user", content="Which think tank put it out?")]).about_document
+    assert analyse("Who was it written by?").about_document
     assert analyse("What sections does the report that I uploaded have?").about_layout
 
 

@@ -228,7 +228,9 @@ class AnswerSettings(BaseModel):
         "in part (0: only the answer's own words).",
     )
     vocabulary: bool = Field(
-        True, description="Use the corpus's optional vocabulary.toml (aliases such as capitals for states)."
+        True,
+        description="Use the corpus's optional vocabulary.toml (other names for the same thing; capitals, "
+        "which stand for their states where the state acts).",
     )
 
 

@@ -258,7 +258,8 @@ class Engine:
         expander = self._build_expander(index) if self.settings.retrieval.expand else None
         # the corpus's vocabulary.toml as ingested: a replica has the index, not the corpus
         state, used = index.state, self.settings.answer.vocabulary
-        vocabulary = Vocabulary(aliases=state.vocabulary, seats=state.seats) if used else Vocabulary()
+        aliases = {k: v for k, v in state.vocabulary.items() if k not in state.seats}
+        vocabulary = Vocabulary(aliases=aliases, seats=state.seats) if used else Vocabulary()
         stats = TermStats(
             [lexical_text(c) for c in index.chunks], [c.kind == "reference" for c in index.chunks]
         )

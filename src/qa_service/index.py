@@ -56,8 +56,10 @@ class IndexState(BaseModel):
     vectors: int
     papers: int
     words: bool = False
-    vocabulary: dict[str, list[str]] = {}  # the corpus's vocabulary.toml aliases: replicas have no corpus
-    seats: dict[str, list[str]] = {}  # and its seats of government (`Vocabulary.seats`)
+    # the corpus's vocabulary.toml, aliases and seats together as before there were seats (a replica of older
+    # code reads every seat as an alias): replicas have no corpus
+    vocabulary: dict[str, list[str]] = {}
+    seats: dict[str, list[str]] = {}  # which of them are seats of government (`Vocabulary.seats`)
     previous: str = ""
     schema_version: str = SCHEMA
 
@@ -340,7 +342,7 @@ def ingest(
         vectors=len(vector_keys),
         papers=len(papers),
         words=bool(words),
-        vocabulary=vocabulary.aliases,
+        vocabulary=vocabulary.aliases | vocabulary.seats,
         seats=vocabulary.seats,
         previous=state.build if state else "",
     )

@@ -1081,19 +1081,23 @@ def entities(
     return out
 
 
-# where a city is named as a place, not for its government: "in Strelsau", "at Strelsau", "the Strelsau
-# talks"; not "the rulers in Strelsau", who are its government, nor "in Strelsau's view"
-_IN_A_PLACE_RE = re.compile(r"\b(?:in|at|inside|near|outside)\s+(?:the\s+)?$", re.I)
-_RULERS_RE = re.compile(
-    r"\b(?:government|governments|regime|authorities|officials|leaders|leadership|rulers|administration|"
-    r"establishment|policymakers|hardliners)\s+\S+\s+(?:the\s+)?$",
+# where a city is named as a place, not for its government, on positive evidence only: what happens or stands
+# there before "in" or "at" ("the meetings in Strelsau", "held at Strelsau", "an embassy in Strelsau"), or
+# after it ("the Strelsau talks", "the 2019 Strelsau accord"); not "angry at Strelsau", "faith in Strelsau",
+# "the thinking in Strelsau", "Will Strelsau process it?", where the city is its government
+_EVENTS = (
+    r"meetings?|talks|summits?|conferences?|rounds?|process|agreements?|accords?|declarations?|forums?|"
+    r"dialogues?|negotiations|consultations|sessions?|gatherings?"
+)
+_HAPPENS_AT_RE = re.compile(
+    rf"\b(?:{_EVENTS}|embass(?:y|ies)|ambassadors?|consulates?|missions?|held|hosted|met|meet|meets|convened|"
+    rf"gathered|signed|happened|took place|opened|reopened)\s+(?:\w+\s+)?(?:in|at)\s+(?:the\s+)?"
+    # earlier cities joined to this one: "the talks in Zenda and Strelsau"
+    r"(?:[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+))*$",
     re.I,
 )
-_EVENT_RE = re.compile(
-    r"\s+(?:meetings?|talks|summits?|conferences?|rounds?|process|agreements?|accords?|declarations?|forums?|"
-    r"dialogues?|negotiations|consultations)\b",
-    re.I,
-)
+_EVENT_AFTER_RE = re.compile(rf"\s+(?:{_EVENTS})\b", re.I)
+_DETERMINED_RE = re.compile(r"\b(?:the|a|an|this|that|its|their|\d{4})\s+$", re.I)
 
 
 def _a_place(text: str, start: int, m: re.Match[str]) -> bool:
@@ -1102,9 +1106,9 @@ def _a_place(text: str, start: int, m: re.Match[str]) -> bool:
     if re.search(r"['’]s$", m.group(0)):
         return False  # "in Strelsau's view": its government's
     before = text[:start]
-    if _IN_A_PLACE_RE.search(before):
-        return not _RULERS_RE.search(before)
-    return bool(_EVENT_RE.match(text, m.end()))
+    if _EVENT_AFTER_RE.match(text, m.end()) and _DETERMINED_RE.search(before):
+        return True  # "the Strelsau talks", not "Will Strelsau process the request?"
+    return bool(_HAPPENS_AT_RE.search(before))
 
 
 # Capitalised words that start a question without naming anything: discourse markers and the imperative
@@ -1791,21 +1795,23 @@ _ADDED_RE = re.compile(r"(?<=[?.!])\s+\([^()]*\)$")
 # document, "it" is the document ("Who published the paper?" then "Who wrote it?")
 _WROTE_THIS_RE = re.compile(
     r"(?:\b(?:who|wh(?:ich|at) (?:organi[sz]ation|institut(?:e|ion)|foundation|think[- ]tank|publisher|group|"
-    r"company|body))\b[^?]{0,30}\b(?:wrote|authored|published|released|produced|issued|put out)\s+(?:this|it)"
-    r"|^who(?:['’]s| is| was) (?:this|it) (?:by|from)"
-    r"|^when (?:was|is) (?:this|it) (?:published|released|written|issued|dated))\s*[?.!]*$",
+    r"company|body))\b[^?]{0,30}\b"
+    r"(?:(?:wrote|authored|published|released|produced|issued|put out)\s+(?:this|it)|put (?:this|it) out)"
+    r"|^who(?:['’]s| is| was) (?:this|it) (?:by|from|(?:written|published|authored|released|issued) by)"
+    r"|^(?:when|(?:what|which) year) (?:was|is) (?:this|it) (?:published|released|written|issued|dated))"
+    r"\s*[?.!]*$",
     re.I,
 )
 
 
 def _about_the_document(messages: Sequence[Message]) -> bool:
-    """The last question before the last message asked about the document itself ("Who wrote the paper?"), or
-    was "Who wrote it?" read so."""
+    """The last question before the last message asked about the document itself ("Who wrote the paper?",
+    "What is the report about?"), or was "Who wrote it?" read so."""
     asked = [i for i, m in enumerate(messages[:-1]) if m.role == "user"]
     if not asked:
         return False
     prev = " ".join(messages[asked[-1]].content.split())
-    if _kind(prev)[0] == "about_document":
+    if _kind(prev)[0] == "about_document" or analyse(prev).overview is not None:
         return True
     chained = len(asked) == 1 or _about_the_document(messages[: asked[-1] + 1])
     return bool(_WROTE_THIS_RE.search(prev)) and chained
@@ -1854,7 +1860,8 @@ def analyse(
         added = _ADDED_RE.search(standalone)
         stated = premises(standalone[: added.start()] if added else standalone)
     kind, answer_type = _kind(_asked(text, own) or text)
-    if _WROTE_THIS_RE.search(text) and (not follow_up or _about_the_document(messages)):  # "Who wrote this?"
+    first = not any(m.role == "user" for m in messages[:-1])
+    if _WROTE_THIS_RE.search(text) and (first or _about_the_document(messages)):  # "Who wrote this?"
         kind, answer_type = "about_document", "statement"
     if kind == "what" and follow_up:  # "And why?" asks the kind its own words say; the rest comes from before
         # read without the words carried over in brackets, which ask nothing: "(..., whose, interests)" is no
